@@ -1,0 +1,42 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+
+export interface Database<S extends Record<string, unknown>> {
+  pool: pg.Pool;
+  db: NodePgDatabase<S>;
+  close(): Promise<void>;
+}
+
+export function connectDatabase<S extends Record<string, unknown>>(url: string, schema: S, max = 10): Database<S> {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+  // An idle client losing its connection (a Postgres restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return { pool, db: drizzle(pool, { schema }), close: () => pool.end() };
+}
+
+/**
+ * Applies the committed SQL migrations of one service. Several replicas may start at once,
+ * so the run is serialised by an advisory lock held on the same connection that migrates.
+ */
+export async function applyMigrations(url: string, migrationsFolder: string, schemaName: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`migrations:${schemaName}`]);
+    // The service's own schema is created by its first migration, so the journal lives apart from it.
+    await migrate(drizzle(client), { migrationsFolder, migrationsSchema: 'drizzle', migrationsTable: `${schemaName}_migrations` });
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrations:${schemaName}`]).catch(() => undefined);
+    await client.end();
+  }
+}
+
+export async function isDatabaseReachable(pool: pg.Pool): Promise<boolean> {
+  try {
+    await pool.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

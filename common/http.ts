@@ -1,0 +1,82 @@
+import type http from 'node:http';
+
+/** An error that maps to an HTTP status and a JSON body `{ error: { code, message } }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+export function sendError(res: http.ServerResponse, error: unknown, hideInternals: boolean): void {
+  if (error instanceof HttpError) {
+    sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+    return;
+  }
+  const message = hideInternals ? 'internal error' : String((error as Error)?.message ?? error);
+  sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message } });
+}
+
+/** Reads a body up to `limit` bytes; a larger one is refused with 413 before it is buffered. */
+export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
+  const body = await readBody(req, limit);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'BAD_JSON', 'request body is not valid JSON');
+  }
+}
+
+export type ReadinessCheck = () => Promise<boolean>;
+
+/**
+ * `/healthz`: the process is alive. `/readyz`: each dependency answers; 503 lists which does not.
+ * Returns true when it handled the request.
+ */
+export async function handleHealth(req: http.IncomingMessage, res: http.ServerResponse, checks: Record<string, ReadinessCheck>): Promise<boolean> {
+  const url = req.url?.split('?')[0];
+  if (url === '/healthz') {
+    sendJson(res, 200, { status: 'ok' });
+    return true;
+  }
+  if (url === '/readyz') {
+    const entries = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const));
+    const ready = entries.every(([, ok]) => ok);
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(entries) });
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import type { Logger } from '../logger';
+import { newEventId } from '../ids';
+import { encode, type MessageOf } from './contracts';
+import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  topicPrefix: string;
+  logger: Logger;
+  /** How long a connection attempt may take; kept short so an outage is noticed quickly. */
+  connectionTimeoutMs?: number;
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(settings: KafkaSettings): Kafka {
+  const log = settings.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs ?? 3000,
+    requestTimeout: 10000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        log[LEVELS[level] ?? 'info'](rest, message);
+      },
+  });
+}
+
+/** A W3C traceparent for a new trace; carried in headers so a payment can be followed across services. */
+export const newTraceparent = (): string => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+
+export interface Outgoing<T extends TopicKey> {
+  key: string;
+  value: MessageOf<T>;
+  traceparent?: string;
+}
+
+/** Validates, serialises and stamps headers (event-id, traceparent) on every message a service sends. */
+export function toKafkaMessage<T extends TopicKey>(topic: T, m: Outgoing<T>): { key: string; value: Buffer; headers: IHeaders } {
+  return {
+    key: m.key,
+    value: encode(topic, m.value),
+    headers: { 'event-id': newEventId(), traceparent: m.traceparent ?? newTraceparent() },
+  };
+}
+
+/** An idempotent producer: retries cannot duplicate or reorder messages within a partition. */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+}
+
+export async function publish<T extends TopicKey>(
+  producer: Producer,
+  names: TopicNames,
+  topic: T,
+  messages: Outgoing<T>[],
+): Promise<void> {
+  if (messages.length === 0) return;
+  await producer.send({ topic: names[topic], acks: -1, messages: messages.map((m) => toKafkaMessage(topic, m)) });
+}
+
+/** Parks a message that cannot be processed, with the reason, so the consumer can move on. */
+export async function sendToDlq(
+  producer: Producer,
+  sourceTopic: string,
+  message: { key: Buffer | null; value: Buffer | null; headers?: IHeaders },
+  error: string,
+  origin: { partition: number; offset: string },
+): Promise<void> {
+  await producer.send({
+    topic: dlqOf(sourceTopic),
+    acks: -1,
+    messages: [
+      {
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          'dlq-error': error.slice(0, 2000),
+          'dlq-source-topic': sourceTopic,
+          'dlq-source-partition': String(origin.partition),
+          'dlq-source-offset': origin.offset,
+        },
+      },
+    ],
+  });
+}
+
+/** Creates every topic and its DLQ if missing; safe to run from several processes at once. */
+export async function ensureTopics(admin: Admin, prefix: string): Promise<TopicNames> {
+  const names = topicNames(prefix);
+  const existing = new Set(await admin.listTopics());
+  const wanted = TOPIC_KEYS.flatMap((key) => [
+    { topic: names[key], numPartitions: TOPICS[key].partitions },
+    { topic: dlqOf(names[key]), numPartitions: 1 },
+  ]).filter((t) => !existing.has(t.topic));
+  if (wanted.length > 0) {
+    try {
+      await admin.createTopics({ topics: wanted, waitForLeaders: true });
+    } catch (e) {
+      // Another process may have created them between our list and create.
+      if (!/already exists/i.test(String((e as Error).message))) throw e;
+    }
+  }
+  return names;
+}

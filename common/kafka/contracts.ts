@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { CURRENCIES, MAX_AMOUNT } from '../money';
+import { PAYMENT_STATUSES } from '../payment-status';
+import type { EventId, OperationId, PaymentId, UserId } from '../ids';
+import type { TopicKey } from './topics';
+
+/**
+ * One schema per topic, checked by the producer before it sends and by the consumer when it
+ * reads. `version` lets a consumer refuse a message shape it does not know instead of guessing.
+ */
+const paymentId = z.uuid().transform((s) => s as PaymentId);
+const userId = z
+  .string()
+  .regex(/^[1-9][0-9]{0,18}$/, 'userId must be a positive bigint as a decimal string')
+  .transform((s) => s as UserId);
+const operationId = z
+  .string()
+  .min(1)
+  .max(100)
+  .transform((s) => s as OperationId);
+const amount = z.number().int().positive().max(MAX_AMOUNT);
+const currency = z.enum(CURRENCIES);
+const at = z.iso.datetime();
+
+/** `payments`: a payment the gateway accepted, for the paymaster to conduct. */
+export const paymentRequested = z.object({
+  version: z.literal(1),
+  type: z.literal('PAYMENT_REQUESTED'),
+  paymentId,
+  userId,
+  amount,
+  currency,
+  createdAt: at,
+});
+
+/** `status-payments`: every status change, with a per-payment sequence to order and dedupe. */
+export const paymentStatusChanged = z.object({
+  version: z.literal(1),
+  type: z.literal('PAYMENT_STATUS_CHANGED'),
+  paymentId,
+  userId,
+  status: z.enum(PAYMENT_STATUSES),
+  reason: z.string().max(200).nullable(),
+  seq: z.number().int().nonnegative(),
+  at,
+});
+
+const operationBase = {
+  version: z.literal(1),
+  operationId,
+  userId,
+  amount,
+  currency,
+  requestedAt: at,
+};
+
+/** `money-operations`: commands for money-storage. DEBIT pays; CREDIT deposits or compensates. */
+export const moneyOperation = z.discriminatedUnion('kind', [
+  z.object({ ...operationBase, kind: z.literal('DEBIT'), paymentId }),
+  z.object({ ...operationBase, kind: z.literal('CREDIT'), purpose: z.literal('DEPOSIT'), paymentId: z.null() }),
+  z.object({
+    ...operationBase,
+    kind: z.literal('CREDIT'),
+    purpose: z.literal('COMPENSATION'),
+    paymentId,
+    /** The debit this credit reverses. */
+    reverses: operationId,
+  }),
+]);
+
+export const OPERATION_OUTCOMES = ['APPLIED', 'REJECTED', 'FAILED'] as const;
+export const OPERATION_REASONS = [
+  'INSUFFICIENT_FUNDS',
+  'USER_BLOCKED',
+  'USER_UNKNOWN',
+  'ACCOUNT_MISSING',
+  'GATEWAY_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+
+/** `money-operation-results`: what money-storage did with one command. */
+export const moneyOperationResult = z.object({
+  version: z.literal(1),
+  operationId,
+  kind: z.enum(['DEBIT', 'CREDIT']),
+  paymentId: paymentId.nullable(),
+  userId,
+  outcome: z.enum(OPERATION_OUTCOMES),
+  reason: z.enum(OPERATION_REASONS).nullable(),
+  /** Decimal string: balances are bigint and may outgrow a JS number. */
+  balanceAfter: z.string().regex(/^[0-9]+$/).nullable(),
+  at,
+});
+
+export const SCHEMAS = {
+  payments: paymentRequested,
+  statusPayments: paymentStatusChanged,
+  moneyOperations: moneyOperation,
+  moneyOperationResults: moneyOperationResult,
+} as const satisfies Record<TopicKey, z.ZodType>;
+
+export type PaymentRequested = z.output<typeof paymentRequested>;
+export type PaymentStatusChanged = z.output<typeof paymentStatusChanged>;
+export type MoneyOperation = z.output<typeof moneyOperation>;
+export type MoneyOperationResult = z.output<typeof moneyOperationResult>;
+export type OperationOutcome = (typeof OPERATION_OUTCOMES)[number];
+export type OperationReason = (typeof OPERATION_REASONS)[number];
+export type MessageOf<T extends TopicKey> = z.output<(typeof SCHEMAS)[T]>;
+
+export type Decoded<T extends TopicKey> =
+  | { ok: true; value: MessageOf<T>; eventId: EventId | null }
+  | { ok: false; error: string };
+
+/** Serialises after validating, so a bug in a producer fails loudly instead of poisoning a topic. */
+export function encode<T extends TopicKey>(topic: T, message: MessageOf<T>): Buffer {
+  const checked = SCHEMAS[topic].safeParse(message);
+  if (!checked.success) throw new Error(`refusing to publish an invalid ${topic} message: ${checked.error.message}`);
+  return Buffer.from(JSON.stringify(message));
+}
+
+export function decode<T extends TopicKey>(
+  topic: T,
+  value: Buffer | null,
+  headers?: Record<string, unknown>,
+): Decoded<T> {
+  if (value === null) return { ok: false, error: 'empty message value' };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (e) {
+    return { ok: false, error: `not JSON: ${(e as Error).message}` };
+  }
+  const parsed = SCHEMAS[topic].safeParse(json);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    return { ok: false, error: `schema violation: ${detail}` };
+  }
+  const raw = headers?.['event-id'];
+  const eventId = raw === undefined ? null : (String(raw) as EventId);
+  return { ok: true, value: parsed.data as MessageOf<T>, eventId };
+}

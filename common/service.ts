@@ -1,0 +1,66 @@
+import type { Admin } from 'kafkajs';
+import type { Logger } from './logger';
+
+export interface RunningService {
+  /** Stop taking work, finish or hand back what is in flight, commit offsets, close connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a long-lived service: starts it, and on SIGTERM/SIGINT stops it within `graceMs`.
+ * A failed start exits 1 with the reason in the log, so a supervisor sees it at once.
+ */
+export function runService(logger: Logger, start: () => Promise<RunningService>, graceMs = 30_000): void {
+  let running: RunningService | undefined;
+  let stopping = false;
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ graceMs }, 'shutdown took too long, exiting anyway');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    try {
+      await running?.stop();
+      logger.info('stopped cleanly');
+      process.exit(0);
+    } catch (e) {
+      logger.error({ err: e }, 'error while stopping');
+      process.exit(1);
+    }
+  };
+
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // A stray rejection is a bug to fix, not a reason to drop every payment in flight.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception, exiting');
+    process.exit(1);
+  });
+
+  start()
+    .then((service) => {
+      running = service;
+      logger.info('started');
+    })
+    .catch((e) => {
+      logger.fatal({ err: e }, 'failed to start');
+      process.exit(1);
+    });
+}
+
+/** Kafka is ready when the cluster answers a metadata request in time. */
+export function kafkaReadiness(admin: Admin, timeoutMs = 2000): () => Promise<boolean> {
+  return async () => {
+    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+    const probe = admin.describeCluster().then(
+      (c) => c.brokers.length > 0,
+      () => false,
+    );
+    return Promise.race([probe, timeout]);
+  };
+}

@@ -1,0 +1,59 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigintString } from '../../common/db-types';
+import type { PaymentId, UserId } from '../../common/ids';
+import type { Currency } from '../../common/money';
+import type { PaymentStatus } from '../../common/payment-status';
+
+/** The gateway's own schema: no other service reads or writes these tables. */
+export const gateway = pgSchema('gateway');
+
+export const userStatus = ['ACTIVE', 'BLOCKED'] as const;
+export type UserStatus = (typeof userStatus)[number];
+
+export const userIdSequence = gateway.sequence('users_id_seq');
+
+export const users = gateway.table('users', {
+  id: bigintString('id')
+    .primaryKey()
+    .default(sql`nextval('gateway.users_id_seq')`)
+    .$type<UserId>(),
+  userName: text('user_name').notNull().unique(),
+  status: text('status', { enum: userStatus }).notNull().default('ACTIVE'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const payments = gateway.table(
+  'payments',
+  {
+    id: uuid('id').primaryKey().$type<PaymentId>(),
+    userId: bigintString('user_id')
+      .notNull()
+      .references(() => users.id)
+      .$type<UserId>(),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull().$type<Currency>(),
+    status: text('status').notNull().$type<PaymentStatus>(),
+    reason: text('reason'),
+    /** Sequence number of the last status event applied; lets a stale event be told apart. */
+    statusSeq: integer('status_seq').notNull().default(0),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('payments_user_idempotency_key').on(t.userId, t.idempotencyKey).where(sql`${t.idempotencyKey} IS NOT NULL`),
+    index('payments_user_created').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index('payments_unfinished').on(t.createdAt).where(sql`${t.status} IN ('NEW', 'CREATED', 'PROCESSING')`),
+  ],
+);
+
+/** Messages written in the same transaction as the state they announce; the relay publishes them. */
+export const outbox = gateway.table('outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  topic: text('topic').notNull(),
+  messageKey: text('message_key').notNull(),
+  payload: jsonb('payload').notNull(),
+  traceparent: text('traceparent').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureTopics } from '../common/kafka/client';
+import { startKafkaBroker, type Broker } from './kafka-broker';
+import { ensureDatabase, startEmbeddedPostgres, type Postgres } from './postgres';
+
+export interface InfraOptions {
+  /** Where the embedded broker and database keep their data. */
+  dataRoot: string;
+  /** External Kafka (comma-separated bootstrap list); the embedded broker starts when absent. */
+  kafkaBrokers?: string;
+  /** External Postgres; the embedded one starts when absent. */
+  databaseUrl?: string;
+  kafkaPort?: number;
+  postgresPort?: number;
+  database?: string;
+  topicPrefix?: string;
+  onLog?: (source: 'kafka' | 'postgres', line: string) => void;
+}
+
+export interface Infra {
+  kafkaBrokers: string;
+  databaseUrl: string;
+  broker?: Broker;
+  postgres?: Postgres;
+  stop(): Promise<void>;
+}
+
+/** Brings up whatever Kafka and Postgres the environment does not provide, then creates topics and the database. */
+export async function startInfra(options: InfraOptions): Promise<Infra> {
+  const log = options.onLog ?? (() => undefined);
+  const [broker, postgres] = await Promise.all([
+    options.kafkaBrokers
+      ? undefined
+      : startKafkaBroker({ dataDir: path.join(options.dataRoot, 'kafka'), port: options.kafkaPort, onLog: (l) => log('kafka', l) }),
+    options.databaseUrl
+      ? undefined
+      : startEmbeddedPostgres(path.join(options.dataRoot, 'postgres'), options.postgresPort, (l) => log('postgres', l)),
+  ]);
+  const kafkaBrokers = options.kafkaBrokers ?? broker!.bootstrap;
+  const serverUrl = options.databaseUrl ?? postgres!.serverUrl;
+  const databaseUrl = options.database ? await ensureDatabase(serverUrl, options.database) : serverUrl;
+
+  const kafka = new Kafka({ brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, options.topicPrefix ?? '');
+  } finally {
+    await admin.disconnect();
+  }
+  return {
+    kafkaBrokers,
+    databaseUrl,
+    broker,
+    postgres,
+    stop: async () => {
+      await Promise.all([broker?.stop(), postgres?.stop()]);
+    },
+  };
+}

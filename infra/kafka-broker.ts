@@ -1,0 +1,140 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { PROJECT_ROOT as ROOT } from '../common/project-root';
+import { freePort, waitFor } from './free-port';
+
+/**
+ * A real single-node Apache Kafka broker in KRaft mode, from Maven Central jars, run with the
+ * machine's Java 17. Used by `npm start`, the tests and the benchmark on machines without Docker.
+ */
+const POM = path.join(ROOT, 'tools', 'kafka', 'pom.xml');
+const LOG_CONFIG = path.join(ROOT, 'tools', 'kafka', 'log4j2.yaml');
+const run = promisify(execFile);
+
+export interface BrokerOptions {
+  /** Holds the KRaft log; reused across starts, so a restart keeps every topic and offset. */
+  dataDir: string;
+  /** Fixed port for the client listener; a free one when absent. */
+  port?: number;
+  heapMb?: number;
+  onLog?: (line: string) => void;
+}
+
+export interface Broker {
+  bootstrap: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+  /** Simulates a crash: no clean shutdown. */
+  kill(): Promise<void>;
+}
+
+function kafkaVersion(): string {
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(POM, 'utf8'));
+  if (!match?.[1]) throw new Error(`no <kafka.version> in ${POM}`);
+  return match[1];
+}
+
+/** Fetches the broker's jars once with Maven; later starts reuse `.kafka/lib-<version>`. */
+export async function ensureKafkaJars(): Promise<string> {
+  const libDir = path.join(ROOT, '.kafka', `lib-${kafkaVersion()}`);
+  if (fs.existsSync(libDir) && fs.readdirSync(libDir).some((f) => f.startsWith('kafka_2.13'))) return libDir;
+  await run('mvn', ['-B', '-q', '-f', POM, 'dependency:copy-dependencies'], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => {
+    throw new Error(`could not fetch the Kafka broker with Maven (is mvn on PATH?): ${e.stderr || e.message}`);
+  });
+  return libDir;
+}
+
+function serverProperties(dataDir: string, port: number, controllerPort: number): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${path.join(dataDir, 'log')}`,
+    'num.partitions=8',
+    'auto.create.topics.enable=false',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=8',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'log.retention.hours=168',
+  ].join('\n');
+}
+
+const clusterId = (): string => randomBytes(16).toString('base64url');
+
+async function waitUntilServing(bootstrap: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  await waitFor(
+    `the Kafka broker on ${bootstrap}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`broker exited with code ${child.exitCode}`);
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return cluster.controller !== null && cluster.controller >= 0 ? true : undefined;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    timeoutMs,
+    300,
+  );
+}
+
+export async function startKafkaBroker(options: BrokerOptions): Promise<Broker> {
+  const libDir = await ensureKafkaJars();
+  const classpath = path.join(libDir, '*');
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const controllerPort = await freePort();
+  const propsFile = path.join(options.dataDir, 'server.properties');
+  fs.writeFileSync(propsFile, serverProperties(options.dataDir, port, controllerPort));
+
+  if (!fs.existsSync(path.join(options.dataDir, 'log', 'meta.properties'))) {
+    await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile]);
+  }
+  const heap = `${options.heapMb ?? 768}m`;
+  const child = spawn(
+    'java',
+    [`-Xmx${heap}`, `-Xms${heap}`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${LOG_CONFIG}`, '-cp', classpath, 'kafka.Kafka', propsFile],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const onLog = options.onLog ?? (() => undefined);
+  child.stdout?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach(onLog));
+  child.stderr?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach(onLog));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const bootstrap = `127.0.0.1:${port}`;
+
+  const stopWith = async (signal: NodeJS.Signals, graceMs: number): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    await waitUntilServing(bootstrap, child, 90_000);
+  } catch (e) {
+    await stopWith('SIGKILL', 0);
+    throw e;
+  }
+  return {
+    bootstrap,
+    port,
+    pid: child.pid ?? -1,
+    stop: () => stopWith('SIGTERM', 30_000),
+    kill: () => stopWith('SIGKILL', 0),
+  };
+}

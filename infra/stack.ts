@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../common/project-root';
+import { waitFor } from './free-port';
+
+export const SERVICES = ['gateway', 'paymaster', 'money-storage'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface ServiceProcess {
+  name: ServiceName;
+  port: number;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+const entry = (name: ServiceName): string => path.join(PROJECT_ROOT, 'dist', name, 'src', 'main.js');
+
+/** Turns a pino JSON line into `name  LEVEL msg {rest}` for people; other lines pass through. */
+export function formatLogLine(name: string, line: string): string {
+  const tag = name.padEnd(13);
+  try {
+    const { level, msg, time, service: _s, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+    const clock = typeof time === 'string' ? time.slice(11, 23) : '';
+    return `${tag} ${clock} ${String(level ?? '').toUpperCase().padEnd(5)} ${String(msg ?? '')}${extra}`;
+  } catch {
+    return `${tag} ${line}`;
+  }
+}
+
+/** Starts one service as its own Node process, its output handed to `onLine`. */
+export function spawnService(
+  name: ServiceName,
+  port: number,
+  env: NodeJS.ProcessEnv,
+  onLine: (name: ServiceName, line: string) => void,
+): ServiceProcess {
+  const child = spawn(process.execPath, ['--enable-source-maps', entry(name)], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffered = '';
+  const split = (d: Buffer): void => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line) onLine(name, line);
+  };
+  child.stdout?.on('data', split);
+  child.stderr?.on('data', split);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { name, port, child, exited };
+}
+
+export async function waitReady(service: ServiceProcess, timeoutMs: number): Promise<void> {
+  await waitFor(
+    `${service.name} /readyz on port ${service.port}`,
+    async () => {
+      if (service.child.exitCode !== null) throw new Error(`${service.name} exited with code ${service.child.exitCode}`);
+      const res = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+      return res.status === 200 ? true : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
+/** SIGTERM, then SIGKILL if the service has not exited within `graceMs`. */
+export async function stopService(service: ServiceProcess, graceMs = 35_000): Promise<number | null> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return service.child.exitCode;
+  service.child.kill('SIGTERM');
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), graceMs);
+  const code = await service.exited;
+  clearTimeout(timer);
+  return code;
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { ensureTopics } from '../../common/kafka/client';
+import type { TopicNames } from '../../common/kafka/topics';
+import { ensureDatabase } from '../../infra/postgres';
+import { waitFor } from '../../infra/free-port';
+
+export const kafkaBrokers = (): string[] => required('TEST_KAFKA_BROKERS').split(',');
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest's global setup (npm test)`);
+  return value;
+}
+
+export const uniqueName = (label: string): string => `${label}_${randomBytes(5).toString('hex')}`;
+
+/** A fresh database on the test Postgres server, so suites never see each other's rows. */
+export const freshDatabase = (label: string): Promise<string> =>
+  ensureDatabase(required('TEST_DATABASE_SERVER_URL'), uniqueName(`t_${label}`).toLowerCase());
+
+export const testKafka = (): Kafka => new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING, clientId: 'tests' });
+
+/** Every topic (and DLQ) under a prefix of the suite's own. */
+export async function freshTopics(label: string): Promise<{ prefix: string; names: TopicNames }> {
+  const prefix = `${uniqueName(label)}.`;
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return { prefix, names: await ensureTopics(admin, prefix) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits for `probe` to return a value; fails with `what` after `timeoutMs`. */
+export const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
+  waitFor(what, probe, timeoutMs, 50);
+
+/** Collects every message of some topics from the beginning, for assertions. */
+export async function collect(topics: string[]): Promise<{ messages: Array<{ topic: string; key: string; value: unknown; headers: Record<string, string> }>; stop: () => Promise<void> }> {
+  const consumer: Consumer = testKafka().consumer({ groupId: uniqueName('collector') });
+  const messages: Array<{ topic: string; key: string; value: unknown; headers: Record<string, string> }> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      let value: unknown = message.value?.toString();
+      try {
+        value = JSON.parse(String(value));
+      } catch {
+        // keep the raw text: malformed messages are part of what tests look at
+      }
+      messages.push({ topic, key: message.key?.toString() ?? '', value, headers });
+    },
+  });
+  return { messages, stop: () => consumer.disconnect() };
+}
