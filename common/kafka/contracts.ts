@@ -76,6 +76,10 @@ export const OPERATION_REASONS = [
   'ACCOUNT_MISSING',
   'GATEWAY_UNAVAILABLE',
   'INTERNAL_ERROR',
+  /** A compensation found no applied debit to reverse: nothing moved, nothing to do. */
+  'NOTHING_TO_REVERSE',
+  /** A debit asked for again after it was reversed: the payment must not complete. */
+  'REVERSED',
 ] as const;
 
 /** `money-operation-results`: what money-storage did with one command. */
