@@ -5,6 +5,25 @@ export const moneyStorageShape = {
   ...commonShape,
   PORT: env.port(4002),
   GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** Per attempt: a slow gateway must not stall a whole partition. */
+  GATEWAY_TIMEOUT_MS: env.int(1000, 50),
+  /** Extra attempts after the first; bounded so a gateway outage turns into FAILED, not a stuck consumer. */
+  GATEWAY_RETRIES: env.int(2),
+  GATEWAY_RETRY_BASE_MS: env.int(100, 1),
+  /** How stale a user's ACTIVE/BLOCKED status may be; trades gateway load for blocking latency. */
+  USER_CACHE_TTL_MS: env.int(5000),
+  USER_CACHE_MAX_ENTRIES: env.int(100_000, 1),
+  /** Off (0) in production: > 0 opens missing accounts with this balance, for local runs and demos. */
+  MONEY_STORAGE_OPENING_BALANCE: env.int(0),
+  DB_POOL_SIZE: env.int(16, 1),
+  /** Partitions of money-operations handled at once by this process. */
+  KAFKA_PARTITIONS_CONCURRENTLY: env.int(8, 1),
+  /** Commands of one partition's batch in flight at once (distinct keys only: a key's commands stay in order). */
+  OPERATION_CONCURRENCY: env.int(16, 1),
+  /** Commands handled, published and committed as one unit; bounds re-work after a crash. */
+  OPERATION_CHUNK_SIZE: env.int(500, 1),
+  /** The gateway's database for `npm run reconcile`; defaults to DATABASE_URL (both schemas in one database). */
+  GATEWAY_DATABASE_URL: z.string().url().optional(),
 };
 
 export type MoneyStorageConfig = ReturnType<typeof loadMoneyStorageConfig>;

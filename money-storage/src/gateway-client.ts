@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { UserId } from '../../common/ids';
+import type { Logger } from '../../common/logger';
+
+export type UserStatus = 'ACTIVE' | 'BLOCKED';
+
+/** What the gateway said about a user; `unavailable` means it could not be asked, not that the user is bad. */
+export type UserLookup =
+  | { kind: 'found'; userId: UserId; userName: string; status: UserStatus }
+  | { kind: 'unknown' }
+  | { kind: 'unavailable'; error: string };
+
+export interface UserDirectory {
+  lookup(userId: UserId): Promise<UserLookup>;
+}
+
+export interface GatewayClientOptions {
+  baseUrl: string;
+  serviceToken: string;
+  timeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  logger: Logger;
+}
+
+const userBody = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  userName: z.string(),
+  status: z.enum(['ACTIVE', 'BLOCKED']),
+});
+
+/** A failure worth another attempt (network, timeout, 5xx), as opposed to an answer. */
+class Retryable extends Error {}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads a user's auth data from the gateway's internal REST endpoint. */
+export class GatewayClient implements UserDirectory {
+  constructor(private readonly options: GatewayClientOptions) {}
+
+  async lookup(userId: UserId): Promise<UserLookup> {
+    const { retries, retryBaseMs, logger } = this.options;
+    let lastError = '';
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await sleep(retryBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+      try {
+        return await this.attempt(userId);
+      } catch (e) {
+        lastError = (e as Error).message;
+        if (!(e instanceof Retryable)) break;
+        logger.warn({ userId, attempt, err: lastError }, 'gateway user lookup failed');
+      }
+    }
+    return { kind: 'unavailable', error: lastError };
+  }
+
+  private async attempt(userId: UserId): Promise<UserLookup> {
+    const { baseUrl, serviceToken, timeoutMs } = this.options;
+    let res: Response;
+    try {
+      res = await fetch(new URL(`/internal/users/${encodeURIComponent(userId)}`, baseUrl), {
+        headers: { 'x-service-token': serviceToken, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      throw new Retryable(`gateway unreachable: ${(e as Error).message}`);
+    }
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return { kind: 'unknown' };
+    }
+    if (res.status >= 500 || res.status === 429) {
+      await res.body?.cancel();
+      throw new Retryable(`gateway answered ${res.status}`);
+    }
+    if (res.status !== 200) {
+      // 401/403 is a configuration problem (wrong token); asking again will not fix it.
+      await res.body?.cancel();
+      throw new Error(`gateway answered ${res.status}`);
+    }
+    const parsed = userBody.safeParse(await res.json().catch(() => null));
+    if (!parsed.success) throw new Error(`gateway sent an unexpected user body: ${parsed.error.message}`);
+    return { kind: 'found', userId: parsed.data.id as UserId, userName: parsed.data.userName, status: parsed.data.status };
+  }
+}

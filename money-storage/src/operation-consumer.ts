@@ -1,0 +1,106 @@
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { decode, type MoneyOperation, type MoneyOperationResult } from '../../common/kafka/contracts';
+import { publish, sendToDlq, type Outgoing } from '../../common/kafka/client';
+import type { TopicNames } from '../../common/kafka/topics';
+import type { Logger } from '../../common/logger';
+import type { OperationHandler } from './operation-handler';
+
+/** Test seam: runs after a chunk's results are published and before its offset is committed. */
+export type BeforeCommitHook = (info: { partition: number; lastOffset: string }) => Promise<void>;
+
+export interface OperationConsumerOptions {
+  kafka: Kafka;
+  producer: Producer;
+  names: TopicNames;
+  groupId: string;
+  handler: OperationHandler;
+  logger: Logger;
+  partitionsConcurrently: number;
+  concurrency: number;
+  chunkSize: number;
+  beforeCommit?: BeforeCommitHook;
+}
+
+interface Decoded {
+  op: MoneyOperation;
+  traceparent: string | undefined;
+}
+
+const header = (headers: IHeaders | undefined, name: string): string | undefined => {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v[0]?.toString() : v.toString();
+};
+
+/**
+ * Consumes `money-operations` a chunk at a time: handle (each in its own DB transaction), publish
+ * every result, THEN commit the offset. A crash anywhere before the commit means the chunk is read
+ * again; the stored answers make that re-publish the same outcomes without moving money twice.
+ */
+export async function startOperationConsumer(o: OperationConsumerOptions): Promise<Consumer> {
+  const consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.names.moneyOperations, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: o.partitionsConcurrently,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      for (let i = 0; i < batch.messages.length; i += o.chunkSize) {
+        if (!isRunning() || isStale()) return;
+        const chunk = batch.messages.slice(i, i + o.chunkSize);
+        const last = chunk[chunk.length - 1]!.offset;
+        await processChunk(o, batch.topic, batch.partition, chunk);
+        await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        resolveOffset(last);
+        await heartbeat();
+      }
+    },
+  });
+  return consumer;
+}
+
+async function processChunk(o: OperationConsumerOptions, topic: string, partition: number, chunk: KafkaMessage[]): Promise<void> {
+  const valid: Decoded[] = [];
+  for (const message of chunk) {
+    const decoded = decode('moneyOperations', message.value, message.headers);
+    if (decoded.ok) {
+      valid.push({ op: decoded.value, traceparent: header(message.headers, 'traceparent') });
+      continue;
+    }
+    o.logger.warn({ partition, offset: message.offset, err: decoded.error }, 'invalid money operation, sent to the DLQ');
+    await sendToDlq(o.producer, topic, message, decoded.error, { partition, offset: message.offset });
+  }
+  const results = await handleAll(valid, o);
+  await publish(o.producer, o.names, 'moneyOperationResults', results);
+}
+
+/**
+ * Commands with different keys (payments) run concurrently; commands sharing a key keep their
+ * order (a debit before its compensation). Results come back in input order.
+ */
+async function handleAll(items: Decoded[], o: OperationConsumerOptions): Promise<Outgoing<'moneyOperationResults'>[]> {
+  const byKey = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    const key = item.op.paymentId ?? item.op.operationId;
+    const indexes = byKey.get(key);
+    if (indexes) indexes.push(index);
+    else byKey.set(key, [index]);
+  });
+  const groups = [...byKey.values()];
+  const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < groups.length) {
+      const group = groups[next++]!;
+      for (const index of group) {
+        const item = items[index]!;
+        const value: MoneyOperationResult = await o.handler.handle(item.op);
+        results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: item.traceparent };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, groups.length) }, worker));
+  return results;
+}

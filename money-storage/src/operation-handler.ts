@@ -1,0 +1,84 @@
+import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import type { Logger } from '../../common/logger';
+import type { UserDirectory } from './gateway-client';
+import type { Answer, Ledger, Movement, StoredOperation } from './ledger';
+
+const UNIQUE_VIOLATION = '23505';
+/** A duplicate racing us commits first; after that the stored answer is found, so a few tries suffice. */
+const MAX_ATTEMPTS = 3;
+
+const isUniqueViolation = (e: unknown): boolean => {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return err?.code === UNIQUE_VIOLATION || err?.cause?.code === UNIQUE_VIOLATION;
+};
+
+/** Decides and applies one `money-operations` command; the answer is what gets published. */
+export class OperationHandler {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly users: UserDirectory,
+    private readonly openingBalance: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async handle(op: MoneyOperation): Promise<MoneyOperationResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return toResult(op, await this.decide(op));
+      } catch (e) {
+        // Another consumer (a rebalance, a second replica) processed the same id concurrently.
+        if (!isUniqueViolation(e) || attempt >= MAX_ATTEMPTS) throw e;
+        this.logger.info({ operationId: op.operationId }, 'operation raced with a duplicate, answering from the stored outcome');
+      }
+    }
+  }
+
+  private async decide(op: MoneyOperation): Promise<Answer> {
+    const stored = await this.ledger.findProcessed(op.operationId);
+    if (stored) return answerAgain(stored);
+    const m = movementOf(op);
+    // A compensation must work even for a user blocked since the debit, so it asks nobody.
+    if (op.kind === 'CREDIT' && op.purpose === 'COMPENSATION') return this.ledger.compensate(m, op.reverses);
+
+    const user = await this.users.lookup(op.userId);
+    if (user.kind === 'unavailable') {
+      this.logger.warn({ operationId: op.operationId, err: user.error }, 'gateway unavailable, failing the operation');
+      return this.ledger.record(m, { outcome: 'FAILED', reason: 'GATEWAY_UNAVAILABLE', balanceAfter: null });
+    }
+    if (user.kind === 'unknown') return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_UNKNOWN', balanceAfter: null });
+    if (op.kind === 'CREDIT') return this.ledger.deposit(m);
+    if (user.status !== 'ACTIVE') return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_BLOCKED', balanceAfter: null });
+    return this.ledger.debit(m, this.openingBalance);
+  }
+}
+
+/** A duplicate gets the stored answer, except a debit reversed since: it must never read as APPLIED. */
+function answerAgain(stored: StoredOperation): Answer {
+  if (stored.kind === 'DEBIT' && stored.reversedBy !== null) return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
+  return { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
+}
+
+function movementOf(op: MoneyOperation): Movement {
+  return {
+    operationId: op.operationId,
+    kind: op.kind,
+    paymentId: op.paymentId,
+    userId: op.userId,
+    currency: op.currency,
+    amount: op.amount,
+  };
+}
+
+export function toResult(op: MoneyOperation, answer: Answer): MoneyOperationResult {
+  return {
+    version: 1,
+    operationId: op.operationId,
+    kind: op.kind,
+    paymentId: op.paymentId,
+    userId: op.userId,
+    outcome: answer.outcome,
+    reason: answer.reason,
+    balanceAfter: answer.balanceAfter,
+    at: new Date().toISOString(),
+  };
+}

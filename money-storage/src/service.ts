@@ -1,0 +1,79 @@
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
+import { closeServer, startHealthServer } from '../../common/health-server';
+import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import type { Logger } from '../../common/logger';
+import { PROJECT_ROOT } from '../../common/project-root';
+import { kafkaReadiness, type RunningService } from '../../common/service';
+import * as schema from '../db/schema';
+import { accountsRoutes } from './accounts-api';
+import type { MoneyStorageConfig } from './config';
+import { GatewayClient } from './gateway-client';
+import { Ledger } from './ledger';
+import { startOperationConsumer, type BeforeCommitHook } from './operation-consumer';
+import { OperationHandler } from './operation-handler';
+import { CachedUserDirectory } from './user-cache';
+
+export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'money-storage', 'db', 'migrations');
+
+export interface MoneyStorage extends RunningService {
+  /** The HTTP port actually bound (PORT=0 picks a free one). */
+  port: number;
+}
+
+export interface StartOptions {
+  beforeCommit?: BeforeCommitHook;
+}
+
+export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logger, options: StartOptions = {}): Promise<MoneyStorage> {
+  await applyMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, 'money');
+  const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const admin = kafka.admin();
+  const producer = createProducer(kafka);
+  await Promise.all([admin.connect(), producer.connect()]);
+  const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
+
+  const ledger = new Ledger(database.db);
+  const gateway = new GatewayClient({
+    baseUrl: config.GATEWAY_URL,
+    serviceToken: config.INTERNAL_SERVICE_TOKEN,
+    timeoutMs: config.GATEWAY_TIMEOUT_MS,
+    retries: config.GATEWAY_RETRIES,
+    retryBaseMs: config.GATEWAY_RETRY_BASE_MS,
+    logger,
+  });
+  const users = new CachedUserDirectory(gateway, config.USER_CACHE_TTL_MS, config.USER_CACHE_MAX_ENTRIES);
+  const handler = new OperationHandler(ledger, users, config.MONEY_STORAGE_OPENING_BALANCE, logger);
+
+  const server = await startHealthServer(
+    config.PORT,
+    { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) },
+    logger,
+    accountsRoutes(ledger, config.INTERNAL_SERVICE_TOKEN),
+  );
+  const consumer = await startOperationConsumer({
+    kafka,
+    producer,
+    names,
+    groupId: `${config.KAFKA_TOPIC_PREFIX}money-storage`,
+    handler,
+    logger,
+    partitionsConcurrently: config.KAFKA_PARTITIONS_CONCURRENTLY,
+    concurrency: config.OPERATION_CONCURRENCY,
+    chunkSize: config.OPERATION_CHUNK_SIZE,
+    beforeCommit: options.beforeCommit,
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: async () => {
+      // The consumer first: it finishes its chunk (publish + commit) while the producer and DB are still up.
+      await consumer.disconnect();
+      await closeServer(server);
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
+      await database.close();
+    },
+  };
+}
