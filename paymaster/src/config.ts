@@ -1,14 +1,35 @@
 import { z } from 'zod';
-import { commonShape, env, loadConfig } from '../../common/config';
+import { ConfigError, commonShape, env, loadConfig } from '../../common/config';
 
 export const paymasterShape = {
   ...commonShape,
   PORT: env.port(4001),
-  PAYMASTER_GROUP_ID: z.string().default('paymaster'),
+  /** Shared by every paymaster process: Kafka splits the `payments` partitions among them. */
+  PAYMASTER_GROUP_ID: z.string().min(1).default('paymaster'),
   /** Each stage waits a uniform random delay in [MIN, MAX]. */
   PAYMASTER_DELAY_MIN_MS: env.int(500),
   PAYMASTER_DELAY_MAX_MS: env.int(5000),
+  /** How long to wait for money-storage's answer to a debit before giving up and compensating. */
+  PAYMASTER_RESULT_DEADLINE_MS: env.int(30_000, 1),
+  /** Payments held at once; the consumer pauses when full, which bounds memory. */
+  PAYMASTER_MAX_IN_FLIGHT: env.int(20_000, 1),
+  PAYMASTER_COMMIT_INTERVAL_MS: env.int(1000, 10),
+  /** How long a silent process keeps its partitions; the broker accepts 6000..300000 by default. */
+  PAYMASTER_SESSION_TIMEOUT_MS: env.int(30_000, 6000),
+  /** Publishes wait this long to share one request with others. */
+  PAYMASTER_PUBLISH_LINGER_MS: env.int(5, 0),
+  /** SIGTERM to exit, at most. */
+  PAYMASTER_SHUTDOWN_GRACE_MS: env.int(15_000, 1000),
 };
 
 export type PaymasterConfig = ReturnType<typeof loadPaymasterConfig>;
-export const loadPaymasterConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(paymasterShape, e);
+
+export function loadPaymasterConfig(e: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig(paymasterShape, e);
+  if (config.PAYMASTER_DELAY_MIN_MS > config.PAYMASTER_DELAY_MAX_MS) {
+    throw new ConfigError([
+      `PAYMASTER_DELAY_MIN_MS: must not exceed PAYMASTER_DELAY_MAX_MS (got ${config.PAYMASTER_DELAY_MIN_MS} > ${config.PAYMASTER_DELAY_MAX_MS})`,
+    ]);
+  }
+  return config;
+}

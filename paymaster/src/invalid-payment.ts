@@ -1,0 +1,53 @@
+import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import { sendToDlq } from '../../common/kafka/client';
+import { paymentStatusChanged } from '../../common/kafka/contracts';
+import { isUserId, isUuid, asPaymentId, asUserId, type PaymentId, type UserId } from '../../common/ids';
+import type { Logger } from '../../common/logger';
+import type { Publisher } from './payment-conductor';
+import { PAYMASTER_REASONS, childTraceparent, statusEvent } from './messages';
+
+/** The ids of a payment that failed validation, when they can still be trusted. */
+export function readableIds(value: Buffer | null): { paymentId: PaymentId; userId: UserId } | null {
+  if (value === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof json !== 'object' || json === null) return null;
+  const { paymentId, userId } = json as Record<string, unknown>;
+  if (typeof paymentId !== 'string' || !isUuid(paymentId)) return null;
+  if (typeof userId !== 'string' || !isUserId(userId)) return null;
+  const ids = { paymentId: asPaymentId(paymentId), userId: asUserId(userId) };
+  // Only ids the status schema accepts, or publishing the ERROR would fail on every retry.
+  return paymentStatusChanged.safeParse(statusEvent(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment)).success ? ids : null;
+}
+
+export const headerString = (headers: IHeaders | undefined, name: string): string | undefined => {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v[0]?.toString() : v.toString();
+};
+
+/**
+ * Parks the message in `payments.dlq`, then tells the owner the payment failed if we can say
+ * which payment it was. Both are acknowledged before the offset may be committed.
+ */
+export async function rejectInvalidPayment(
+  deps: { producer: Producer; publisher: Publisher; logger: Logger },
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  error: string,
+): Promise<void> {
+  deps.logger.warn({ topic, partition, offset: message.offset, error }, 'invalid payment message, sending it to the DLQ');
+  await sendToDlq(deps.producer, topic, message, error, { partition, offset: message.offset });
+  const ids = readableIds(message.value);
+  if (!ids) return;
+  await deps.publisher.publish('statusPayments', {
+    key: ids.paymentId,
+    value: statusEvent(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment),
+    traceparent: childTraceparent(headerString(message.headers, 'traceparent')),
+  });
+}

@@ -1,0 +1,86 @@
+import type { AddressInfo } from 'node:net';
+import { BatchPublisher } from '../../common/kafka/batch-publisher';
+import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import type { Logger } from '../../common/logger';
+import { closeServer, startHealthServer } from '../../common/health-server';
+import { kafkaReadiness, type RunningService } from '../../common/service';
+import type { PaymasterConfig } from './config';
+import { uniformDelays, type Delays } from './delays';
+import { PaymentConductor, type ConductorStats } from './payment-conductor';
+import { PaymentsIntake } from './payments-intake';
+import { ResultsListener } from './results-listener';
+
+export interface Paymaster extends RunningService {
+  /** The health server's port (useful with PORT=0). */
+  port: number;
+  stats(): ConductorStats & { paused: boolean };
+}
+
+/**
+ * Wires the paymaster: results listener first (it must be positioned before any debit goes
+ * out), then the payments intake, then the health server. Stopping runs the other way round,
+ * each step bounded by the shutdown grace.
+ */
+export async function startPaymaster(config: PaymasterConfig, logger: Logger, delays?: Delays): Promise<Paymaster> {
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'paymaster', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const publisher = new BatchPublisher(producer, names, { lingerMs: config.PAYMASTER_PUBLISH_LINGER_MS, maxBatch: 2000, logger });
+
+  let intake: PaymentsIntake | undefined;
+  const conductor = new PaymentConductor({
+    publisher,
+    delays: delays ?? uniformDelays(config.PAYMASTER_DELAY_MIN_MS, config.PAYMASTER_DELAY_MAX_MS),
+    resultDeadlineMs: config.PAYMASTER_RESULT_DEADLINE_MS,
+    logger,
+    onRelease: () => intake?.maybeResume(),
+  });
+  const results = new ResultsListener({
+    kafka,
+    names,
+    groupId: config.PAYMASTER_GROUP_ID,
+    holds: (id) => conductor.holds(id),
+    onResult: (r) => conductor.onResult(r),
+    logger,
+  });
+  await results.start();
+  intake = new PaymentsIntake({
+    kafka,
+    names,
+    groupId: config.PAYMASTER_GROUP_ID,
+    sessionTimeoutMs: config.PAYMASTER_SESSION_TIMEOUT_MS,
+    maxInFlight: config.PAYMASTER_MAX_IN_FLIGHT,
+    commitIntervalMs: config.PAYMASTER_COMMIT_INTERVAL_MS,
+    conductor,
+    producer,
+    publisher,
+    logger,
+  });
+  await intake.start();
+  const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin) }, logger);
+  const started = intake;
+
+  const stop = async (): Promise<void> => {
+    await started.stop();
+    await Promise.allSettled([results.stop(), publisher.stop()]);
+    await producer.disconnect();
+    await closeServer(server);
+    await admin.disconnect();
+  };
+  return {
+    port: (server.address() as AddressInfo).port,
+    stats: () => ({ ...conductor.stats(), paused: started.isPaused }),
+    stop: () => withTimeout(stop(), config.PAYMASTER_SHUTDOWN_GRACE_MS, 'paymaster stop'),
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+    timer.unref();
+    p.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}

@@ -1,0 +1,171 @@
+import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { decode } from '../../common/kafka/contracts';
+import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
+import type { TopicNames } from '../../common/kafka/topics';
+import type { Logger } from '../../common/logger';
+import { headerString, rejectInvalidPayment } from './invalid-payment';
+import type { PaymentConductor, Publisher } from './payment-conductor';
+
+export interface IntakeOptions {
+  kafka: Kafka;
+  names: TopicNames;
+  groupId: string;
+  sessionTimeoutMs: number;
+  maxInFlight: number;
+  commitIntervalMs: number;
+  conductor: PaymentConductor;
+  /** For the DLQ, which takes raw messages. */
+  producer: Producer;
+  publisher: Publisher;
+  logger: Logger;
+}
+
+/**
+ * Takes payments from `payments` and hands each to the conductor without waiting for it, so one
+ * process holds thousands at once. Offsets: kafkajs's fetch position moves as soon as a message
+ * is taken (resolveOffset), while the group's committed offset moves only past payments whose
+ * terminal status is acknowledged (InflightOffsets). When `maxInFlight` are held the topic is
+ * paused; it resumes once the conductor has drained to 90%.
+ */
+export class PaymentsIntake {
+  private readonly consumer: Consumer;
+  private readonly offsets = new InflightOffsets();
+  private readonly topic: string;
+  private readonly resumeAt: number;
+  private owned = new Set<number>();
+  private memberId: string | undefined;
+  private paused = false;
+  private stopping = false;
+  private rejecting = 0;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+
+  constructor(private readonly o: IntakeOptions) {
+    this.topic = o.names.payments;
+    this.resumeAt = Math.max(0, Math.floor(o.maxInFlight * 0.9));
+    this.consumer = o.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(o.sessionTimeoutMs / 3)),
+      // Short, so a resume or a new payment is picked up promptly when the topic is quiet.
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => this.onJoin(e.payload));
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    this.commitTimer = setInterval(() => void this.commit(), this.o.commitIntervalMs);
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Called by the conductor whenever a payment leaves it. */
+  maybeResume(): void {
+    if (!this.paused || this.stopping || this.load() > this.resumeAt) return;
+    this.paused = false;
+    this.consumer.resume([{ topic: this.topic }]);
+    this.o.logger.debug({ inFlight: this.load() }, 'resumed taking payments');
+  }
+
+  /** Stops fetching, abandons unfinished payments for the next owner, commits what is done, leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.commitTimer);
+    this.consumer.pause([{ topic: this.topic }]);
+    const abandoned = this.o.conductor.abandon();
+    await this.committing;
+    await this.commit();
+    this.o.logger.info({ abandoned }, 'payments intake stopped; unfinished payments are left to the next owner');
+    await this.consumer.disconnect();
+  }
+
+  private load(): number {
+    return this.o.conductor.size + this.rejecting;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    // A batch fetched before a rebalance may still arrive for a partition we just lost.
+    if (topic !== this.topic || !this.owned.has(partition)) return;
+    for (const message of batch.messages) {
+      if (this.stopping || !isRunning() || isStale()) break;
+      if (this.load() >= this.o.maxInFlight) {
+        // Unresolved messages are fetched again after the resume.
+        this.pause();
+        break;
+      }
+      const ticket = this.offsets.start(topic, partition, message.offset);
+      if (ticket) this.take(message, ticket);
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+  }
+
+  private take(message: KafkaMessage, ticket: Ticket): void {
+    const decoded = decode('payments', message.value, message.headers);
+    if (decoded.ok) {
+      this.o.conductor.start(decoded.value, headerString(message.headers, 'traceparent'), ticket);
+      return;
+    }
+    this.rejecting++;
+    void this.rejectUntilDone(message, ticket, decoded.error).finally(() => {
+      this.rejecting--;
+      this.maybeResume();
+    });
+  }
+
+  private async rejectUntilDone(message: KafkaMessage, ticket: Ticket, error: string): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error);
+        ticket.done();
+        return;
+      } catch (e) {
+        this.o.logger.error({ err: e, attempt, offset: message.offset }, 'could not park an invalid payment, retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)).unref());
+      }
+    }
+  }
+
+  private pause(): void {
+    if (!this.paused) this.o.logger.debug({ inFlight: this.load() }, 'in-flight limit reached, pausing payments');
+    this.paused = true;
+    this.consumer.pause([{ topic: this.topic }]);
+  }
+
+  /**
+   * A new generation: forget partitions we no longer own (and everything, if the broker gave us a
+   * new member id, since another member may have moved those partitions on meanwhile). Kept
+   * partitions restart from their committed offset; InflightOffsets skips what we still hold.
+   */
+  private onJoin(payload: ConsumerGroupJoinEvent['payload']): void {
+    const fresh = this.memberId !== undefined && this.memberId !== payload.memberId;
+    this.memberId = payload.memberId;
+    this.owned = new Set(payload.memberAssignment[this.topic] ?? []);
+    const dropped = this.offsets.retain((t, p) => !fresh && t === this.topic && this.owned.has(p));
+    const lost = new Set(dropped.map((d) => d.partition));
+    const abandoned = lost.size > 0 ? this.o.conductor.abandon((t) => lost.has(t.partition)) : 0;
+    this.o.logger.info({ partitions: [...this.owned], dropped: [...lost], abandoned }, 'payments partitions assigned');
+  }
+
+  private commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    const positions = this.offsets.toCommit();
+    if (positions.length === 0) return Promise.resolve();
+    this.committing = this.consumer
+      .commitOffsets(positions)
+      .then(() => this.offsets.markCommitted(positions))
+      // A rebalance in progress refuses commits; the next tick (or the next owner) catches up.
+      .catch((e: unknown) => this.o.logger.warn({ err: e }, 'offset commit failed'))
+      .finally(() => {
+        this.committing = undefined;
+      });
+    return this.committing;
+  }
+}

@@ -1,0 +1,93 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
+import type { TopicNames } from '../../common/kafka/topics';
+import type { Logger } from '../../common/logger';
+import { isUuid } from '../../common/ids';
+
+export interface ResultsListenerOptions {
+  kafka: Kafka;
+  names: TopicNames;
+  /** The paymaster group; the listener's own group is derived from it, unique per process. */
+  groupId: string;
+  /** Cheap filter by message key (the payment id), before any decoding. */
+  holds: (paymentId: string) => boolean;
+  onResult: (result: MoneyOperationResult) => void;
+  logger: Logger;
+  joinTimeoutMs?: number;
+}
+
+export const resultsGroupId = (group: string): string =>
+  `${group}-results-${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Every paymaster process reads ALL of `money-operation-results` in a group of its own: the result
+ * for a payment lands on whichever partition money-storage chose, not necessarily one this process
+ * reads `payments` from. It starts at the end (earlier answers belong to earlier processes) and
+ * never commits, so its group leaves nothing behind on the broker.
+ */
+export class ResultsListener {
+  private readonly consumer: Consumer;
+
+  constructor(private readonly o: ResultsListenerOptions) {
+    this.consumer = o.kafka.consumer({ groupId: resultsGroupId(o.groupId), maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  }
+
+  /**
+   * Resolves once the listener is positioned: joined, and its first fetch done (that is when
+   * kafkajs resolves "latest" to a concrete offset). Only then may payments be taken, or the
+   * answer to a debit sent right away could fall before our starting point.
+   */
+  async start(): Promise<void> {
+    const positioned = this.waitPositioned(this.o.joinTimeoutMs ?? 60_000);
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.o.names.moneyOperationResults, fromBeginning: false });
+    await this.consumer.run({ autoCommit: false, eachBatch: (p) => this.onBatch(p) });
+    await positioned;
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+
+  private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      // Results are keyed by payment id; a key of another shape is decoded and checked instead.
+      const key = message.key?.toString();
+      if (key !== undefined && isUuid(key) && !this.o.holds(key)) continue;
+      const decoded = decode('moneyOperationResults', message.value, message.headers);
+      if (!decoded.ok) {
+        // Every paymaster reads this topic, so parking it in the DLQ is left to one owner: log only.
+        this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result ignored');
+        continue;
+      }
+      this.o.onResult(decoded.value);
+    }
+    await heartbeat();
+  }
+
+  private waitPositioned(timeoutMs: number): Promise<void> {
+    const { GROUP_JOIN, FETCH } = this.consumer.events;
+    return new Promise((resolve, reject) => {
+      let joined = false;
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`results listener not positioned within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const offJoin = this.consumer.on(GROUP_JOIN, () => {
+        joined = true;
+      });
+      const offFetch = this.consumer.on(FETCH, () => {
+        if (!joined) return;
+        cleanup();
+        resolve();
+      });
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        offJoin();
+        offFetch();
+      };
+    });
+  }
+}
