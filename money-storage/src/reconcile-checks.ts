@@ -1,0 +1,122 @@
+import type pg from 'pg';
+
+/** Anything with pg's `query`: a Pool or a Client. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+export type ViolationKind =
+  | 'COMPLETED_WITHOUT_DEBIT'
+  | 'COMPLETED_WITH_SEVERAL_DEBITS'
+  | 'DEBIT_AMOUNT_MISMATCH'
+  | 'DEBIT_WITHOUT_COMPLETED_PAYMENT'
+  | 'LEDGER_BALANCE_MISMATCH'
+  | 'NEGATIVE_BALANCE';
+
+export interface Violation {
+  kind: ViolationKind;
+  detail: Record<string, string | number | null>;
+}
+
+export interface ReconcileReport {
+  ok: boolean;
+  checkedAt: string;
+  stats: { completedPayments: number; paymentsWithNetDebit: number; accounts: number; ledgerEntries: number };
+  /** Debited payments still in flight (not terminal yet): expected while traffic runs, not a violation. */
+  inFlightDebited: string[];
+  violations: Violation[];
+}
+
+interface NetDebit {
+  payment_id: string;
+  debits: number;
+  amount: string;
+}
+interface Payment {
+  id: string;
+  status: string;
+  amount: number;
+}
+
+const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'ERROR']);
+
+/** A debit counts unless a compensation reverses it. */
+const NET_DEBITS_SQL = `
+  SELECT d.payment_id::text AS payment_id, count(*)::int AS debits, (-sum(d.amount))::text AS amount
+  FROM money.ledger_entries d
+  WHERE d.kind = 'DEBIT' AND d.payment_id IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM money.ledger_entries c WHERE c.reverses = d.operation_id)
+  GROUP BY d.payment_id`;
+
+const LEDGER_MISMATCH_SQL = `
+  SELECT user_id::text AS user_id, currency, a.balance::text AS balance, coalesce(l.total, 0)::text AS ledger_sum
+  FROM money.accounts a
+  FULL JOIN (SELECT user_id, currency, sum(amount) AS total FROM money.ledger_entries GROUP BY user_id, currency) l
+    USING (user_id, currency)
+  WHERE a.balance IS NULL OR a.balance <> coalesce(l.total, 0)`;
+
+/**
+ * Checks the invariants between the gateway's payments and money-storage's ledger. The two may live
+ * in different databases, so they are read separately and compared here.
+ */
+export async function reconcile(money: Queryable, gateway: Queryable): Promise<ReconcileReport> {
+  const [netDebits, mismatches, negatives, totals, completed] = await Promise.all([
+    money.query<NetDebit>(NET_DEBITS_SQL),
+    money.query<{ user_id: string; currency: string; balance: string | null; ledger_sum: string }>(LEDGER_MISMATCH_SQL),
+    money.query<{ user_id: string; currency: string; balance: string }>(
+      `SELECT user_id::text AS user_id, currency, balance::text AS balance FROM money.accounts WHERE balance < 0`,
+    ),
+    money.query<{ accounts: number; entries: number }>(
+      `SELECT (SELECT count(*) FROM money.accounts)::int AS accounts, (SELECT count(*) FROM money.ledger_entries)::int AS entries`,
+    ),
+    gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`),
+  ]);
+  const debitsByPayment = new Map(netDebits.rows.map((d) => [d.payment_id, d]));
+  const completedIds = new Set(completed.rows.map((p) => p.id));
+  const others = await paymentsByIds(gateway, [...debitsByPayment.keys()].filter((id) => !completedIds.has(id)));
+
+  const violations: Violation[] = [
+    ...completed.rows.flatMap((p) => checkCompleted(p, debitsByPayment.get(p.id))),
+    ...mismatches.rows.map((r) => ({ kind: 'LEDGER_BALANCE_MISMATCH' as const, detail: { ...r } })),
+    ...negatives.rows.map((r) => ({ kind: 'NEGATIVE_BALANCE' as const, detail: { ...r } })),
+  ];
+  const inFlightDebited: string[] = [];
+  for (const debit of netDebits.rows) {
+    if (completedIds.has(debit.payment_id)) continue;
+    const payment = others.get(debit.payment_id);
+    if (payment && !TERMINAL.has(payment.status)) inFlightDebited.push(payment.id);
+    else violations.push({ kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT', detail: { paymentId: debit.payment_id, status: payment?.status ?? null, debits: debit.debits } });
+  }
+  const counts = totals.rows[0] ?? { accounts: 0, entries: 0 };
+  return {
+    ok: violations.length === 0,
+    checkedAt: new Date().toISOString(),
+    stats: { completedPayments: completed.rows.length, paymentsWithNetDebit: netDebits.rows.length, accounts: counts.accounts, ledgerEntries: counts.entries },
+    inFlightDebited,
+    violations,
+  };
+}
+
+function checkCompleted(p: Payment, debit: NetDebit | undefined): Violation[] {
+  if (!debit) return [{ kind: 'COMPLETED_WITHOUT_DEBIT', detail: { paymentId: p.id, amount: p.amount } }];
+  if (debit.debits > 1) return [{ kind: 'COMPLETED_WITH_SEVERAL_DEBITS', detail: { paymentId: p.id, debits: debit.debits } }];
+  if (debit.amount !== String(p.amount)) {
+    return [{ kind: 'DEBIT_AMOUNT_MISMATCH', detail: { paymentId: p.id, paymentAmount: p.amount, debited: debit.amount } }];
+  }
+  return [];
+}
+
+async function paymentsByIds(gateway: Queryable, ids: string[]): Promise<Map<string, Payment>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE id = ANY($1::uuid[])`, [ids]);
+  return new Map(rows.map((p) => [p.id, p]));
+}
+
+/** A table for people; the JSON report is for machines. */
+export function formatReport(report: ReconcileReport): string {
+  const lines = [
+    `reconcile ${report.ok ? 'OK' : 'FAILED'} at ${report.checkedAt}`,
+    `  completed payments: ${report.stats.completedPayments}, payments with a net debit: ${report.stats.paymentsWithNetDebit}`,
+    `  accounts: ${report.stats.accounts}, ledger entries: ${report.stats.ledgerEntries}, debited and still in flight: ${report.inFlightDebited.length}`,
+    ...report.violations.map((v) => `  VIOLATION ${v.kind.padEnd(32)} ${JSON.stringify(v.detail)}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,32 @@
+import pg from 'pg';
+import { createLogger } from '../../common/logger';
+import { loadMoneyStorageConfig } from './config';
+import { formatReport, reconcile } from './reconcile-checks';
+
+/**
+ * `npm run reconcile`: checks payments against the ledger. Prints a summary, then the JSON report
+ * (`--json` prints only the JSON). Exits 1 on any violation, 2 when it could not check at all.
+ */
+async function main(): Promise<number> {
+  const config = loadMoneyStorageConfig();
+  const moneyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const gatewayUrl = config.GATEWAY_DATABASE_URL ?? config.DATABASE_URL;
+  const gatewayPool = gatewayUrl === config.DATABASE_URL ? moneyPool : new pg.Pool({ connectionString: gatewayUrl, max: 2 });
+  try {
+    const report = await reconcile(moneyPool, gatewayPool);
+    if (!process.argv.includes('--json')) process.stdout.write(`${formatReport(report)}\n`);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return report.ok ? 0 : 1;
+  } finally {
+    await moneyPool.end();
+    if (gatewayPool !== moneyPool) await gatewayPool.end();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    createLogger('reconcile').fatal({ err: e }, 'reconcile could not run');
+    process.exit(2);
+  },
+);

@@ -1,0 +1,217 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomInt, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Producer } from 'kafkajs';
+import { createKafka, createProducer, newTraceparent } from '../../common/kafka/client';
+import { moneyOperationSchema } from '../../money-storage/src/operation-contract';
+import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import type { TopicNames } from '../../common/kafka/topics';
+import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/ids';
+import { createLogger } from '../../common/logger';
+import type { Currency } from '../../common/money';
+import { loadMoneyStorageConfig, type MoneyStorageConfig } from '../../money-storage/src/config';
+import { startMoneyStorage, type MoneyStorage, type StartOptions } from '../../money-storage/src/service';
+import { collect, eventually, freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
+
+export const SERVICE_TOKEN = 'test-internal-service-token';
+
+/** How the stub gateway treats a user: a status, or a failure mode. */
+export type StubUser = 'ACTIVE' | 'BLOCKED' | 'FAIL_503' | 'DROP_CONNECTION' | 'HANG';
+
+/** A real HTTP server playing the gateway's `GET /internal/users/:id`. */
+export interface GatewayStub {
+  url: string;
+  users: Map<string, StubUser>;
+  /** Requests received per user id, to count retries and cache hits. */
+  requests: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startGatewayStub(): Promise<GatewayStub> {
+  const users = new Map<string, StubUser>();
+  const requests = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const match = /^\/internal\/users\/([^/]+)$/.exec(req.url ?? '');
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (!match) return reply(404, { error: 'no route' });
+    if (req.headers['x-service-token'] !== SERVICE_TOKEN) return reply(401, { error: 'bad token' });
+    const id = match[1]!;
+    requests.set(id, (requests.get(id) ?? 0) + 1);
+    const user = users.get(id);
+    if (user === undefined) return reply(404, { error: 'unknown user' });
+    if (user === 'FAIL_503') return reply(503, { error: 'down' });
+    if (user === 'DROP_CONNECTION') return void req.socket.destroy();
+    if (user === 'HANG') return; // never answers: the client's timeout must fire
+    return reply(200, { id, userName: `user-${id}`, status: user });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    users,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export const newUserId = (): UserId => asUserId(String(randomInt(1_000_000, 2 ** 47)));
+
+export function debit(userId: UserId, amount: number, currency: Currency = 'USD', paymentId: string = randomUUID()): MoneyOperation {
+  const id = asPaymentId(paymentId);
+  return { version: 1, kind: 'DEBIT', operationId: asOperationId(id), paymentId: id, userId, amount, currency, requestedAt: new Date().toISOString() };
+}
+
+export function deposit(userId: UserId, amount: number, currency: Currency = 'USD'): MoneyOperation {
+  const operationId = asOperationId(`deposit:${randomUUID()}`);
+  return { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, paymentId: null, userId, amount, currency, requestedAt: new Date().toISOString() };
+}
+
+export function compensation(of: MoneyOperation & { kind: 'DEBIT' }): MoneyOperation {
+  return {
+    version: 1,
+    kind: 'CREDIT',
+    purpose: 'COMPENSATION',
+    operationId: asOperationId(`compensate:${of.operationId}`),
+    paymentId: of.paymentId,
+    reverses: of.operationId,
+    userId: of.userId,
+    amount: of.amount,
+    currency: of.currency,
+    requestedAt: new Date().toISOString(),
+  };
+}
+
+export interface Received {
+  topic: string;
+  key: string;
+  value: unknown;
+  headers: Record<string, string>;
+}
+
+/** Topics, a database, a stub gateway, a producer of commands and a collector of everything published. */
+export interface Harness {
+  names: TopicNames;
+  databaseUrl: string;
+  gateway: GatewayStub;
+  pool: pg.Pool;
+  producer: Producer;
+  received: Received[];
+  config(overrides?: NodeJS.ProcessEnv): MoneyStorageConfig;
+  start(overrides?: NodeJS.ProcessEnv, options?: StartOptions): Promise<MoneyStorage>;
+  send(ops: MoneyOperation[], traceparent?: string): Promise<void>;
+  results(operationId: string): MoneyOperationResult[];
+  /** Waits until `count` results for the operation have been published, and returns them. */
+  waitResults(operationId: string, count?: number, timeoutMs?: number): Promise<MoneyOperationResult[]>;
+  balance(userId: UserId, currency?: Currency): Promise<string | null>;
+  ledgerSum(userId: UserId, currency?: Currency): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(label: string): Promise<Harness> {
+  const [{ prefix, names }, databaseUrl, gateway] = await Promise.all([freshTopics(label), freshDatabase(label), startGatewayStub()]);
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `test-${label}`, topicPrefix: prefix, logger: createLogger('test', 'silent') });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const collector = await collect([names.moneyOperationResults, `${names.moneyOperations}.dlq`]);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const services: MoneyStorage[] = [];
+
+  const config = (overrides: NodeJS.ProcessEnv = {}): MoneyStorageConfig =>
+    loadMoneyStorageConfig({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      GATEWAY_URL: gateway.url,
+      INTERNAL_SERVICE_TOKEN: SERVICE_TOKEN,
+      GATEWAY_TIMEOUT_MS: '300',
+      GATEWAY_RETRIES: '2',
+      GATEWAY_RETRY_BASE_MS: '20',
+      LOG_LEVEL: 'silent',
+      ...overrides,
+    });
+  const results = (operationId: string): MoneyOperationResult[] =>
+    collector.messages
+      .filter((m) => m.topic === names.moneyOperationResults && (m.value as MoneyOperationResult).operationId === operationId)
+      .map((m) => m.value as MoneyOperationResult);
+
+  const harness: Harness = {
+    names,
+    databaseUrl,
+    gateway,
+    pool,
+    producer,
+    received: collector.messages,
+    config,
+    start: async (overrides, options) => {
+      const service = await startMoneyStorage(config(overrides), createLogger('money-storage', overrides?.LOG_LEVEL ?? 'silent'), options);
+      services.push(service);
+      return service;
+    },
+    send: (ops, traceparent) => sendOperations(producer, names, ops, traceparent),
+    results,
+    waitResults: (operationId, count = 1, timeoutMs = 20_000) =>
+      eventually(`${count} result(s) for ${operationId}`, async () => {
+        const found = results(operationId);
+        return found.length >= count ? found : undefined;
+      }, timeoutMs),
+    balance: async (userId, currency = 'USD') => {
+      const { rows } = await pool.query<{ balance: string }>('SELECT balance::text AS balance FROM money.accounts WHERE user_id = $1 AND currency = $2', [userId, currency]);
+      return rows[0]?.balance ?? null;
+    },
+    ledgerSum: async (userId, currency = 'USD') => {
+      const { rows } = await pool.query<{ sum: string }>(
+        'SELECT coalesce(sum(amount), 0)::text AS sum FROM money.ledger_entries WHERE user_id = $1 AND currency = $2',
+        [userId, currency],
+      );
+      return rows[0]!.sum;
+    },
+    close: async () => {
+      await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
+      await Promise.all([collector.stop(), producer.disconnect(), pool.end(), gateway.close()]);
+    },
+  };
+  return harness;
+}
+
+/** Puts money on an account through the service itself (a DEPOSIT command). */
+export async function fund(h: Harness, userId: UserId, amount: number, currency: Currency = 'USD'): Promise<void> {
+  const op = deposit(userId, amount, currency);
+  await h.send([op]);
+  const [result] = await h.waitResults(op.operationId);
+  if (result?.outcome !== 'APPLIED') throw new Error(`funding failed: ${JSON.stringify(result)}`);
+}
+
+/**
+ * Publishes commands as the paymaster and gateway do (validated, event-id and traceparent headers).
+ * Not through `publish()`: the shared moneyOperation schema cannot parse (see operation-contract.ts).
+ */
+export async function sendOperations(producer: Producer, names: TopicNames, ops: MoneyOperation[], traceparent?: string): Promise<void> {
+  await producer.send({
+    topic: names.moneyOperations,
+    acks: -1,
+    messages: ops.map((op) => ({
+      key: op.paymentId ?? op.operationId,
+      value: JSON.stringify(moneyOperationSchema.parse(op)),
+      headers: { 'event-id': randomUUID(), traceparent: traceparent ?? newTraceparent() },
+    })),
+  });
+}
+
+/** Puts money on an account behind the service's back (no gateway call, so nothing gets cached), ledger included. */
+export async function seed(h: Harness, userId: UserId, amount: number, currency: Currency = 'USD'): Promise<void> {
+  await h.pool.query(
+    `WITH a AS (INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, $2, $3))
+     INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after)
+     VALUES ($4, 'CREDIT', 'OPENING', $1, $2, $3, $3)`,
+    [userId, currency, amount, `seed:${randomUUID()}`],
+  );
+}
