@@ -19,8 +19,8 @@ CREATE TABLE "gateway"."payments" (
 	"reason" text,
 	"status_seq" integer DEFAULT 0 NOT NULL,
 	"idempotency_key" text,
-	"created_at" timestamp (6) with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp (6) with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "gateway"."users" (

@@ -1,0 +1,101 @@
+import { graphql } from './generated';
+
+/** Every operation the tests, the benchmark and the e2e suite send, typed by `npm run codegen`. */
+export const PaymentFields = graphql(`
+  fragment PaymentFields on Payment {
+    id
+    userName
+    amount
+    currency
+    status
+    reason
+    createdAt
+    updatedAt
+  }
+`);
+
+export const CreatePayment = graphql(`
+  mutation CreatePayment($input: CreatePaymentInput!) {
+    createPayment(input: $input) {
+      id
+      status
+      payment {
+        ...PaymentFields
+      }
+    }
+  }
+`);
+
+export const GetPayment = graphql(`
+  query GetPayment($id: ID!) {
+    payment(id: $id) {
+      ...PaymentFields
+    }
+  }
+`);
+
+export const GetPaymentStatus = graphql(`
+  query GetPaymentStatus($id: ID!) {
+    paymentStatus(id: $id)
+  }
+`);
+
+export const MyPayments = graphql(`
+  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {
+    myPayments(first: $first, after: $after, status: $status) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          ...PaymentFields
+        }
+      }
+    }
+  }
+`);
+
+export const MyAccounts = graphql(`
+  query MyAccounts {
+    myAccounts {
+      currency
+      balance
+    }
+  }
+`);
+
+export const Deposit = graphql(`
+  mutation Deposit($amount: Int!, $currency: Currency!, $idempotencyKey: String) {
+    deposit(amount: $amount, currency: $currency, idempotencyKey: $idempotencyKey) {
+      operationId
+      amount
+      currency
+      status
+    }
+  }
+`);
+
+export const WatchPayment = graphql(`
+  subscription WatchPayment($id: ID!) {
+    paymentStatus(id: $id) {
+      paymentId
+      status
+      reason
+      at
+    }
+  }
+`);
+
+export const WatchMyPayments = graphql(`
+  subscription WatchMyPayments {
+    myPaymentStatuses {
+      paymentId
+      status
+      reason
+      at
+    }
+  }
+`);

@@ -1,0 +1,147 @@
+import http from 'node:http';
+import path from 'node:path';
+import type { Admin, Consumer, Producer } from 'kafkajs';
+import { GraphQLError } from 'graphql';
+import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
+import { handleHealth, HttpError, readJson, sendError, sendJson } from '../../common/http';
+import { closeServer } from '../../common/health-server';
+import { createKafka, createProducer } from '../../common/kafka/client';
+import { topicNames } from '../../common/kafka/topics';
+import type { Logger } from '../../common/logger';
+import { PROJECT_ROOT } from '../../common/project-root';
+import { kafkaReadiness, type RunningService } from '../../common/service';
+import * as schema from '../db/schema';
+import { authenticate } from './auth';
+import type { GatewayConfig } from './config';
+import { GatewayError } from './errors';
+import { createApollo, executeGraphQL } from './graphql/apollo';
+import type { GraphQLContext } from './graphql/context';
+import { buildGatewaySchema } from './graphql/schema';
+import { internalRoutes } from './http/internal-api';
+import { restRoutes } from './http/rest-api';
+import { attachWebSocket } from './http/websocket';
+import { MoneyStorageClient } from './money-storage-client';
+import { OutboxRelay } from './outbox-relay';
+import { PaymentService } from './payment-service';
+import { PaymentStore } from './payment-store';
+import { RateLimiter } from './rate-limiter';
+import { StatusHub } from './status-hub';
+import { startStatusBroadcast, startStatusWriter } from './status-consumers';
+
+export interface Gateway extends RunningService {
+  port: number;
+  hub: StatusHub;
+  store: PaymentStore;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
+  const database = connectDatabase(config.DATABASE_URL, schema, 20);
+  const store = new PaymentStore(database.db);
+  const names = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const admin: Admin = kafka.admin();
+  const producer: Producer = createProducer(kafka);
+  await Promise.all([admin.connect(), producer.connect()]);
+
+  const hub = new StatusHub();
+  const relay = new OutboxRelay(store, producer, names, logger, {
+    sweepAfterMs: Math.max(5000, config.PUBLISH_TIMEOUT_MS * 2),
+    sweepEveryMs: config.OUTBOX_RELAY_INTERVAL_MS,
+    batchSize: 500,
+  });
+  const service = new PaymentService(
+    store,
+    relay,
+    hub,
+    new RateLimiter(config.RATE_LIMIT_PER_MINUTE),
+    new MoneyStorageClient(config.MONEY_STORAGE_URL, config.INTERNAL_SERVICE_TOKEN),
+    producer,
+    names,
+    { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
+  );
+  const consumers: Consumer[] = await Promise.all([
+    startStatusWriter(kafka, config.GATEWAY_GROUP_ID, names, store, producer, logger),
+    startStatusBroadcast(kafka, names, hub),
+  ]);
+  relay.start();
+
+  const graphqlSchema = await buildGatewaySchema();
+  const apollo = await createApollo(graphqlSchema, { production: config.production, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
+  const rest = restRoutes(service, config.JWT_SECRET, config.BODY_LIMIT_BYTES);
+  const internal = internalRoutes(store, config.INTERNAL_SERVICE_TOKEN);
+  const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
+
+  const graphqlContext = (req: http.IncomingMessage) => async (): Promise<GraphQLContext> => {
+    try {
+      return { caller: authenticate(req.headers.authorization, config.JWT_SECRET), service };
+    } catch (e) {
+      const message = (e as Error).message;
+      throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    }
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (await handleHealth(req, res, checks)) return;
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (pathname === '/graphql') {
+      const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES).catch(graphqlBodyError) : undefined;
+      await executeGraphQL(apollo, req, res, body, graphqlContext(req));
+      return;
+    }
+    const router = pathname.startsWith('/internal/') ? internal : rest;
+    const outcome = await router.dispatch(req, res);
+    if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      if (e instanceof GraphQLBodyError) return sendJson(res, e.status, { errors: [{ message: e.message, extensions: { code: e.code } }] });
+      if (e instanceof GatewayError) return sendError(res, new HttpError(e.httpStatus, e.code, e.message), config.production);
+      if (!(e instanceof HttpError)) logger.error({ err: e, url: req.url }, 'request failed');
+      if (!res.headersSent) sendError(res, e, config.production);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const ws = attachWebSocket(server, graphqlSchema, service, {
+    jwtSecret: config.JWT_SECRET,
+    maxDepth: config.GRAPHQL_MAX_DEPTH,
+    maxCost: config.GRAPHQL_MAX_COST,
+    maxPayload: config.BODY_LIMIT_BYTES,
+  });
+  await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
+  const port = (server.address() as { port: number }).port;
+  logger.info({ port }, 'gateway listening');
+
+  return {
+    port,
+    hub,
+    store,
+    stop: async () => {
+      // Stop taking requests, let in-flight ones finish, then close consumers (committing) and connections.
+      await Promise.all([ws.close(), closeServer(server)]);
+      await apollo.stop();
+      await relay.stop();
+      await Promise.all(consumers.map((c) => c.disconnect()));
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
+      await database.close();
+    },
+  };
+}
+
+/** A body Apollo never sees: answered in GraphQL's error shape, with a 4xx status. */
+class GraphQLBodyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function graphqlBodyError(e: unknown): never {
+  if (e instanceof HttpError) throw new GraphQLBodyError(e.status, e.code, e.message);
+  throw e;
+}

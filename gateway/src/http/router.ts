@@ -1,0 +1,34 @@
+import type http from 'node:http';
+
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => Promise<void>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+/** A tiny method + regex router; captured groups become `params`. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  on(method: string, pattern: RegExp, handler: Handler): this {
+    this.routes.push({ method, pattern, handler });
+    return this;
+  }
+
+  /** Resolves 'handled', 'method-not-allowed' (path known, method not) or 'no-route'. */
+  async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<'handled' | 'method-not-allowed' | 'no-route'> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    let pathKnown = false;
+    for (const route of this.routes) {
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      pathKnown = true;
+      if (route.method !== req.method) continue;
+      await route.handler(req, res, match.slice(1).map((p) => decodeURIComponent(p)));
+      return 'handled';
+    }
+    return pathKnown ? 'method-not-allowed' : 'no-route';
+  }
+}

@@ -1,0 +1,48 @@
+import type http from 'node:http';
+import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { authenticate, type Caller } from '../auth';
+import type { GraphQLContext } from '../graphql/context';
+import { queryLimits } from '../graphql/limits';
+import type { PaymentService } from '../payment-service';
+
+export const CLOSE_UNAUTHORIZED = 4401;
+
+/**
+ * graphql-ws on the same port and path as HTTP GraphQL. The token comes in `connection_init`
+ * (`{ authorization: "Bearer ..." }`); without a valid one the socket is closed with 4401.
+ */
+export function attachWebSocket(
+  server: http.Server,
+  schema: GraphQLSchema,
+  service: PaymentService,
+  options: { jwtSecret: string; maxDepth: number; maxCost: number; maxPayload: number },
+): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxPayload });
+  const rules = [...specifiedRules, queryLimits(options.maxDepth, options.maxCost)];
+  const callers = new WeakMap<object, Caller>();
+  const disposable = useServer<Record<string, unknown> | undefined, { caller?: Caller }>(
+    {
+      schema,
+      validate: (s, document) => validate(s, document, rules),
+      onConnect: (ctx) => {
+        try {
+          callers.set(ctx.extra.socket, authenticate(ctx.connectionParams?.authorization, options.jwtSecret));
+          return true;
+        } catch (e) {
+          ctx.extra.socket.close(CLOSE_UNAUTHORIZED, (e as Error).message.slice(0, 100));
+          return false;
+        }
+      },
+      context: (ctx): GraphQLContext => ({ caller: callers.get(ctx.extra.socket) ?? null, service }),
+    },
+    wss,
+  );
+  return {
+    close: async () => {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

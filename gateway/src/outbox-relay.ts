@@ -1,0 +1,127 @@
+import type { Producer } from 'kafkajs';
+import { paymentRequested, type PaymentStatusChanged } from '../../common/kafka/contracts';
+import { toKafkaMessage } from '../../common/kafka/client';
+import type { TopicNames } from '../../common/kafka/topics';
+import type { Logger } from '../../common/logger';
+import { statusRank } from '../../common/payment-status';
+import type { OutboxRow, PaymentStore } from './payment-store';
+
+const MAX_PENDING = 10_000;
+
+export interface RelayOptions {
+  /** The sweeper leaves rows younger than this to the fast path. */
+  sweepAfterMs: number;
+  sweepEveryMs: number;
+  batchSize: number;
+}
+
+/**
+ * Publishes outbox rows to `payments`, plus the matching CREATED event to `status-payments`, then
+ * deletes them and marks the payments CREATED.
+ *
+ * Fast path: requests hand their fresh row to `publishSoon`; rows arriving together go out in one
+ * batch. Slow path: a sweeper claims rows the fast path did not finish (Kafka was down, the process
+ * died) with SKIP LOCKED, so several replicas can sweep at once. A row published twice (fast path
+ * and sweeper racing after an outage) is harmless: every consumer is idempotent per payment.
+ */
+export class OutboxRelay {
+  private pending: Array<{ row: OutboxRow; done: (ok: boolean) => void }> = [];
+  private flushing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: PaymentStore,
+    private readonly producer: Producer,
+    private readonly names: TopicNames,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions,
+  ) {}
+
+  /** Resolves true once the row is published and marked, false if that took longer than `timeoutMs`. */
+  publishSoon(row: OutboxRow, timeoutMs: number): Promise<boolean> {
+    // During an outage the queue would only grow; the row is safe in the outbox for the sweeper.
+    if (this.pending.length >= MAX_PENDING) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.pending.push({
+        row,
+        done: (ok) => {
+          clearTimeout(timer);
+          resolve(ok);
+        },
+      });
+      if (!this.flushing) setImmediate(() => void this.flush());
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      // A sweep stuck behind a broker outage must not pile up more sweeps.
+      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+    }, this.options.sweepEveryMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+    while (this.flushing) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending.splice(0, this.options.batchSize);
+    let ok = false;
+    try {
+      await this.send(batch.map((b) => b.row));
+      await this.store.completeOutbox(batch.map((b) => b.row));
+      ok = true;
+    } catch (e) {
+      // The rows stay in the outbox; the sweeper publishes them when Kafka is back.
+      this.logger.warn({ err: e, rows: batch.length }, 'outbox publish failed; the sweeper will retry');
+    } finally {
+      this.flushing = false;
+      for (const b of batch) b.done(ok);
+    }
+    if (this.pending.length > 0) void this.flush();
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      let published: number | undefined;
+      do {
+        published = await this.store.claimOutbox(this.options.sweepAfterMs, this.options.batchSize, async (rows) => {
+          await this.send(rows);
+          return rows.length;
+        });
+        if (published) this.logger.info({ rows: published }, 'outbox sweeper published stranded payments');
+      } while (published === this.options.batchSize);
+    } catch (e) {
+      this.logger.warn({ err: e }, 'outbox sweep failed; retrying later');
+    }
+  }
+
+  private async send(rows: OutboxRow[]): Promise<void> {
+    const payments = rows.map((row) => paymentRequested.parse(row.payload));
+    const created = payments.map(
+      (p): PaymentStatusChanged => ({
+        version: 1,
+        type: 'PAYMENT_STATUS_CHANGED',
+        paymentId: p.paymentId,
+        userId: p.userId,
+        status: 'CREATED',
+        reason: null,
+        seq: statusRank('CREATED'),
+        at: new Date().toISOString(),
+      }),
+    );
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [
+        { topic: this.names.payments, messages: payments.map((value, i) => toKafkaMessage('payments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent })) },
+        { topic: this.names.statusPayments, messages: created.map((value, i) => toKafkaMessage('statusPayments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent })) },
+      ],
+    });
+  }
+}

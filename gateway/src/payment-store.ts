@@ -1,0 +1,181 @@
+import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { PaymentRequested } from '../../common/kafka/contracts';
+import type { PaymentId, UserId } from '../../common/ids';
+import type { Currency } from '../../common/money';
+import type { PaymentStatus } from '../../common/payment-status';
+import * as schema from '../db/schema';
+
+export type Db = NodePgDatabase<typeof schema>;
+export type PaymentRow = typeof schema.payments.$inferSelect;
+export type UserRow = typeof schema.users.$inferSelect;
+export type OutboxRow = typeof schema.outbox.$inferSelect;
+
+export interface NewPayment {
+  id: PaymentId;
+  userId: UserId;
+  amount: number;
+  currency: Currency;
+  idempotencyKey: string | null;
+  traceparent: string;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Every read and write of the gateway's tables. */
+export class PaymentStore {
+  /** Ids never change, so a user's id is looked up once per process. */
+  private readonly userIds = new Map<string, UserId>();
+
+  constructor(readonly db: Db) {}
+
+  async userIdFor(userName: string): Promise<UserId> {
+    const cached = this.userIds.get(userName);
+    if (cached) return cached;
+    await this.db.insert(schema.users).values({ userName }).onConflictDoNothing({ target: schema.users.userName });
+    const [row] = await this.db.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.userName, userName));
+    if (!row) throw new Error(`user ${userName} vanished after upsert`);
+    if (this.userIds.size > 100_000) this.userIds.clear();
+    this.userIds.set(userName, row.id);
+    return row.id;
+  }
+
+  async findUser(id: UserId): Promise<UserRow | undefined> {
+    const [row] = await this.db.select().from(schema.users).where(eq(schema.users.id, id));
+    return row;
+  }
+
+  async setUserStatus(id: UserId, status: schema.UserStatus): Promise<UserRow | undefined> {
+    const [row] = await this.db.update(schema.users).set({ status }).where(eq(schema.users.id, id)).returning();
+    return row;
+  }
+
+  /**
+   * The payment and its outbox message commit together, so an acknowledged payment always has a
+   * message on its way. A repeated idempotency key returns the first payment and writes nothing.
+   */
+  async createPayment(p: NewPayment): Promise<{ payment: PaymentRow; outbox: OutboxRow | null }> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const [payment] = await tx
+          .insert(schema.payments)
+          .values({ id: p.id, userId: p.userId, amount: p.amount, currency: p.currency, status: 'NEW', idempotencyKey: p.idempotencyKey })
+          .returning();
+        const message: PaymentRequested = {
+          version: 1,
+          type: 'PAYMENT_REQUESTED',
+          paymentId: p.id,
+          userId: p.userId,
+          amount: p.amount,
+          currency: p.currency,
+          createdAt: payment!.createdAt.toISOString(),
+        };
+        const [outbox] = await tx
+          .insert(schema.outbox)
+          .values({ topic: 'payments', messageKey: p.id, payload: message, traceparent: p.traceparent })
+          .returning();
+        return { payment: payment!, outbox: outbox! };
+      });
+    } catch (e) {
+      if ((e as { cause?: { code?: string } }).cause?.code !== UNIQUE_VIOLATION && (e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+      if (p.idempotencyKey === null) throw e;
+      const existing = await this.findByIdempotencyKey(p.userId, p.idempotencyKey);
+      if (!existing) throw e;
+      return { payment: existing, outbox: null };
+    }
+  }
+
+  private async findByIdempotencyKey(userId: UserId, key: string): Promise<PaymentRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(schema.payments)
+      .where(and(eq(schema.payments.userId, userId), eq(schema.payments.idempotencyKey, key)));
+    return row;
+  }
+
+  /** A payment only if it is the caller's: another user's payment is indistinguishable from none. */
+  async findOwned(id: PaymentId, userId: UserId): Promise<PaymentRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(schema.payments)
+      .where(and(eq(schema.payments.id, id), eq(schema.payments.userId, userId)));
+    return row;
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id) so pages stay stable while payments arrive. */
+  async listOwned(
+    userId: UserId,
+    opts: { first: number; after?: { createdAt: Date; id: PaymentId }; status?: PaymentStatus },
+  ): Promise<{ rows: PaymentRow[]; hasNextPage: boolean; totalCount: number }> {
+    const filters: SQL[] = [eq(schema.payments.userId, userId)];
+    if (opts.status) filters.push(eq(schema.payments.status, opts.status));
+    const total = this.db.select({ n: count() }).from(schema.payments).where(and(...filters));
+    if (opts.after) {
+      const { createdAt, id } = opts.after;
+      filters.push(or(lt(schema.payments.createdAt, createdAt), and(eq(schema.payments.createdAt, createdAt), lt(schema.payments.id, id)))!);
+    }
+    const [rows, [counted]] = await Promise.all([
+      this.db
+        .select()
+        .from(schema.payments)
+        .where(and(...filters))
+        .orderBy(desc(schema.payments.createdAt), desc(schema.payments.id))
+        .limit(opts.first + 1),
+      total,
+    ]);
+    return { rows: rows.slice(0, opts.first), hasNextPage: rows.length > opts.first, totalCount: counted?.n ?? 0 };
+  }
+
+  /** Outbox rows nobody published yet, locked so another replica's relay skips them. */
+  async claimOutbox<T>(olderThanMs: number, limit: number, publish: (rows: OutboxRow[]) => Promise<T>): Promise<T | undefined> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(schema.outbox)
+        .where(lt(schema.outbox.createdAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`))
+        .orderBy(schema.outbox.id)
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (rows.length === 0) return undefined;
+      const result = await publish(rows);
+      await this.completeOutbox(rows, tx);
+      return result;
+    });
+  }
+
+  /** After the broker's ack: the message is out, and the payment moves NEW → CREATED (never back). */
+  async completeOutbox(rows: OutboxRow[], tx: Pick<Db, 'execute'> = this.db): Promise<void> {
+    if (rows.length === 0) return;
+    const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
+    const paymentIds = sql.join(rows.map((r) => sql`${r.messageKey}::uuid`), sql`, `);
+    await tx.execute(sql`DELETE FROM gateway.outbox WHERE id IN (${ids})`);
+    await tx.execute(
+      sql`UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now() WHERE id IN (${paymentIds}) AND status = 'NEW'`,
+    );
+  }
+
+  /**
+   * Applies status events in one statement, forward only: an event whose sequence is not above
+   * the stored one (stale, duplicate, or after a terminal status) changes nothing.
+   */
+  async applyStatuses(events: StatusUpdate[]): Promise<number> {
+    const latest = new Map<PaymentId, StatusUpdate>();
+    // One row per payment, or UPDATE ... FROM would pick an arbitrary one; on a tie the earlier event wins.
+    for (const e of events) if ((latest.get(e.paymentId)?.seq ?? -1) < e.seq) latest.set(e.paymentId, e);
+    if (latest.size === 0) return 0;
+    const rows = JSON.stringify([...latest.values()].map((e) => ({ id: e.paymentId, status: e.status, reason: e.reason, seq: e.seq })));
+    const result = await this.db.execute(sql`
+      UPDATE gateway.payments AS p
+         SET status = v.status, reason = v.reason, status_seq = v.seq, updated_at = now()
+        FROM jsonb_to_recordset(${rows}::jsonb) AS v(id uuid, status text, reason text, seq int)
+       WHERE p.id = v.id AND v.seq > p.status_seq`);
+    return result.rowCount ?? 0;
+  }
+}
+
+export interface StatusUpdate {
+  paymentId: PaymentId;
+  status: PaymentStatus;
+  reason: string | null;
+  seq: number;
+}

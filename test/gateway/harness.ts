@@ -1,0 +1,94 @@
+import 'reflect-metadata';
+import pg from 'pg';
+import type { Producer } from 'kafkajs';
+import { createKafka, createProducer, publish } from '../../common/kafka/client';
+import type { TopicNames } from '../../common/kafka/topics';
+import type { PaymentStatusChanged } from '../../common/kafka/contracts';
+import { createLogger } from '../../common/logger';
+import { statusRank, type PaymentStatus } from '../../common/payment-status';
+import { asPaymentId, asUserId } from '../../common/ids';
+import { startGateway, type Gateway } from '../../gateway/src/app';
+import { signToken } from '../../gateway/src/auth';
+import { loadGatewayConfig } from '../../gateway/src/config';
+import { GatewayClient } from '../../client/gateway-client';
+import { freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
+
+export interface TestGateway {
+  gateway: Gateway;
+  url: string;
+  names: TopicNames;
+  databaseUrl: string;
+  sql: pg.Pool;
+  secret: string;
+  serviceToken: string;
+  client(userName?: string): GatewayClient;
+  /** Plays the paymaster: a status event straight into `status-payments`. */
+  emitStatus(paymentId: string, userId: string, status: PaymentStatus, reason?: string | null): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A real gateway on a free port, with its own database and topics, on the run's Kafka and Postgres. */
+export async function startTestGateway(label: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  const [databaseUrl, { prefix, names }] = await Promise.all([freshDatabase(label), freshTopics(label)]);
+  const config = loadGatewayConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    KAFKA_TOPIC_PREFIX: prefix,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const logger = createLogger('gateway-test', config.LOG_LEVEL);
+  const gateway = await startGateway(config, logger);
+  const producer: Producer = createProducer(createKafka({ brokers: kafkaBrokers(), clientId: 'test-paymaster', topicPrefix: prefix, logger }));
+  await producer.connect();
+  const sql = new pg.Pool({ connectionString: databaseUrl, max: 3 });
+  const url = `http://127.0.0.1:${gateway.port}`;
+  return {
+    gateway,
+    url,
+    names,
+    databaseUrl,
+    sql,
+    secret: config.JWT_SECRET,
+    serviceToken: config.INTERNAL_SERVICE_TOKEN,
+    client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, config.JWT_SECRET) : undefined),
+    emitStatus: async (paymentId, userId, status, reason = null) => {
+      const value: PaymentStatusChanged = {
+        version: 1,
+        type: 'PAYMENT_STATUS_CHANGED',
+        paymentId: asPaymentId(paymentId),
+        userId: asUserId(userId),
+        status,
+        reason,
+        seq: statusRank(status),
+        at: new Date().toISOString(),
+      };
+      await publish(producer, names, 'statusPayments', [{ key: paymentId, value }]);
+    },
+    stop: async () => {
+      await producer.disconnect();
+      await sql.end();
+      await gateway.stop();
+    },
+  };
+}
+
+export async function paymentRow(t: TestGateway, id: string): Promise<{ status: string; user_id: string; amount: number } | undefined> {
+  const { rows } = await t.sql.query('SELECT status, user_id, amount FROM gateway.payments WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export async function countRows(t: TestGateway): Promise<{ payments: number; outbox: number }> {
+  const { rows } = await t.sql.query(
+    'SELECT (SELECT count(*)::int FROM gateway.payments) AS payments, (SELECT count(*)::int FROM gateway.outbox) AS outbox',
+  );
+  return rows[0];
+}
+
+export async function userIdOf(t: TestGateway, userName: string): Promise<string> {
+  const { rows } = await t.sql.query('SELECT id FROM gateway.users WHERE user_name = $1', [userName]);
+  if (!rows[0]) throw new Error(`no user ${userName}`);
+  return String(rows[0].id);
+}
