@@ -55,8 +55,7 @@ const operationBase = {
 };
 
 /** `money-operations`: commands for money-storage. DEBIT pays; CREDIT deposits or compensates. */
-export const moneyOperation = z.discriminatedUnion('kind', [
-  z.object({ ...operationBase, kind: z.literal('DEBIT'), paymentId }),
+const credit = z.discriminatedUnion('purpose', [
   z.object({ ...operationBase, kind: z.literal('CREDIT'), purpose: z.literal('DEPOSIT'), paymentId: z.null() }),
   z.object({
     ...operationBase,
@@ -67,6 +66,8 @@ export const moneyOperation = z.discriminatedUnion('kind', [
     reverses: operationId,
   }),
 ]);
+// Nested: zod refuses one discriminated union with two members sharing `kind: CREDIT`.
+export const moneyOperation = z.discriminatedUnion('kind', [z.object({ ...operationBase, kind: z.literal('DEBIT'), paymentId }), credit]);
 
 export const OPERATION_OUTCOMES = ['APPLIED', 'REJECTED', 'FAILED'] as const;
 export const OPERATION_REASONS = [
