@@ -11,7 +11,8 @@ import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/
 import { createLogger } from '../../common/logger';
 import type { Currency } from '../../common/money';
 import { loadMoneyStorageConfig, type MoneyStorageConfig } from '../../money-storage/src/config';
-import { startMoneyStorage, type MoneyStorage, type StartOptions } from '../../money-storage/src/service';
+import { MIGRATIONS_FOLDER, startMoneyStorage, type MoneyStorage, type StartOptions } from '../../money-storage/src/service';
+import { applyMigrations } from '../../common/db';
 import { collect, eventually, freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
 
 export const SERVICE_TOKEN = 'test-internal-service-token';
@@ -117,6 +118,8 @@ export interface Harness {
 
 export async function createHarness(label: string): Promise<Harness> {
   const [{ prefix, names }, databaseUrl, gateway] = await Promise.all([freshTopics(label), freshDatabase(label), startGatewayStub()]);
+  // Also done by the service on start; here so a test can seed rows before starting one.
+  await applyMigrations(databaseUrl, MIGRATIONS_FOLDER, 'money');
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `test-${label}`, topicPrefix: prefix, logger: createLogger('test', 'silent') });
   const producer = createProducer(kafka);
   await producer.connect();

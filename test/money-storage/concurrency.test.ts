@@ -1,0 +1,66 @@
+import { connectDatabase, applyMigrations } from '../../common/db';
+import { asOperationId, asPaymentId, newPaymentId } from '../../common/ids';
+import * as schema from '../../money-storage/db/schema';
+import { Ledger } from '../../money-storage/src/ledger';
+import { MIGRATIONS_FOLDER } from '../../money-storage/src/service';
+import { freshDatabase } from '../support/infra';
+import { createHarness, debit, newUserId, seed, type Harness } from './harness';
+
+const countBy = (values: string[]): Record<string, number> =>
+  values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
+
+describe('concurrent debits on one account', () => {
+  it('never overdraw it when 200 debits hit the ledger at once (row lock + conditional update)', async () => {
+    const url = await freshDatabase('ms_race');
+    await applyMigrations(url, MIGRATIONS_FOLDER, 'money');
+    const database = connectDatabase(url, schema, 20);
+    const ledger = new Ledger(database.db);
+    const user = newUserId();
+    await database.pool.query(
+      `INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'USD', 1000);
+       INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after) VALUES ('seed', 'CREDIT', 'OPENING', $1, 'USD', 1000, 1000)`.replace(/\$1/g, user),
+    );
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, () => {
+          const id = newPaymentId();
+          return ledger.debit({ operationId: asOperationId(id), kind: 'DEBIT', paymentId: asPaymentId(id), userId: user, currency: 'USD', amount: 30 }, 0);
+        }),
+      );
+      // 1000 / 30: exactly 33 fit, leaving 10.
+      expect(countBy(answers.map((a) => a.reason ?? a.outcome))).toEqual({ APPLIED: 33, INSUFFICIENT_FUNDS: 167 });
+      const { rows } = await database.pool.query(
+        `SELECT a.balance::text AS balance, (SELECT sum(amount)::text FROM money.ledger_entries WHERE user_id = $1) AS ledger FROM money.accounts a WHERE user_id = $1`,
+        [user],
+      );
+      expect(rows[0]).toEqual({ balance: '10', ledger: '10' });
+    } finally {
+      await database.close();
+    }
+  });
+
+  describe('through Kafka, across 8 partitions and two service processes', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await createHarness('ms_conc');
+      await Promise.all([h.start(), h.start()]);
+    });
+    afterAll(() => h.close());
+
+    it('apply only what the balance covers: balance >= 0 and ledger = balance', async () => {
+      const user = newUserId();
+      h.gateway.users.set(user, 'ACTIVE');
+      await seed(h, user, 5000);
+      const ops = Array.from({ length: 200 }, () => debit(user, 70));
+      await h.send(ops);
+      const results = await Promise.all(ops.map(async (op) => (await h.waitResults(op.operationId, 1, 30_000))[0]!));
+      // 5000 / 70: 71 fit, leaving 30.
+      expect(countBy(results.map((r) => r.reason ?? r.outcome))).toEqual({ APPLIED: 71, INSUFFICIENT_FUNDS: 129 });
+      expect(await h.balance(user)).toBe('30');
+      expect(await h.ledgerSum(user)).toBe('30');
+      const balancesAfter = results.filter((r) => r.outcome === 'APPLIED').map((r) => Number(r.balanceAfter));
+      expect(new Set(balancesAfter).size).toBe(71);
+      expect(Math.min(...balancesAfter)).toBe(30);
+    });
+  });
+});
