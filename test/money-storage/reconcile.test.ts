@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { applyMigrations } from '../../common/db';
+import { PROJECT_ROOT } from '../../common/project-root';
+import { reconcile, type ReconcileReport } from '../../money-storage/src/reconcile-checks';
+import { compensation, createHarness, debit, newUserId, seed, type Harness } from './harness';
+import type { MoneyOperation } from '../../common/kafka/contracts';
+
+const run = promisify(execFile);
+
+describe('npm run reconcile', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness('ms_recon');
+    await applyMigrations(h.databaseUrl, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
+    await h.start();
+  });
+  afterAll(() => h.close());
+
+  const setStatus = (id: string, status: string): Promise<unknown> => h.pool.query('UPDATE gateway.payments SET status = $2 WHERE id = $1', [id, status]);
+
+  it('passes on a consistent history and catches every planted inconsistency', async () => {
+    const user = newUserId();
+    h.gateway.users.set(user, 'ACTIVE');
+    await h.pool.query('INSERT INTO gateway.users (id, user_name) VALUES ($1, $2)', [user, `u${user}`]);
+    await seed(h, user, 500);
+    const [completed, rejected, reversed, inFlight] = [debit(user, 300), debit(user, 300), debit(user, 100), debit(user, 50)] as Array<MoneyOperation & { kind: 'DEBIT' }>;
+    for (const p of [completed, rejected, reversed, inFlight]) {
+      await h.pool.query(`INSERT INTO gateway.payments (id, user_id, amount, currency, status) VALUES ($1, $2, $3, 'USD', 'PROCESSING')`, [p!.paymentId, user, p!.amount]);
+    }
+    // One after the other: distinct payments run concurrently, and the balance decides which fit.
+    for (const op of [completed!, rejected!, reversed!, compensation(reversed!), inFlight!]) {
+      await h.send([op]);
+      await h.waitResults(op.operationId);
+    }
+    expect(h.results(rejected!.operationId)[0]).toMatchObject({ reason: 'INSUFFICIENT_FUNDS' });
+    await setStatus(completed!.paymentId, 'COMPLETED');
+    await setStatus(rejected!.paymentId, 'REJECTED');
+    await setStatus(reversed!.paymentId, 'ERROR');
+
+    const clean = await reconcile(h.pool, h.pool);
+    expect(clean).toMatchObject({ ok: true, violations: [], inFlightDebited: [inFlight!.paymentId] });
+    expect(clean.stats).toMatchObject({ completedPayments: 1, paymentsWithNetDebit: 2, accounts: 1 });
+
+    // Plant one of each kind of damage.
+    await setStatus(rejected!.paymentId, 'COMPLETED');
+    await setStatus(inFlight!.paymentId, 'ERROR');
+    await h.pool.query(`UPDATE money.accounts SET balance = balance + 5 WHERE user_id = $1`, [user]);
+    const other = newUserId();
+    await h.pool.query('ALTER TABLE money.accounts DROP CONSTRAINT accounts_balance_non_negative');
+    await h.pool.query(`INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'EUR', -7)`, [other]);
+    await h.pool.query(
+      `INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after) VALUES ('planted', 'DEBIT', 'PAYMENT', $1, 'EUR', -7, -7)`,
+      [other],
+    );
+
+    const { stdout, code } = await run(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js'), '--json'], {
+      env: { ...process.env, DATABASE_URL: h.databaseUrl, LOG_LEVEL: 'silent' },
+    }).then(
+      (r) => ({ ...r, code: 0 }),
+      (e: { stdout: string; code: number }) => e,
+    );
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as ReconcileReport;
+    expect(report.ok).toBe(false);
+    expect(report.violations.map((v) => v.kind).sort()).toEqual([
+      'COMPLETED_WITHOUT_DEBIT',
+      'DEBIT_WITHOUT_COMPLETED_PAYMENT',
+      'LEDGER_BALANCE_MISMATCH',
+      'NEGATIVE_BALANCE',
+    ]);
+    expect(report.violations).toEqual(
+      expect.arrayContaining([
+        { kind: 'COMPLETED_WITHOUT_DEBIT', detail: { paymentId: rejected!.paymentId, amount: 300 } },
+        { kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT', detail: { paymentId: inFlight!.paymentId, status: 'ERROR', debits: 1 } },
+        { kind: 'LEDGER_BALANCE_MISMATCH', detail: { user_id: user, currency: 'USD', balance: '155', ledger_sum: '150' } },
+        { kind: 'NEGATIVE_BALANCE', detail: { user_id: other, currency: 'EUR', balance: '-7' } },
+      ]),
+    );
+  });
+});
