@@ -1,0 +1,196 @@
+import type { Producer } from 'kafkajs';
+import { dlqOf, type TopicNames } from '../../common/kafka/topics';
+import type { MoneyOperation } from '../../common/kafka/contracts';
+import type { Paymaster } from '../../paymaster/src/paymaster';
+import { collect, eventually, freshTopics, testKafka } from '../support/infra';
+import {
+  payment,
+  paymasterEnv,
+  sendPayments,
+  startInProcess,
+  startResponder,
+  statuses,
+  terminals,
+  testProducer,
+  type Decide,
+} from './helpers';
+
+/** userId decides what the fake money-storage answers. */
+const BY_USER: Decide = (op) => {
+  if (op.kind === 'CREDIT') return { outcome: 'APPLIED', reason: null };
+  switch (op.userId) {
+    case '2':
+      return { outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' };
+    case '3':
+      return { outcome: 'FAILED', reason: 'INTERNAL_ERROR' };
+    case '4':
+      return null;
+    default:
+      return { outcome: 'APPLIED', reason: null };
+  }
+};
+
+interface Rig {
+  names: TopicNames;
+  prefix: string;
+  groupId: string;
+  producer: Producer;
+  paymaster: Paymaster;
+  commands: MoneyOperation[];
+  seen: Awaited<ReturnType<typeof collect>>['messages'];
+}
+
+async function withRig(label: string, env: Record<string, string>, run: (rig: Rig) => Promise<void>): Promise<void> {
+  const { prefix, names } = await freshTopics(label);
+  const collector = await collect([names.statusPayments, names.moneyOperations, dlqOf(names.payments)]);
+  const responder = await startResponder(prefix, names, BY_USER);
+  const producer = await testProducer(prefix);
+  const fullEnv = paymasterEnv(prefix, env);
+  const paymaster = await startInProcess(fullEnv);
+  try {
+    await run({ names, prefix, groupId: fullEnv.PAYMASTER_GROUP_ID!, producer, paymaster, commands: responder.commands, seen: collector.messages });
+  } finally {
+    await paymaster.stop();
+    await Promise.all([responder.stop(), collector.stop(), producer.disconnect()]);
+  }
+}
+
+const statusesOf = (rig: Rig, paymentId: string) => statuses(rig.seen, rig.names.statusPayments).filter((s) => s.paymentId === paymentId);
+
+async function terminalOf(rig: Rig, paymentId: string) {
+  return eventually(`a terminal status for ${paymentId}`, async () => statusesOf(rig, paymentId).find((s) => s.seq === 3));
+}
+
+describe('paymaster against a fake money-storage on real Kafka', () => {
+  it('debits and completes, reject with money-storage reason, and errors on failure', async () => {
+    await withRig('outcomes', {}, async (rig) => {
+      const [ok, poor, broken] = [payment('1'), payment('2'), payment('3')];
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      await sendPayments(rig.producer, rig.names, [ok, poor, broken], traceparent);
+
+      expect(await terminalOf(rig, ok.paymentId)).toMatchObject({ status: 'COMPLETED', reason: null, key: ok.paymentId });
+      expect(await terminalOf(rig, poor.paymentId)).toMatchObject({ status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
+      expect(await terminalOf(rig, broken.paymentId)).toMatchObject({ status: 'ERROR', reason: 'INTERNAL_ERROR' });
+
+      const okEvents = statusesOf(rig, ok.paymentId);
+      expect(okEvents.map((s) => [s.status, s.seq])).toEqual([
+        ['PROCESSING', 2],
+        ['COMPLETED', 3],
+      ]);
+      for (const e of okEvents) {
+        expect(e.headers['event-id']).toMatch(/^[0-9a-f-]{36}$/);
+        expect(e.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+      }
+      expect(rig.commands.find((c) => c.paymentId === ok.paymentId && c.kind === 'DEBIT')).toMatchObject({
+        kind: 'DEBIT',
+        paymentId: ok.paymentId,
+        userId: '1',
+        amount: ok.amount,
+        currency: ok.currency,
+      });
+    });
+  });
+
+  it('gives up after the deadline: compensating CREDIT first, then ERROR MONEY_STORAGE_TIMEOUT', async () => {
+    await withRig('deadline', { PAYMASTER_RESULT_DEADLINE_MS: '1500' }, async (rig) => {
+      const silent = payment('4', 777);
+      await sendPayments(rig.producer, rig.names, [silent]);
+
+      expect(await terminalOf(rig, silent.paymentId)).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
+      const ops = rig.seen.filter((m) => m.topic === rig.names.moneyOperations && m.key === silent.paymentId);
+      expect(ops.map((m) => (m.value as MoneyOperation).kind)).toEqual(['DEBIT', 'CREDIT']);
+      expect(ops[1]!.value).toMatchObject({
+        kind: 'CREDIT',
+        purpose: 'COMPENSATION',
+        operationId: `${silent.paymentId}:reversal`,
+        reverses: silent.paymentId,
+        paymentId: silent.paymentId,
+        userId: '4',
+        amount: 777,
+      });
+    });
+  });
+
+  it('conducts 1,000 payments concurrently, each PROCESSING before its one terminal status', async () => {
+    await withRig('thousand', { PAYMASTER_MAX_IN_FLIGHT: '300' }, async (rig) => {
+      const payments = Array.from({ length: 1000 }, (_, i) => payment(String((i % 3) + 1)));
+      await sendPayments(rig.producer, rig.names, payments);
+
+      await eventually(
+        'every payment to reach a terminal status',
+        async () => (terminals(statuses(rig.seen, rig.names.statusPayments)).size === payments.length ? true : undefined),
+        45_000,
+      );
+      const all = statuses(rig.seen, rig.names.statusPayments);
+      const byPayment = new Map<string, string[]>();
+      for (const s of all) byPayment.set(s.paymentId, [...(byPayment.get(s.paymentId) ?? []), s.status]);
+      for (const p of payments) {
+        const life = byPayment.get(p.paymentId);
+        expect(life?.[0]).toBe('PROCESSING');
+        expect(life).toHaveLength(2);
+      }
+      const stats = rig.paymaster.stats();
+      expect(stats.inFlightPeak).toBeGreaterThan(1);
+      expect(stats.inFlightPeak).toBeLessThanOrEqual(300);
+      await expectCommittedToEnd(rig);
+    });
+  });
+
+  it('parks a malformed payment in the DLQ and goes on with the next one', async () => {
+    await withRig('malformed', {}, async (rig) => {
+      const good = payment('1');
+      const readable = { ...payment('5'), amount: -10 };
+      const readableId: string = readable.paymentId;
+      await rig.producer.send({
+        topic: rig.names.payments,
+        messages: [
+          { key: 'garbage', value: 'this is not json' },
+          { key: readable.paymentId, value: JSON.stringify(readable) },
+        ],
+      });
+      await sendPayments(rig.producer, rig.names, [good]);
+
+      expect(await terminalOf(rig, good.paymentId)).toMatchObject({ status: 'COMPLETED' });
+      expect(await terminalOf(rig, readable.paymentId)).toMatchObject({ status: 'ERROR', reason: 'INVALID_PAYMENT' });
+      const parked = await eventually('both bad messages in the DLQ', async () => {
+        const dlq = rig.seen.filter((m) => m.topic === dlqOf(rig.names.payments));
+        return dlq.length === 2 ? dlq : undefined;
+      });
+      const garbage = parked.find((m) => m.key === 'garbage');
+      expect(garbage).toMatchObject({ value: 'this is not json', headers: { 'dlq-source-topic': rig.names.payments } });
+      expect(garbage!.headers['dlq-error']).toMatch(/not JSON/);
+      expect(parked.find((m) => m.key === readableId)!.headers['dlq-error']).toMatch(/amount/);
+      expect(rig.commands.some((c) => c.paymentId === readableId)).toBe(false);
+      await expectCommittedToEnd(rig);
+    });
+  });
+
+  it('holds 10,000 payments in flight at once in one process', async () => {
+    await withRig('ten-thousand', { PAYMASTER_DELAY_MIN_MS: '4000', PAYMASTER_DELAY_MAX_MS: '4000' }, async (rig) => {
+      const payments = Array.from({ length: 10_000 }, () => payment('1'));
+      await sendPayments(rig.producer, rig.names, payments);
+      await eventually('10,000 payments held at once', async () => (rig.paymaster.stats().inFlight >= 10_000 ? true : undefined), 30_000);
+      await eventually(
+        'all of them to complete',
+        async () => (rig.paymaster.stats().completed >= 10_000 ? true : undefined),
+        50_000,
+      );
+    });
+  }, 120_000);
+});
+
+/** The group's committed offsets reach the end of `payments` once everything is finished. */
+async function expectCommittedToEnd(rig: Rig): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(rig.names.payments);
+    await eventually('offsets committed up to the end of payments', async () => {
+      const [committed] = await admin.fetchOffsets({ groupId: rig.groupId, topics: [rig.names.payments] });
+      const behind = ends.filter((e) => committed!.partitions.find((p) => p.partition === e.partition)?.offset !== e.offset && e.offset !== '0');
+      return behind.length === 0 ? true : undefined;
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
