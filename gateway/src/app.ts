@@ -109,6 +109,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
     maxPayload: config.BODY_LIMIT_BYTES,
+    production: config.production,
   });
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   const port = (server.address() as { port: number }).port;

@@ -1,9 +1,10 @@
 import type http from 'node:http';
-import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { specifiedRules, validate, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Caller } from '../auth';
 import type { GraphQLContext } from '../graphql/context';
+import { formatError } from '../graphql/apollo';
 import { queryLimits } from '../graphql/limits';
 import type { PaymentService } from '../payment-service';
 
@@ -17,11 +18,13 @@ export function attachWebSocket(
   server: http.Server,
   schema: GraphQLSchema,
   service: PaymentService,
-  options: { jwtSecret: string; maxDepth: number; maxCost: number; maxPayload: number },
+  options: { jwtSecret: string; maxDepth: number; maxCost: number; maxPayload: number; production: boolean },
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxPayload });
   const rules = [...specifiedRules, queryLimits(options.maxDepth, options.maxCost)];
   const callers = new WeakMap<object, Caller>();
+  const format = formatError(options.production);
+  const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
   const disposable = useServer<Record<string, unknown> | undefined, { caller?: Caller }>(
     {
       schema,
@@ -35,6 +38,9 @@ export function attachWebSocket(
           return false;
         }
       },
+      // Same error shape as over HTTP: `extensions.code`, no internals in production.
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatAll(result.errors) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => formatAll(errors),
       context: (ctx): GraphQLContext => ({ caller: callers.get(ctx.extra.socket) ?? null, service }),
     },
     wss,

@@ -1,0 +1,118 @@
+import { CLOSE_UNAUTHORIZED } from '../../gateway/src/http/websocket';
+import { subscribe } from '../../client/gateway-client';
+import { CreatePayment, GetPayment, WatchMyPayments, WatchPayment } from '../../client/operations';
+import { eventually, testKafka } from '../support/infra';
+import { paymentRow, startTestGateway, userIdOf, type TestGateway } from './harness';
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway('status');
+});
+afterAll(() => t?.stop());
+
+const pay = async (user: string, amount = 100) =>
+  (await t.client(user).data(CreatePayment, { input: { amount, currency: 'USD' } })).createPayment.id;
+
+describe('status events from `status-payments`', () => {
+  it('are applied forward only: stale, duplicate and post-terminal events change nothing', async () => {
+    const id = await pay('erin');
+    const userId = await userIdOf(t, 'erin');
+    await t.emitStatus(id, userId, 'PROCESSING');
+    await t.emitStatus(id, userId, 'CREATED'); // stale
+    await t.emitStatus(id, userId, 'PROCESSING'); // duplicate
+    await t.emitStatus(id, userId, 'REJECTED', 'INSUFFICIENT_FUNDS');
+    await t.emitStatus(id, userId, 'COMPLETED'); // after a terminal status
+    await t.emitStatus(id, userId, 'PROCESSING'); // backwards
+    const marker = await pay('erin'); // its CREATED lands after all of the above on some partition
+    await eventually('the marker payment to be CREATED', async () => ((await paymentRow(t, marker))?.status === 'CREATED' ? true : undefined));
+    const payment = await eventually('the rejection to be applied', async () => {
+      const p = (await t.client('erin').data(GetPayment, { id })).payment;
+      return p?.status === 'REJECTED' ? p : undefined;
+    });
+    expect(payment).toMatchObject({ status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
+    // Give later events every chance to be (wrongly) applied: wait until the writer has consumed them.
+    await eventually('the writer to reach the end of the topic', async () => ((await writerLag()) === 0 ? true : undefined));
+    expect(await paymentRow(t, id)).toMatchObject({ status: 'REJECTED' });
+  });
+
+  it('reach a paymentStatus subscriber in order: current status first, then each change, then completion', async () => {
+    const id = await pay('frank');
+    const userId = await userIdOf(t, 'frank');
+    const ws = t.client('frank').connect();
+    try {
+      const sub = subscribe(ws, WatchPayment, { id });
+      await eventually('the current status', async () => (sub.events.length > 0 ? true : undefined));
+      await t.emitStatus(id, userId, 'PROCESSING');
+      await t.emitStatus(id, userId, 'PROCESSING');
+      await t.emitStatus(id, userId, 'COMPLETED');
+      await sub.done;
+      expect(sub.errors).toEqual([]);
+      expect(sub.events.map((e) => e.paymentStatus.status)).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
+      // A terminal payment answers at once and completes.
+      const again = subscribe(ws, WatchPayment, { id });
+      await again.done;
+      expect(again.events.map((e) => e.paymentStatus.status)).toEqual(['COMPLETED']);
+    } finally {
+      await ws.dispose();
+    }
+  });
+
+  it('reach myPaymentStatuses for every payment of the caller and nothing of anyone else’s', async () => {
+    const ws = t.client('gina').connect();
+    try {
+      const before = t.gateway.hub.subscriberCount;
+      const sub = subscribe(ws, WatchMyPayments);
+      await eventually('the subscription to be registered', async () => (t.gateway.hub.subscriberCount > before ? true : undefined));
+      const mine = await pay('gina');
+      const theirs = await pay('hank');
+      const gina = await userIdOf(t, 'gina');
+      const hank = await userIdOf(t, 'hank');
+      await t.emitStatus(theirs, hank, 'PROCESSING');
+      await t.emitStatus(mine, gina, 'PROCESSING');
+      await t.emitStatus(theirs, hank, 'COMPLETED');
+      await t.emitStatus(mine, gina, 'ERROR', 'MONEY_STORAGE_TIMEOUT');
+      await eventually('gina’s terminal status', async () => (sub.events.some((e) => e.myPaymentStatuses.status === 'ERROR') ? true : undefined));
+      expect(sub.events.every((e) => e.myPaymentStatuses.paymentId === mine)).toBe(true);
+      expect(sub.events.map((e) => e.myPaymentStatuses.status)).toEqual(expect.arrayContaining(['PROCESSING', 'ERROR']));
+      expect(sub.events.at(-1)?.myPaymentStatuses).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
+    } finally {
+      await ws.dispose();
+    }
+  });
+
+  it('refuses a socket without a valid token with close code 4401', async () => {
+    for (const client of [t.client(), new (t.client().constructor as typeof import('../../client/gateway-client').GatewayClient)(t.url, 'not.a.token')]) {
+      const closed = new Promise<number>((resolve) => client.connect({ onClosed: (code) => resolve(code) }));
+      expect(await closed).toBe(CLOSE_UNAUTHORIZED);
+    }
+  });
+
+  it('refuses to subscribe to another user’s payment', async () => {
+    const id = await pay('ivan');
+    const ws = t.client('judy').connect();
+    try {
+      const sub = subscribe(ws, WatchPayment, { id });
+      await sub.done;
+      expect(sub.events).toEqual([]);
+      expect(JSON.stringify(sub.errors)).toMatch(/NOT_FOUND/);
+    } finally {
+      await ws.dispose();
+    }
+  });
+});
+
+/** How far the gateway's status writer is behind the end of `status-payments`. */
+async function writerLag(): Promise<number> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(t.names.statusPayments),
+      admin.fetchOffsets({ groupId: 'gateway-status-writer', topics: [t.names.statusPayments] }),
+    ]);
+    const done = new Map(committed[0]!.partitions.map((p) => [p.partition, Number(p.offset)]));
+    return ends.reduce((lag, p) => lag + Number(p.high) - Math.max(0, done.get(p.partition) ?? 0), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
