@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { GatewayError } from '../errors';
 import type { GraphQLContext } from './context';
-import { queryLimits } from './limits';
+import { queryLimits, TOO_COMPLEX_MESSAGE } from './limits';
 
 export interface ApolloOptions {
   production: boolean;
@@ -24,6 +24,9 @@ export function formatError(production: boolean) {
       return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code } };
     }
     const code = formatted.extensions?.code;
+    if (code === 'GRAPHQL_VALIDATION_FAILED' && TOO_COMPLEX_MESSAGE.test(formatted.message)) {
+      return { ...formatted, extensions: { ...formatted.extensions, code: 'QUERY_TOO_COMPLEX' } };
+    }
     if (code === 'GRAPHQL_VALIDATION_FAILED' && BAD_LITERAL.test(formatted.message)) {
       return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
     }

@@ -8,6 +8,9 @@ import {
   type ValidationRule,
 } from 'graphql';
 
+/** Apollo re-labels validation errors GRAPHQL_VALIDATION_FAILED; this lets formatError restore our code. */
+export const TOO_COMPLEX_MESSAGE = /^query (depth|cost) /;
+
 /**
  * Rejects queries deeper than `maxDepth` or selecting more than `maxCost` fields in all
  * (fragments expanded, aliases counted, a list of `first: n` counting n times), before any
