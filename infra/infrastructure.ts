@@ -29,7 +29,7 @@ export interface Infra {
 /** Brings up whatever Kafka and Postgres the environment does not provide, then creates topics and the database. */
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const log = options.onLog ?? (() => undefined);
-  const [broker, postgres] = await Promise.all([
+  const [brokerResult, postgresResult] = await Promise.allSettled([
     options.kafkaBrokers
       ? undefined
       : startKafkaBroker({ dataDir: path.join(options.dataRoot, 'kafka'), port: options.kafkaPort, onLog: (l) => log('kafka', l) }),
@@ -37,6 +37,17 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       ? undefined
       : startEmbeddedPostgres(path.join(options.dataRoot, 'postgres'), options.postgresPort, (l) => log('postgres', l)),
   ]);
+  const broker = brokerResult.status === 'fulfilled' ? brokerResult.value : undefined;
+  const postgres = postgresResult.status === 'fulfilled' ? postgresResult.value : undefined;
+  const stop = async (): Promise<void> => {
+    await Promise.all([broker?.stop(), postgres?.stop()]);
+  };
+  for (const result of [brokerResult, postgresResult]) {
+    if (result.status === 'rejected') {
+      await stop(); // one of the two came up: do not leave it running
+      throw result.reason;
+    }
+  }
   const kafkaBrokers = options.kafkaBrokers ?? broker!.bootstrap;
   const serverUrl = options.databaseUrl ?? postgres!.serverUrl;
   const databaseUrl = options.database ? await ensureDatabase(serverUrl, options.database) : serverUrl;
@@ -54,8 +65,6 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     databaseUrl,
     broker,
     postgres,
-    stop: async () => {
-      await Promise.all([broker?.stop(), postgres?.stop()]);
-    },
+    stop,
   };
 }

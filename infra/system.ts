@@ -1,0 +1,86 @@
+import { startInfra, type Infra, type InfraOptions } from './infrastructure';
+import { SERVICES, spawnService, stopService, waitReady, type ServiceName, type ServiceProcess } from './stack';
+
+export interface SystemOptions extends InfraOptions {
+  ports: Record<ServiceName, number>;
+  /** Extra environment for every service (delays, log level...). */
+  env?: NodeJS.ProcessEnv;
+  onServiceLine: (name: ServiceName, line: string) => void;
+  /** Called when a service exits without being asked to. */
+  onUnexpectedExit?: (name: ServiceName, code: number | null) => void;
+}
+
+/** Kafka, Postgres and the three services as separate processes: `npm start`, the e2e suite and the benchmark. */
+export class PaymentSystem {
+  private readonly running = new Map<ServiceName, ServiceProcess>();
+  private readonly expectedExits = new Set<ServiceProcess>();
+
+  private constructor(
+    readonly infra: Infra,
+    private readonly options: SystemOptions,
+  ) {}
+
+  static async start(options: SystemOptions): Promise<PaymentSystem> {
+    const system = new PaymentSystem(await startInfra(options), options);
+    try {
+      await Promise.all(SERVICES.map((name) => system.startService(name)));
+    } catch (e) {
+      await system.stop();
+      throw e;
+    }
+    return system;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    const { ports } = this.options;
+    return {
+      ...this.options.env,
+      KAFKA_BROKERS: this.infra.kafkaBrokers,
+      DATABASE_URL: this.infra.databaseUrl,
+      KAFKA_TOPIC_PREFIX: this.options.topicPrefix ?? '',
+      GATEWAY_URL: `http://127.0.0.1:${ports.gateway}`,
+      MONEY_STORAGE_URL: `http://127.0.0.1:${ports['money-storage']}`,
+    };
+  }
+
+  url(name: ServiceName): string {
+    return `http://127.0.0.1:${this.options.ports[name]}`;
+  }
+
+  service(name: ServiceName): ServiceProcess | undefined {
+    return this.running.get(name);
+  }
+
+  async startService(name: ServiceName): Promise<void> {
+    const service = spawnService(name, this.options.ports[name], this.env, this.options.onServiceLine);
+    this.running.set(name, service);
+    void service.exited.then((code) => {
+      if (!this.expectedExits.has(service)) this.options.onUnexpectedExit?.(name, code);
+    });
+    await waitReady(service, 120_000);
+  }
+
+  /** SIGTERM and wait: the service's own clean shutdown. */
+  async stopService(name: ServiceName): Promise<number | null> {
+    const service = this.running.get(name);
+    if (!service) return null;
+    this.expectedExits.add(service);
+    this.running.delete(name);
+    return stopService(service);
+  }
+
+  /** SIGKILL: a crash, with no chance to commit or flush anything. */
+  async killService(name: ServiceName): Promise<void> {
+    const service = this.running.get(name);
+    if (!service) return;
+    this.expectedExits.add(service);
+    this.running.delete(name);
+    service.child.kill('SIGKILL');
+    await service.exited;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((name) => this.stopService(name)));
+    await this.infra.stop();
+  }
+}
