@@ -61,7 +61,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
   );
   const consumers: Consumer[] = await Promise.all([
-    startStatusWriter(kafka, config.GATEWAY_GROUP_ID, names, store, producer, logger),
+    startStatusWriter(kafka, config.KAFKA_TOPIC_PREFIX + config.GATEWAY_GROUP_ID, names, store, producer, logger),
     startStatusBroadcast(kafka, names, hub),
   ]);
   relay.start();

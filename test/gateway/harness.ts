@@ -17,6 +17,7 @@ export interface TestGateway {
   gateway: Gateway;
   url: string;
   names: TopicNames;
+  prefix: string;
   databaseUrl: string;
   sql: pg.Pool;
   secret: string;
@@ -49,6 +50,7 @@ export async function startTestGateway(label: string, env: Record<string, string
     gateway,
     url,
     names,
+    prefix,
     databaseUrl,
     sql,
     secret: config.JWT_SECRET,

@@ -108,7 +108,7 @@ async function writerLag(): Promise<number> {
   try {
     const [ends, committed] = await Promise.all([
       admin.fetchTopicOffsets(t.names.statusPayments),
-      admin.fetchOffsets({ groupId: 'gateway-status-writer', topics: [t.names.statusPayments] }),
+      admin.fetchOffsets({ groupId: `${t.prefix}gateway-status-writer`, topics: [t.names.statusPayments] }),
     ]);
     const done = new Map(committed[0]!.partitions.map((p) => [p.partition, Number(p.offset)]));
     return ends.reduce((lag, p) => lag + Number(p.high) - Math.max(0, done.get(p.partition) ?? 0), 0);
