@@ -221,6 +221,13 @@ function sample(paymaster: Paymaster): { stop: () => void; peak: () => { inFligh
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 
+/** Completions/s between the 25th and 75th percent finished: the pipeline's pace once it is full. */
+function middleHalfRate(doneAt: number[]): number {
+  const a = doneAt[Math.floor(doneAt.length / 4)] ?? 0;
+  const b = doneAt[Math.floor((doneAt.length * 3) / 4)] ?? 0;
+  return b > a ? Math.round((doneAt.length / 2 / (b - a)) * 1000) : NaN;
+}
+
 function buildReport(tally: Tally, wallMs: number, feedMs: number, paymaster: Paymaster, peak: { inFlight: number; rssMb: number }) {
   const perSecond = new Map<number, number>();
   for (const t of tally.doneAt) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
@@ -234,6 +241,7 @@ function buildReport(tally: Tally, wallMs: number, feedMs: number, paymaster: Pa
     wallMs,
     completedPerSec: Math.round((tally.terminal / wallMs) * 1000),
     peakCompletedInOneSecond: Math.max(0, ...perSecond.values()),
+    middleHalfPerSec: middleHalfRate(tally.doneAt),
     inFlightPeak: Math.max(peak.inFlight, stats.inFlightPeak),
     peakRssMb: peak.rssMb,
     rssNote: 'whole bench process: paymaster + money-storage stand-in + feeder + counter',
