@@ -70,6 +70,7 @@ function serverProperties(dataDir: string, port: number, controllerPort: number)
   ].join('\n');
 }
 
+/** A random cluster id; passed as `--cluster-id=...` because one may start with '-'. */
 const clusterId = (): string => randomBytes(16).toString('base64url');
 
 async function waitUntilServing(bootstrap: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -102,7 +103,7 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<Broker> 
   fs.writeFileSync(propsFile, serverProperties(options.dataDir, port, controllerPort));
 
   if (!fs.existsSync(path.join(options.dataDir, 'log', 'meta.properties'))) {
-    await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile]);
+    await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '--config', propsFile]);
   }
   const heap = `${options.heapMb ?? 768}m`;
   const child = spawn(

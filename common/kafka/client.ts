@@ -102,20 +102,40 @@ export async function sendToDlq(
 }
 
 /** Creates every topic and its DLQ if missing; safe to run from several processes at once. */
-export async function ensureTopics(admin: Admin, prefix: string): Promise<TopicNames> {
+export async function ensureTopics(admin: Admin, prefix: string, timeoutMs = 60_000): Promise<TopicNames> {
   const names = topicNames(prefix);
-  const existing = new Set(await admin.listTopics());
   const wanted = TOPIC_KEYS.flatMap((key) => [
     { topic: names[key], numPartitions: TOPICS[key].partitions },
     { topic: dlqOf(names[key]), numPartitions: 1 },
-  ]).filter((t) => !existing.has(t.topic));
-  if (wanted.length > 0) {
+  ]);
+  const existing = new Set(await admin.listTopics());
+  const missing = wanted.filter((t) => !existing.has(t.topic));
+  if (missing.length > 0) {
     try {
-      await admin.createTopics({ topics: wanted, waitForLeaders: true });
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
     } catch (e) {
       // Another process may have created them between our list and create.
       if (!/already exists/i.test(String((e as Error).message))) throw e;
     }
   }
+  await waitForLeaders(admin, wanted.map((t) => t.topic), timeoutMs);
   return names;
+}
+
+/**
+ * kafkajs' own `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker
+ * answers for a moment after creating a topic; this keeps asking until every partition has a leader.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`topics have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
