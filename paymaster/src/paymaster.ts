@@ -63,12 +63,16 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin) }, logger);
   const started = intake;
 
+  // Every step runs even if an earlier one failed, so connections are not left open on the way out.
   const stop = async (): Promise<void> => {
-    await started.stop();
-    await Promise.allSettled([results.stop(), publisher.stop()]);
-    await producer.disconnect();
-    await closeServer(server);
-    await admin.disconnect();
+    const failures = [
+      await started.stop().then(() => null, (e: unknown) => e),
+      ...(await Promise.allSettled([results.stop(), publisher.stop()])).map((r) => (r.status === 'rejected' ? r.reason : null)),
+      await producer.disconnect().then(() => null, (e: unknown) => e),
+      await closeServer(server).then(() => null, (e: unknown) => e),
+      await admin.disconnect().then(() => null, (e: unknown) => e),
+    ].filter((e) => e !== null);
+    if (failures.length > 0) throw new AggregateError(failures, 'paymaster did not stop cleanly');
   };
   return {
     port: (server.address() as AddressInfo).port,
