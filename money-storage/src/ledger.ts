@@ -1,4 +1,4 @@
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import type { OperationId, PaymentId, UserId } from '../../common/ids';
@@ -32,8 +32,9 @@ const applied = (balanceAfter: string): Answer => ({ outcome: 'APPLIED', reason:
 const refused = (outcome: 'REJECTED' | 'FAILED', reason: OperationReason): Answer => ({ outcome, reason, balanceAfter: null });
 
 /**
- * Every write here is one transaction that moves money AND records the operation id, so a command
- * is applied at most once: a concurrent duplicate fails on the primary key (23505) and rolls back.
+ * Every write here is one transaction (often one statement) that moves money AND records the
+ * operation id, so a command is applied at most once: a concurrent duplicate fails on the
+ * primary key (23505) and rolls back. The hot paths are single statements: one round trip, one commit.
  */
 export class Ledger {
   constructor(private readonly db: MoneyDb) {}
@@ -43,6 +44,13 @@ export class Ledger {
     return row;
   }
 
+  /** One round trip for a whole chunk of commands instead of one per command. */
+  async findProcessedMany(operationIds: OperationId[]): Promise<Map<OperationId, StoredOperation>> {
+    if (operationIds.length === 0) return new Map();
+    const rows = await this.db.select().from(processedOperations).where(inArray(processedOperations.operationId, operationIds));
+    return new Map(rows.map((r) => [r.operationId, r]));
+  }
+
   /** Records an answer that moved no money (rejections decided before the ledger, gateway failures). */
   async record(m: Movement, answer: Answer): Promise<Answer> {
     await this.db.insert(processedOperations).values(processedRow(m, answer));
@@ -50,34 +58,71 @@ export class Ledger {
   }
 
   /**
-   * The conditional UPDATE (`balance >= amount`) is the overdraft guard: Postgres takes the row
-   * lock and re-checks the condition on the latest committed balance, so concurrent debits queue
-   * on the row and none can take the balance below zero (the CHECK constraint backs it up).
+   * One statement, hence one transaction and one round trip: take the money, write the ledger
+   * entry, record the answer. The conditional UPDATE (`balance >= amount`) is the overdraft guard:
+   * Postgres takes the row lock and re-checks the condition on the latest committed balance, so
+   * concurrent debits queue on the row and none can take it below zero (the CHECK backs it up).
+   * A duplicate racing this one fails on processed_operations' primary key and nothing of it stays.
    */
-  debit(m: Movement, openingBalance: number): Promise<Answer> {
-    return this.db.transaction(async (tx) => {
-      let balance = await takeFromAccount(tx, m);
-      if (balance === undefined && openingBalance > 0 && (await openAccount(tx, m, openingBalance))) {
-        balance = await takeFromAccount(tx, m);
-      }
-      if (balance !== undefined) {
-        await insertEntry(tx, m, { amount: -m.amount, balanceAfter: balance, purpose: 'PAYMENT' });
-        return insertProcessed(tx, m, applied(balance));
-      }
-      const [account] = await tx
-        .select({ balance: accounts.balance })
-        .from(accounts)
-        .where(and(eq(accounts.userId, m.userId), eq(accounts.currency, m.currency)));
-      return insertProcessed(tx, m, refused('REJECTED', account ? 'INSUFFICIENT_FUNDS' : 'ACCOUNT_MISSING'));
-    });
+  async debit(m: Movement, openingBalance: number): Promise<Answer> {
+    let balance = await this.applyDebit(m);
+    if (balance === undefined && openingBalance > 0 && (await this.openAccount(m, openingBalance))) balance = await this.applyDebit(m);
+    if (balance !== undefined) return applied(balance);
+    // Nothing moved; the rejection is recorded with why (no account at all, or too little on it).
+    const { rows } = await this.db.execute<{ reason: OperationReason }>(sql`
+      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, reason)
+      SELECT ${m.operationId}, 'DEBIT', ${m.paymentId}::uuid, ${m.userId}::bigint, 'REJECTED',
+        CASE WHEN EXISTS (SELECT 1 FROM money.accounts WHERE user_id = ${m.userId} AND currency = ${m.currency})
+          THEN 'INSUFFICIENT_FUNDS' ELSE 'ACCOUNT_MISSING' END
+      RETURNING reason`);
+    return refused('REJECTED', rows[0]!.reason);
   }
 
-  deposit(m: Movement): Promise<Answer> {
-    return this.db.transaction(async (tx) => {
-      const balance = await addToAccount(tx, m.userId, m.currency, m.amount);
-      await insertEntry(tx, m, { amount: m.amount, balanceAfter: balance, purpose: 'DEPOSIT' });
-      return insertProcessed(tx, m, applied(balance));
-    });
+  private async applyDebit(m: Movement): Promise<string | undefined> {
+    const { rows } = await this.db.execute<{ balance: string }>(sql`
+      WITH account AS (
+        UPDATE money.accounts SET balance = balance - ${m.amount}, updated_at = now()
+        WHERE user_id = ${m.userId} AND currency = ${m.currency} AND balance >= ${m.amount}
+        RETURNING balance
+      ), entry AS (
+        INSERT INTO money.ledger_entries (operation_id, kind, purpose, payment_id, user_id, currency, amount, balance_after)
+        SELECT ${m.operationId}, 'DEBIT', 'PAYMENT', ${m.paymentId}::uuid, ${m.userId}::bigint, ${m.currency}, -${m.amount}::bigint, balance FROM account
+      )
+      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after)
+      SELECT ${m.operationId}, 'DEBIT', ${m.paymentId}::uuid, ${m.userId}::bigint, 'APPLIED', balance FROM account
+      RETURNING balance_after::text AS balance`);
+    return rows[0]?.balance;
+  }
+
+  /** Seeds a missing account (local runs only) with a matching OPENING ledger entry; false if it existed. */
+  private async openAccount(m: Movement, openingBalance: number): Promise<boolean> {
+    const { rows } = await this.db.execute<{ balance: string }>(sql`
+      WITH account AS (
+        INSERT INTO money.accounts (user_id, currency, balance) VALUES (${m.userId}, ${m.currency}, ${openingBalance})
+        ON CONFLICT DO NOTHING RETURNING balance
+      ), entry AS (
+        INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after)
+        SELECT ${`opening:${m.userId}:${m.currency}`}, 'CREDIT', 'OPENING', ${m.userId}::bigint, ${m.currency}, balance, balance FROM account
+      )
+      SELECT balance::text AS balance FROM account`);
+    return rows.length > 0;
+  }
+
+  /** Same single-statement shape as a debit; a deposit opens the account when it is missing. */
+  async deposit(m: Movement): Promise<Answer> {
+    const { rows } = await this.db.execute<{ balance: string }>(sql`
+      WITH account AS (
+        INSERT INTO money.accounts (user_id, currency, balance) VALUES (${m.userId}, ${m.currency}, ${m.amount})
+        ON CONFLICT (user_id, currency) DO UPDATE SET balance = accounts.balance + excluded.balance, updated_at = now()
+        RETURNING balance
+      ), entry AS (
+        INSERT INTO money.ledger_entries (operation_id, kind, purpose, payment_id, user_id, currency, amount, balance_after)
+        SELECT ${m.operationId}, 'CREDIT', 'DEPOSIT', ${m.paymentId}::uuid, ${m.userId}::bigint, ${m.currency}, ${m.amount}::bigint, balance FROM account
+      )
+      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after)
+      SELECT ${m.operationId}, 'CREDIT', ${m.paymentId}::uuid, ${m.userId}::bigint, 'APPLIED', balance FROM account
+      RETURNING balance_after::text AS balance`);
+    return applied(rows[0]!.balance);
   }
 
   /**
@@ -116,15 +161,6 @@ export class Ledger {
   }
 }
 
-async function takeFromAccount(tx: Tx, m: Movement): Promise<string | undefined> {
-  const [row] = await tx
-    .update(accounts)
-    .set({ balance: sql`${accounts.balance} - ${m.amount}`, updatedAt: sql`now()` })
-    .where(and(eq(accounts.userId, m.userId), eq(accounts.currency, m.currency), gte(accounts.balance, String(m.amount))))
-    .returning({ balance: accounts.balance });
-  return row?.balance;
-}
-
 async function addToAccount(tx: Tx, userId: UserId, currency: Currency, amount: number): Promise<string> {
   const [row] = await tx
     .insert(accounts)
@@ -136,19 +172,6 @@ async function addToAccount(tx: Tx, userId: UserId, currency: Currency, amount: 
     .returning({ balance: accounts.balance });
   if (!row) throw new Error('upsert of an account returned no row');
   return row.balance;
-}
-
-/** Seeds a missing account (local runs only); the ledger gets a matching OPENING entry. */
-async function openAccount(tx: Tx, m: Movement, openingBalance: number): Promise<boolean> {
-  const created = await tx
-    .insert(accounts)
-    .values({ userId: m.userId, currency: m.currency, balance: String(openingBalance) })
-    .onConflictDoNothing()
-    .returning({ balance: accounts.balance });
-  if (created.length === 0) return false;
-  const opening: Movement = { ...m, operationId: `opening:${m.userId}:${m.currency}` as OperationId, kind: 'CREDIT', paymentId: null };
-  await insertEntry(tx, opening, { amount: openingBalance, balanceAfter: String(openingBalance), purpose: 'OPENING' });
-  return true;
 }
 
 async function insertEntry(

@@ -90,6 +90,7 @@ async function handleAll(items: Decoded[], o: OperationConsumerOptions): Promise
     else byKey.set(key, [index]);
   });
   const groups = [...byKey.values()];
+  const known = await o.handler.lookupProcessed(items.map((item) => item.op));
   const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -97,7 +98,7 @@ async function handleAll(items: Decoded[], o: OperationConsumerOptions): Promise
       const group = groups[next++]!;
       for (const index of group) {
         const item = items[index]!;
-        const value: MoneyOperationResult = await o.handler.handle(item.op);
+        const value: MoneyOperationResult = await o.handler.handle(item.op, { stored: known.get(item.op.operationId) });
         results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: item.traceparent };
       }
     }

@@ -1,4 +1,5 @@
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import type { OperationId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import type { UserDirectory } from './gateway-client';
 import type { Answer, Ledger, Movement, StoredOperation } from './ledger';
@@ -21,10 +22,21 @@ export class OperationHandler {
     private readonly logger: Logger,
   ) {}
 
-  async handle(op: MoneyOperation): Promise<MoneyOperationResult> {
+  /** What is already stored for these commands, fetched in one query (see `handle`'s `known`). */
+  lookupProcessed(ops: MoneyOperation[]): Promise<Map<OperationId, StoredOperation>> {
+    return this.ledger.findProcessedMany([...new Set(ops.map((op) => op.operationId))]);
+  }
+
+  /**
+   * `known` is what `lookupProcessed` found for this command a moment ago; it saves a query per
+   * command. It may be stale (a duplicate in the same chunk): the write then fails on the primary
+   * key and the next attempt reads the stored answer.
+   */
+  async handle(op: MoneyOperation, known?: { stored: StoredOperation | undefined }): Promise<MoneyOperationResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return toResult(op, await this.decide(op));
+        const stored = attempt === 1 && known ? known.stored : await this.ledger.findProcessed(op.operationId);
+        return toResult(op, stored ? answerAgain(stored) : await this.decide(op));
       } catch (e) {
         // Another consumer (a rebalance, a second replica) processed the same id concurrently.
         if (!isUniqueViolation(e) || attempt >= MAX_ATTEMPTS) throw e;
@@ -34,8 +46,6 @@ export class OperationHandler {
   }
 
   private async decide(op: MoneyOperation): Promise<Answer> {
-    const stored = await this.ledger.findProcessed(op.operationId);
-    if (stored) return answerAgain(stored);
     const m = movementOf(op);
     // A compensation must work even for a user blocked since the debit, so it asks nobody.
     if (op.kind === 'CREDIT' && op.purpose === 'COMPENSATION') return this.ledger.compensate(m, op.reverses);
