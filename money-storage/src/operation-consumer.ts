@@ -1,9 +1,8 @@
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import { decode, type MoneyOperation, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { publish, sendToDlq, type Outgoing } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
-import { decodeOperation } from './operation-contract';
 import type { OperationHandler } from './operation-handler';
 
 /** Test seam: runs after a chunk's results are published and before its offset is committed. */
@@ -65,7 +64,7 @@ export async function startOperationConsumer(o: OperationConsumerOptions): Promi
 async function processChunk(o: OperationConsumerOptions, topic: string, partition: number, chunk: KafkaMessage[]): Promise<void> {
   const valid: Decoded[] = [];
   for (const message of chunk) {
-    const decoded = decodeOperation(message.value);
+    const decoded = decode('moneyOperations', message.value, message.headers);
     if (decoded.ok) {
       valid.push({ op: decoded.value, traceparent: header(message.headers, 'traceparent') });
       continue;

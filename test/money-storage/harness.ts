@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomInt, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Producer } from 'kafkajs';
-import { createKafka, createProducer, newTraceparent } from '../../common/kafka/client';
-import { moneyOperationSchema } from '../../money-storage/src/operation-contract';
+import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/ids';
@@ -159,7 +158,7 @@ export async function createHarness(label: string): Promise<Harness> {
       services.push(service);
       return service;
     },
-    send: (ops, traceparent) => sendOperations(producer, names, ops, traceparent),
+    send: (ops, traceparent) => publish(producer, names, 'moneyOperations', ops.map((value) => ({ key: value.paymentId ?? value.operationId, value, traceparent }))),
     results,
     waitResults: (operationId, count = 1, timeoutMs = 20_000) =>
       eventually(`${count} result(s) for ${operationId}`, async () => {
@@ -191,22 +190,6 @@ export async function fund(h: Harness, userId: UserId, amount: number, currency:
   await h.send([op]);
   const [result] = await h.waitResults(op.operationId);
   if (result?.outcome !== 'APPLIED') throw new Error(`funding failed: ${JSON.stringify(result)}`);
-}
-
-/**
- * Publishes commands as the paymaster and gateway do (validated, event-id and traceparent headers).
- * Not through `publish()`: the shared moneyOperation schema cannot parse (see operation-contract.ts).
- */
-export async function sendOperations(producer: Producer, names: TopicNames, ops: MoneyOperation[], traceparent?: string): Promise<void> {
-  await producer.send({
-    topic: names.moneyOperations,
-    acks: -1,
-    messages: ops.map((op) => ({
-      key: op.paymentId ?? op.operationId,
-      value: JSON.stringify(moneyOperationSchema.parse(op)),
-      headers: { 'event-id': randomUUID(), traceparent: traceparent ?? newTraceparent() },
-    })),
-  });
 }
 
 /** Puts money on an account behind the service's back (no gateway call, so nothing gets cached), ledger included. */
