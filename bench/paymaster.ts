@@ -65,7 +65,6 @@ async function main(): Promise<void> {
     loadPaymasterConfig({
       KAFKA_BROKERS: brokers.join(','),
       KAFKA_TOPIC_PREFIX: prefix,
-      PAYMASTER_GROUP_ID: `${prefix}paymaster`,
       PAYMASTER_DELAY_MIN_MS: args.min,
       PAYMASTER_DELAY_MAX_MS: args.max,
       PAYMASTER_MAX_IN_FLIGHT: args['max-in-flight'],

@@ -18,4 +18,7 @@ export function topicNames(prefix = ''): TopicNames {
   return names;
 }
 
+/** Consumer groups carry the same prefix as the topics, so deployments sharing a cluster never share a group. */
+export const groupName = (prefix: string, base: string): string => prefix + base;
+
 export const dlqOf = (topic: string): string => `${topic}.dlq`;

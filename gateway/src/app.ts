@@ -5,8 +5,8 @@ import { GraphQLError } from 'graphql';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { handleHealth, HttpError, readJson, sendError, sendJson } from '../../common/http';
 import { closeServer } from '../../common/health-server';
-import { createKafka, createProducer } from '../../common/kafka/client';
-import { topicNames } from '../../common/kafka/topics';
+import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
@@ -38,11 +38,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20);
   const store = new PaymentStore(database.db);
-  const names = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin: Admin = kafka.admin();
   const producer: Producer = createProducer(kafka);
   await Promise.all([admin.connect(), producer.connect()]);
+  const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
 
   const hub = new StatusHub();
   const relay = new OutboxRelay(store, producer, names, logger, {
@@ -61,7 +61,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
   );
   const consumers: Consumer[] = await Promise.all([
-    startStatusWriter(kafka, config.KAFKA_TOPIC_PREFIX + config.GATEWAY_GROUP_ID, names, store, producer, logger),
+    startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger),
     startStatusBroadcast(kafka, names, hub),
   ]);
   relay.start();

@@ -17,7 +17,6 @@ const gatewayShape = {
   GRAPHQL_MAX_COST: env.int(1000, 10),
   /** createPayment calls allowed per user per minute; 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: env.int(600),
-  /** Prefixed with KAFKA_TOPIC_PREFIX, like the topics, so deployments sharing a cluster never share a group. */
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
 };
 

@@ -4,6 +4,7 @@ import { commonShape, env, loadConfig } from '../../common/config';
 export const moneyStorageShape = {
   ...commonShape,
   PORT: env.port(4002),
+  MONEY_STORAGE_GROUP_ID: z.string().min(1).default('money-storage'),
   GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** Per attempt: a slow gateway must not stall a whole partition. */
   GATEWAY_TIMEOUT_MS: env.int(1000, 50),

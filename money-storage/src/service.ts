@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { closeServer, startHealthServer } from '../../common/health-server';
 import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
@@ -57,7 +58,7 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
     kafka,
     producer,
     names,
-    groupId: `${config.KAFKA_TOPIC_PREFIX}money-storage`,
+    groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.MONEY_STORAGE_GROUP_ID),
     handler,
     logger,
     partitionsConcurrently: config.KAFKA_PARTITIONS_CONCURRENTLY,

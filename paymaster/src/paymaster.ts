@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { BatchPublisher } from '../../common/kafka/batch-publisher';
 import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { closeServer, startHealthServer } from '../../common/health-server';
 import { kafkaReadiness, type RunningService } from '../../common/service';
@@ -41,7 +42,7 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   const results = new ResultsListener({
     kafka,
     names,
-    groupId: config.PAYMASTER_GROUP_ID,
+    groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
     holds: (id) => conductor.holds(id),
     onResult: (r) => conductor.onResult(r),
     logger,
@@ -50,7 +51,7 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   intake = new PaymentsIntake({
     kafka,
     names,
-    groupId: config.PAYMASTER_GROUP_ID,
+    groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
     sessionTimeoutMs: config.PAYMASTER_SESSION_TIMEOUT_MS,
     maxInFlight: config.PAYMASTER_MAX_IN_FLIGHT,
     commitIntervalMs: config.PAYMASTER_COMMIT_INTERVAL_MS,

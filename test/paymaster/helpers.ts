@@ -1,40 +1,14 @@
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import { decode, type MoneyOperation, type MoneyOperationResult, type PaymentRequested } from '../../common/kafka/contracts';
-import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicNames } from '../../common/kafka/topics';
+import type { TopicNames } from '../../common/kafka/topics';
 import { createLogger } from '../../common/logger';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../../paymaster/src/paymaster';
-import { eventually, kafkaBrokers, testKafka, uniqueName } from '../support/infra';
+import { kafkaBrokers, testKafka, uniqueName } from '../support/infra';
 
 export const quietLogger = () => createLogger('paymaster-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-/**
- * Like freshTopics, but waits for leaders by polling metadata: on a busy broker, metadata right
- * after creation may answer UNKNOWN_TOPIC_OR_PARTITION, which createTopics({ waitForLeaders })
- * does not retry.
- */
-export async function topicsFor(label: string): Promise<{ prefix: string; names: TopicNames }> {
-  const prefix = `${uniqueName(label)}.`;
-  const names = topicNames(prefix);
-  const wanted = TOPIC_KEYS.flatMap((k) => [
-    { topic: names[k], numPartitions: TOPICS[k].partitions },
-    { topic: dlqOf(names[k]), numPartitions: 1 },
-  ]);
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: wanted, waitForLeaders: false });
-    await eventually('the new topics to have leaders', async () => {
-      const { topics } = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
-      return topics.length === wanted.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? true : undefined;
-    });
-    return { prefix, names };
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 export function payment(userId: string, amount = 100): PaymentRequested {
   return {

@@ -2,9 +2,8 @@ import type { Producer } from 'kafkajs';
 import { dlqOf, type TopicNames } from '../../common/kafka/topics';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 import type { Paymaster } from '../../paymaster/src/paymaster';
-import { collect, eventually, testKafka } from '../support/infra';
+import { collect, eventually, testKafka, freshTopics } from '../support/infra';
 import {
-  topicsFor,
   payment,
   paymasterEnv,
   sendPayments,
@@ -42,7 +41,7 @@ interface Rig {
 }
 
 async function withRig(label: string, env: Record<string, string>, run: (rig: Rig) => Promise<void>): Promise<void> {
-  const { prefix, names } = await topicsFor(label);
+  const { prefix, names } = await freshTopics(label);
   const collector = await collect([names.statusPayments, names.moneyOperations, dlqOf(names.payments)]);
   const responder = await startResponder(prefix, names, BY_USER);
   const producer = await testProducer(prefix);

@@ -1,7 +1,7 @@
 import { freePort } from '../../infra/free-port';
 import { spawnService, waitReady, type ServiceProcess } from '../../infra/stack';
-import { collect, eventually } from '../support/infra';
-import { topicsFor, payment, paymasterEnv, sendPayments, startResponder, statuses, terminals, testProducer, type StatusSeen } from './helpers';
+import { collect, eventually, freshTopics } from '../support/infra';
+import { payment, paymasterEnv, sendPayments, startResponder, statuses, terminals, testProducer, type StatusSeen } from './helpers';
 
 /**
  * The paymaster as a real process, killed or stopped mid-flight: whatever it held must be redone
@@ -25,7 +25,7 @@ function expectConsistentLives(seen: StatusSeen[], paymentIds: string[]): void {
 }
 
 async function scenario(label: string, stopFirst: (first: ServiceProcess) => Promise<void>): Promise<void> {
-  const { prefix, names } = await topicsFor(label);
+  const { prefix, names } = await freshTopics(label);
   const collector = await collect([names.statusPayments]);
   const responder = await startResponder(prefix, names, (op) =>
     op.userId === '2' ? { outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' } : { outcome: 'APPLIED', reason: null },

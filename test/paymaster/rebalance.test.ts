@@ -1,10 +1,10 @@
-import { collect, eventually } from '../support/infra';
+import { collect, eventually, freshTopics } from '../support/infra';
 import type { Paymaster } from '../../paymaster/src/paymaster';
-import { topicsFor, payment, paymasterEnv, sendPayments, startInProcess, startResponder, statuses, terminals, testProducer } from './helpers';
+import { payment, paymasterEnv, sendPayments, startInProcess, startResponder, statuses, terminals, testProducer } from './helpers';
 
 describe('paymaster group rebalance', () => {
   it('drops the work of partitions that move to a new member, which redoes it; every payment still ends once', async () => {
-    const { prefix, names } = await topicsFor('rebalance');
+    const { prefix, names } = await freshTopics('rebalance');
     const collector = await collect([names.statusPayments]);
     const responder = await startResponder(prefix, names, () => ({ outcome: 'APPLIED', reason: null }));
     const producer = await testProducer(prefix);
