@@ -23,16 +23,18 @@ export interface Infra {
   databaseUrl: string;
   broker?: Broker;
   postgres?: Postgres;
+  /** For fault tests: stop the embedded broker, then start it again on the same port and data. */
+  stopBroker(): Promise<void>;
+  startBroker(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Brings up whatever Kafka and Postgres the environment does not provide, then creates topics and the database. */
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const log = options.onLog ?? (() => undefined);
+  const launchBroker = (port?: number) => startKafkaBroker({ dataDir: path.join(options.dataRoot, 'kafka'), port, onLog: (l) => log('kafka', l) });
   const [brokerResult, postgresResult] = await Promise.allSettled([
-    options.kafkaBrokers
-      ? undefined
-      : startKafkaBroker({ dataDir: path.join(options.dataRoot, 'kafka'), port: options.kafkaPort, onLog: (l) => log('kafka', l) }),
+    options.kafkaBrokers ? undefined : launchBroker(options.kafkaPort),
     options.databaseUrl
       ? undefined
       : startEmbeddedPostgres(path.join(options.dataRoot, 'postgres'), options.postgresPort, (l) => log('postgres', l)),
@@ -60,11 +62,22 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   } finally {
     await admin.disconnect();
   }
-  return {
+  const infra: Infra = {
     kafkaBrokers,
     databaseUrl,
     broker,
     postgres,
-    stop,
+    stopBroker: async () => {
+      if (!infra.broker) throw new Error('Kafka is external: there is no embedded broker to stop');
+      await infra.broker.stop();
+    },
+    startBroker: async () => {
+      if (!infra.broker) throw new Error('Kafka is external: there is no embedded broker to start');
+      infra.broker = await launchBroker(infra.broker.port);
+    },
+    stop: async () => {
+      await Promise.all([infra.broker?.stop(), infra.postgres?.stop()]);
+    },
   };
+  return infra;
 }

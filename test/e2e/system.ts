@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { GatewayClient } from '../../client/gateway-client';
+import { PROJECT_ROOT } from '../../common/project-root';
+import { signToken } from '../../gateway/src/auth';
+import { loadGatewayConfig } from '../../gateway/src/config';
+import { freePort } from '../../infra/free-port';
+import { PaymentSystem } from '../../infra/system';
+import { uniqueName } from '../support/infra';
+
+const run = promisify(execFile);
+
+export interface E2ESystem {
+  system: PaymentSystem;
+  sql: pg.Pool;
+  client(userName: string): GatewayClient;
+  serviceToken: string;
+  /** Runs `npm run reconcile`'s program against this system; resolves its exit code and report. */
+  reconcile(): Promise<{ code: number; report: { ok: boolean } & Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The three services as separate processes, started by the same launcher as `npm start`.
+ * `ownInfra` gives the suite a broker and a database of its own, which it may stop and restart;
+ * otherwise it shares the run's Kafka and Postgres under its own topic prefix and database.
+ */
+export async function startE2E(label: string, options: { ownInfra: boolean; env: NodeJS.ProcessEnv }): Promise<E2ESystem> {
+  const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${label}-`));
+  fs.chmodSync(dataRoot, 0o755);
+  const recent: string[] = [];
+  const system = await PaymentSystem.start({
+    dataRoot,
+    kafkaBrokers: options.ownInfra ? undefined : process.env.TEST_KAFKA_BROKERS,
+    databaseUrl: options.ownInfra ? undefined : process.env.TEST_DATABASE_SERVER_URL,
+    database: uniqueName(`e2e_${label}`).toLowerCase(),
+    topicPrefix: options.ownInfra ? '' : `${uniqueName(label)}.`,
+    ports: { gateway: await freePort(), paymaster: await freePort(), 'money-storage': await freePort() },
+    env: { LOG_LEVEL: 'warn', ...options.env },
+    onServiceLine: (name, line) => {
+      recent.push(`${name}: ${line}`);
+      if (recent.length > 300) recent.shift();
+      if (process.env.E2E_LOG) process.stdout.write(`${name}: ${line}\n`);
+    },
+    onUnexpectedExit: (name, code) => process.stdout.write(`${name} exited unexpectedly with ${code}; last lines:\n${recent.slice(-40).join('\n')}\n`),
+  });
+  const gatewayConfig = loadGatewayConfig(system.env);
+  const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 4 });
+  return {
+    system,
+    sql,
+    serviceToken: gatewayConfig.INTERNAL_SERVICE_TOKEN,
+    client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, gatewayConfig.JWT_SECRET)),
+    reconcile: async () => {
+      const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
+      const result = await run(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env } }).then(
+        (r) => ({ code: 0, stdout: r.stdout }),
+        (e: { code?: number; stdout?: string }) => ({ code: e.code ?? 2, stdout: e.stdout ?? '' }),
+      );
+      return { code: result.code, report: JSON.parse(result.stdout) };
+    },
+    stop: async () => {
+      await sql.end();
+      await system.stop();
+      fs.rmSync(dataRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+const TERMINAL = ['COMPLETED', 'REJECTED', 'ERROR'];
+
+/** Status counts of these payments, once every one is terminal (or throws after `timeoutMs`). */
+export async function awaitTerminal(sql: pg.Pool, ids: string[], timeoutMs: number): Promise<Record<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await sql.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) GROUP BY status',
+      [ids],
+    );
+    const counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    const terminal = TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
+    if (terminal === ids.length) return counts;
+    if (Date.now() > deadline) throw new Error(`only ${terminal} of ${ids.length} payments are terminal: ${JSON.stringify(counts)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
