@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { setStallHandler } from './kafka/consumer-watchdog';
 import type { Logger } from './logger';
 
 export interface RunningService {
@@ -33,6 +34,10 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
     }
   };
 
+  setStallHandler((consumer, reason) => {
+    logger.fatal({ consumer, reason }, 'a Kafka consumer is stuck; exiting so the supervisor restarts this process');
+    process.exit(1);
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // A stray rejection is a bug to fix, not a reason to drop every payment in flight.

@@ -48,10 +48,7 @@ async function main(): Promise<void> {
       if (/error|fatal/i.test(line)) print(formatLogLine(source, line));
     },
     onServiceLine: (name, line) => print(formatLogLine(name, line)),
-    onUnexpectedExit: (name, code) => {
-      print(`${name} exited unexpectedly (code ${code}); stopping everything`);
-      void stopAll(1);
-    },
+    onUnexpectedExit: (name, code, restartInMs) => print(`${name} exited unexpectedly (code ${code}); restarting it in ${restartInMs} ms`),
   });
   const g = system.url('gateway');
   print('');

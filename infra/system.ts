@@ -6,14 +6,20 @@ export interface SystemOptions extends InfraOptions {
   /** Extra environment for every service (delays, log level...). */
   env?: NodeJS.ProcessEnv;
   onServiceLine: (name: ServiceName, line: string) => void;
-  /** Called when a service exits without being asked to. */
-  onUnexpectedExit?: (name: ServiceName, code: number | null) => void;
+  /** Called when a service exits without being asked to; the system then restarts it. */
+  onUnexpectedExit?: (name: ServiceName, code: number | null, restartInMs: number) => void;
 }
 
-/** Kafka, Postgres and the three services as separate processes: `npm start`, the e2e suite and the benchmark. */
+/**
+ * Kafka, Postgres and the three services as separate processes: `npm start`, the e2e suite and
+ * the benchmark. It supervises like an orchestrator would: a service that dies is restarted, with
+ * a backoff that grows while it keeps dying.
+ */
 export class PaymentSystem {
   private readonly running = new Map<ServiceName, ServiceProcess>();
   private readonly expectedExits = new Set<ServiceProcess>();
+  private readonly crashes = new Map<ServiceName, { count: number; at: number }>();
+  private stopping = false;
 
   private constructor(
     readonly infra: Infra,
@@ -55,9 +61,23 @@ export class PaymentSystem {
     const service = spawnService(name, this.options.ports[name], this.env, this.options.onServiceLine);
     this.running.set(name, service);
     void service.exited.then((code) => {
-      if (!this.expectedExits.has(service)) this.options.onUnexpectedExit?.(name, code);
+      if (!this.expectedExits.has(service) && !this.stopping) this.restartAfterCrash(name, code);
     });
     await waitReady(service, 120_000);
+  }
+
+  private restartAfterCrash(name: ServiceName, code: number | null): void {
+    const last = this.crashes.get(name);
+    const count = last && Date.now() - last.at < 60_000 ? last.count + 1 : 1;
+    this.crashes.set(name, { count, at: Date.now() });
+    const delay = Math.min(15_000, 500 * 2 ** (count - 1));
+    this.options.onUnexpectedExit?.(name, code, delay);
+    this.running.delete(name);
+    setTimeout(() => {
+      if (this.stopping || this.running.has(name)) return;
+      // A start that fails ends in another exit, which schedules the next attempt.
+      this.startService(name).catch(() => undefined);
+    }, delay).unref();
   }
 
   /** SIGTERM and wait: the service's own clean shutdown. */
@@ -80,6 +100,7 @@ export class PaymentSystem {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all([...this.running.keys()].map((name) => this.stopService(name)));
     await this.infra.stop();
   }

@@ -61,8 +61,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
   );
   const consumers: Consumer[] = await Promise.all([
-    startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger),
-    startStatusBroadcast(kafka, names, hub),
+    startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger, config.KAFKA_CONSUMER_STALL_MS),
+    startStatusBroadcast(kafka, names, hub, logger, config.KAFKA_CONSUMER_STALL_MS),
   ]);
   relay.start();
 

@@ -2,6 +2,7 @@ import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs'
 import { decode, type MoneyOperation, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { publish, sendToDlq, type Outgoing } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
+import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import type { Logger } from '../../common/logger';
 import type { OperationHandler } from './operation-handler';
 
@@ -18,6 +19,8 @@ export interface OperationConsumerOptions {
   partitionsConcurrently: number;
   concurrency: number;
   chunkSize: number;
+  /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
+  stallMs: number;
   beforeCommit?: BeforeCommitHook;
 }
 
@@ -39,6 +42,7 @@ const header = (headers: IHeaders | undefined, name: string): string | undefined
  */
 export async function startOperationConsumer(o: OperationConsumerOptions): Promise<Consumer> {
   const consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  watchConsumer(consumer, 'money-operations', o.stallMs, o.logger);
   await consumer.connect();
   await consumer.subscribe({ topic: o.names.moneyOperations, fromBeginning: true });
   await consumer.run({

@@ -64,6 +64,7 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
     partitionsConcurrently: config.KAFKA_PARTITIONS_CONCURRENTLY,
     concurrency: config.OPERATION_CONCURRENCY,
     chunkSize: config.OPERATION_CHUNK_SIZE,
+    stallMs: config.KAFKA_CONSUMER_STALL_MS,
     beforeCommit: options.beforeCommit,
   });
 

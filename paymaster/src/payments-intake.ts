@@ -2,11 +2,14 @@ import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMe
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import type { TopicNames } from '../../common/kafka/topics';
+import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import type { Logger } from '../../common/logger';
 import { headerString, rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
 
 export interface IntakeOptions {
+  /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
+  stallMs: number;
   kafka: Kafka;
   names: TopicNames;
   groupId: string;
@@ -54,6 +57,7 @@ export class PaymentsIntake {
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => this.onJoin(e.payload));
+    watchConsumer(this.consumer, 'payments-intake', o.stallMs, o.logger);
   }
 
   async start(): Promise<void> {

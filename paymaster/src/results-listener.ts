@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import type { TopicNames } from '../../common/kafka/topics';
+import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import type { Logger } from '../../common/logger';
 import { isUuid } from '../../common/ids';
 
 export interface ResultsListenerOptions {
+  stallMs: number;
   kafka: Kafka;
   names: TopicNames;
   /** The paymaster group; the listener's own group is derived from it, unique per process. */
@@ -38,6 +40,7 @@ export class ResultsListener {
       minBytes: 64 * 1024,
       allowAutoTopicCreation: false,
     });
+    watchConsumer(this.consumer, 'results-listener', o.stallMs, o.logger);
   }
 
   /**

@@ -7,7 +7,7 @@ import { awaitTerminal, startE2E, type E2ESystem } from './system';
 let e2e: E2ESystem;
 beforeAll(async () => {
   e2e = await startE2E('flow', {
-    ownInfra: false,
+    ownKafka: false,
     env: { PAYMASTER_DELAY_MIN_MS: '20', PAYMASTER_DELAY_MAX_MS: '120', USER_CACHE_TTL_MS: '0' },
   });
 }, 180_000);

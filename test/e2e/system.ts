@@ -26,19 +26,19 @@ export interface E2ESystem {
 
 /**
  * The three services as separate processes, started by the same launcher as `npm start`.
- * `ownInfra` gives the suite a broker and a database of its own, which it may stop and restart;
- * otherwise it shares the run's Kafka and Postgres under its own topic prefix and database.
+ * `ownKafka` gives the suite a broker of its own, which it may stop and restart; otherwise it
+ * shares the run's broker under its own topic prefix. The database is always a fresh one on the run's Postgres.
  */
-export async function startE2E(label: string, options: { ownInfra: boolean; env: NodeJS.ProcessEnv }): Promise<E2ESystem> {
+export async function startE2E(label: string, options: { ownKafka: boolean; env: NodeJS.ProcessEnv }): Promise<E2ESystem> {
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${label}-`));
   fs.chmodSync(dataRoot, 0o755);
   const recent: string[] = [];
   const system = await PaymentSystem.start({
     dataRoot,
-    kafkaBrokers: options.ownInfra ? undefined : process.env.TEST_KAFKA_BROKERS,
-    databaseUrl: options.ownInfra ? undefined : process.env.TEST_DATABASE_SERVER_URL,
+    kafkaBrokers: options.ownKafka ? undefined : process.env.TEST_KAFKA_BROKERS,
+    databaseUrl: process.env.TEST_DATABASE_SERVER_URL,
     database: uniqueName(`e2e_${label}`).toLowerCase(),
-    topicPrefix: options.ownInfra ? '' : `${uniqueName(label)}.`,
+    topicPrefix: options.ownKafka ? '' : `${uniqueName(label)}.`,
     ports: { gateway: await freePort(), paymaster: await freePort(), 'money-storage': await freePort() },
     env: { LOG_LEVEL: 'warn', ...options.env },
     onServiceLine: (name, line) => {
@@ -46,7 +46,8 @@ export async function startE2E(label: string, options: { ownInfra: boolean; env:
       if (recent.length > 300) recent.shift();
       if (process.env.E2E_LOG) process.stdout.write(`${name}: ${line}\n`);
     },
-    onUnexpectedExit: (name, code) => process.stdout.write(`${name} exited unexpectedly with ${code}; last lines:\n${recent.slice(-40).join('\n')}\n`),
+    onUnexpectedExit: (name, code, restartInMs) =>
+      process.stdout.write(`${name} exited unexpectedly with ${code}, restarting in ${restartInMs} ms; last lines:\n${recent.slice(-10).join('\n')}\n`),
   });
   const gatewayConfig = loadGatewayConfig(system.env);
   const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 4 });

@@ -1,0 +1,50 @@
+import type { Consumer } from 'kafkajs';
+import type { Logger } from '../logger';
+
+export type StallHandler = (consumerName: string, reason: string) => void;
+
+/**
+ * What a process does with a consumer that stopped consuming. kafkajs sometimes hangs in its own
+ * restart after a broker outage (no fetch, no heartbeat, no error, forever). The long-running
+ * services replace this with "log and exit" (see runService): crash-only, a supervisor restarts
+ * the process, and committed offsets make the restart lose nothing.
+ */
+let onStall: StallHandler = () => undefined;
+
+export function setStallHandler(handler: StallHandler): void {
+  onStall = handler;
+}
+
+/**
+ * Calls the stall handler when the consumer shows no sign of life (fetch loop, heartbeat, batch)
+ * for `stallMs`, or crashes without kafkajs planning a restart. Returns a function that stops watching.
+ */
+export function watchConsumer(consumer: Consumer, name: string, stallMs: number, logger: Logger): () => void {
+  let last = Date.now();
+  const alive = (): void => {
+    last = Date.now();
+  };
+  const { FETCH_START, HEARTBEAT, START_BATCH_PROCESS, END_BATCH_PROCESS, CRASH, STOP, DISCONNECT } = consumer.events;
+  const removers = [FETCH_START, HEARTBEAT, START_BATCH_PROCESS, END_BATCH_PROCESS].map((event) => consumer.on(event, alive));
+  removers.push(
+    consumer.on(CRASH, (e) => {
+      if (e.payload.restart) return;
+      logger.error({ consumer: name, err: e.payload.error }, 'consumer crashed for good');
+      onStall(name, `crashed without restart: ${String(e.payload.error)}`);
+    }),
+  );
+  const timer = setInterval(() => {
+    if (Date.now() - last <= stallMs) return;
+    logger.error({ consumer: name, silentForMs: Date.now() - last }, 'consumer stalled');
+    last = Date.now(); // report once per silent period
+    onStall(name, `no fetch or heartbeat for ${stallMs} ms`);
+  }, Math.max(250, stallMs / 4));
+  timer.unref();
+  const stop = (): void => {
+    clearInterval(timer);
+    removers.forEach((remove) => remove());
+  };
+  // A consumer stopped on purpose is silent by design.
+  removers.push(consumer.on(STOP, stop), consumer.on(DISCONNECT, stop));
+  return stop;
+}

@@ -1,0 +1,97 @@
+import { Deposit, MyAccounts } from '../../client/operations';
+import type { ServiceName } from '../../infra/stack';
+import { eventually } from '../support/infra';
+import { PaymentLoad } from './load';
+import { awaitTerminal, startE2E, type E2ESystem } from './system';
+
+/**
+ * Faults under load, on a broker of the suite's own. After each: every
+ * acknowledged payment reaches a terminal status and `reconcile` finds the invariants intact.
+ */
+jest.setTimeout(300_000);
+
+const USERS = Array.from({ length: 20 }, (_, i) => `load-user-${i}`);
+let e2e: E2ESystem;
+
+beforeAll(async () => {
+  e2e = await startE2E('faults', {
+    ownKafka: true,
+    env: {
+      PAYMASTER_DELAY_MIN_MS: '300',
+      PAYMASTER_DELAY_MAX_MS: '1500',
+      PAYMASTER_SESSION_TIMEOUT_MS: '6000',
+      PAYMASTER_RESULT_DEADLINE_MS: '60000',
+      PUBLISH_TIMEOUT_MS: '500',
+      OUTBOX_RELAY_INTERVAL_MS: '200',
+      RATE_LIMIT_PER_MINUTE: '0',
+      KAFKA_CONSUMER_STALL_MS: '20000',
+    },
+  });
+  await Promise.all(USERS.map((u) => e2e.client(u).data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'seed' })));
+  await eventually('every deposit', async () => {
+    const balances = await Promise.all(USERS.map(async (u) => (await e2e.client(u).data(MyAccounts)).myAccounts.length));
+    return balances.every((n) => n === 1) ? true : undefined;
+  }, 60_000);
+});
+afterAll(() => e2e?.stop(), 120_000);
+
+const clients = () => USERS.map((u) => e2e.client(u));
+
+async function inFlight(ids: string[]): Promise<number> {
+  const { rows } = await e2e.sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING')`, [ids]);
+  return rows[0].n;
+}
+
+async function settle(scenario: string, load: PaymentLoad, atFault: number): Promise<void> {
+  const counts = await awaitTerminal(e2e.sql, load.acknowledged, 240_000);
+  const { code, report } = await e2e.reconcile();
+  process.stdout.write(
+    `${JSON.stringify({ scenario, acknowledged: load.acknowledged.length, answered: load.answered, unacknowledged: load.failed, inFlightAtFault: atFault, final: counts, reconcileOk: report.ok })}\n`,
+  );
+  expect(report.ok).toBe(true);
+  expect(code).toBe(0);
+}
+
+async function crashUnderLoad(scenario: string, service: ServiceName, faultWhen: (ids: string[]) => Promise<boolean>): Promise<void> {
+  const load = new PaymentLoad(clients(), 16, 600).start();
+  await eventually(`load to build up for ${scenario}`, async () => ((await faultWhen(load.acknowledged)) ? true : undefined), 60_000);
+  const atFault = await inFlight(load.acknowledged);
+  await e2e.system.killService(service);
+  await load.finished();
+  await e2e.system.startService(service);
+  await settle(scenario, load, atFault);
+}
+
+describe('faults under load', () => {
+  it('SIGKILL of the paymaster with hundreds of payments in flight loses nothing', async () => {
+    await crashUnderLoad('paymaster SIGKILL', 'paymaster', async (ids) => ids.length >= 300 && (await inFlight(ids)) >= 100);
+  });
+
+  it('SIGKILL of money-storage mid-batch loses nothing and debits nothing twice', async () => {
+    await crashUnderLoad('money-storage SIGKILL', 'money-storage', async (ids) => {
+      if (ids.length < 300) return false;
+      const { rows } = await e2e.sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = 'PROCESSING'`, [ids]);
+      return rows[0].n >= 50;
+    });
+  });
+
+  it('a Kafka outage of about 12 s: createPayment keeps answering (NEW), nothing is lost', async () => {
+    const load = new PaymentLoad(clients(), 4).start();
+    await eventually('some payments before the outage', async () => (load.acknowledged.length >= 50 ? true : undefined));
+    const atFault = await inFlight(load.acknowledged);
+    await e2e.system.infra.stopBroker();
+    const during = load.acknowledged.length;
+    const outageEnds = Date.now() + 12_000;
+    await eventually('the outage to last its 12 s', async () => (Date.now() >= outageEnds ? true : undefined), 30_000);
+    expect(load.acknowledged.length).toBeGreaterThan(during); // still answering
+    expect(load.answered.NEW ?? 0).toBeGreaterThan(0);
+    await e2e.system.infra.startBroker();
+    await eventually('payments to flow again', async () => ((await inFlight(load.acknowledged.slice(-20))) === 0 ? true : undefined), 180_000);
+    await load.stop();
+    await settle('kafka outage', load, atFault);
+  });
+
+  it('SIGKILL of the gateway during load: every acknowledged payment still completes', async () => {
+    await crashUnderLoad('gateway SIGKILL', 'gateway', async (ids) => ids.length >= 200);
+  });
+});
