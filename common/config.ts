@@ -53,7 +53,12 @@ export const commonShape = {
   /** Lets several test suites share one broker without seeing each other's messages. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/).default(''),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/payments'),
-  /** A consumer silent this long (no fetch, no heartbeat) is taken as stuck and the process exits. */
-  KAFKA_CONSUMER_STALL_MS: env.int(60_000, 1000),
+  /**
+   * A consumer silent this long (no fetch, no heartbeat) is taken as stuck and the process exits.
+   * Must exceed kafkajs' rebalance timeout (60 s): joining a group is silent while it waits.
+   */
+  KAFKA_CONSUMER_STALL_MS: env.int(90_000, 1000),
+  /** How long a silent consumer keeps its partitions: also how long a crashed one's work waits for a new owner. */
+  KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 6000),
   INTERNAL_SERVICE_TOKEN: z.string().min(16).default('dev-internal-service-token'),
 };

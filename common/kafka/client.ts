@@ -41,6 +41,12 @@ export function createKafka(settings: KafkaSettings): Kafka {
   });
 }
 
+/** Session and heartbeat for a consumer group member: heartbeats well inside the session. */
+export const groupSession = (sessionTimeoutMs: number) => ({
+  sessionTimeout: sessionTimeoutMs,
+  heartbeatInterval: Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
+});
+
 /** A W3C traceparent for a new trace; carried in headers so a payment can be followed across services. */
 export const newTraceparent = (): string => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 

@@ -60,9 +60,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     names,
     { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
   );
+  const consumerSettings = { sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, stallMs: config.KAFKA_CONSUMER_STALL_MS };
   const consumers: Consumer[] = await Promise.all([
-    startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger, config.KAFKA_CONSUMER_STALL_MS),
-    startStatusBroadcast(kafka, names, hub, logger, config.KAFKA_CONSUMER_STALL_MS),
+    startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger, consumerSettings),
+    startStatusBroadcast(kafka, names, hub, logger, consumerSettings),
   ]);
   relay.start();
 

@@ -2,13 +2,18 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { decode, type PaymentStatusChanged } from '../../common/kafka/contracts';
-import { sendToDlq } from '../../common/kafka/client';
+import { groupSession, sendToDlq } from '../../common/kafka/client';
 import { waitForGroupJoin } from '../../common/kafka/group-join';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import type { PaymentStore } from './payment-store';
 import type { StatusHub } from './status-hub';
+
+export interface ConsumerSettings {
+  sessionTimeoutMs: number;
+  stallMs: number;
+}
 
 /** Decodes a batch; messages that fail their schema go to the DLQ and are skipped. */
 async function decodeBatch(payload: EachBatchPayload, producer: Producer, logger: Logger): Promise<PaymentStatusChanged[]> {
@@ -36,10 +41,10 @@ export async function startStatusWriter(
   store: PaymentStore,
   producer: Producer,
   logger: Logger,
-  stallMs: number,
+  settings: ConsumerSettings,
 ): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 30000 });
-  watchConsumer(consumer, 'status-writer', stallMs, logger);
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, ...groupSession(settings.sessionTimeoutMs) });
+  watchConsumer(consumer, 'status-writer', settings.stallMs, logger);
   await consumer.connect();
   await consumer.subscribe({ topic: names.statusPayments, fromBeginning: true });
   await consumer.run({
@@ -59,10 +64,10 @@ export async function startStatusWriter(
  * The fan-out: each replica reads every status event with a group of its own (starting at the
  * end) and hands it to its local subscribers. Invalid events are the writer's to park.
  */
-export async function startStatusBroadcast(kafka: Kafka, names: TopicNames, hub: StatusHub, logger: Logger, stallMs: number): Promise<Consumer> {
+export async function startStatusBroadcast(kafka: Kafka, names: TopicNames, hub: StatusHub, logger: Logger, settings: ConsumerSettings): Promise<Consumer> {
   const groupId = `gateway-broadcast-${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 20, sessionTimeout: 30000 });
-  watchConsumer(consumer, 'status-broadcast', stallMs, logger);
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 20, ...groupSession(settings.sessionTimeoutMs) });
+  watchConsumer(consumer, 'status-broadcast', settings.stallMs, logger);
   await consumer.connect();
   await consumer.subscribe({ topic: names.statusPayments, fromBeginning: false });
   const joined = waitForGroupJoin(consumer);

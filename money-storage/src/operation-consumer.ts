@@ -1,6 +1,6 @@
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { decode, type MoneyOperation, type MoneyOperationResult } from '../../common/kafka/contracts';
-import { publish, sendToDlq, type Outgoing } from '../../common/kafka/client';
+import { groupSession, publish, sendToDlq, type Outgoing } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import type { Logger } from '../../common/logger';
@@ -21,6 +21,7 @@ export interface OperationConsumerOptions {
   chunkSize: number;
   /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
   stallMs: number;
+  sessionTimeoutMs: number;
   beforeCommit?: BeforeCommitHook;
 }
 
@@ -41,7 +42,7 @@ const header = (headers: IHeaders | undefined, name: string): string | undefined
  * again; the stored answers make that re-publish the same outcomes without moving money twice.
  */
 export async function startOperationConsumer(o: OperationConsumerOptions): Promise<Consumer> {
-  const consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  const consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 250, ...groupSession(o.sessionTimeoutMs) });
   watchConsumer(consumer, 'money-operations', o.stallMs, o.logger);
   await consumer.connect();
   await consumer.subscribe({ topic: o.names.moneyOperations, fromBeginning: true });

@@ -65,6 +65,7 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
     concurrency: config.OPERATION_CONCURRENCY,
     chunkSize: config.OPERATION_CHUNK_SIZE,
     stallMs: config.KAFKA_CONSUMER_STALL_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     beforeCommit: options.beforeCommit,
   });
 

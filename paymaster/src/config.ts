@@ -14,8 +14,6 @@ export const paymasterShape = {
   /** Payments held at once; the consumer pauses when full, which bounds memory. */
   PAYMASTER_MAX_IN_FLIGHT: env.int(20_000, 1),
   PAYMASTER_COMMIT_INTERVAL_MS: env.int(1000, 10),
-  /** How long a silent process keeps its partitions; the broker accepts 6000..300000 by default. */
-  PAYMASTER_SESSION_TIMEOUT_MS: env.int(30_000, 6000),
   /** Publishes wait this long to share one request with others. */
   PAYMASTER_PUBLISH_LINGER_MS: env.int(5, 0),
   /** SIGTERM to exit, at most. */

@@ -53,7 +53,7 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
     kafka,
     names,
     groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
-    sessionTimeoutMs: config.PAYMASTER_SESSION_TIMEOUT_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     stallMs: config.KAFKA_CONSUMER_STALL_MS,
     maxInFlight: config.PAYMASTER_MAX_IN_FLIGHT,
     commitIntervalMs: config.PAYMASTER_COMMIT_INTERVAL_MS,

@@ -2,6 +2,7 @@ import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMe
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import type { TopicNames } from '../../common/kafka/topics';
+import { groupSession } from '../../common/kafka/client';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import type { Logger } from '../../common/logger';
 import { headerString, rejectInvalidPayment } from './invalid-payment';
@@ -48,8 +49,7 @@ export class PaymentsIntake {
     this.resumeAt = Math.max(0, Math.floor(o.maxInFlight * 0.9));
     this.consumer = o.kafka.consumer({
       groupId: o.groupId,
-      sessionTimeout: o.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3000, Math.floor(o.sessionTimeoutMs / 3)),
+      ...groupSession(o.sessionTimeoutMs),
       // Under load the broker answers when 64 KB are ready (fewer, fuller fetches save its CPU);
       // when quiet, within 100 ms, so a resume or a new payment is picked up promptly.
       maxWaitTimeInMs: 100,

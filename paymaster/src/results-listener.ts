@@ -26,8 +26,13 @@ export const resultsGroupId = (group: string): string =>
 /**
  * Every paymaster process reads ALL of `money-operation-results` in a group of its own: the result
  * for a payment lands on whichever partition money-storage chose, not necessarily one this process
- * reads `payments` from. It starts at the end (earlier answers belong to earlier processes) and
- * never commits, so its group leaves nothing behind on the broker.
+ * reads `payments` from. It starts at the end (earlier answers belong to earlier processes).
+ *
+ * It commits as it goes although nobody else will ever read its group: when kafkajs restarts the
+ * consumer on its own (after a broker outage), an uncommitted group would start again at the end
+ * and skip every answer published meanwhile, turning those payments into deadline ERRORs. The
+ * cost is one small group per process, which the broker forgets `offsets.retention.minutes`
+ * (7 days) after the process is gone.
  */
 export class ResultsListener {
   private readonly consumer: Consumer;
@@ -52,7 +57,7 @@ export class ResultsListener {
     const positioned = this.waitPositioned(this.o.joinTimeoutMs ?? 60_000);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.o.names.moneyOperationResults, fromBeginning: false });
-    await this.consumer.run({ autoCommit: false, eachBatch: (p) => this.onBatch(p) });
+    await this.consumer.run({ autoCommit: true, autoCommitInterval: 1000, eachBatch: (p) => this.onBatch(p) });
     await positioned;
   }
 

@@ -1,0 +1,162 @@
+import http from 'node:http';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { summarize, type LatencySummary } from './stats';
+
+/**
+ * The load: a separate process so it does not share an event loop with what it measures.
+ * Reads its plan from the LOAD_PLAN env var (JSON) and prints one JSON result line.
+ *
+ * - open loop: requests are sent on a fixed schedule whatever the answers; latency counts from the
+ *   scheduled instant, so a slow server shows as latency, not as a lower offered rate
+ * - closed loop: `concurrency` requests in flight back to back, to find a maximum
+ */
+export interface LoadPlan {
+  url: string;
+  /** One bearer token per user; requests cycle through them. */
+  tokens: string[];
+  mode: 'open' | 'closed';
+  rate: number;
+  concurrency: number;
+  durationS: number;
+  subscribers: number;
+  body: 'createPayment' | 'ping';
+}
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  errors: number;
+  answered: Record<string, number>;
+  latencyMs: LatencySummary;
+  achievedPerSecond: number;
+  subscribersConnected: number;
+  pushes: number;
+  pushLatencyMs: LatencySummary;
+}
+
+const QUERIES = {
+  createPayment: (i: number) =>
+    JSON.stringify({
+      query: 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }',
+      variables: { input: { amount: 1 + (i % 100), currency: 'EUR' } },
+    }),
+  ping: (i: number) => JSON.stringify({ query: 'mutation($a: Int!) { ping(amount: $a) }', variables: { a: i } }),
+};
+
+const plan = JSON.parse(process.env.LOAD_PLAN ?? '{}') as LoadPlan;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const target = new URL(`${plan.url}/graphql`);
+
+function post(i: number): Promise<string | null> {
+  const body = QUERIES[plan.body](i);
+  return new Promise((resolve) => {
+    const req = http.request(
+      { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        authorization: `Bearer ${plan.tokens[i % plan.tokens.length]}`,
+      } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return resolve(null);
+          const text = Buffer.concat(chunks).toString();
+          resolve(/"errors"/.test(text) ? null : (/"status":"(\w+)"/.exec(text)?.[1] ?? 'OK'));
+        });
+      },
+    );
+    req.on('error', () => resolve(null));
+    req.end(body);
+  });
+}
+
+async function subscribe(count: number, onPush: (ms: number) => void): Promise<Client[]> {
+  const clients: Client[] = [];
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const client = createClient({
+        url: target.toString().replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        lazy: false,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${plan.tokens[i % plan.tokens.length]}` },
+      });
+      clients.push(client);
+      client.subscribe<{ myPaymentStatuses: { at: string } }>(
+        { query: 'subscription { myPaymentStatuses { paymentId status at } }' },
+        { next: (v) => v.data && onPush(Date.now() - Date.parse(v.data.myPaymentStatuses.at)), error: () => undefined, complete: () => undefined },
+      );
+      return new Promise<void>((resolve) => {
+        client.on('connected', () => resolve());
+        client.on('closed', () => resolve());
+      });
+    }),
+  );
+  return clients;
+}
+
+async function main(): Promise<void> {
+  const latencies: number[] = [];
+  const pushLatencies: number[] = [];
+  const answered: Record<string, number> = {};
+  let sent = 0;
+  let ok = 0;
+  let errors = 0;
+  const clients = await subscribe(plan.subscribers, (ms) => pushLatencies.push(ms));
+  const record = (status: string | null, startedAt: number): void => {
+    latencies.push(performance.now() - startedAt);
+    if (status === null) errors += 1;
+    else {
+      ok += 1;
+      answered[status] = (answered[status] ?? 0) + 1;
+    }
+  };
+  const t0 = performance.now();
+  const end = t0 + plan.durationS * 1000;
+  const inFlight = new Set<Promise<void>>();
+  if (plan.mode === 'open') {
+    const interval = 1000 / plan.rate;
+    let next = t0;
+    while (next < end) {
+      while (next <= performance.now() && next < end) {
+        const scheduled = next;
+        const p = post(sent++).then((s) => record(s, scheduled));
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        next += interval;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  } else {
+    const worker = async (): Promise<void> => {
+      while (performance.now() < end) {
+        const startedAt = performance.now();
+        record(await post(sent++), startedAt);
+      }
+    };
+    await Promise.all(Array.from({ length: plan.concurrency }, worker));
+  }
+  await Promise.all(inFlight);
+  const wallS = (performance.now() - t0) / 1000;
+  // Let the last statuses reach the subscribers before closing them.
+  if (plan.subscribers > 0) await new Promise((r) => setTimeout(r, Number(process.env.LOAD_PUSH_GRACE_MS ?? 0)));
+  await Promise.all(clients.map((c) => c.dispose()));
+  const result: LoadResult = {
+    sent,
+    ok,
+    errors,
+    answered,
+    latencyMs: summarize(latencies),
+    achievedPerSecond: Math.round(ok / wallS),
+    subscribersConnected: clients.length,
+    pushes: pushLatencies.length,
+    pushLatencyMs: summarize(pushLatencies),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  agent.destroy();
+  process.exit(0);
+}
+
+void main();

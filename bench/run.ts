@@ -1,0 +1,213 @@
+/**
+ * `npm run bench`: the whole system under load, through its public API only.
+ *
+ *   npm run bench -- [--users 1000] [--rate 2000] [--duration 60] [--subscribers 5000]
+ *                    [--delay real|zero] [--baseline-seconds 10]
+ *
+ * Starts Kafka, Postgres and the three services as `npm start` does (KAFKA_BROKERS / DATABASE_URL
+ * are honoured), seeds users with deposits, then a separate load process offers createPayment at a
+ * fixed rate (open loop) while graphql-ws subscribers watch their payments. A plain Apollo Server
+ * answering a trivial mutation, driven the same way, gives the HTTP layer's ceiling.
+ * Writes bench/results/<timestamp>.json and prints a table.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { GatewayClient } from '../client/gateway-client';
+import { Deposit } from '../client/operations';
+import { PROJECT_ROOT } from '../common/project-root';
+import { signToken } from '../gateway/src/auth';
+import { loadGatewayConfig } from '../gateway/src/config';
+import { freePort, waitFor } from '../infra/free-port';
+import { PaymentSystem } from '../infra/system';
+import type { LoadPlan, LoadResult } from './load-generator';
+import { ResourceSampler } from './resources';
+
+const { values: args } = parseArgs({
+  options: {
+    users: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '2000' },
+    duration: { type: 'string', default: '60' },
+    subscribers: { type: 'string', default: '5000' },
+    delay: { type: 'string', default: 'real' },
+    'baseline-seconds': { type: 'string', default: '10' },
+  },
+});
+const USERS = Number(args.users);
+const zeroDelay = args.delay === 'zero';
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  fs.chmodSync(dataRoot, 0o755);
+  print(`starting the system (${zeroDelay ? 'zero' : 'real 0.5-5 s'} delays)...`);
+  const system = await PaymentSystem.start({
+    dataRoot,
+    kafkaBrokers: process.env.KAFKA_BROKERS,
+    databaseUrl: process.env.DATABASE_URL,
+    database: `bench_${Date.now()}`,
+    ports: { gateway: await freePort(), paymaster: await freePort(), 'money-storage': await freePort() },
+    env: {
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...(zeroDelay ? { PAYMASTER_DELAY_MIN_MS: '0', PAYMASTER_DELAY_MAX_MS: '0' } : {}),
+    },
+    onServiceLine: (name, line) => {
+      if (/"level":"(error|fatal)"/.test(line)) print(`${name}: ${line.slice(0, 300)}`);
+    },
+  });
+  const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 2 });
+  try {
+    const secret = loadGatewayConfig(system.env).JWT_SECRET;
+    const tokens = Array.from({ length: USERS }, (_, i) => signToken(`bench-user-${i}`, secret));
+    await seed(system, tokens, sql);
+
+    const sampler = new ResourceSampler(() => ({
+      gateway: system.service('gateway')?.child.pid,
+      paymaster: system.service('paymaster')?.child.pid,
+      'money-storage': system.service('money-storage')?.child.pid,
+      kafka: system.infra.broker?.pid,
+      load: loadPid,
+    })).start();
+    const plan: LoadPlan = {
+      url: system.url('gateway'),
+      tokens,
+      mode: 'open',
+      rate: Number(args.rate),
+      concurrency: 0,
+      durationS: Number(args.duration),
+      subscribers: Number(args.subscribers),
+      body: 'createPayment',
+    };
+    print(`offering ${plan.rate} createPayment/s for ${plan.durationS} s with ${plan.subscribers} subscribers...`);
+    const timeline = trackCompletions(sql);
+    const main = await runLoad(plan, zeroDelay ? 2000 : 12_000);
+    const completions = timeline.stop(plan.durationS);
+    const resources = sampler.stop();
+    const drainS = await drain(sql);
+
+    const seconds = Number(args['baseline-seconds']);
+    print(`closed-loop maxima for ${seconds} s each: the gateway's createPayment, then plain Apollo...`);
+    const gatewayMax = await runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0 }, 0);
+    const baseline = await runBaseline(tokens, seconds);
+
+    const report = {
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+      settings: { users: USERS, rate: plan.rate, durationS: plan.durationS, subscribers: plan.subscribers, delays: zeroDelay ? 'zero' : '0.5-5 s' },
+      createPayment: { offeredPerSecond: plan.rate, achievedPerSecond: main.achievedPerSecond, latencyMs: main.latencyMs, errors: main.errors, answered: main.answered },
+      endToEnd: { ...completions, drainAfterLoadS: drainS },
+      statusPush: { subscribers: main.subscribersConnected, pushes: main.pushes, latencyMs: main.pushLatencyMs },
+      resources,
+      ceiling: {
+        plainApolloPerSecond: baseline.achievedPerSecond,
+        gatewayCreatePaymentMaxPerSecond: gatewayMax.achievedPerSecond,
+        fractionOfCeiling: Math.round((gatewayMax.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
+      },
+    };
+    const file = path.join(PROJECT_ROOT, 'bench', 'results', `${report.at.replace(/[:.]/g, '-')}.json`);
+    fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    printReport(report);
+    print(`written to ${path.relative(PROJECT_ROOT, file)}`);
+  } finally {
+    await sql.end();
+    await system.stop();
+    fs.rmSync(dataRoot, { recursive: true, force: true });
+  }
+}
+
+let loadPid: number | undefined;
+
+function runLoad(plan: LoadPlan, pushGraceMs: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'load-generator.js')], {
+      env: { ...process.env, LOAD_PLAN: JSON.stringify(plan), LOAD_PUSH_GRACE_MS: String(pushGraceMs) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    loadPid = child.pid;
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`load generator exited with ${code}`))));
+  });
+}
+
+async function runBaseline(tokens: string[], seconds: number): Promise<LoadResult> {
+  const server = spawn(process.execPath, [path.join(__dirname, 'baseline-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  try {
+    return await runLoad({ url: `http://127.0.0.1:${port}`, tokens, mode: 'closed', rate: 0, concurrency: 64, durationS: seconds, subscribers: 0, body: 'ping' }, 0);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+/** Every user deposits, and the benchmark waits until money-storage has booked all of it. */
+async function seed(system: PaymentSystem, tokens: string[], sql: pg.Pool): Promise<void> {
+  print(`seeding ${tokens.length} users with deposits...`);
+  const url = system.url('gateway');
+  for (let i = 0; i < tokens.length; i += 50) {
+    await Promise.all(
+      tokens.slice(i, i + 50).map((t) => new GatewayClient(url, t).data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'bench-seed' })),
+    );
+  }
+  await waitFor('every deposit', async () => {
+    const { rows } = await sql.query('SELECT count(*)::int AS n FROM money.accounts');
+    return rows[0].n >= tokens.length ? true : undefined;
+  }, 120_000, 500);
+}
+
+/** Terminal payments counted once a second, for the end-to-end completion rate. */
+function trackCompletions(sql: pg.Pool) {
+  const points: Array<{ t: number; terminal: number }> = [];
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    void sql
+      .query(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)
+      .then(({ rows }) => points.push({ t: (Date.now() - t0) / 1000, terminal: rows[0].n }));
+  }, 1000);
+  return {
+    /** Completions per second once the pipeline is full (after the first 10 s), to the end of the load. */
+    stop: (durationS: number) => {
+      clearInterval(timer);
+      const window = points.filter((p) => p.t >= Math.min(10, durationS / 3) && p.t <= durationS);
+      const first = window[0];
+      const last = window.at(-1);
+      const perSecond = first && last && last.t > first.t ? Math.round((last.terminal - first.terminal) / (last.t - first.t)) : 0;
+      return { completedPerSecond: perSecond, windowS: first && last ? Math.round(last.t - first.t) : 0, terminalAtEndOfLoad: last?.terminal ?? 0 };
+    },
+  };
+}
+
+/** Seconds until every acknowledged payment is terminal after the load stops. */
+async function drain(sql: pg.Pool): Promise<number> {
+  const t0 = Date.now();
+  await waitFor('every payment to finish', async () => {
+    const { rows } = await sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('NEW','CREATED','PROCESSING')`);
+    return rows[0].n === 0 ? true : undefined;
+  }, 300_000, 500);
+  return Math.round((Date.now() - t0) / 100) / 10;
+}
+
+function printReport(r: {
+  createPayment: { offeredPerSecond: number; achievedPerSecond: number; latencyMs: { p50: number; p95: number; p99: number }; errors: number };
+  endToEnd: { completedPerSecond: number; drainAfterLoadS: number };
+  statusPush: { subscribers: number; pushes: number; latencyMs: { p50: number; p99: number } };
+  resources: Record<string, { peakRssMb: number; avgCores: number }>;
+  ceiling: { plainApolloPerSecond: number; gatewayCreatePaymentMaxPerSecond: number; fractionOfCeiling: number };
+}): void {
+  const c = r.createPayment;
+  print('');
+  print(`createPayment      offered ${c.offeredPerSecond}/s, achieved ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, errors ${c.errors}`);
+  print(`end to end         ${r.endToEnd.completedPerSecond} completed/s, drained ${r.endToEnd.drainAfterLoadS} s after the load`);
+  print(`status push        ${r.statusPush.subscribers} subscribers, ${r.statusPush.pushes} pushes, p50 ${r.statusPush.latencyMs.p50} ms, p99 ${r.statusPush.latencyMs.p99} ms`);
+  for (const [name, u] of Object.entries(r.resources)) print(`${name.padEnd(18)} peak RSS ${u.peakRssMb} MB, ${u.avgCores} cores`);
+  print(`HTTP ceiling       plain Apollo ${r.ceiling.plainApolloPerSecond}/s, createPayment max ${r.ceiling.gatewayCreatePaymentMaxPerSecond}/s (${r.ceiling.fractionOfCeiling} of it)`);
+}
+
+main().catch((e) => {
+  print(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});
