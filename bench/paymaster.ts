@@ -2,7 +2,7 @@
  * Paymaster throughput: N payments through a real broker with the real 0.5–5 s delays, an
  * in-process stand-in for money-storage, and the paymaster itself in-process.
  *
- *   npm run bench:paymaster -- --payments 20000 [--min 500 --max 5000 --max-in-flight 20000]
+ *   npm run bench:paymaster -- --payments 100000 [--min 500 --max 5000 --max-in-flight 20000]
  *
  * Uses KAFKA_BROKERS when set, otherwise starts an embedded broker in a temp directory.
  * Writes a JSON report under bench/results/.
@@ -26,7 +26,7 @@ import { startPaymaster, type Paymaster } from '../paymaster/src/paymaster';
 
 const { values: args } = parseArgs({
   options: {
-    payments: { type: 'string', default: '20000' },
+    payments: { type: 'string', default: '100000' },
     min: { type: 'string', default: '500' },
     max: { type: 'string', default: '5000' },
     'max-in-flight': { type: 'string', default: '20000' },

@@ -71,7 +71,7 @@ export function createProducer(kafka: Kafka): Producer {
 }
 
 export async function publish<T extends TopicKey>(
-  producer: Producer,
+  producer: Pick<Producer, 'send'>,
   names: TopicNames,
   topic: T,
   messages: Outgoing<T>[],
@@ -82,7 +82,7 @@ export async function publish<T extends TopicKey>(
 
 /** Parks a message that cannot be processed, with the reason, so the consumer can move on. */
 export async function sendToDlq(
-  producer: Producer,
+  producer: Pick<Producer, 'send'>,
   sourceTopic: string,
   message: { key: Buffer | null; value: Buffer | null; headers?: IHeaders },
   error: string,

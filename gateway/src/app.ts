@@ -1,11 +1,12 @@
 import http from 'node:http';
 import path from 'node:path';
-import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer } from 'kafkajs';
 import { GraphQLError } from 'graphql';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { handleHealth, HttpError, readJson, sendError, sendJson } from '../../common/http';
 import { closeServer } from '../../common/health-server';
-import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import { createKafka, ensureTopics } from '../../common/kafka/client';
+import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
@@ -40,8 +41,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const store = new PaymentStore(database.db);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin: Admin = kafka.admin();
-  const producer: Producer = createProducer(kafka);
-  await Promise.all([admin.connect(), producer.connect()]);
+  // Bounded sends: a wedged producer is replaced instead of stalling the outbox forever.
+  const producer = new SelfHealingProducer(kafka, Math.max(10_000, config.PUBLISH_TIMEOUT_MS * 5), logger);
+  await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
 
   const hub = new StatusHub();

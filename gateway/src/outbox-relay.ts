@@ -1,6 +1,6 @@
-import type { Producer } from 'kafkajs';
 import { paymentRequested, type PaymentStatusChanged } from '../../common/kafka/contracts';
 import { toKafkaMessage } from '../../common/kafka/client';
+import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { statusRank } from '../../common/payment-status';
@@ -32,7 +32,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly store: PaymentStore,
-    private readonly producer: Producer,
+    private readonly producer: Sender,
     private readonly names: TopicNames,
     private readonly logger: Logger,
     private readonly options: RelayOptions,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import { publish, newTraceparent } from '../../common/kafka/client';
+import { withTimeout, type Sender } from '../../common/kafka/self-healing-producer';
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, isUuid, newPaymentId, type PaymentId, type UserId } from '../../common/ids';
@@ -53,7 +53,7 @@ export class PaymentService {
     private readonly hub: StatusHub,
     private readonly limiter: RateLimiter,
     private readonly moneyStorage: MoneyStorageClient,
-    private readonly producer: Producer,
+    private readonly producer: Sender,
     private readonly names: TopicNames,
     private readonly options: ServiceOptions,
   ) {}
@@ -98,7 +98,7 @@ export class PaymentService {
     // A retried deposit with the same key carries the same operation id, which money-storage applies once.
     const operationId = asOperationId(key ? `deposit:${userId}:${key}` : `deposit:${randomUUID()}`);
     const value = { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, userId, amount, currency, paymentId: null, requestedAt: new Date().toISOString() } as const;
-    await withTimeout(publish(this.producer, this.names, 'moneyOperations', [{ key: operationId, value }]), this.options.publishTimeoutMs * 5).catch(() => {
+    await withTimeout(publish(this.producer, this.names, 'moneyOperations', [{ key: operationId, value }]), this.options.publishTimeoutMs * 5, 'deposit').catch(() => {
       throw new GatewayError('SERVICE_UNAVAILABLE', 'deposits are unavailable right now; retry with the same idempotencyKey');
     });
     return { operationId, amount, currency, status: 'ACCEPTED' as const };
@@ -188,14 +188,4 @@ function decodeCursor(cursor: unknown): { createdAt: Date; id: PaymentId } {
   const createdAt = new Date(at ?? '');
   if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw badInput('after is not a cursor from this API');
   return { createdAt, id: id as PaymentId };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    );
-  });
 }

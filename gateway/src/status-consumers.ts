@@ -1,8 +1,9 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { decode, type PaymentStatusChanged } from '../../common/kafka/contracts';
 import { groupSession, sendToDlq } from '../../common/kafka/client';
+import type { Sender } from '../../common/kafka/self-healing-producer';
 import { waitForGroupJoin } from '../../common/kafka/group-join';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import type { TopicNames } from '../../common/kafka/topics';
@@ -16,7 +17,7 @@ export interface ConsumerSettings {
 }
 
 /** Decodes a batch; messages that fail their schema go to the DLQ and are skipped. */
-async function decodeBatch(payload: EachBatchPayload, producer: Producer, logger: Logger): Promise<PaymentStatusChanged[]> {
+async function decodeBatch(payload: EachBatchPayload, producer: Sender, logger: Logger): Promise<PaymentStatusChanged[]> {
   const events: PaymentStatusChanged[] = [];
   for (const message of payload.batch.messages) {
     const decoded = decode('statusPayments', message.value, message.headers);
@@ -39,7 +40,7 @@ export async function startStatusWriter(
   groupId: string,
   names: TopicNames,
   store: PaymentStore,
-  producer: Producer,
+  producer: Sender,
   logger: Logger,
   settings: ConsumerSettings,
 ): Promise<Consumer> {

@@ -4,6 +4,7 @@ import { decode, type MoneyOperation, type MoneyOperationResult, type PaymentReq
 import type { TopicNames } from '../../common/kafka/topics';
 import { createLogger } from '../../common/logger';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
+import { toResult } from '../../money-storage/src/operation-handler';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../../paymaster/src/paymaster';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/infra';
@@ -91,19 +92,9 @@ export async function startResponder(prefix: string, names: TopicNames, decide: 
   };
 }
 
-export function resultFor(op: MoneyOperation, answer: Pick<MoneyOperationResult, 'outcome' | 'reason'>): MoneyOperationResult {
-  return {
-    version: 1,
-    operationId: op.operationId,
-    kind: op.kind,
-    paymentId: op.paymentId,
-    userId: op.userId,
-    outcome: answer.outcome,
-    reason: answer.reason,
-    balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null,
-    at: new Date().toISOString(),
-  };
-}
+/** money-storage's own answer shape, as the stand-in's reply. */
+export const resultFor = (op: MoneyOperation, answer: Pick<MoneyOperationResult, 'outcome' | 'reason'>): MoneyOperationResult =>
+  toResult(op, { ...answer, balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null });
 
 export interface StatusSeen {
   paymentId: string;
