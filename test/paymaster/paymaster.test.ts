@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { dlqOf, type TopicNames } from '../../common/kafka/topics';
+import { dlqOf, groupName, type TopicNames } from '../../common/kafka/topics';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 import type { Paymaster } from '../../paymaster/src/paymaster';
 import { collect, eventually, testKafka, freshTopics } from '../support/infra';
@@ -48,7 +48,7 @@ async function withRig(label: string, env: Record<string, string>, run: (rig: Ri
   const fullEnv = paymasterEnv(prefix, env);
   const paymaster = await startInProcess(fullEnv);
   try {
-    await run({ names, prefix, groupId: fullEnv.PAYMASTER_GROUP_ID!, producer, paymaster, commands: responder.commands, seen: collector.messages });
+    await run({ names, prefix, groupId: groupName(prefix, fullEnv.PAYMASTER_GROUP_ID!), producer, paymaster, commands: responder.commands, seen: collector.messages });
   } finally {
     await paymaster.stop();
     await Promise.all([responder.stop(), collector.stop(), producer.disconnect()]);
