@@ -34,8 +34,9 @@ export function spawnService(
   port: number,
   env: NodeJS.ProcessEnv,
   onLine: (name: ServiceName, line: string) => void,
+  execArgv: string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', entry(name)], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...execArgv, entry(name)], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

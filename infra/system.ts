@@ -5,6 +5,8 @@ export interface SystemOptions extends InfraOptions {
   ports: Record<ServiceName, number>;
   /** Extra environment for every service (delays, log level...). */
   env?: NodeJS.ProcessEnv;
+  /** Extra node flags for every service (profiling). */
+  execArgv?: string[];
   onServiceLine: (name: ServiceName, line: string) => void;
   /** Called when a service exits without being asked to; the system then restarts it. */
   onUnexpectedExit?: (name: ServiceName, code: number | null, restartInMs: number) => void;
@@ -58,7 +60,7 @@ export class PaymentSystem {
   }
 
   async startService(name: ServiceName): Promise<void> {
-    const service = spawnService(name, this.options.ports[name], this.env, this.options.onServiceLine);
+    const service = spawnService(name, this.options.ports[name], this.env, this.options.onServiceLine, this.options.execArgv);
     this.running.set(name, service);
     void service.exited.then((code) => {
       if (!this.expectedExits.has(service) && !this.stopping) this.restartAfterCrash(name, code);

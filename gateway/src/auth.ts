@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { GatewayError } from './errors';
 
@@ -15,6 +16,14 @@ export function signToken(userName: string, secret: string, expiresIn: jwt.SignO
   return jwt.sign({}, secret, { algorithm: 'HS256', subject: userName, expiresIn });
 }
 
+const keys = new Map<string, KeyObject>();
+/** jsonwebtoken turns a string secret into a key on every call (first trying it as a public key): ~10% of the gateway's CPU under load. */
+const keyFor = (secret: string): KeyObject => {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
+};
+
 /**
  * Accepts only `Bearer <HS256 JWT>` signed with our secret: pinning the algorithm is what
  * rejects `alg: none` and key-confusion tokens.
@@ -27,7 +36,7 @@ export function authenticate(header: unknown, secret: string): Caller {
   if (!match) throw new GatewayError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
   let claims: jwt.JwtPayload | string;
   try {
-    claims = jwt.verify(match[1]!, secret, { algorithms: ['HS256'] });
+    claims = jwt.verify(match[1]!, keyFor(secret), { algorithms: ['HS256'] });
   } catch (e) {
     const reason = e instanceof jwt.TokenExpiredError ? 'token expired' : 'invalid token';
     throw new GatewayError('UNAUTHENTICATED', reason);

@@ -124,8 +124,12 @@ export class PaymentService {
     };
     const off = this.hub.onPayment(id, push);
     // Read after listening, so a change between the two is not lost.
-    const current = await this.store.findOwned(id as PaymentId, userId);
-    if (current) push(rowEvent(current, userId));
+    // The current status is the newer of the row and what this replica's fan-out last saw.
+    const row = await this.store.findOwned(id as PaymentId, userId);
+    const seen = this.hub.latest(id);
+    const current = row ? rowEvent(row, userId) : undefined;
+    const newest = seen && (!current || seen.seq > current.seq) ? seen : current;
+    if (newest) push(newest);
     return stream;
   }
 

@@ -52,30 +52,34 @@ export class PaymentStore {
 
   /**
    * The payment and its outbox message commit together, so an acknowledged payment always has a
-   * message on its way. A repeated idempotency key returns the first payment and writes nothing.
+   * message on its way. One statement (two inserts in a CTE) is atomic without BEGIN/COMMIT: one
+   * round trip and one WAL flush per payment. A repeated idempotency key hits the unique index;
+   * the first payment is returned and nothing is written.
    */
   async createPayment(p: NewPayment): Promise<{ payment: PaymentRow; outbox: OutboxRow | null }> {
+    const createdAt = new Date();
+    const message: PaymentRequested = {
+      version: 1,
+      type: 'PAYMENT_REQUESTED',
+      paymentId: p.id,
+      userId: p.userId,
+      amount: p.amount,
+      currency: p.currency,
+      createdAt: createdAt.toISOString(),
+    };
     try {
-      return await this.db.transaction(async (tx) => {
-        const [payment] = await tx
-          .insert(schema.payments)
-          .values({ id: p.id, userId: p.userId, amount: p.amount, currency: p.currency, status: 'NEW', idempotencyKey: p.idempotencyKey })
-          .returning();
-        const message: PaymentRequested = {
-          version: 1,
-          type: 'PAYMENT_REQUESTED',
-          paymentId: p.id,
-          userId: p.userId,
-          amount: p.amount,
-          currency: p.currency,
-          createdAt: payment!.createdAt.toISOString(),
-        };
-        const [outbox] = await tx
-          .insert(schema.outbox)
-          .values({ topic: 'payments', messageKey: p.id, payload: message, traceparent: p.traceparent })
-          .returning();
-        return { payment: payment!, outbox: outbox! };
-      });
+      const { rows } = await this.db.execute<{ outbox_id: string; outbox_created_at: Date }>(sql`
+        WITH payment AS (
+          INSERT INTO gateway.payments (id, user_id, amount, currency, status, idempotency_key, created_at, updated_at)
+          VALUES (${p.id}, ${p.userId}, ${p.amount}, ${p.currency}, 'NEW', ${p.idempotencyKey}, ${createdAt}, ${createdAt})
+          RETURNING id)
+        INSERT INTO gateway.outbox (topic, message_key, payload, traceparent)
+        SELECT 'payments', payment.id, ${JSON.stringify(message)}::jsonb, ${p.traceparent} FROM payment
+        RETURNING id AS outbox_id, created_at AS outbox_created_at`);
+      const row = rows[0]!;
+      const payment: PaymentRow = { ...p, status: 'NEW', reason: null, statusSeq: 0, createdAt, updatedAt: createdAt };
+      const outbox: OutboxRow = { id: Number(row.outbox_id), topic: 'payments', messageKey: p.id, payload: message, traceparent: p.traceparent, createdAt: new Date(row.outbox_created_at) };
+      return { payment, outbox };
     } catch (e) {
       if ((e as { cause?: { code?: string } }).cause?.code !== UNIQUE_VIOLATION && (e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
       if (p.idempotencyKey === null) throw e;

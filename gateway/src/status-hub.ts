@@ -9,8 +9,26 @@ type Listener = (event: PaymentStatusChanged) => void;
 export class StatusHub {
   private readonly byPayment = new Map<string, Set<Listener>>();
   private readonly byUser = new Map<string, Set<Listener>>();
+  /**
+   * The newest event seen per payment, for the most recent payments. The fan-out is faster than
+   * the DB writer, so a subscriber arriving in between would read a stale row and wait forever
+   * for an event that already went by; this closes that gap.
+   */
+  private readonly recent = new Map<string, PaymentStatusChanged>();
+
+  constructor(private readonly recentLimit = 50_000) {}
+
+  latest(paymentId: string): PaymentStatusChanged | undefined {
+    return this.recent.get(paymentId);
+  }
 
   publish(event: PaymentStatusChanged): void {
+    const known = this.recent.get(event.paymentId);
+    if (!known || event.seq > known.seq) {
+      this.recent.delete(event.paymentId); // re-insert: the Map's order is then oldest-first
+      this.recent.set(event.paymentId, event);
+      if (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value!);
+    }
     this.byPayment.get(event.paymentId)?.forEach((l) => l(event));
     this.byUser.get(event.userId)?.forEach((l) => l(event));
   }
