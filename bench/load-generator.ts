@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -5,7 +6,7 @@ import { summarize, type LatencySummary } from './stats';
 
 /**
  * The load: a separate process so it does not share an event loop with what it measures.
- * Reads its plan from the LOAD_PLAN env var (JSON) and prints one JSON result line.
+ * Reads its plan from the JSON file named by LOAD_PLAN_FILE and prints one JSON result line.
  *
  * - open loop: requests are sent on a fixed schedule whatever the answers; latency counts from the
  *   scheduled instant, so a slow server shows as latency, not as a lower offered rate
@@ -44,7 +45,7 @@ const QUERIES = {
   ping: (i: number) => JSON.stringify({ query: 'mutation($a: Int!) { ping(amount: $a) }', variables: { a: i } }),
 };
 
-const plan = JSON.parse(process.env.LOAD_PLAN ?? '{}') as LoadPlan;
+const plan = JSON.parse(fs.readFileSync(process.env.LOAD_PLAN_FILE ?? '', 'utf8')) as LoadPlan;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const target = new URL(`${plan.url}/graphql`);
 

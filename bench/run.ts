@@ -125,9 +125,12 @@ async function main(): Promise<void> {
 let loadPid: number | undefined;
 
 function runLoad(plan: LoadPlan, pushGraceMs: number): Promise<LoadResult> {
+  // A file, not an env var: a thousand tokens exceed what exec allows in the environment.
+  const planFile = path.join(os.tmpdir(), `load-plan-${process.pid}.json`);
+  fs.writeFileSync(planFile, JSON.stringify(plan));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'load-generator.js')], {
-      env: { ...process.env, LOAD_PLAN: JSON.stringify(plan), LOAD_PUSH_GRACE_MS: String(pushGraceMs) },
+      env: { ...process.env, LOAD_PLAN_FILE: planFile, LOAD_PUSH_GRACE_MS: String(pushGraceMs) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     loadPid = child.pid;

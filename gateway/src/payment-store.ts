@@ -5,6 +5,7 @@ import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
+import { Batcher } from './insert-batcher';
 
 export type Db = NodePgDatabase<typeof schema>;
 export type PaymentRow = typeof schema.payments.$inferSelect;
@@ -19,8 +20,6 @@ export interface NewPayment {
   idempotencyKey: string | null;
   traceparent: string;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 /** Every read and write of the gateway's tables. */
 export class PaymentStore {
@@ -52,41 +51,62 @@ export class PaymentStore {
 
   /**
    * The payment and its outbox message commit together, so an acknowledged payment always has a
-   * message on its way. One statement (two inserts in a CTE) is atomic without BEGIN/COMMIT: one
-   * round trip and one WAL flush per payment. A repeated idempotency key hits the unique index;
-   * the first payment is returned and nothing is written.
+   * message on its way. Concurrent calls share one statement (two inserts in a CTE: atomic without
+   * BEGIN/COMMIT), so a busy gateway pays one round trip and one WAL flush per batch, not per
+   * payment. A repeated idempotency key inserts nothing and returns the first payment.
    */
-  async createPayment(p: NewPayment): Promise<{ payment: PaymentRow; outbox: OutboxRow | null }> {
+  createPayment(p: NewPayment): Promise<{ payment: PaymentRow; outbox: OutboxRow | null }> {
+    return this.inserts.submit(p);
+  }
+
+  private readonly inserts = new Batcher((batch: NewPayment[]) => this.insertMany(batch));
+
+  private async insertMany(batch: NewPayment[]): Promise<Array<{ payment: PaymentRow; outbox: OutboxRow | null }>> {
     const createdAt = new Date();
-    const message: PaymentRequested = {
-      version: 1,
-      type: 'PAYMENT_REQUESTED',
-      paymentId: p.id,
-      userId: p.userId,
-      amount: p.amount,
-      currency: p.currency,
-      createdAt: createdAt.toISOString(),
-    };
-    try {
-      const { rows } = await this.db.execute<{ outbox_id: string; outbox_created_at: Date }>(sql`
-        WITH payment AS (
-          INSERT INTO gateway.payments (id, user_id, amount, currency, status, idempotency_key, created_at, updated_at)
-          VALUES (${p.id}, ${p.userId}, ${p.amount}, ${p.currency}, 'NEW', ${p.idempotencyKey}, ${createdAt}, ${createdAt})
-          RETURNING id)
-        INSERT INTO gateway.outbox (topic, message_key, payload, traceparent)
-        SELECT 'payments', payment.id, ${JSON.stringify(message)}::jsonb, ${p.traceparent} FROM payment
-        RETURNING id AS outbox_id, created_at AS outbox_created_at`);
-      const row = rows[0]!;
-      const payment: PaymentRow = { ...p, status: 'NEW', reason: null, statusSeq: 0, createdAt, updatedAt: createdAt };
-      const outbox: OutboxRow = { id: Number(row.outbox_id), topic: 'payments', messageKey: p.id, payload: message, traceparent: p.traceparent, createdAt: new Date(row.outbox_created_at) };
-      return { payment, outbox };
-    } catch (e) {
-      if ((e as { cause?: { code?: string } }).cause?.code !== UNIQUE_VIOLATION && (e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
-      if (p.idempotencyKey === null) throw e;
-      const existing = await this.findByIdempotencyKey(p.userId, p.idempotencyKey);
-      if (!existing) throw e;
-      return { payment: existing, outbox: null };
-    }
+    const messages = batch.map(
+      (p): PaymentRequested => ({
+        version: 1,
+        type: 'PAYMENT_REQUESTED',
+        paymentId: p.id,
+        userId: p.userId,
+        amount: p.amount,
+        currency: p.currency,
+        createdAt: createdAt.toISOString(),
+      }),
+    );
+    const input = JSON.stringify(
+      batch.map((p, i) => ({ id: p.id, user_id: p.userId, amount: p.amount, currency: p.currency, key: p.idempotencyKey, payload: messages[i], traceparent: p.traceparent })),
+    );
+    const { rows } = await this.db.execute<{ id: string; message_key: PaymentId; created_at: Date }>(sql`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${input}::jsonb)
+          AS x(id uuid, user_id bigint, amount int, currency text, key text, payload jsonb, traceparent text)),
+      payment AS (
+        INSERT INTO gateway.payments (id, user_id, amount, currency, status, idempotency_key, created_at, updated_at)
+        SELECT id, user_id, amount, currency, 'NEW', key, ${createdAt}, ${createdAt} FROM input
+        ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING id)
+      INSERT INTO gateway.outbox (topic, message_key, payload, traceparent)
+      SELECT 'payments', input.id, input.payload, input.traceparent FROM input JOIN payment USING (id)
+      RETURNING id, message_key, created_at`);
+    const outboxById = new Map(rows.map((r) => [r.message_key, r]));
+    return Promise.all(
+      batch.map(async (p, i) => {
+        const row = outboxById.get(p.id);
+        if (!row) return { payment: await this.existingFor(p), outbox: null };
+        const { traceparent, ...fields } = p;
+        const payment: PaymentRow = { ...fields, status: 'NEW', reason: null, statusSeq: 0, createdAt, updatedAt: createdAt };
+        const outbox: OutboxRow = { id: Number(row.id), topic: 'payments', messageKey: p.id, payload: messages[i], traceparent, createdAt: new Date(row.created_at) };
+        return { payment, outbox };
+      }),
+    );
+  }
+
+  /** Not inserted: its idempotency key was taken, by an earlier call or by another in the same batch. */
+  private async existingFor(p: NewPayment): Promise<PaymentRow> {
+    const existing = p.idempotencyKey === null ? undefined : await this.findByIdempotencyKey(p.userId, p.idempotencyKey);
+    if (!existing) throw new Error(`payment ${p.id} was neither inserted nor found by its idempotency key`);
+    return existing;
   }
 
   private async findByIdempotencyKey(userId: UserId, key: string): Promise<PaymentRow | undefined> {

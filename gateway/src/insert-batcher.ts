@@ -1,0 +1,38 @@
+/**
+ * Groups concurrent calls into one call with many items: under load, one SQL statement (and one
+ * commit, one WAL flush) carries many payments instead of one each. A lone call goes out at
+ * once; calls arriving while `maxConcurrent` batches are in flight wait for the next one.
+ */
+export class Batcher<I, O> {
+  private queue: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly maxBatch = 500,
+    private readonly maxConcurrent = 4,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxConcurrent && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      this.run(batch.map((b) => b.item))
+        .then(
+          (outputs) => batch.forEach((b, i) => b.resolve(outputs[i]!)),
+          (e) => batch.forEach((b) => b.reject(e)),
+        )
+        .finally(() => {
+          this.inFlight -= 1;
+          this.pump();
+        });
+    }
+  }
+}
