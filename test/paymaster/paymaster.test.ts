@@ -58,7 +58,8 @@ async function withRig(label: string, env: Record<string, string>, run: (rig: Ri
 const statusesOf = (rig: Rig, paymentId: string) => statuses(rig.seen, rig.names.statusPayments).filter((s) => s.paymentId === paymentId);
 
 async function terminalOf(rig: Rig, paymentId: string) {
-  return eventually(`a terminal status for ${paymentId}`, async () => statusesOf(rig, paymentId).find((s) => s.seq === 3));
+  // Generous: the suite shares two cores with the e2e suites, and each rig joins three fresh groups first.
+  return eventually(`a terminal status for ${paymentId}`, async () => statusesOf(rig, paymentId).find((s) => s.seq === 3), 60_000);
 }
 
 describe('paymaster against a fake money-storage on real Kafka', () => {
