@@ -115,6 +115,10 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<Broker> 
   child.stdout?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach(onLog));
   child.stderr?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach(onLog));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Whatever ends this process (a crash, a closed terminal), the broker must not outlive it.
+  const orphanGuard = (): void => void child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.removeListener('exit', orphanGuard));
   const bootstrap = `127.0.0.1:${port}`;
 
   const stopWith = async (signal: NodeJS.Signals, graceMs: number): Promise<void> => {

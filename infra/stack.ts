@@ -50,6 +50,11 @@ export function spawnService(
   child.stdout?.on('data', split);
   child.stderr?.on('data', split);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // If the launcher dies, so do its services: crash-only, committed offsets make that safe, and a
+  // service left writing logs into a pipe nobody reads could block forever.
+  const orphanGuard = (): void => void child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.removeListener('exit', orphanGuard));
   return { name, port, child, exited };
 }
 

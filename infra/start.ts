@@ -21,6 +21,8 @@ const config = loadConfig({
 });
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
+// When whoever reads our output goes away first (npm exiting on Ctrl-C), keep shutting down quietly.
+process.stdout.on('error', () => undefined);
 
 async function main(): Promise<void> {
   print('starting Kafka, Postgres and the services (the first start fetches the broker with Maven)...');
