@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from 'kafkajs';
 import { Deposit, MyAccounts } from '../../client/operations';
 import type { ServiceName } from '../../infra/stack';
 import { eventually } from '../support/infra';
@@ -44,8 +45,30 @@ async function inFlight(ids: string[]): Promise<number> {
   return rows[0].n;
 }
 
+/**
+ * A payment is terminal once its status is out, but a compensating credit sent before an ERROR may
+ * still be queued for money-storage: the books are only comparable once it has read everything.
+ */
+async function moneyStorageCaughtUp(): Promise<void> {
+  const admin = new Kafka({ brokers: e2e.system.infra.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await eventually('money-storage to consume every money operation', async () => {
+      const [ends, [committed]] = await Promise.all([
+        admin.fetchTopicOffsets('money-operations'),
+        admin.fetchOffsets({ groupId: 'money-storage', topics: ['money-operations'] }),
+      ]);
+      const done = new Map(committed!.partitions.map((p) => [p.partition, p.offset]));
+      return ends.every((e) => e.offset === '0' || done.get(e.partition) === e.offset) ? true : undefined;
+    }, 180_000);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function settle(scenario: string, load: PaymentLoad, atFault: number): Promise<void> {
   const counts = await awaitTerminal(e2e.sql, load.acknowledged, 240_000);
+  await moneyStorageCaughtUp();
   const { code, report } = await e2e.reconcile();
   process.stdout.write(
     `${JSON.stringify({ scenario, acknowledged: load.acknowledged.length, answered: load.answered, unacknowledged: load.failed, inFlightAtFault: atFault, final: counts, reconcileOk: report.ok })}\n`,
@@ -104,10 +127,12 @@ describe('faults under load', () => {
     await settle('kafka outage', load, atFault);
   });
 
-  // Seen once in CI, on a loaded machine with the deadline at 60 s: after a Kafka outage, payments
-  // that hit the deadline ended ERROR while their debit stayed applied (reconcile:
-  // DEBIT_WITHOUT_COMPLETED_PAYMENT, no compensating credit). Not reproduced in isolation yet.
-  it.todo('a Kafka outage long enough for deadline expiries still reverses every late debit');
+  // Open bug (found here, paymaster issue): with PAYMASTER_RESULT_DEADLINE_MS=8000 this outage
+  // scenario ends with payments COMPLETED whose debit was reversed (reconcile:
+  // COMPLETED_WITHOUT_DEBIT). A payment conducted twice (an outbox duplicate or a redelivery)
+  // completes the first time; the second conducting's DEBIT is answered late, its deadline fires,
+  // and its compensating CREDIT reverses the debit the first one completed with.
+  it.todo('a payment conducted twice never compensates the debit it already completed with');
 
   it('SIGKILL of the gateway during load: every acknowledged payment still completes', async () => {
     await crashUnderLoad('gateway SIGKILL', 'gateway', async (ids) => ids.length >= 200);
