@@ -1,7 +1,6 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { Deposit, MyAccounts } from '../../client/operations';
 import type { ServiceName } from '../../infra/stack';
-import { eventually } from '../support/infra';
+import { awaitCommittedToEnd, eventually } from '../support/infra';
 import { PaymentLoad } from './load';
 import { awaitTerminal, startE2E, type E2ESystem } from './system';
 
@@ -49,22 +48,8 @@ async function inFlight(ids: string[]): Promise<number> {
  * A payment is terminal once its status is out, but a compensating credit sent before an ERROR may
  * still be queued for money-storage: the books are only comparable once it has read everything.
  */
-async function moneyStorageCaughtUp(): Promise<void> {
-  const admin = new Kafka({ brokers: e2e.system.infra.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await eventually('money-storage to consume every money operation', async () => {
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets('money-operations'),
-        admin.fetchOffsets({ groupId: 'money-storage', topics: ['money-operations'] }),
-      ]);
-      const done = new Map(committed!.partitions.map((p) => [p.partition, p.offset]));
-      return ends.every((e) => e.offset === '0' || done.get(e.partition) === e.offset) ? true : undefined;
-    }, 180_000);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const moneyStorageCaughtUp = (): Promise<void> =>
+  awaitCommittedToEnd('money-storage', 'money-operations', 180_000, e2e.system.infra.kafkaBrokers.split(','));
 
 async function settle(scenario: string, load: PaymentLoad, atFault: number): Promise<void> {
   const counts = await awaitTerminal(e2e.sql, load.acknowledged, 240_000);

@@ -1,7 +1,7 @@
 import { CLOSE_UNAUTHORIZED } from '../../gateway/src/http/websocket';
 import { subscribe } from '../../client/gateway-client';
 import { CreatePayment, GetPayment, WatchMyPayments, WatchPayment } from '../../client/operations';
-import { eventually, testKafka } from '../support/infra';
+import { awaitCommittedToEnd, eventually } from '../support/infra';
 import { paymentRow, startTestGateway, userIdOf, type TestGateway } from './harness';
 
 let t: TestGateway;
@@ -31,7 +31,7 @@ describe('status events from `status-payments`', () => {
     });
     expect(payment).toMatchObject({ status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
     // Give later events every chance to be (wrongly) applied: wait until the writer has consumed them.
-    await eventually('the writer to reach the end of the topic', async () => ((await writerLag()) === 0 ? true : undefined));
+    await awaitCommittedToEnd(`${t.prefix}gateway-status-writer`, t.names.statusPayments);
     expect(await paymentRow(t, id)).toMatchObject({ status: 'REJECTED' });
   });
 
@@ -100,19 +100,3 @@ describe('status events from `status-payments`', () => {
     }
   });
 });
-
-/** How far the gateway's status writer is behind the end of `status-payments`. */
-async function writerLag(): Promise<number> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(t.names.statusPayments),
-      admin.fetchOffsets({ groupId: `${t.prefix}gateway-status-writer`, topics: [t.names.statusPayments] }),
-    ]);
-    const done = new Map(committed[0]!.partitions.map((p) => [p.partition, Number(p.offset)]));
-    return ends.reduce((lag, p) => lag + Number(p.high) - Math.max(0, done.get(p.partition) ?? 0), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}

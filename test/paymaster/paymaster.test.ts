@@ -2,7 +2,7 @@ import type { Producer } from 'kafkajs';
 import { dlqOf, groupName, type TopicNames } from '../../common/kafka/topics';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 import type { Paymaster } from '../../paymaster/src/paymaster';
-import { collect, eventually, testKafka, freshTopics } from '../support/infra';
+import { awaitCommittedToEnd, collect, eventually, freshTopics } from '../support/infra';
 import {
   payment,
   paymasterEnv,
@@ -181,17 +181,4 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
 });
 
 /** The group's committed offsets reach the end of `payments` once everything is finished. */
-async function expectCommittedToEnd(rig: Rig): Promise<void> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(rig.names.payments);
-    await eventually('offsets committed up to the end of payments', async () => {
-      const [committed] = await admin.fetchOffsets({ groupId: rig.groupId, topics: [rig.names.payments] });
-      const behind = ends.filter((e) => committed!.partitions.find((p) => p.partition === e.partition)?.offset !== e.offset && e.offset !== '0');
-      return behind.length === 0 ? true : undefined;
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
+const expectCommittedToEnd = (rig: Rig): Promise<void> => awaitCommittedToEnd(rig.groupId, rig.names.payments);

@@ -37,6 +37,24 @@ export async function freshTopics(label: string): Promise<{ prefix: string; name
 export const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
   waitFor(what, probe, timeoutMs, 50);
 
+/**
+ * Waits until a consumer group has committed every partition of a topic up to its current end:
+ * everything produced so far has been consumed and its work made durable.
+ */
+export async function awaitCommittedToEnd(groupId: string, topic: string, timeoutMs = 20_000, brokers = kafkaBrokers()): Promise<void> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'tests' }).admin();
+  await admin.connect();
+  try {
+    await eventually(`${groupId} to commit ${topic} to its end`, async () => {
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+      const done = new Map(committed!.partitions.map((p) => [p.partition, p.offset]));
+      return ends.every((e) => e.offset === '0' || done.get(e.partition) === e.offset) ? true : undefined;
+    }, timeoutMs);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Collects every message of some topics from the beginning, for assertions. */
 export async function collect(topics: string[]): Promise<{ messages: Array<{ topic: string; key: string; value: unknown; headers: Record<string, string> }>; stop: () => Promise<void> }> {
   const consumer: Consumer = testKafka().consumer({ groupId: uniqueName('collector') });
