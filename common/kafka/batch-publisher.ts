@@ -1,6 +1,7 @@
-import type { IHeaders, Producer, TopicMessages } from 'kafkajs';
+import type { IHeaders, TopicMessages } from 'kafkajs';
 import type { Logger } from '../logger';
 import { toKafkaMessage, type Outgoing } from './client';
+import type { Sender } from './self-healing-producer';
 import type { TopicKey, TopicNames } from './topics';
 
 export interface BatchPublisherOptions {
@@ -42,7 +43,7 @@ export class BatchPublisher {
   private failures = 0;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: Sender,
     private readonly names: TopicNames,
     private readonly options: BatchPublisherOptions,
   ) {}

@@ -22,13 +22,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
  * A send that timed out may still land later: consumers are idempotent per payment, so a
  * duplicate is harmless, while a lost wake-up is not.
  */
+/** Long enough for kafkajs' own retries of a healthy cluster, short enough to notice a wedged producer. */
+export const SEND_TIMEOUT_MS = 10_000;
+
 export class SelfHealingProducer implements Sender {
   private current: Promise<Producer> | undefined;
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly timeoutMs = SEND_TIMEOUT_MS,
   ) {}
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {

@@ -6,7 +6,7 @@ import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../com
 import { handleHealth, HttpError, readJson, sendError, sendJson } from '../../common/http';
 import { closeServer } from '../../common/health-server';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
-import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
+import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
@@ -41,8 +41,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const store = new PaymentStore(database.db);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin: Admin = kafka.admin();
-  // Bounded sends: a wedged producer is replaced instead of stalling the outbox forever.
-  const producer = new SelfHealingProducer(kafka, Math.max(10_000, config.PUBLISH_TIMEOUT_MS * 5), logger);
+  const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
 

@@ -1,8 +1,9 @@
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { decode, type MoneyOperation, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { groupSession, publish, sendToDlq, type Outgoing } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { Logger } from '../../common/logger';
 import type { OperationHandler } from './operation-handler';
 
@@ -11,7 +12,7 @@ export type BeforeCommitHook = (info: { partition: number; lastOffset: string })
 
 export interface OperationConsumerOptions {
   kafka: Kafka;
-  producer: Producer;
+  producer: Sender;
   names: TopicNames;
   groupId: string;
   handler: OperationHandler;

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { closeServer, startHealthServer } from '../../common/health-server';
-import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import { createKafka, ensureTopics } from '../../common/kafka/client';
+import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
@@ -32,8 +33,8 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
   const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin = kafka.admin();
-  const producer = createProducer(kafka);
-  await Promise.all([admin.connect(), producer.connect()]);
+  const producer = new SelfHealingProducer(kafka, logger);
+  await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
 
   const ledger = new Ledger(database.db);

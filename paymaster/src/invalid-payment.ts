@@ -1,7 +1,8 @@
-import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { sendToDlq } from '../../common/kafka/client';
 import { paymentStatusChanged } from '../../common/kafka/contracts';
 import { isUserId, isUuid, asPaymentId, asUserId, type PaymentId, type UserId } from '../../common/ids';
+import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { Logger } from '../../common/logger';
 import type { Publisher } from './payment-conductor';
 import { PAYMASTER_REASONS, childTraceparent, statusEvent } from './messages';
@@ -35,7 +36,7 @@ export const headerString = (headers: IHeaders | undefined, name: string): strin
  * which payment it was. Both are acknowledged before the offset may be committed.
  */
 export async function rejectInvalidPayment(
-  deps: { producer: Producer; publisher: Publisher; logger: Logger },
+  deps: { producer: Sender; publisher: Publisher; logger: Logger },
   topic: string,
   partition: number,
   message: KafkaMessage,

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { BatchPublisher } from '../../common/kafka/batch-publisher';
-import { createKafka, createProducer, ensureTopics } from '../../common/kafka/client';
+import { createKafka, ensureTopics } from '../../common/kafka/client';
+import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { closeServer, startHealthServer } from '../../common/health-server';
@@ -27,8 +28,7 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   const admin = kafka.admin();
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
-  const producer = createProducer(kafka);
-  await producer.connect();
+  const producer = new SelfHealingProducer(kafka, logger);
   const publisher = new BatchPublisher(producer, names, { lingerMs: config.PAYMASTER_PUBLISH_LINGER_MS, maxBatch: 2000, logger });
 
   let intake: PaymentsIntake | undefined;

@@ -1,9 +1,10 @@
-import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import type { TopicNames } from '../../common/kafka/topics';
 import { groupSession } from '../../common/kafka/client';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { Logger } from '../../common/logger';
 import { headerString, rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
@@ -19,7 +20,7 @@ export interface IntakeOptions {
   commitIntervalMs: number;
   conductor: PaymentConductor;
   /** For the DLQ, which takes raw messages. */
-  producer: Producer;
+  producer: Sender;
   publisher: Publisher;
   logger: Logger;
 }
