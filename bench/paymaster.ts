@@ -99,7 +99,7 @@ async function kafkaForBench(): Promise<{ brokers: string[]; broker?: Broker; da
   return { brokers: [broker.bootstrap], broker, dataDir };
 }
 
-/** Money-storage stand-in: APPLIED for every debit (1 in 10 REJECTED), answered in batches. */
+/** Money-storage stand-in: APPLIED for every debit (1 in 10 REJECTED) and settle, answered in batches. */
 async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Promise<{ stop: () => Promise<void> }> {
   const producer = createProducer(kafka);
   await producer.connect();

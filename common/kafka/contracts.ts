@@ -54,7 +54,12 @@ const operationBase = {
   requestedAt: at,
 };
 
-/** `money-operations`: commands for money-storage. DEBIT pays; CREDIT deposits or compensates. */
+/**
+ * `money-operations`: commands for money-storage. DEBIT pays; CREDIT deposits or compensates;
+ * SETTLE makes an applied debit final before its payment may complete. SETTLE and COMPENSATION
+ * race on the same debit and money-storage lets exactly one win, so the status the paymaster
+ * publishes always agrees with the ledger, even when a payment is conducted twice.
+ */
 const credit = z.discriminatedUnion('purpose', [
   z.object({ ...operationBase, kind: z.literal('CREDIT'), purpose: z.literal('DEPOSIT'), paymentId: z.null() }),
   z.object({
@@ -66,8 +71,23 @@ const credit = z.discriminatedUnion('purpose', [
     reverses: operationId,
   }),
 ]);
+const settle = z.object({
+  version: z.literal(1),
+  kind: z.literal('SETTLE'),
+  operationId,
+  paymentId,
+  userId,
+  /** The applied debit that becomes final: no compensation may reverse it afterwards. */
+  settles: operationId,
+  requestedAt: at,
+});
 // Nested: zod refuses one discriminated union with two members sharing `kind: CREDIT`.
-export const moneyOperation = z.discriminatedUnion('kind', [z.object({ ...operationBase, kind: z.literal('DEBIT'), paymentId }), credit]);
+export const moneyOperation = z.discriminatedUnion('kind', [
+  z.object({ ...operationBase, kind: z.literal('DEBIT'), paymentId }),
+  credit,
+  settle,
+]);
+export const OPERATION_KINDS = ['DEBIT', 'CREDIT', 'SETTLE'] as const;
 
 export const OPERATION_OUTCOMES = ['APPLIED', 'REJECTED', 'FAILED'] as const;
 export const OPERATION_REASONS = [
@@ -79,15 +99,19 @@ export const OPERATION_REASONS = [
   'INTERNAL_ERROR',
   /** A compensation found no applied debit to reverse: nothing moved, nothing to do. */
   'NOTHING_TO_REVERSE',
-  /** A debit asked for again after it was reversed: the payment must not complete. */
+  /** A debit asked for again after it was reversed, or a settle that lost to a compensation: the payment must not complete. */
   'REVERSED',
+  /** A compensation that lost to a settle: the debit stands and its payment completed. */
+  'SETTLED',
+  /** A settle for a debit that was never applied: nothing to make final. */
+  'NOTHING_TO_SETTLE',
 ] as const;
 
 /** `money-operation-results`: what money-storage did with one command. */
 export const moneyOperationResult = z.object({
   version: z.literal(1),
   operationId,
-  kind: z.enum(['DEBIT', 'CREDIT']),
+  kind: z.enum(OPERATION_KINDS),
   paymentId: paymentId.nullable(),
   userId,
   outcome: z.enum(OPERATION_OUTCOMES),

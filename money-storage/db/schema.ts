@@ -61,5 +61,11 @@ export const processedOperations = money.table('processed_operations', {
   balanceAfter: bigintString('balance_after'),
   /** Set on an applied debit once a compensation has cancelled it. */
   reversedBy: text('reversed_by').$type<OperationId>(),
+  /**
+   * Set on an applied debit once a SETTLE made it final, before its payment may complete. It and
+   * `reversed_by` exclude each other (both are written under the debit row's lock), so a payment
+   * conducted twice cannot both complete and have its money given back. A settle has no row of its own.
+   */
+  settledAt: timestamp('settled_at', { withTimezone: true, precision: 6 }),
   processedAt: timestamp('processed_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
 });

@@ -126,10 +126,33 @@ export class Ledger {
   }
 
   /**
+   * Makes the applied debit `settles` final, so its payment may complete. Settle and compensation
+   * race for the same debit when a payment is conducted twice; the debit row's lock decides: this
+   * UPDATE waits for a compensation holding it and then re-checks `reversed_by` on the committed
+   * row, and a compensation arriving later finds `settled_at` (see `compensate`). The first one
+   * processed wins, and the loser's answer says so.
+   *
+   * A settle is not recorded in processed_operations: its answer is derived from the debit's state,
+   * and a debit once settled or reversed stays so, so a settle asked again gets the same answer
+   * and moves nothing; it is idempotent by itself. coalesce keeps the first settle's time.
+   */
+  async settle(settles: OperationId): Promise<Answer> {
+    const { rows } = await this.db.execute<{ balance: string }>(sql`
+      UPDATE money.processed_operations SET settled_at = coalesce(settled_at, now())
+      WHERE operation_id = ${settles} AND kind = 'DEBIT' AND outcome = 'APPLIED' AND reversed_by IS NULL
+      RETURNING balance_after::text AS balance`);
+    if (rows[0]) return applied(rows[0].balance);
+    // A new statement, so a new snapshot: it sees the compensation the UPDATE may have waited for.
+    // The fence row stored by a compensation that came before its debit has reversed_by set too.
+    const target = await this.findProcessed(settles);
+    return refused('REJECTED', target?.reversedBy != null ? 'REVERSED' : 'NOTHING_TO_SETTLE');
+  }
+
+  /**
    * Cancels the debit `reverses` with a credit of the debit's own amount, once. The debit's row
-   * is locked so a concurrent compensation waits and then sees `reversed_by`. When the debit was
-   * never processed, a FAILED/REVERSED answer is stored under its id, so a debit arriving late
-   * (after the paymaster gave up on it) cannot move money any more.
+   * is locked so a concurrent compensation (or settle) waits and then sees `reversed_by`. When the
+   * debit was never processed, a FAILED/REVERSED answer is stored under its id, so a debit arriving
+   * late (after the paymaster gave up on it) cannot move money any more.
    */
   compensate(m: Movement, reverses: OperationId): Promise<Answer> {
     return this.db.transaction(async (tx) => {
@@ -139,6 +162,8 @@ export class Ledger {
         await tx.insert(processedOperations).values({ ...processedRow(fence, refused('FAILED', 'REVERSED')), reversedBy: m.operationId });
         return insertProcessed(tx, m, refused('REJECTED', 'NOTHING_TO_REVERSE'));
       }
+      // A settle won the race: the payment completed on this debit, so the money stays taken.
+      if (target.settledAt !== null) return insertProcessed(tx, m, refused('REJECTED', 'SETTLED'));
       const [debit] = await tx.select().from(ledgerEntries).where(eq(ledgerEntries.operationId, reverses));
       if (target.kind !== 'DEBIT' || target.outcome !== 'APPLIED' || target.reversedBy !== null || !debit) {
         return insertProcessed(tx, m, refused('REJECTED', 'NOTHING_TO_REVERSE'));

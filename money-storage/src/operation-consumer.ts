@@ -95,15 +95,18 @@ async function handleAll(items: Decoded[], o: OperationConsumerOptions): Promise
     else byKey.set(key, [index]);
   });
   const groups = [...byKey.values()];
-  const known = await o.handler.lookupProcessed(items.map((item) => item.op));
+  const stored = await o.handler.lookupProcessed(items.map((item) => item.op));
   const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < groups.length) {
       const group = groups[next++]!;
-      for (const index of group) {
+      for (const [position, index] of group.entries()) {
         const item = items[index]!;
-        const value: MoneyOperationResult = await o.handler.handle(item.op, { stored: known.get(item.op.operationId) });
+        // The chunk's lookup predates this key's earlier commands (a compensation before a
+        // re-sent debit): only the first command of a key may trust it, the others read afresh.
+        const known = position === 0 ? { stored: stored.get(item.op.operationId) } : undefined;
+        const value: MoneyOperationResult = await o.handler.handle(item.op, known);
         results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: item.traceparent };
       }
     }

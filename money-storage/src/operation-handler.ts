@@ -8,6 +8,9 @@ const UNIQUE_VIOLATION = '23505';
 /** A duplicate racing us commits first; after that the stored answer is found, so a few tries suffice. */
 const MAX_ATTEMPTS = 3;
 
+/** The commands that move money and whose answers are stored; a SETTLE does neither. */
+type MovingOperation = Exclude<MoneyOperation, { kind: 'SETTLE' }>;
+
 const isUniqueViolation = (e: unknown): boolean => {
   const err = e as { code?: string; cause?: { code?: string } };
   return err?.code === UNIQUE_VIOLATION || err?.cause?.code === UNIQUE_VIOLATION;
@@ -24,7 +27,8 @@ export class OperationHandler {
 
   /** What is already stored for these commands, fetched in one query (see `handle`'s `known`). */
   lookupProcessed(ops: MoneyOperation[]): Promise<Map<OperationId, StoredOperation>> {
-    return this.ledger.findProcessedMany([...new Set(ops.map((op) => op.operationId))]);
+    const stored = ops.filter((op) => op.kind !== 'SETTLE').map((op) => op.operationId);
+    return this.ledger.findProcessedMany([...new Set(stored)]);
   }
 
   /**
@@ -33,6 +37,9 @@ export class OperationHandler {
    * key and the next attempt reads the stored answer.
    */
   async handle(op: MoneyOperation, known?: { stored: StoredOperation | undefined }): Promise<MoneyOperationResult> {
+    // No stored answer to look for: a settle is answered from its debit's state every time, and it
+    // asks nobody, since it only makes final a debit the gateway already allowed.
+    if (op.kind === 'SETTLE') return toResult(op, await this.ledger.settle(op.settles));
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = attempt === 1 && known ? known.stored : await this.ledger.findProcessed(op.operationId);
@@ -45,7 +52,7 @@ export class OperationHandler {
     }
   }
 
-  private async decide(op: MoneyOperation): Promise<Answer> {
+  private async decide(op: MovingOperation): Promise<Answer> {
     const m = movementOf(op);
     // A compensation must work even for a user blocked since the debit, so it asks nobody.
     if (op.kind === 'CREDIT' && op.purpose === 'COMPENSATION') return this.ledger.compensate(m, op.reverses);
@@ -68,7 +75,7 @@ function answerAgain(stored: StoredOperation): Answer {
   return { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
 }
 
-function movementOf(op: MoneyOperation): Movement {
+function movementOf(op: MovingOperation): Movement {
   return {
     operationId: op.operationId,
     kind: op.kind,

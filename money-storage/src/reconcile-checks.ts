@@ -7,6 +7,7 @@ export type ViolationKind =
   | 'COMPLETED_WITHOUT_DEBIT'
   | 'COMPLETED_WITH_SEVERAL_DEBITS'
   | 'DEBIT_AMOUNT_MISMATCH'
+  | 'COMPLETED_WITH_UNSETTLED_DEBIT'
   | 'DEBIT_WITHOUT_COMPLETED_PAYMENT'
   | 'LEDGER_BALANCE_MISMATCH'
   | 'NEGATIVE_BALANCE';
@@ -46,6 +47,16 @@ const NET_DEBITS_SQL = `
     AND NOT EXISTS (SELECT 1 FROM money.ledger_entries c WHERE c.reverses = d.operation_id)
   GROUP BY d.payment_id`;
 
+/**
+ * A payment may complete only on a settled debit; an unsettled one could still be reversed by a
+ * compensation, leaving a COMPLETED payment unpaid. Only unsettled debits are read, not every
+ * debit, and they are matched to the completed payments here (the payments may live in another database).
+ */
+const UNSETTLED_DEBITS_SQL = `
+  SELECT payment_id::text AS payment_id, operation_id
+  FROM money.processed_operations
+  WHERE kind = 'DEBIT' AND outcome = 'APPLIED' AND reversed_by IS NULL AND settled_at IS NULL AND payment_id IS NOT NULL`;
+
 const LEDGER_MISMATCH_SQL = `
   SELECT user_id::text AS user_id, currency, a.balance::text AS balance, coalesce(l.total, 0)::text AS ledger_sum
   FROM money.accounts a
@@ -58,8 +69,12 @@ const LEDGER_MISMATCH_SQL = `
  * in different databases, so they are read separately and compared here.
  */
 export async function reconcile(money: Queryable, gateway: Queryable): Promise<ReconcileReport> {
-  const [netDebits, mismatches, negatives, totals, completed] = await Promise.all([
+  // The gateway first: a payment completes only after its settle committed, so a COMPLETED read
+  // now has its settled debit in the money reads that follow, even while traffic runs.
+  const completed = await gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`);
+  const [netDebits, unsettled, mismatches, negatives, totals] = await Promise.all([
     money.query<NetDebit>(NET_DEBITS_SQL),
+    money.query<{ payment_id: string; operation_id: string }>(UNSETTLED_DEBITS_SQL),
     money.query<{ user_id: string; currency: string; balance: string | null; ledger_sum: string }>(LEDGER_MISMATCH_SQL),
     money.query<{ user_id: string; currency: string; balance: string }>(
       `SELECT user_id::text AS user_id, currency, balance::text AS balance FROM money.accounts WHERE balance < 0`,
@@ -67,7 +82,6 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
     money.query<{ accounts: number; entries: number }>(
       `SELECT (SELECT count(*) FROM money.accounts)::int AS accounts, (SELECT count(*) FROM money.ledger_entries)::int AS entries`,
     ),
-    gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`),
   ]);
   const debitsByPayment = new Map(netDebits.rows.map((d) => [d.payment_id, d]));
   const completedIds = new Set(completed.rows.map((p) => p.id));
@@ -75,6 +89,9 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
 
   const violations: Violation[] = [
     ...completed.rows.flatMap((p) => checkCompleted(p, debitsByPayment.get(p.id))),
+    ...unsettled.rows
+      .filter((d) => completedIds.has(d.payment_id))
+      .map((d) => ({ kind: 'COMPLETED_WITH_UNSETTLED_DEBIT' as const, detail: { paymentId: d.payment_id, debit: d.operation_id } })),
     ...mismatches.rows.map((r) => ({ kind: 'LEDGER_BALANCE_MISMATCH' as const, detail: { ...r } })),
     ...negatives.rows.map((r) => ({ kind: 'NEGATIVE_BALANCE' as const, detail: { ...r } })),
   ];
@@ -82,6 +99,8 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
   for (const debit of netDebits.rows) {
     if (completedIds.has(debit.payment_id)) continue;
     const payment = others.get(debit.payment_id);
+    // Completed since the first read: checked on the next run, with its debit's settlement.
+    if (payment?.status === 'COMPLETED') continue;
     if (payment && !TERMINAL.has(payment.status)) inFlightDebited.push(payment.id);
     else violations.push({ kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT', detail: { paymentId: debit.payment_id, status: payment?.status ?? null, debits: debit.debits } });
   }

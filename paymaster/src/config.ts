@@ -11,6 +11,11 @@ export const paymasterShape = {
   PAYMASTER_DELAY_MAX_MS: env.int(5000),
   /** How long to wait for money-storage's answer to a debit before giving up and compensating. */
   PAYMASTER_RESULT_DEADLINE_MS: env.int(30_000, 1),
+  /**
+   * A settle or a compensation is never given up on (the payment's status depends on its answer);
+   * it is sent again this often until answered, in case an answer was lost.
+   */
+  PAYMASTER_RESEND_INTERVAL_MS: env.int(30_000, 100),
   /** Payments held at once; the consumer pauses when full, which bounds memory. */
   PAYMASTER_MAX_IN_FLIGHT: env.int(20_000, 1),
   PAYMASTER_COMMIT_INTERVAL_MS: env.int(1000, 10),

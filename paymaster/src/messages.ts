@@ -52,8 +52,9 @@ export function debitCommand(p: PaymentRequested): MoneyOperation {
 }
 
 export const reversalId = (paymentId: string): string => `${paymentId}:reversal`;
+export const settleId = (paymentId: string): string => `${paymentId}:settle`;
 
-/** Undoes the debit if money-storage applied it; money-storage answers NOTHING_TO_REVERSE otherwise. */
+/** Undoes the debit if money-storage applied it and nobody settled it; money-storage fences it otherwise. */
 export function compensationCommand(p: PaymentRequested): MoneyOperation {
   return {
     version: 1,
@@ -69,18 +70,59 @@ export function compensationCommand(p: PaymentRequested): MoneyOperation {
   };
 }
 
-export function outcomeOf(result: MoneyOperationResult): Outcome {
+/** Makes the applied debit final; only then may the payment read COMPLETED. */
+export function settleCommand(p: PaymentRequested): MoneyOperation {
+  return {
+    version: 1,
+    kind: 'SETTLE',
+    operationId: asOperationId(settleId(p.paymentId)),
+    settles: asOperationId(p.paymentId),
+    paymentId: p.paymentId,
+    userId: p.userId,
+    requestedAt: new Date().toISOString(),
+  };
+}
+
+const COMPLETED: Outcome = { status: 'COMPLETED', reason: null };
+
+/** What a debit's answer means: a refused debit ends the payment, an applied one must be settled first. */
+export type DebitVerdict = { next: 'settle' } | { next: 'finish'; outcome: Outcome };
+
+export function debitVerdict(result: MoneyOperationResult): DebitVerdict {
   switch (result.outcome) {
     case 'APPLIED':
-      return { status: 'COMPLETED', reason: null };
+      return { next: 'settle' };
     case 'REJECTED':
-      return { status: 'REJECTED', reason: result.reason ?? PAYMASTER_REASONS.rejected };
+      return { next: 'finish', outcome: { status: 'REJECTED', reason: result.reason ?? PAYMASTER_REASONS.rejected } };
     case 'FAILED':
-      return { status: 'ERROR', reason: result.reason ?? PAYMASTER_REASONS.failed };
+      return { next: 'finish', outcome: { status: 'ERROR', reason: result.reason ?? PAYMASTER_REASONS.failed } };
     default: {
       const unknown: never = result.outcome;
       throw new Error(`unknown outcome ${String(unknown)}`);
     }
+  }
+}
+
+/** A settle refused means a compensation reversed (or fenced) the debit first: the payment is not paid. */
+export function settleOutcome(result: MoneyOperationResult): Outcome {
+  return result.outcome === 'APPLIED' ? COMPLETED : { status: 'ERROR', reason: result.reason ?? PAYMASTER_REASONS.failed };
+}
+
+/**
+ * A compensation refused with SETTLED means another conducting of the same payment settled the
+ * debit first and published COMPLETED: this one agrees instead of contradicting it. Anything but
+ * a decision on the debit is no outcome (undefined): the caller asks again.
+ */
+export function compensationOutcome(result: MoneyOperationResult): Outcome | undefined {
+  if (result.outcome === 'APPLIED') return { status: 'ERROR', reason: PAYMASTER_REASONS.timeout };
+  if (result.outcome !== 'REJECTED') return undefined;
+  switch (result.reason) {
+    case 'SETTLED':
+      return COMPLETED;
+    case 'NOTHING_TO_REVERSE':
+      return { status: 'ERROR', reason: PAYMASTER_REASONS.timeout };
+    default:
+      return undefined;
   }
 }
 

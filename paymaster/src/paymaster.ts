@@ -36,6 +36,7 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
     publisher,
     delays: delays ?? uniformDelays(config.PAYMASTER_DELAY_MIN_MS, config.PAYMASTER_DELAY_MAX_MS),
     resultDeadlineMs: config.PAYMASTER_RESULT_DEADLINE_MS,
+    resendIntervalMs: config.PAYMASTER_RESEND_INTERVAL_MS,
     logger,
     onRelease: () => intake?.maybeResume(),
   });

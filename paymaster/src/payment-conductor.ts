@@ -1,15 +1,19 @@
-import type { MoneyOperationResult, PaymentRequested } from '../../common/kafka/contracts';
+import type { MoneyOperation, MoneyOperationResult, PaymentRequested } from '../../common/kafka/contracts';
 import type { Outgoing } from '../../common/kafka/client';
 import type { Ticket } from '../../common/kafka/inflight-offsets';
 import type { TopicKey } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import type { Delays } from './delays';
 import {
-  PAYMASTER_REASONS,
   childTraceparent,
   compensationCommand,
+  compensationOutcome,
   debitCommand,
-  outcomeOf,
+  debitVerdict,
+  reversalId,
+  settleCommand,
+  settleId,
+  settleOutcome,
   statusEvent,
   type Outcome,
 } from './messages';
@@ -23,12 +27,19 @@ export interface ConductorOptions {
   publisher: Publisher;
   delays: Delays;
   resultDeadlineMs: number;
+  resendIntervalMs: number;
   logger: Logger;
   /** Called whenever a payment leaves the conductor, so the intake can resume when it drains. */
   onRelease?: () => void;
 }
 
-type Stage = 'waiting' | 'processing' | 'awaiting-result' | 'finishing';
+/**
+ * `awaiting-debit`, `settling` and `compensating` each wait for one answer from money-storage;
+ * anything else arriving for the payment (a duplicate answer, a late debit answer) is ignored.
+ */
+type Stage = 'waiting' | 'processing' | 'awaiting-debit' | AskingStage | 'finishing';
+/** The stages whose command is re-sent until answered. */
+type AskingStage = 'settling' | 'compensating';
 
 interface InFlight {
   payment: PaymentRequested;
@@ -36,7 +47,13 @@ interface InFlight {
   /** More than one when the same payment was delivered twice while held. */
   tickets: Ticket[];
   stage: Stage;
+  /** The pending stage delay or the debit's deadline. */
   timer: NodeJS.Timeout | undefined;
+  /** Re-sends the command whose answer we wait for: commands are idempotent, a lost answer is not fatal. */
+  retry: NodeJS.Timeout | undefined;
+  /** Settling ends when both the stage delay is over and the settle is answered. */
+  delayOver: boolean;
+  settled: Outcome | undefined;
   abandoned: boolean;
 }
 
@@ -49,9 +66,14 @@ export interface ConductorStats {
 
 /**
  * Conducts each payment through its stages with timers, never by awaiting its whole life in the
- * consumer: PROCESSING after a delay, then the DEBIT, then on money-storage's answer (or the
- * deadline) another delay and the terminal status. A payment's offset ticket is marked done only
+ * consumer: PROCESSING after a delay, then the DEBIT, then on money-storage's answer another
+ * delay and the terminal status (or, past the deadline, a compensation and the status it decides). A payment's offset ticket is marked done only
  * when its terminal status is acknowledged by the broker, so a crash redelivers it.
+ *
+ * No terminal status goes out before money-storage has fixed the money to match it: COMPLETED
+ * waits for the SETTLE answer (sent right away, its round trip hidden in the last delay), ERROR
+ * after the deadline waits for the compensation's answer. Money-storage lets exactly one of the
+ * two win per debit, so even a payment conducted twice cannot be COMPLETED with its money given back.
  */
 export class PaymentConductor {
   private readonly held = new Map<string, InFlight>();
@@ -79,7 +101,17 @@ export class PaymentConductor {
       existing.tickets.push(ticket);
       return;
     }
-    const entry: InFlight = { payment, traceparent, tickets: [ticket], stage: 'waiting', timer: undefined, abandoned: false };
+    const entry: InFlight = {
+      payment,
+      traceparent,
+      tickets: [ticket],
+      stage: 'waiting',
+      timer: undefined,
+      retry: undefined,
+      delayOver: false,
+      settled: undefined,
+      abandoned: false,
+    };
     this.held.set(payment.paymentId, entry);
     this.peak = Math.max(this.peak, this.held.size);
     entry.timer = setTimeout(() => void this.run(entry, () => this.beginProcessing(entry)), this.o.delays());
@@ -87,10 +119,28 @@ export class PaymentConductor {
 
   /** An answer from money-storage; anything not awaited by a payment held here is ignored. */
   onResult(result: MoneyOperationResult): void {
-    if (result.kind !== 'DEBIT' || result.paymentId === null) return;
+    if (result.paymentId === null) return;
     const entry = this.held.get(result.paymentId);
-    if (!entry || entry.stage !== 'awaiting-result') return;
-    this.settle(entry, outcomeOf(result), false);
+    if (!entry) return;
+    switch (entry.stage) {
+      case 'awaiting-debit':
+        if (result.kind === 'DEBIT') this.onDebitAnswer(entry, result);
+        return;
+      case 'settling':
+        if (result.operationId === settleId(entry.payment.paymentId)) this.onSettleAnswer(entry, settleOutcome(result));
+        return;
+      case 'compensating':
+        if (result.operationId === reversalId(entry.payment.paymentId)) this.onCompensationAnswer(entry, result);
+        return;
+      case 'waiting':
+      case 'processing':
+      case 'finishing':
+        return;
+      default: {
+        const unknown: never = entry.stage;
+        throw new Error(`unknown stage ${String(unknown)}`);
+      }
+    }
   }
 
   /** Drops held payments (their partition moved away, or we are stopping); their tickets stay unfinished. */
@@ -99,7 +149,7 @@ export class PaymentConductor {
     for (const [id, entry] of this.held) {
       if (!entry.tickets.some(which)) continue;
       entry.abandoned = true;
-      clearTimeout(entry.timer);
+      this.clearTimers(entry);
       this.held.delete(id);
       n++;
     }
@@ -113,35 +163,86 @@ export class PaymentConductor {
     await this.send(entry, 'statusPayments', statusEvent(entry.payment, 'PROCESSING', null));
     if (entry.abandoned) return;
     // Accept the answer from now on: it may arrive before the debit's own ack reaches us.
-    entry.stage = 'awaiting-result';
+    entry.stage = 'awaiting-debit';
     await this.send(entry, 'moneyOperations', debitCommand(entry.payment));
-    if (entry.abandoned || entry.stage !== 'awaiting-result') return;
-    entry.timer = setTimeout(() => {
-      this.o.logger.warn({ paymentId: entry.payment.paymentId }, 'no answer from money-storage in time, compensating');
-      this.settle(entry, { status: 'ERROR', reason: PAYMASTER_REASONS.timeout }, true);
-    }, this.o.resultDeadlineMs);
+    if (entry.abandoned || entry.stage !== 'awaiting-debit') return;
+    entry.timer = setTimeout(() => this.beginCompensating(entry), this.o.resultDeadlineMs);
   }
 
-  private settle(entry: InFlight, outcome: Outcome, compensate: boolean): void {
-    entry.stage = 'finishing';
+  private onDebitAnswer(entry: InFlight, result: MoneyOperationResult): void {
     clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => void this.run(entry, () => this.finish(entry, outcome, compensate)), compensate ? 0 : this.o.delays());
+    const verdict = debitVerdict(result);
+    if (verdict.next === 'finish') {
+      entry.stage = 'finishing';
+      entry.timer = setTimeout(() => void this.run(entry, () => this.publishTerminal(entry, verdict.outcome)), this.o.delays());
+      return;
+    }
+    entry.stage = 'settling';
+    entry.timer = setTimeout(() => {
+      entry.delayOver = true;
+      this.completeSettling(entry);
+    }, this.o.delays());
+    void this.run(entry, () => this.request(entry, 'settling', settleCommand));
+  }
+
+  private onSettleAnswer(entry: InFlight, outcome: Outcome): void {
+    clearTimeout(entry.retry);
+    entry.settled = outcome;
+    this.completeSettling(entry);
+  }
+
+  private completeSettling(entry: InFlight): void {
+    if (entry.stage === 'settling' && entry.delayOver && entry.settled) this.finishNow(entry, entry.settled);
+  }
+
+  private onCompensationAnswer(entry: InFlight, result: MoneyOperationResult): void {
+    const outcome = compensationOutcome(result);
+    if (outcome) {
+      this.finishNow(entry, outcome);
+      return;
+    }
+    // Not a decision on the debit: keep asking rather than publish a status that may be false.
+    this.o.logger.error({ paymentId: entry.payment.paymentId, result }, 'unexpected answer to a compensation; it will be asked again');
+  }
+
+  private beginCompensating(entry: InFlight): void {
+    this.o.logger.warn({ paymentId: entry.payment.paymentId }, 'no answer from money-storage in time, compensating');
+    entry.stage = 'compensating';
+    void this.run(entry, () => this.request(entry, 'compensating', compensationCommand));
   }
 
   /**
-   * The compensation is acknowledged before the ERROR goes out: if we die in between, the
-   * redelivered payment re-sends the debit, which money-storage answers REVERSED, so the status
-   * is still ERROR. The other order could publish ERROR for a debit that stays applied.
+   * Sends a command and, until the stage moves on, sends it again now and then: money-storage
+   * answers a repeat from the same state, and a payment must not hang on one lost answer.
    */
-  private async finish(entry: InFlight, outcome: Outcome, compensate: boolean): Promise<void> {
-    if (compensate) await this.send(entry, 'moneyOperations', compensationCommand(entry.payment));
-    if (entry.abandoned) return;
+  private async request(entry: InFlight, stage: AskingStage, command: (p: PaymentRequested) => MoneyOperation): Promise<void> {
+    await this.send(entry, 'moneyOperations', command(entry.payment));
+    // The answer may already be here (it can beat the send's own acknowledgement).
+    if (entry.abandoned || entry.stage !== stage || entry.settled) return;
+    entry.retry = setTimeout(() => {
+      this.o.logger.warn({ paymentId: entry.payment.paymentId, stage }, 'still no answer from money-storage, asking again');
+      void this.run(entry, () => this.request(entry, stage, command));
+    }, this.o.resendIntervalMs);
+  }
+
+  private finishNow(entry: InFlight, outcome: Outcome): void {
+    entry.stage = 'finishing';
+    this.clearTimers(entry);
+    void this.run(entry, () => this.publishTerminal(entry, outcome));
+  }
+
+  private async publishTerminal(entry: InFlight, outcome: Outcome): Promise<void> {
     await this.send(entry, 'statusPayments', statusEvent(entry.payment, outcome.status, outcome.reason));
     if (entry.abandoned) return;
     this.held.delete(entry.payment.paymentId);
     for (const t of entry.tickets) t.done();
     this.completed++;
     this.o.onRelease?.();
+  }
+
+  private clearTimers(entry: InFlight): void {
+    clearTimeout(entry.timer);
+    clearTimeout(entry.retry);
   }
 
   private send<T extends TopicKey>(entry: InFlight, topic: T, value: Outgoing<T>['value']): Promise<void> {

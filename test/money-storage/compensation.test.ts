@@ -1,24 +1,14 @@
-import { createHarness, compensation, debit, newUserId, seed, type Harness } from './harness';
+import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, newUserId, seed, type Debit, type Harness } from './harness';
 import type { MoneyOperation } from '../../common/kafka/contracts';
-
-type Debit = MoneyOperation & { kind: 'DEBIT' };
 
 describe('compensations', () => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness('ms_comp');
-    await h.start();
-  });
+  beforeAll(async () => (h = await startedHarness('ms_comp')));
   afterAll(() => h.close());
 
   it('reverse an applied debit once, even for a user blocked since; the debit re-sent then answers FAILED/REVERSED', async () => {
-    const user = newUserId();
-    h.gateway.users.set(user, 'ACTIVE');
-    await seed(h, user, 1000);
-    const op = debit(user, 300) as Debit;
-    await h.send([op]);
-    expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'APPLIED', balanceAfter: '700' });
-
+    const op = await appliedDebit(h);
+    const user = op.userId;
     h.gateway.users.set(user, 'BLOCKED');
     const undo = compensation(op);
     await h.send([undo, undo]);
@@ -43,14 +33,7 @@ describe('compensations', () => {
   });
 
   it('find nothing to reverse for a rejected debit', async () => {
-    const user = newUserId();
-    h.gateway.users.set(user, 'ACTIVE');
-    await seed(h, user, 10);
-    const op = debit(user, 300) as Debit;
-    await h.send([op, compensation(op)]);
-    expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
-    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
-    expect(await h.balance(user)).toBe('10');
+    expect(await afterRejectedDebit(h, compensation)).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
   });
 
   it('fence a debit that had not arrived yet: when it comes late it moves nothing', async () => {

@@ -1,25 +1,12 @@
-import { connectDatabase, applyMigrations } from '../../common/db';
 import { asOperationId, asPaymentId, newPaymentId } from '../../common/ids';
-import * as schema from '../../money-storage/db/schema';
-import { Ledger } from '../../money-storage/src/ledger';
-import { MIGRATIONS_FOLDER } from '../../money-storage/src/service';
-import { freshDatabase } from '../support/infra';
-import { createHarness, debit, newUserId, seed, type Harness } from './harness';
+import { createHarness, debit, ledgerWithOneAccount, newUserId, seed, type Harness } from './harness';
 
 const countBy = (values: string[]): Record<string, number> =>
   values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
 
 describe('concurrent debits on one account', () => {
   it('never overdraw it when 200 debits hit the ledger at once (row lock + conditional update)', async () => {
-    const url = await freshDatabase('ms_race');
-    await applyMigrations(url, MIGRATIONS_FOLDER, 'money');
-    const database = connectDatabase(url, schema, 20);
-    const ledger = new Ledger(database.db);
-    const user = newUserId();
-    await database.pool.query(
-      `INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'USD', 1000);
-       INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after) VALUES ('seed', 'CREDIT', 'OPENING', $1, 'USD', 1000, 1000)`.replace(/\$1/g, user),
-    );
+    const { ledger, user, database } = await ledgerWithOneAccount('ms_race');
     try {
       const answers = await Promise.all(
         Array.from({ length: 200 }, () => {

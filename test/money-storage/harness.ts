@@ -11,7 +11,9 @@ import { createLogger } from '../../common/logger';
 import type { Currency } from '../../common/money';
 import { loadMoneyStorageConfig, type MoneyStorageConfig } from '../../money-storage/src/config';
 import { MIGRATIONS_FOLDER, startMoneyStorage, type MoneyStorage, type StartOptions } from '../../money-storage/src/service';
-import { applyMigrations } from '../../common/db';
+import { applyMigrations, connectDatabase, type Database } from '../../common/db';
+import * as schema from '../../money-storage/db/schema';
+import { Ledger } from '../../money-storage/src/ledger';
 import { collect, eventually, freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
 
 export const SERVICE_TOKEN = 'test-internal-service-token';
@@ -85,6 +87,19 @@ export function compensation(of: MoneyOperation & { kind: 'DEBIT' }): MoneyOpera
     userId: of.userId,
     amount: of.amount,
     currency: of.currency,
+    requestedAt: new Date().toISOString(),
+  };
+}
+
+/** Makes the debit final, as the paymaster does before it publishes COMPLETED. */
+export function settle(of: MoneyOperation & { kind: 'DEBIT' }): MoneyOperation {
+  return {
+    version: 1,
+    kind: 'SETTLE',
+    operationId: asOperationId(`${of.paymentId}:settle`),
+    paymentId: of.paymentId,
+    userId: of.userId,
+    settles: of.operationId,
     requestedAt: new Date().toISOString(),
   };
 }
@@ -184,6 +199,13 @@ export async function createHarness(label: string): Promise<Harness> {
   return harness;
 }
 
+/** A harness with one money-storage process already running. */
+export async function startedHarness(label: string): Promise<Harness> {
+  const h = await createHarness(label);
+  await h.start();
+  return h;
+}
+
 /** Puts money on an account through the service itself (a DEPOSIT command). */
 export async function fund(h: Harness, userId: UserId, amount: number, currency: Currency = 'USD'): Promise<void> {
   const op = deposit(userId, amount, currency);
@@ -201,3 +223,47 @@ export async function seed(h: Harness, userId: UserId, amount: number, currency:
     [userId, currency, amount, `seed:${randomUUID()}`],
   );
 }
+
+export type Debit = MoneyOperation & { kind: 'DEBIT' };
+
+/** A funded user (1000) and a debit of 300 that money-storage applied. */
+export async function appliedDebit(h: Harness): Promise<Debit> {
+  const user = newUserId();
+  h.gateway.users.set(user, 'ACTIVE');
+  await seed(h, user, 1000);
+  const op = debit(user, 300) as Debit;
+  await h.send([op]);
+  expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'APPLIED', balanceAfter: '700' });
+  return op;
+}
+
+/**
+ * A debit of 300 that money-storage refuses (the account holds 10), followed by `next` for it:
+ * returns `next`'s answer once the refusal is checked.
+ */
+export async function afterRejectedDebit(h: Harness, next: (op: Debit) => MoneyOperation): Promise<MoneyOperationResult> {
+  const user = newUserId();
+  h.gateway.users.set(user, 'ACTIVE');
+  await seed(h, user, 10);
+  const op = debit(user, 300) as Debit;
+  const follow = next(op);
+  await h.send([op, follow]);
+  expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
+  const [answer] = await h.waitResults(follow.operationId);
+  expect(await h.balance(user)).toBe('10');
+  return answer!;
+}
+
+/** The Ledger alone on a database of its own, with one user holding 1000 USD (ledger included). */
+export async function ledgerWithOneAccount(label: string): Promise<{ ledger: Ledger; user: UserId; database: Database<typeof schema> }> {
+  const url = await freshDatabase(label);
+  await applyMigrations(url, MIGRATIONS_FOLDER, 'money');
+  const database = connectDatabase(url, schema, 20);
+  const user = newUserId();
+  await database.pool.query(
+    `INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'USD', 1000);
+     INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after) VALUES ('seed', 'CREDIT', 'OPENING', $1, 'USD', 1000, 1000)`.replace(/\$1/g, user),
+  );
+  return { ledger: new Ledger(database.db), user, database };
+}
+

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { applyMigrations } from '../../common/db';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { reconcile, type ReconcileReport } from '../../money-storage/src/reconcile-checks';
-import { compensation, createHarness, debit, newUserId, seed, type Harness } from './harness';
+import { compensation, createHarness, debit, newUserId, seed, settle, type Harness } from './harness';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 
 const run = promisify(execFile);
@@ -30,7 +30,7 @@ describe('npm run reconcile', () => {
       await h.pool.query(`INSERT INTO gateway.payments (id, user_id, amount, currency, status) VALUES ($1, $2, $3, 'USD', 'PROCESSING')`, [p!.paymentId, user, p!.amount]);
     }
     // One after the other: distinct payments run concurrently, and the balance decides which fit.
-    for (const op of [completed!, rejected!, reversed!, compensation(reversed!), inFlight!]) {
+    for (const op of [completed!, settle(completed!), rejected!, reversed!, compensation(reversed!), inFlight!]) {
       await h.send([op]);
       await h.waitResults(op.operationId);
     }
@@ -47,6 +47,7 @@ describe('npm run reconcile', () => {
     await setStatus(rejected!.paymentId, 'COMPLETED');
     await setStatus(inFlight!.paymentId, 'ERROR');
     await h.pool.query(`UPDATE money.accounts SET balance = balance + 5 WHERE user_id = $1`, [user]);
+    await h.pool.query(`UPDATE money.processed_operations SET settled_at = NULL WHERE operation_id = $1`, [completed!.operationId]);
     const other = newUserId();
     await h.pool.query('ALTER TABLE money.accounts DROP CONSTRAINT accounts_balance_non_negative');
     await h.pool.query(`INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'EUR', -7)`, [other]);
@@ -66,6 +67,7 @@ describe('npm run reconcile', () => {
     expect(report.ok).toBe(false);
     expect(report.violations.map((v) => v.kind).sort()).toEqual([
       'COMPLETED_WITHOUT_DEBIT',
+      'COMPLETED_WITH_UNSETTLED_DEBIT',
       'DEBIT_WITHOUT_COMPLETED_PAYMENT',
       'LEDGER_BALANCE_MISMATCH',
       'NEGATIVE_BALANCE',
@@ -73,6 +75,7 @@ describe('npm run reconcile', () => {
     expect(report.violations).toEqual(
       expect.arrayContaining([
         { kind: 'COMPLETED_WITHOUT_DEBIT', detail: { paymentId: rejected!.paymentId, amount: 300 } },
+        { kind: 'COMPLETED_WITH_UNSETTLED_DEBIT', detail: { paymentId: completed!.paymentId, debit: completed!.operationId } },
         { kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT', detail: { paymentId: inFlight!.paymentId, status: 'ERROR', debits: 1 } },
         { kind: 'LEDGER_BALANCE_MISMATCH', detail: { user_id: user, currency: 'USD', balance: '155', ledger_sum: '150' } },
         { kind: 'NEGATIVE_BALANCE', detail: { user_id: other, currency: 'EUR', balance: '-7' } },

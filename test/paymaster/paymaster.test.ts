@@ -15,9 +15,29 @@ import {
   type Decide,
 } from './helpers';
 
+/** Remembers user 8's settles: the first one goes unanswered, as if its answer were lost. */
+const settlesSeen = {
+  ids: new Set<string>(),
+  add(id: string): boolean {
+    const first = !this.ids.has(id);
+    this.ids.add(id);
+    return first;
+  },
+};
+
 /** userId decides what the fake money-storage answers. */
 const BY_USER: Decide = (op) => {
-  if (op.kind === 'CREDIT') return { outcome: 'APPLIED', reason: null };
+  switch (`${op.userId}:${op.kind}`) {
+    case '6:SETTLE':
+      return { outcome: 'REJECTED', reason: 'REVERSED' };
+    case '7:DEBIT':
+      return null;
+    case '7:CREDIT':
+      return { outcome: 'REJECTED', reason: 'SETTLED' };
+    case '8:SETTLE':
+      return settlesSeen.add(op.operationId) ? null : { outcome: 'APPLIED', reason: null };
+  }
+  if (op.kind !== 'DEBIT') return { outcome: 'APPLIED', reason: null };
   switch (op.userId) {
     case '2':
       return { outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' };
@@ -82,24 +102,22 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
         expect(e.headers['event-id']).toMatch(/^[0-9a-f-]{36}$/);
         expect(e.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
       }
-      expect(rig.commands.find((c) => c.paymentId === ok.paymentId && c.kind === 'DEBIT')).toMatchObject({
-        kind: 'DEBIT',
-        paymentId: ok.paymentId,
-        userId: '1',
-        amount: ok.amount,
-        currency: ok.currency,
-      });
+      const okCommands = rig.commands.filter((c) => c.paymentId === ok.paymentId);
+      expect(okCommands.map((c) => c.kind)).toEqual(['DEBIT', 'SETTLE']);
+      expect(okCommands[0]).toMatchObject({ kind: 'DEBIT', paymentId: ok.paymentId, userId: '1', amount: ok.amount, currency: ok.currency });
+      expect(okCommands[1]).toMatchObject({ kind: 'SETTLE', operationId: `${ok.paymentId}:settle`, settles: ok.paymentId });
+      expect(rig.commands.filter((c) => c.kind === 'SETTLE' && c.paymentId !== ok.paymentId)).toEqual([]);
     });
   });
 
-  it('gives up after the deadline: compensating CREDIT first, then ERROR MONEY_STORAGE_TIMEOUT', async () => {
+  it('gives up after the deadline: compensating CREDIT, and ERROR MONEY_STORAGE_TIMEOUT once it is answered', async () => {
     await withRig('deadline', { PAYMASTER_RESULT_DEADLINE_MS: '1500' }, async (rig) => {
       const silent = payment('4', 777);
       await sendPayments(rig.producer, rig.names, [silent]);
 
       expect(await terminalOf(rig, silent.paymentId)).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
       const ops = rig.seen.filter((m) => m.topic === rig.names.moneyOperations && m.key === silent.paymentId);
-      expect(ops.map((m) => (m.value as MoneyOperation).kind)).toEqual(['DEBIT', 'CREDIT']);
+      expect(ops.slice(0, 2).map((m) => (m.value as MoneyOperation).kind)).toEqual(['DEBIT', 'CREDIT']);
       expect(ops[1]!.value).toMatchObject({
         kind: 'CREDIT',
         purpose: 'COMPENSATION',
@@ -109,6 +127,30 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
         userId: '4',
         amount: 777,
       });
+    });
+  });
+
+  it('publishes what money-storage decided when a settle and a compensation race for one debit', async () => {
+    await withRig('race', { PAYMASTER_RESULT_DEADLINE_MS: '1500' }, async (rig) => {
+      // 6: its settle lost to a compensation (a second conducting gave up on it): not paid.
+      // 7: its compensation lost to a settle (a second conducting completed it): it agrees.
+      const [reversed, settled] = [payment('6'), payment('7')];
+      await sendPayments(rig.producer, rig.names, [reversed, settled]);
+
+      expect(await terminalOf(rig, reversed.paymentId)).toMatchObject({ status: 'ERROR', reason: 'REVERSED' });
+      expect(await terminalOf(rig, settled.paymentId)).toMatchObject({ status: 'COMPLETED', reason: null });
+      expect(rig.commands.filter((c) => c.paymentId === reversed.paymentId).map((c) => c.kind).slice(0, 2)).toEqual(['DEBIT', 'SETTLE']);
+      expect(rig.commands.filter((c) => c.paymentId === settled.paymentId).map((c) => c.kind).slice(0, 2)).toEqual(['DEBIT', 'CREDIT']);
+    });
+  });
+
+  it('asks again when an answer is lost, and completes on the repeated settle', async () => {
+    await withRig('lost-answer', { PAYMASTER_RESEND_INTERVAL_MS: '1000' }, async (rig) => {
+      const p = payment('8');
+      await sendPayments(rig.producer, rig.names, [p]);
+
+      expect(await terminalOf(rig, p.paymentId)).toMatchObject({ status: 'COMPLETED' });
+      expect(rig.commands.filter((c) => c.paymentId === p.paymentId).map((c) => c.kind).slice(0, 3)).toEqual(['DEBIT', 'SETTLE', 'SETTLE']);
     });
   });
 

@@ -2,8 +2,17 @@ import { InflightOffsets } from '../../common/kafka/inflight-offsets';
 import { ConfigError } from '../../common/config';
 import { uniformDelays } from '../../paymaster/src/delays';
 import { readableIds } from '../../paymaster/src/invalid-payment';
-import { childTraceparent, compensationCommand, outcomeOf, statusEvent } from '../../paymaster/src/messages';
+import {
+  childTraceparent,
+  compensationCommand,
+  compensationOutcome,
+  debitVerdict,
+  settleCommand,
+  settleOutcome,
+  statusEvent,
+} from '../../paymaster/src/messages';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
+import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import { payment, resultFor } from './helpers';
 
 describe('InflightOffsets', () => {
@@ -98,17 +107,23 @@ describe('paymaster building blocks', () => {
     expect(statusEvent(p, 'ERROR', 'X').seq).toBe(3);
   });
 
-  it('maps money-storage outcomes to terminal statuses, keeping its reason', () => {
+  it('maps money-storage answers to terminal statuses: an applied debit must be settled first', () => {
     const p = payment('7');
-    const debit = { version: 1, kind: 'DEBIT', operationId: p.paymentId, paymentId: p.paymentId, userId: p.userId, amount: 1, currency: 'EUR', requestedAt: p.createdAt } as const;
-    expect(outcomeOf(resultFor(debit as never, { outcome: 'APPLIED', reason: null }))).toEqual({ status: 'COMPLETED', reason: null });
-    expect(outcomeOf(resultFor(debit as never, { outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' }))).toEqual({ status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
-    expect(outcomeOf(resultFor(debit as never, { outcome: 'FAILED', reason: 'REVERSED' }))).toEqual({ status: 'ERROR', reason: 'REVERSED' });
+    const answer = (outcome: OperationOutcome, reason: OperationReason | null) => resultFor(compensationCommand(p), { outcome, reason });
+    expect(debitVerdict(answer('APPLIED', null))).toEqual({ next: 'settle' });
+    expect(debitVerdict(answer('REJECTED', 'INSUFFICIENT_FUNDS'))).toEqual({ next: 'finish', outcome: { status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' } });
+    expect(debitVerdict(answer('FAILED', 'REVERSED'))).toEqual({ next: 'finish', outcome: { status: 'ERROR', reason: 'REVERSED' } });
+    expect(settleOutcome(answer('APPLIED', null))).toEqual({ status: 'COMPLETED', reason: null });
+    expect(settleOutcome(answer('REJECTED', 'REVERSED'))).toEqual({ status: 'ERROR', reason: 'REVERSED' });
+    expect(compensationOutcome(answer('APPLIED', null))).toEqual({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
+    expect(compensationOutcome(answer('REJECTED', 'NOTHING_TO_REVERSE'))).toEqual({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
+    expect(compensationOutcome(answer('REJECTED', 'SETTLED'))).toEqual({ status: 'COMPLETED', reason: null });
   });
 
-  it('builds the compensation against the debit it reverses', () => {
+  it('builds the compensation and the settle against the debit they decide on', () => {
     const p = payment('7', 250);
     expect(compensationCommand(p)).toMatchObject({ kind: 'CREDIT', purpose: 'COMPENSATION', operationId: `${p.paymentId}:reversal`, reverses: p.paymentId, amount: 250 });
+    expect(settleCommand(p)).toMatchObject({ kind: 'SETTLE', operationId: `${p.paymentId}:settle`, settles: p.paymentId, paymentId: p.paymentId, userId: '7' });
   });
 
   it('reads ids from an invalid payment only when they are trustworthy', () => {

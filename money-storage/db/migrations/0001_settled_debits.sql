@@ -1,0 +1,1 @@
+ALTER TABLE "money"."processed_operations" ADD COLUMN "settled_at" timestamp (6) with time zone;
