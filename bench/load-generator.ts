@@ -16,13 +16,18 @@ export interface LoadPlan {
   url: string;
   /** One bearer token per user; requests cycle through them. */
   tokens: string[];
+  /** The user name of each token, same order (the REST facade's body names the payer). */
+  userNames: string[];
   mode: 'open' | 'closed';
   rate: number;
   concurrency: number;
   durationS: number;
   subscribers: number;
-  body: 'createPayment' | 'ping';
+  request: RequestKind;
 }
+
+/** createPayment through GraphQL or through the REST facade, or the baseline's trivial mutation. */
+export type RequestKind = 'graphql' | 'rest' | 'ping';
 
 export interface LoadResult {
   sent: number;
@@ -36,24 +41,48 @@ export interface LoadResult {
   pushLatencyMs: LatencySummary;
 }
 
-const QUERIES = {
-  createPayment: (i: number) =>
-    JSON.stringify({
-      query: 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }',
-      variables: { input: { amount: 1 + (i % 100), currency: 'EUR' } },
-    }),
-  ping: (i: number) => JSON.stringify({ query: 'mutation($a: Int!) { ping(amount: $a) }', variables: { a: i } }),
-};
+interface RequestShape {
+  path: string;
+  body: (i: number) => string;
+  /** The payment status answered (or 'OK'), null for a failure. */
+  read: (statusCode: number, text: string) => string | null;
+}
 
 const plan = JSON.parse(fs.readFileSync(process.env.LOAD_PLAN_FILE ?? '', 'utf8')) as LoadPlan;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-const target = new URL(`${plan.url}/graphql`);
+const amount = (i: number): number => 1 + (i % 100);
+const statusIn = (text: string): string => /"status":"(\w+)"/.exec(text)?.[1] ?? 'OK';
+const graphqlAnswer = (code: number, text: string): string | null => (code !== 200 || /"errors"/.test(text) ? null : statusIn(text));
+
+const REQUESTS: Record<RequestKind, RequestShape> = {
+  graphql: {
+    path: '/graphql',
+    body: (i) =>
+      JSON.stringify({
+        query: 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }',
+        variables: { input: { amount: amount(i), currency: 'EUR' } },
+      }),
+    read: graphqlAnswer,
+  },
+  rest: {
+    path: '/api/payments',
+    body: (i) => JSON.stringify({ userName: plan.userNames[i % plan.userNames.length], amount: amount(i), currency: 'EUR' }),
+    read: (code, text) => (code === 201 ? statusIn(text) : null),
+  },
+  ping: {
+    path: '/graphql',
+    body: (i) => JSON.stringify({ query: 'mutation($a: Int!) { ping(amount: $a) }', variables: { a: i } }),
+    read: graphqlAnswer,
+  },
+};
+const shape = REQUESTS[plan.request];
+const target = new URL(plan.url);
 
 function post(i: number): Promise<string | null> {
-  const body = QUERIES[plan.body](i);
+  const body = shape.body(i);
   return new Promise((resolve) => {
     const req = http.request(
-      { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: {
+      { agent, host: target.hostname, port: target.port, path: shape.path, method: 'POST', headers: {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
         authorization: `Bearer ${plan.tokens[i % plan.tokens.length]}`,
@@ -61,11 +90,7 @@ function post(i: number): Promise<string | null> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode !== 200) return resolve(null);
-          const text = Buffer.concat(chunks).toString();
-          resolve(/"errors"/.test(text) ? null : (/"status":"(\w+)"/.exec(text)?.[1] ?? 'OK'));
-        });
+        res.on('end', () => resolve(shape.read(res.statusCode ?? 0, Buffer.concat(chunks).toString())));
       },
     );
     req.on('error', () => resolve(null));
@@ -78,7 +103,7 @@ async function subscribe(count: number, onPush: (ms: number) => void): Promise<C
   await Promise.all(
     Array.from({ length: count }, (_, i) => {
       const client = createClient({
-        url: target.toString().replace(/^http/, 'ws'),
+        url: `${plan.url.replace(/^http/, 'ws')}/graphql`,
         webSocketImpl: WebSocket,
         lazy: false,
         retryAttempts: 0,

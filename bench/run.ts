@@ -2,11 +2,12 @@
  * `npm run bench`: the whole system under load, through its public API only.
  *
  *   npm run bench -- [--users 1000] [--rate 2000] [--duration 60] [--subscribers 5000]
- *                    [--delay real|zero] [--baseline-seconds 10] [--profile DIR]
+ *                    [--api graphql|rest] [--delay real|zero] [--baseline-seconds 10] [--profile DIR]
  *
  * Starts Kafka, Postgres and the three services as `npm start` does (KAFKA_BROKERS / DATABASE_URL
  * are honoured), seeds users with deposits, then a separate load process offers createPayment at a
- * fixed rate (open loop) while graphql-ws subscribers watch their payments. A plain Apollo Server
+ * fixed rate (open loop), through GraphQL or the REST facade, while graphql-ws subscribers watch
+ * their payments. A plain Apollo Server
  * answering a trivial mutation, driven the same way, gives the HTTP layer's ceiling.
  * Writes bench/results/<timestamp>.json and prints a table.
  */
@@ -32,6 +33,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2000' },
     duration: { type: 'string', default: '60' },
     subscribers: { type: 'string', default: '5000' },
+    /** createPayment through GraphQL (`/graphql`) or the REST facade (`POST /api/payments`). */
+    api: { type: 'string', default: 'graphql' },
     delay: { type: 'string', default: 'real' },
     'baseline-seconds': { type: 'string', default: '10' },
     /** Writes a V8 CPU profile of every service to this folder when they stop (open in Chrome DevTools). */
@@ -39,6 +42,8 @@ const { values: args } = parseArgs({
   },
 });
 const USERS = Number(args.users);
+if (args.api !== 'graphql' && args.api !== 'rest') throw new Error(`--api must be graphql or rest, not ${args.api}`);
+const API: 'graphql' | 'rest' = args.api;
 const zeroDelay = args.delay === 'zero';
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -65,7 +70,8 @@ async function main(): Promise<void> {
   const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 2 });
   try {
     const secret = loadGatewayConfig(system.env).JWT_SECRET;
-    const tokens = Array.from({ length: USERS }, (_, i) => signToken(`bench-user-${i}`, secret));
+    const userNames = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
+    const tokens = userNames.map((name) => signToken(name, secret));
     await seed(system, tokens, sql);
 
     const sampler = new ResourceSampler(() => ({
@@ -78,14 +84,15 @@ async function main(): Promise<void> {
     const plan: LoadPlan = {
       url: system.url('gateway'),
       tokens,
+      userNames,
       mode: 'open',
       rate: Number(args.rate),
       concurrency: 0,
       durationS: Number(args.duration),
       subscribers: Number(args.subscribers),
-      body: 'createPayment',
+      request: API,
     };
-    print(`offering ${plan.rate} createPayment/s for ${plan.durationS} s with ${plan.subscribers} subscribers...`);
+    print(`offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`);
     const timeline = trackCompletions(sql);
     const main = await runLoad(plan, zeroDelay ? 2000 : 12_000);
     const completions = timeline.stop(plan.durationS);
@@ -95,12 +102,12 @@ async function main(): Promise<void> {
     const seconds = Number(args['baseline-seconds']);
     print(`closed-loop maxima for ${seconds} s each: the gateway's createPayment, then plain Apollo...`);
     const gatewayMax = await runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0 }, 0);
-    const baseline = await runBaseline(tokens, seconds);
+    const baseline = await runBaseline(plan, seconds);
 
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
-      settings: { users: USERS, rate: plan.rate, durationS: plan.durationS, subscribers: plan.subscribers, delays: zeroDelay ? 'zero' : '0.5-5 s' },
+      settings: { users: USERS, api: API, rate: plan.rate, durationS: plan.durationS, subscribers: plan.subscribers, delays: zeroDelay ? 'zero' : '0.5-5 s' },
       createPayment: { offeredPerSecond: plan.rate, achievedPerSecond: main.achievedPerSecond, latencyMs: main.latencyMs, errors: main.errors, answered: main.answered },
       endToEnd: {
         ...completions,
@@ -145,11 +152,11 @@ function runLoad(plan: LoadPlan, pushGraceMs: number): Promise<LoadResult> {
   });
 }
 
-async function runBaseline(tokens: string[], seconds: number): Promise<LoadResult> {
+async function runBaseline(plan: LoadPlan, seconds: number): Promise<LoadResult> {
   const server = spawn(process.execPath, [path.join(__dirname, 'baseline-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   try {
-    return await runLoad({ url: `http://127.0.0.1:${port}`, tokens, mode: 'closed', rate: 0, concurrency: 64, durationS: seconds, subscribers: 0, body: 'ping' }, 0);
+    return await runLoad({ ...plan, url: `http://127.0.0.1:${port}`, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0, request: 'ping' }, 0);
   } finally {
     server.kill('SIGTERM');
   }

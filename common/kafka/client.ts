@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from '../logger';
-import { newEventId } from '../ids';
+import { newEventId, randomHex } from '../ids';
 import { encode, type MessageOf } from './contracts';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
 
@@ -48,7 +47,7 @@ export const groupSession = (sessionTimeoutMs: number) => ({
 });
 
 /** A W3C traceparent for a new trace; carried in headers so a payment can be followed across services. */
-export const newTraceparent = (): string => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+export const newTraceparent = (): string => `00-${randomHex(16)}-${randomHex(8)}-01`;
 
 export interface Outgoing<T extends TopicKey> {
   key: string;

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import type { OperationId, PaymentId, UserId } from '../../common/ids';
@@ -126,7 +126,7 @@ export class Ledger {
   }
 
   /**
-   * Makes the applied debit `settles` final, so its payment may complete. Settle and compensation
+   * Makes each applied debit in `settles` final, so its payment may complete. Settle and compensation
    * race for the same debit when a payment is conducted twice; the debit row's lock decides: this
    * UPDATE waits for a compensation holding it and then re-checks `reversed_by` on the committed
    * row, and a compensation arriving later finds `settled_at` (see `compensate`). The first one
@@ -136,16 +136,28 @@ export class Ledger {
    * and a debit once settled or reversed stays so, so a settle asked again gets the same answer
    * and moves nothing; it is idempotent by itself. coalesce keeps the first settle's time.
    */
-  async settle(settles: OperationId): Promise<Answer> {
-    const { rows } = await this.db.execute<{ balance: string }>(sql`
-      UPDATE money.processed_operations SET settled_at = coalesce(settled_at, now())
-      WHERE operation_id = ${settles} AND kind = 'DEBIT' AND outcome = 'APPLIED' AND reversed_by IS NULL
-      RETURNING balance_after::text AS balance`);
-    if (rows[0]) return applied(rows[0].balance);
+  async settle(settles: OperationId[]): Promise<Map<OperationId, Answer>> {
+    // One statement for a whole chunk's settles: under load they are half of all commands, and
+    // one commit instead of hundreds is most of what they would cost.
+    const rows = await this.db
+      .update(processedOperations)
+      .set({ settledAt: sql`coalesce(${processedOperations.settledAt}, now())` })
+      .where(
+        and(
+          inArray(processedOperations.operationId, settles),
+          eq(processedOperations.kind, 'DEBIT'),
+          eq(processedOperations.outcome, 'APPLIED'),
+          isNull(processedOperations.reversedBy),
+        ),
+      )
+      .returning({ operationId: processedOperations.operationId, balance: processedOperations.balanceAfter });
+    const answers = new Map(rows.map((r) => [r.operationId, applied(r.balance!)]));
+    const lost = settles.filter((id) => !answers.has(id));
     // A new statement, so a new snapshot: it sees the compensation the UPDATE may have waited for.
     // The fence row stored by a compensation that came before its debit has reversed_by set too.
-    const target = await this.findProcessed(settles);
-    return refused('REJECTED', target?.reversedBy != null ? 'REVERSED' : 'NOTHING_TO_SETTLE');
+    const targets = await this.findProcessedMany(lost);
+    for (const id of lost) answers.set(id, refused('REJECTED', targets.get(id)?.reversedBy != null ? 'REVERSED' : 'NOTHING_TO_SETTLE'));
+    return answers;
   }
 
   /**

@@ -10,6 +10,7 @@ const MAX_ATTEMPTS = 3;
 
 /** The commands that move money and whose answers are stored; a SETTLE does neither. */
 type MovingOperation = Exclude<MoneyOperation, { kind: 'SETTLE' }>;
+export type SettleOperation = Extract<MoneyOperation, { kind: 'SETTLE' }>;
 
 const isUniqueViolation = (e: unknown): boolean => {
   const err = e as { code?: string; cause?: { code?: string } };
@@ -39,7 +40,7 @@ export class OperationHandler {
   async handle(op: MoneyOperation, known?: { stored: StoredOperation | undefined }): Promise<MoneyOperationResult> {
     // No stored answer to look for: a settle is answered from its debit's state every time, and it
     // asks nobody, since it only makes final a debit the gateway already allowed.
-    if (op.kind === 'SETTLE') return toResult(op, await this.ledger.settle(op.settles));
+    if (op.kind === 'SETTLE') return (await this.settleAll([op]))[0]!;
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = attempt === 1 && known ? known.stored : await this.ledger.findProcessed(op.operationId);
@@ -50,6 +51,13 @@ export class OperationHandler {
         this.logger.info({ operationId: op.operationId }, 'operation raced with a duplicate, answering from the stored outcome');
       }
     }
+  }
+
+  /** Settles answered together, in input order (see `Ledger.settle`). */
+  async settleAll(ops: SettleOperation[]): Promise<MoneyOperationResult[]> {
+    if (ops.length === 0) return [];
+    const answers = await this.ledger.settle([...new Set(ops.map((op) => op.settles))]);
+    return ops.map((op) => toResult(op, answers.get(op.settles)!));
   }
 
   private async decide(op: MovingOperation): Promise<Answer> {

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { MoneyOperation, MoneyOperationResult, PaymentRequested, PaymentStatusChanged } from '../../common/kafka/contracts';
 import { newTraceparent } from '../../common/kafka/client';
-import { asOperationId, type PaymentId, type UserId } from '../../common/ids';
+import { asOperationId, randomHex, type PaymentId, type UserId } from '../../common/ids';
 import { statusRank, type PaymentStatus, type TerminalStatus } from '../../common/payment-status';
 
 /** Reasons the paymaster itself gives; money-storage's reasons pass through unchanged. */
@@ -132,5 +131,5 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
 export function childTraceparent(parent: string | undefined): string {
   const m = parent ? TRACEPARENT.exec(parent) : null;
   if (!m) return newTraceparent();
-  return `${m[1]}-${m[2]}-${randomBytes(8).toString('hex')}-${m[3]}`;
+  return `${m[1]}-${m[2]}-${randomHex(8)}-${m[3]}`;
 }

@@ -100,6 +100,21 @@ describe('settles', () => {
     expect(await afterRejectedDebit(h, settle)).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_SETTLE' });
   });
 
+  it('answer many settles sent together each with its own verdict', async () => {
+    const [a, b, undone] = [await appliedDebit(h), await appliedDebit(h), await appliedDebit(h)];
+    await h.send([compensation(undone)]);
+    await h.waitResults(compensation(undone).operationId);
+    const stranger = settle(debit(newUserId(), 300) as Debit);
+    await h.send([settle(a), settle(b), settle(undone), stranger]);
+    const verdicts = await Promise.all([a, b, undone].map(async (op) => (await h.waitResults(settle(op).operationId))[0]!));
+    expect(verdicts.map((v) => [v.outcome, v.reason, v.balanceAfter])).toEqual([
+      ['APPLIED', null, '700'],
+      ['APPLIED', null, '700'],
+      ['REJECTED', 'REVERSED', null],
+    ]);
+    expect((await h.waitResults(stranger.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_SETTLE' });
+  });
+
   it('let exactly one of a settle and a compensation sent back to back win, and the ledger agrees', async () => {
     const settleFirst = await appliedDebit(h);
     const compensateFirst = await appliedDebit(h);
@@ -142,6 +157,7 @@ describe('a settle and a compensation of one debit at the same moment, on the le
 
       const undo = (d: (typeof debits)[number]): ReturnType<Ledger['compensate']> =>
         ledger.compensate({ ...d, operationId: asOperationId(`compensate:${d.operationId}`), kind: 'CREDIT' }, d.operationId);
+      const settleOne = async (d: (typeof debits)[number]) => (await ledger.settle([d.operationId])).get(d.operationId)!;
       const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
       // Both of a pair are in flight together. Which one is issued a tick ahead alternates, so both
       // orders meet at the lock (issued together, the compensation's transaction always gets a
@@ -149,13 +165,13 @@ describe('a settle and a compensation of one debit at the same moment, on the le
       const pairs = await Promise.all(
         debits.map(async (d, i) => {
           if (i % 2 === 0) {
-            const final = ledger.settle(d.operationId);
+            const final = settleOne(d);
             await tick();
             return Promise.all([final, undo(d)]);
           }
           const undone = undo(d);
           await tick();
-          return Promise.all([ledger.settle(d.operationId), undone]);
+          return Promise.all([settleOne(d), undone]);
         }),
       );
       let settled = 0;
