@@ -11,6 +11,8 @@ import { summarize, type LatencySummary } from './stats';
  * - open loop: requests are sent on a fixed schedule whatever the answers; latency counts from the
  *   scheduled instant, so a slow server shows as latency, not as a lower offered rate
  * - closed loop: `concurrency` requests in flight back to back, to find a maximum
+ * - watch: only graphql-ws subscribers, for `durationS` plus the push grace; several such
+ *   processes share the subscribers, so no single client process serialises all their pushes
  */
 export interface LoadPlan {
   url: string;
@@ -18,11 +20,13 @@ export interface LoadPlan {
   tokens: string[];
   /** The user name of each token, same order (the REST facade's body names the payer). */
   userNames: string[];
-  mode: 'open' | 'closed';
+  mode: 'open' | 'closed' | 'watch';
   rate: number;
   concurrency: number;
   durationS: number;
   subscribers: number;
+  /** The first token a watcher's subscribers use, so shards spread over the users. */
+  subscriberOffset: number;
   request: RequestKind;
 }
 
@@ -39,6 +43,8 @@ export interface LoadResult {
   subscribersConnected: number;
   pushes: number;
   pushLatencyMs: LatencySummary;
+  /** A watcher's raw push latencies, merged by the parent into one distribution. */
+  pushSamples?: number[];
 }
 
 interface RequestShape {
@@ -107,7 +113,7 @@ async function subscribe(count: number, onPush: (ms: number) => void): Promise<C
         webSocketImpl: WebSocket,
         lazy: false,
         retryAttempts: 0,
-        connectionParams: { authorization: `Bearer ${plan.tokens[i % plan.tokens.length]}` },
+        connectionParams: { authorization: `Bearer ${plan.tokens[(plan.subscriberOffset + i) % plan.tokens.length]}` },
       });
       clients.push(client);
       client.subscribe<{ myPaymentStatuses: { at: string } }>(
@@ -121,6 +127,29 @@ async function subscribe(count: number, onPush: (ms: number) => void): Promise<C
     }),
   );
   return clients;
+}
+
+async function watch(): Promise<void> {
+  const pushLatencies: number[] = [];
+  const clients = await subscribe(plan.subscribers, (ms) => pushLatencies.push(ms));
+  process.stdout.write('ready\n');
+  await new Promise((r) => setTimeout(r, plan.durationS * 1000 + Number(process.env.LOAD_PUSH_GRACE_MS ?? 0)));
+  await Promise.all(clients.map((c) => c.dispose()));
+  const none = summarize([]);
+  const result: LoadResult = {
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    answered: {},
+    latencyMs: none,
+    achievedPerSecond: 0,
+    subscribersConnected: clients.length,
+    pushes: pushLatencies.length,
+    pushLatencyMs: summarize(pushLatencies),
+    pushSamples: pushLatencies,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
 }
 
 async function main(): Promise<void> {
@@ -185,4 +214,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-void main();
+void (plan.mode === 'watch' ? watch() : main());

@@ -26,6 +26,7 @@ import { freePort, waitFor } from '../infra/free-port';
 import { PaymentSystem } from '../infra/system';
 import type { LoadPlan, LoadResult } from './load-generator';
 import { ResourceSampler } from './resources';
+import { summarize } from './stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     'baseline-seconds': { type: 'string', default: '10' },
     /** Writes a V8 CPU profile of every service to this folder when they stop (open in Chrome DevTools). */
     profile: { type: 'string' },
+    /** Processes that share the subscribers (each a graphql-ws client per subscriber). */
+    'subscriber-processes': { type: 'string', default: '4' },
   },
 });
 const USERS = Number(args.users);
@@ -74,13 +77,6 @@ async function main(): Promise<void> {
     const tokens = userNames.map((name) => signToken(name, secret));
     await seed(system, tokens, sql);
 
-    const sampler = new ResourceSampler(() => ({
-      gateway: system.service('gateway')?.child.pid,
-      paymaster: system.service('paymaster')?.child.pid,
-      'money-storage': system.service('money-storage')?.child.pid,
-      kafka: system.infra.broker?.pid,
-      load: loadPid,
-    })).start();
     const plan: LoadPlan = {
       url: system.url('gateway'),
       tokens,
@@ -90,19 +86,33 @@ async function main(): Promise<void> {
       concurrency: 0,
       durationS: Number(args.duration),
       subscribers: Number(args.subscribers),
+      subscriberOffset: 0,
       request: API,
     };
+    const seconds = Number(args['baseline-seconds']);
+    // Before the load: payments created meanwhile would still be flowing through the pipeline
+    // and share the cores with the baseline, understating the ceiling.
+    print(`plain Apollo for ${seconds} s, closed loop (the HTTP layer's ceiling on this machine)...`);
+    const baseline = await runBaseline(plan, seconds);
+    const sampler = new ResourceSampler(() => ({
+      gateway: system.service('gateway')?.child.pid,
+      paymaster: system.service('paymaster')?.child.pid,
+      'money-storage': system.service('money-storage')?.child.pid,
+      kafka: system.infra.broker?.pid,
+      load: loadPid,
+    })).start();
     print(`offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`);
     const timeline = trackCompletions(sql);
-    const main = await runLoad(plan, zeroDelay ? 2000 : 12_000);
+    const pushGraceMs = zeroDelay ? 2000 : 12_000;
+    const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs);
+    const requests = await runLoad({ ...plan, subscribers: 0 }, 0).result;
+    const main = mergePushes(requests, await Promise.all(watchers));
     const completions = timeline.stop(plan.durationS);
     const resources = sampler.stop();
     const drainS = await drain(sql);
 
-    const seconds = Number(args['baseline-seconds']);
-    print(`closed-loop maxima for ${seconds} s each: the gateway's createPayment, then plain Apollo...`);
-    const gatewayMax = await runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0 }, 0);
-    const baseline = await runBaseline(plan, seconds);
+    print(`the gateway's createPayment for ${seconds} s, closed loop...`);
+    const gatewayMax = await runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0 }, 0).result;
 
     const report = {
       at: new Date().toISOString(),
@@ -136,27 +146,56 @@ async function main(): Promise<void> {
 
 let loadPid: number | undefined;
 
-function runLoad(plan: LoadPlan, pushGraceMs: number): Promise<LoadResult> {
+/** A load process: `ready` once its subscribers are connected (at once for the others). */
+function runLoad(plan: LoadPlan, pushGraceMs: number): { ready: Promise<void>; result: Promise<LoadResult> } {
   // A file, not an env var: a thousand tokens exceed what exec allows in the environment.
-  const planFile = path.join(os.tmpdir(), `load-plan-${process.pid}.json`);
+  const planFile = path.join(os.tmpdir(), `load-plan-${process.pid}-${plan.mode}-${plan.subscriberOffset}.json`);
   fs.writeFileSync(planFile, JSON.stringify(plan));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'load-generator.js')], {
-      env: { ...process.env, LOAD_PLAN_FILE: planFile, LOAD_PUSH_GRACE_MS: String(pushGraceMs) },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn(process.execPath, [path.join(__dirname, 'load-generator.js')], {
+    env: { ...process.env, LOAD_PLAN_FILE: planFile, LOAD_PUSH_GRACE_MS: String(pushGraceMs) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (plan.mode !== 'watch') loadPid = child.pid;
+  let out = '';
+  const ready = new Promise<void>((resolve) => {
+    if (plan.mode !== 'watch') resolve();
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('ready\n')) resolve();
     });
-    loadPid = child.pid;
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  });
+  const result = new Promise<LoadResult>((resolve, reject) => {
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`load generator exited with ${code}`))));
   });
+  return { ready, result };
+}
+
+/** Subscribers split over `processes` watchers; resolves once all are connected. */
+async function startWatchers(plan: LoadPlan, processes: number, pushGraceMs: number): Promise<Array<Promise<LoadResult>>> {
+  if (plan.subscribers === 0) return [];
+  const share = Math.ceil(plan.subscribers / processes);
+  const shards = Array.from({ length: processes }, (_, k) => ({ offset: k * share, count: Math.max(0, Math.min(share, plan.subscribers - k * share)) }))
+    .filter((shard) => shard.count > 0)
+    .map((shard) => runLoad({ ...plan, mode: 'watch', subscribers: shard.count, subscriberOffset: shard.offset }, pushGraceMs));
+  await Promise.all(shards.map((w) => w.ready));
+  return shards.map((w) => w.result);
+}
+
+function mergePushes(requests: LoadResult, watchers: LoadResult[]): LoadResult {
+  const samples = watchers.flatMap((w) => w.pushSamples ?? []);
+  return {
+    ...requests,
+    subscribersConnected: watchers.reduce((n, w) => n + w.subscribersConnected, 0),
+    pushes: samples.length,
+    pushLatencyMs: summarize(samples),
+  };
 }
 
 async function runBaseline(plan: LoadPlan, seconds: number): Promise<LoadResult> {
   const server = spawn(process.execPath, [path.join(__dirname, 'baseline-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   try {
-    return await runLoad({ ...plan, url: `http://127.0.0.1:${port}`, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0, request: 'ping' }, 0);
+    return await runLoad({ ...plan, url: `http://127.0.0.1:${port}`, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0, request: 'ping' }, 0).result;
   } finally {
     server.kill('SIGTERM');
   }
