@@ -104,34 +104,54 @@ function post(i: number): Promise<string | null> {
   });
 }
 
-async function subscribe(count: number, onPush: (ms: number) => void): Promise<Client[]> {
+/** Connected clients only; sockets open in waves, since a burst of thousands overflows the listen backlog. */
+async function subscribe(count: number, onPush: (ms: number, subscriber: number) => void): Promise<Client[]> {
   const clients: Client[] = [];
-  await Promise.all(
-    Array.from({ length: count }, (_, i) => {
-      const client = createClient({
-        url: `${plan.url.replace(/^http/, 'ws')}/graphql`,
-        webSocketImpl: WebSocket,
-        lazy: false,
-        retryAttempts: 0,
-        connectionParams: { authorization: `Bearer ${plan.tokens[(plan.subscriberOffset + i) % plan.tokens.length]}` },
+  const open = (i: number): Promise<void> => {
+    const client = createClient({
+      url: `${plan.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${plan.tokens[(plan.subscriberOffset + i) % plan.tokens.length]}` },
+      onNonLazyError: () => undefined,
+    });
+    client.subscribe<{ myPaymentStatuses: { at: string } }>(
+      { query: 'subscription { myPaymentStatuses { paymentId status at } }' },
+      { next: (v) => v.data && onPush(Date.now() - Date.parse(v.data.myPaymentStatuses.at), i), error: () => undefined, complete: () => undefined },
+    );
+    return new Promise<void>((resolve) => {
+      client.on('connected', () => {
+        clients.push(client);
+        resolve();
       });
-      clients.push(client);
-      client.subscribe<{ myPaymentStatuses: { at: string } }>(
-        { query: 'subscription { myPaymentStatuses { paymentId status at } }' },
-        { next: (v) => v.data && onPush(Date.now() - Date.parse(v.data.myPaymentStatuses.at)), error: () => undefined, complete: () => undefined },
-      );
-      return new Promise<void>((resolve) => {
-        client.on('connected', () => resolve());
-        client.on('closed', () => resolve());
-      });
-    }),
-  );
+      client.on('closed', () => resolve());
+    });
+  };
+  for (let i = 0; i < count; i += 250) await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, k) => open(i + k)));
   return clients;
 }
 
+/**
+ * `connected` once every socket is open; `ready` once every subscriber has had a push (the bench
+ * creates a payment per user in between), which proves its subscription is live on the gateway.
+ * Only pushes after `ready` are measured: the warm-up ones include subscription setup.
+ */
 async function watch(): Promise<void> {
-  const pushLatencies: number[] = [];
-  const clients = await subscribe(plan.subscribers, (ms) => pushLatencies.push(ms));
+  let pushLatencies: number[] = [];
+  const warm = new Set<number>();
+  let clients: Client[] = [];
+  await new Promise<void>((allWarm) => {
+    void subscribe(plan.subscribers, (ms, subscriber) => {
+      pushLatencies.push(ms);
+      warm.add(subscriber);
+      if (warm.size === clients.length) allWarm();
+    }).then((connected) => {
+      clients = connected;
+      process.stdout.write('connected\n');
+    });
+  });
+  pushLatencies = [];
   process.stdout.write('ready\n');
   await new Promise((r) => setTimeout(r, plan.durationS * 1000 + Number(process.env.LOAD_PUSH_GRACE_MS ?? 0)));
   await Promise.all(clients.map((c) => c.dispose()));

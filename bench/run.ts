@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { GatewayClient } from '../client/gateway-client';
-import { Deposit } from '../client/operations';
+import { CreatePayment, Deposit } from '../client/operations';
 import { PROJECT_ROOT } from '../common/project-root';
 import { signToken } from '../gateway/src/auth';
 import { loadGatewayConfig } from '../gateway/src/config';
@@ -146,8 +146,8 @@ async function main(): Promise<void> {
 
 let loadPid: number | undefined;
 
-/** A load process: `ready` once its subscribers are connected (at once for the others). */
-function runLoad(plan: LoadPlan, pushGraceMs: number): { ready: Promise<void>; result: Promise<LoadResult> } {
+/** A load process; for a watcher, `connected` and `ready` follow its announcements (see load-generator). */
+function runLoad(plan: LoadPlan, pushGraceMs: number): { connected: Promise<void>; ready: Promise<void>; result: Promise<LoadResult> } {
   // A file, not an env var: a thousand tokens exceed what exec allows in the environment.
   const planFile = path.join(os.tmpdir(), `load-plan-${process.pid}-${plan.mode}-${plan.subscriberOffset}.json`);
   fs.writeFileSync(planFile, JSON.stringify(plan));
@@ -157,27 +157,33 @@ function runLoad(plan: LoadPlan, pushGraceMs: number): { ready: Promise<void>; r
   });
   if (plan.mode !== 'watch') loadPid = child.pid;
   let out = '';
-  const ready = new Promise<void>((resolve) => {
-    if (plan.mode !== 'watch') resolve();
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.startsWith('ready\n')) resolve();
+  const announced = (line: string): Promise<void> =>
+    new Promise((resolve) => {
+      if (plan.mode !== 'watch') resolve();
+      child.stdout.on('data', () => out.split('\n').includes(line) && resolve());
     });
-  });
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const result = new Promise<LoadResult>((resolve, reject) => {
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`load generator exited with ${code}`))));
   });
-  return { ready, result };
+  return { connected: announced('connected'), ready: announced('ready'), result };
 }
 
-/** Subscribers split over `processes` watchers; resolves once all are connected. */
+/**
+ * Subscribers split over `processes` watchers. Once all are connected, one payment per user
+ * proves every subscription live; resolves when every subscriber has seen its push.
+ */
 async function startWatchers(plan: LoadPlan, processes: number, pushGraceMs: number): Promise<Array<Promise<LoadResult>>> {
   if (plan.subscribers === 0) return [];
   const share = Math.ceil(plan.subscribers / processes);
   const shards = Array.from({ length: processes }, (_, k) => ({ offset: k * share, count: Math.max(0, Math.min(share, plan.subscribers - k * share)) }))
     .filter((shard) => shard.count > 0)
     .map((shard) => runLoad({ ...plan, mode: 'watch', subscribers: shard.count, subscriberOffset: shard.offset }, pushGraceMs));
-  await Promise.all(shards.map((w) => w.ready));
+  await Promise.all(shards.map((w) => w.connected));
+  print(`${plan.subscribers} subscribers connected; one payment per user to see every subscription live...`);
+  await forEachUser(plan.url, plan.tokens, (client) => client.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } }));
+  const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000).unref());
+  if ((await Promise.race([Promise.all(shards.map((w) => w.ready)), late])) === 'late') throw new Error('some subscribers saw no push within 120 s');
   return shards.map((w) => w.result);
 }
 
@@ -201,15 +207,15 @@ async function runBaseline(plan: LoadPlan, seconds: number): Promise<LoadResult>
   }
 }
 
+/** One call per user through the public API, 50 at a time. */
+async function forEachUser(url: string, tokens: string[], call: (client: GatewayClient) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < tokens.length; i += 50) await Promise.all(tokens.slice(i, i + 50).map((t) => call(new GatewayClient(url, t))));
+}
+
 /** Every user deposits, and the benchmark waits until money-storage has booked all of it. */
 async function seed(system: PaymentSystem, tokens: string[], sql: pg.Pool): Promise<void> {
   print(`seeding ${tokens.length} users with deposits...`);
-  const url = system.url('gateway');
-  for (let i = 0; i < tokens.length; i += 50) {
-    await Promise.all(
-      tokens.slice(i, i + 50).map((t) => new GatewayClient(url, t).data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'bench-seed' })),
-    );
-  }
+  await forEachUser(system.url('gateway'), tokens, (client) => client.data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'bench-seed' }));
   await waitFor('every deposit', async () => {
     const { rows } = await sql.query('SELECT count(*)::int AS n FROM money.accounts');
     return rows[0].n >= tokens.length ? true : undefined;
