@@ -171,7 +171,13 @@ const view = (row: PaymentRow, caller: Caller): PaymentView => ({
   updatedAt: row.updatedAt,
 });
 
-const eventView = (e: PaymentStatusChanged): StatusEventView => ({ paymentId: e.paymentId, status: e.status, reason: e.reason, at: new Date(e.at) });
+/** One view per event, shared by all its subscribers, so their GraphQL execution can be too (see shared-execution). */
+const views = new WeakMap<PaymentStatusChanged, StatusEventView>();
+function eventView(e: PaymentStatusChanged): StatusEventView {
+  let view = views.get(e);
+  if (!view) views.set(e, (view = { paymentId: e.paymentId, status: e.status, reason: e.reason, at: new Date(e.at) }));
+  return view;
+}
 
 const rowEvent = (row: PaymentRow, userId: UserId): PaymentStatusChanged => ({
   version: 1,

@@ -1,3 +1,5 @@
+import { parse } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { CLOSE_UNAUTHORIZED } from '../../gateway/src/http/websocket';
 import { subscribe } from '../../client/gateway-client';
 import { CreatePayment, GetPayment, WatchMyPayments, WatchPayment } from '../../client/operations';
@@ -77,6 +79,30 @@ describe('status events from `status-payments`', () => {
       expect(sub.events.at(-1)?.myPaymentStatuses).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
     } finally {
       await ws.dispose();
+    }
+  });
+
+  it('give subscribers asking the same thing one shared result, each query its own shape, and let an idle one go at once', async () => {
+    // Earlier tests' sockets close asynchronously: count from a hub with nobody left on it.
+    await eventually('earlier subscriptions to be released', async () => (t.gateway.hub.subscriberCount === 0 ? true : undefined));
+    const before = 0;
+    const sockets = [t.client('kate').connect(), t.client('kate').connect(), t.client('kate').connect()];
+    try {
+      const statusOnly = parse('subscription { myPaymentStatuses { status } }') as TypedDocumentNode<{ myPaymentStatuses: { status: string } }, Record<string, never>>;
+      const [full, same, narrow] = [subscribe(sockets[0]!, WatchMyPayments), subscribe(sockets[1]!, WatchMyPayments), subscribe(sockets[2]!, statusOnly)];
+      await eventually('three subscriptions registered', async () => (t.gateway.hub.subscriberCount === before + 3 ? true : undefined));
+      const id = await pay('kate');
+      await t.emitStatus(id, await userIdOf(t, 'kate'), 'PROCESSING');
+      const processing = (events: Array<{ myPaymentStatuses: { status: string } }>) => events.some((e) => e.myPaymentStatuses.status === 'PROCESSING');
+      await eventually('PROCESSING on all three', async () => ([full, same, narrow].every((sub) => processing(sub.events)) ? true : undefined));
+      expect(same.events).toEqual(full.events);
+      expect(full.events.find((e) => e.myPaymentStatuses.status === 'PROCESSING')?.myPaymentStatuses).toMatchObject({ paymentId: id, reason: null });
+      expect(narrow.events.map((e) => Object.keys(e.myPaymentStatuses))).toEqual(narrow.events.map(() => ['status']));
+
+      same.stop(); // no event pending: the listener must go now, not at the next event
+      await eventually('the idle subscription to be released', async () => (t.gateway.hub.subscriberCount === before + 2 ? true : undefined));
+    } finally {
+      await Promise.all(sockets.map((ws) => ws.dispose()));
     }
   });
 

@@ -6,6 +6,7 @@ import { authenticate, type Caller } from '../auth';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/apollo';
 import { queryLimits } from '../graphql/limits';
+import { sharedExecutionSubscribe } from '../graphql/shared-execution';
 import type { PaymentService } from '../payment-service';
 
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -29,6 +30,7 @@ export function attachWebSocket(
     {
       schema,
       validate: (s, document) => validate(s, document, rules),
+      subscribe: sharedExecutionSubscribe(),
       onConnect: (ctx) => {
         try {
           callers.set(ctx.extra.socket, authenticate(ctx.connectionParams?.authorization, options.jwtSecret));
