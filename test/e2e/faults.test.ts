@@ -114,7 +114,7 @@ describe('faults under load', () => {
     await settle('kafka outage', load, atFault);
   });
 
-  it('SIGKILL of the gateway during load: every acknowledged payment still completes', async () => {
+  it('SIGKILL of the gateway during load: every acknowledged payment still ends, and the books agree', async () => {
     await crashUnderLoad('gateway SIGKILL', 'gateway', async (ids) => ids.length >= 200);
   });
 });
