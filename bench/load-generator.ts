@@ -8,7 +8,7 @@ import { summarize, type LatencySummary } from './stats';
  * The load: a separate process so it does not share an event loop with what it measures.
  * Reads its plan from the JSON file named by LOAD_PLAN_FILE and prints one JSON result line.
  *
- * - open loop: requests are sent on a fixed schedule whatever the answers; latency counts from the
+ * - open loop: `createPayment` (or the baseline's `ping`) requests are sent on a fixed schedule whatever the answers; latency counts from the
  *   scheduled instant, so a slow server shows as latency, not as a lower offered rate
  * - closed loop: `concurrency` requests in flight back to back, to find a maximum
  * - watch: only graphql-ws subscribers, for `durationS` plus the push grace; several such
@@ -24,6 +24,7 @@ export interface LoadPlan {
   rate: number;
   concurrency: number;
   durationS: number;
+  /** Watchers only: how many subscribers this process holds. */
   subscribers: number;
   /** The first token a watcher's subscribers use, so shards spread over the users. */
   subscriberOffset: number;
@@ -174,12 +175,10 @@ async function watch(): Promise<void> {
 
 async function main(): Promise<void> {
   const latencies: number[] = [];
-  const pushLatencies: number[] = [];
   const answered: Record<string, number> = {};
   let sent = 0;
   let ok = 0;
   let errors = 0;
-  const clients = await subscribe(plan.subscribers, (ms) => pushLatencies.push(ms));
   const record = (status: string | null, startedAt: number): void => {
     latencies.push(performance.now() - startedAt);
     if (status === null) errors += 1;
@@ -215,9 +214,7 @@ async function main(): Promise<void> {
   }
   await Promise.all(inFlight);
   const wallS = (performance.now() - t0) / 1000;
-  // Let the last statuses reach the subscribers before closing them.
-  if (plan.subscribers > 0) await new Promise((r) => setTimeout(r, Number(process.env.LOAD_PUSH_GRACE_MS ?? 0)));
-  await Promise.all(clients.map((c) => c.dispose()));
+  // Pushes are the watchers' to count (mode `watch`).
   const result: LoadResult = {
     sent,
     ok,
@@ -225,9 +222,9 @@ async function main(): Promise<void> {
     answered,
     latencyMs: summarize(latencies),
     achievedPerSecond: Math.round(ok / wallS),
-    subscribersConnected: clients.length,
-    pushes: pushLatencies.length,
-    pushLatencyMs: summarize(pushLatencies),
+    subscribersConnected: 0,
+    pushes: 0,
+    pushLatencyMs: summarize([]),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   agent.destroy();

@@ -2,13 +2,15 @@
  * `npm run bench`: the whole system under load, through its public API only.
  *
  *   npm run bench -- [--users 1000] [--rate 2000] [--duration 60] [--subscribers 5000]
- *                    [--api graphql|rest] [--delay real|zero] [--baseline-seconds 10] [--profile DIR]
+ *                    [--api graphql|rest] [--subscriber-processes 4] [--delay real|zero]
+ *                    [--baseline-seconds 10] [--profile DIR]
  *
  * Starts Kafka, Postgres and the three services as `npm start` does (KAFKA_BROKERS / DATABASE_URL
- * are honoured), seeds users with deposits, then a separate load process offers createPayment at a
- * fixed rate (open loop), through GraphQL or the REST facade, while graphql-ws subscribers watch
- * their payments. A plain Apollo Server
- * answering a trivial mutation, driven the same way, gives the HTTP layer's ceiling.
+ * are honoured) and seeds users with deposits. A plain Apollo Server answering a trivial mutation,
+ * driven closed-loop while the stack is idle, gives the HTTP layer's ceiling. Then a separate load
+ * process offers createPayment at a fixed rate (open loop), through GraphQL or the REST facade,
+ * while graphql-ws subscribers, spread over `--subscriber-processes` watcher processes, watch
+ * their payments.
  * Writes bench/results/<timestamp>.json and prints a table.
  */
 import { spawn } from 'node:child_process';
@@ -105,14 +107,14 @@ async function main(): Promise<void> {
     const timeline = trackCompletions(sql);
     const pushGraceMs = zeroDelay ? 2000 : 12_000;
     const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs);
-    const requests = await runLoad({ ...plan, subscribers: 0 }, 0).result;
+    const requests = await runLoad(plan, 0).result;
     const main = mergePushes(requests, await Promise.all(watchers));
     const completions = timeline.stop(plan.durationS);
     const resources = sampler.stop();
     const drainS = await drain(sql);
 
     print(`the gateway's createPayment for ${seconds} s, closed loop...`);
-    const gatewayMax = await runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0 }, 0).result;
+    const gatewayMax = await runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds }, 0).result;
 
     const report = {
       at: new Date().toISOString(),
@@ -201,7 +203,7 @@ async function runBaseline(plan: LoadPlan, seconds: number): Promise<LoadResult>
   const server = spawn(process.execPath, [path.join(__dirname, 'baseline-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   try {
-    return await runLoad({ ...plan, url: `http://127.0.0.1:${port}`, mode: 'closed', concurrency: 64, durationS: seconds, subscribers: 0, request: 'ping' }, 0).result;
+    return await runLoad({ ...plan, url: `http://127.0.0.1:${port}`, mode: 'closed', concurrency: 64, durationS: seconds, request: 'ping' }, 0).result;
   } finally {
     server.kill('SIGTERM');
   }

@@ -83,6 +83,8 @@ export function settleCommand(p: PaymentRequested): MoneyOperation {
 }
 
 const COMPLETED: Outcome = { status: 'COMPLETED', reason: null };
+/** Past the deadline, once the compensation has reversed or fenced the debit. */
+const TIMED_OUT: Outcome = { status: 'ERROR', reason: PAYMASTER_REASONS.timeout };
 
 /** What a debit's answer means: a refused debit ends the payment, an applied one must be settled first. */
 export type DebitVerdict = { next: 'settle' } | { next: 'finish'; outcome: Outcome };
@@ -113,13 +115,13 @@ export function settleOutcome(result: MoneyOperationResult): Outcome {
  * a decision on the debit is no outcome (undefined): the caller asks again.
  */
 export function compensationOutcome(result: MoneyOperationResult): Outcome | undefined {
-  if (result.outcome === 'APPLIED') return { status: 'ERROR', reason: PAYMASTER_REASONS.timeout };
+  if (result.outcome === 'APPLIED') return TIMED_OUT;
   if (result.outcome !== 'REJECTED') return undefined;
   switch (result.reason) {
     case 'SETTLED':
       return COMPLETED;
     case 'NOTHING_TO_REVERSE':
-      return { status: 'ERROR', reason: PAYMASTER_REASONS.timeout };
+      return TIMED_OUT;
     default:
       return undefined;
   }

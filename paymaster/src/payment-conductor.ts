@@ -67,8 +67,9 @@ export interface ConductorStats {
 /**
  * Conducts each payment through its stages with timers, never by awaiting its whole life in the
  * consumer: PROCESSING after a delay, then the DEBIT, then on money-storage's answer another
- * delay and the terminal status (or, past the deadline, a compensation and the status it decides). A payment's offset ticket is marked done only
- * when its terminal status is acknowledged by the broker, so a crash redelivers it.
+ * delay and the terminal status (or, past the deadline, a compensation and the status it
+ * decides). A payment's offset ticket is marked done only when its terminal status is
+ * acknowledged by the broker, so a crash redelivers it.
  *
  * No terminal status goes out before money-storage has fixed the money to match it: COMPLETED
  * waits for the SETTLE answer (sent right away, its round trip hidden in the last delay), ERROR
