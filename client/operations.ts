@@ -78,6 +78,43 @@ export const Deposit = graphql(`
   }
 `);
 
+export const CreditAccount = graphql(`
+  mutation CreditAccount($userName: String!, $amount: Int!, $currency: Currency!, $idempotencyKey: String!) {
+    creditAccount(userName: $userName, amount: $amount, currency: $currency, idempotencyKey: $idempotencyKey) {
+      operationId
+      userName
+      amount
+      currency
+      status
+    }
+  }
+`);
+
+export const MyLedger = graphql(`
+  query MyLedger($first: Int, $after: String) {
+    myLedger(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          id
+          operationId
+          kind
+          purpose
+          amount
+          currency
+          paymentId
+          balanceAfter
+          at
+        }
+      }
+    }
+  }
+`);
+
 export const WatchPayment = graphql(`
   subscription WatchPayment($id: ID!) {
     paymentStatus(id: $id) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from './logger';
 import { handleHealth, sendJson, type ReadinessCheck } from './http';
@@ -7,7 +8,7 @@ export async function startHealthServer(
   port: number,
   checks: Record<string, ReadinessCheck>,
   logger: Logger,
-  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>,
+  routes?: Routes,
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -16,14 +17,26 @@ export async function startHealthServer(
         if (routes && (await routes(req, res))) return;
         sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
       } catch (e) {
-        logger.error({ err: e }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
+        // The id ties the answer to the log line without showing the caller any internals.
+        const errorId = randomUUID();
+        logger.error({ err: e, errorId }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error', errorId } });
       }
     })();
   });
   await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
   return server;
 }
+
+export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+
+/** Tries each set of routes in turn; the first that handles the request answers it. */
+export const firstRoute =
+  (...all: Routes[]): Routes =>
+  async (req, res) => {
+    for (const routes of all) if (await routes(req, res)) return true;
+    return false;
+  };
 
 export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {

@@ -17,15 +17,6 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(payload);
 }
 
-export function sendError(res: http.ServerResponse, error: unknown, hideInternals: boolean): void {
-  if (error instanceof HttpError) {
-    sendJson(res, error.status, { error: { code: error.code, message: error.message } });
-    return;
-  }
-  const message = hideInternals ? 'internal error' : String((error as Error)?.message ?? error);
-  sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message } });
-}
-
 /** Reads a body up to `limit` bytes; a larger one is refused with 413 before it is buffered. */
 export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -57,3 +57,29 @@ export const outbox = gateway.table('outbox', {
   traceparent: text('traceparent').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Every credit asked of money-storage through the gateway: who asked (the user themself, or an
+ * operator), for whom, how much. The audit trail of money entering the system; the ledger in
+ * money-storage says what was applied. The operation id is derived from (requester, user, key),
+ * so a retry maps to the same row and the same command, and a reused key with other parameters
+ * is seen as a conflict here, before anything is sent.
+ */
+export const deposits = gateway.table(
+  'deposits',
+  {
+    operationId: text('operation_id').primaryKey(),
+    userId: bigintString('user_id')
+      .notNull()
+      .references(() => users.id)
+      .$type<UserId>(),
+    requestedBy: text('requested_by').notNull(),
+    /** SELF for a user's own development deposit, OPERATOR for a credit by an operator. */
+    channel: text('channel', { enum: ['SELF', 'OPERATOR'] }).notNull(),
+    idempotencyKey: text('idempotency_key'),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull().$type<Currency>(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('deposits_user_created').on(t.userId, t.createdAt.desc())],
+);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Admin, Consumer } from 'kafkajs';
 import { GraphQLError } from 'graphql';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
-import { handleHealth, HttpError, readJson, sendError, sendJson } from '../../common/http';
+import { handleHealth, HttpError, readJson } from '../../common/http';
 import { closeServer } from '../../common/health-server';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
@@ -14,7 +14,7 @@ import { kafkaReadiness, type RunningService } from '../../common/service';
 import * as schema from '../db/schema';
 import { authenticate } from './auth';
 import type { GatewayConfig } from './config';
-import { GatewayError } from './errors';
+import { sendPublicError, toPublicError } from './public-error';
 import { createApollo, executeGraphQL } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
@@ -23,6 +23,9 @@ import { restRoutes } from './http/rest-api';
 import { attachWebSocket } from './http/websocket';
 import { MoneyStorageClient } from './money-storage-client';
 import { OutboxRelay } from './outbox-relay';
+import { CallerGate } from './caller-gate';
+import { DepositStore } from './deposit-store';
+import { MoneyService } from './money-service';
 import { PaymentService } from './payment-service';
 import { PaymentStore } from './payment-store';
 import { RateLimiter } from './rate-limiter';
@@ -51,16 +54,22 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     sweepEveryMs: config.OUTBOX_RELAY_INTERVAL_MS,
     batchSize: 500,
   });
-  const service = new PaymentService(
-    store,
-    relay,
-    hub,
-    new RateLimiter(config.RATE_LIMIT_PER_MINUTE),
-    new MoneyStorageClient(config.MONEY_STORAGE_URL, config.INTERNAL_SERVICE_TOKEN),
-    producer,
-    names,
-    { publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
-  );
+  const gate = new CallerGate(store, new RateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  const services = {
+    service: new PaymentService({ store, relay, hub, gate, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS }),
+    money: new MoneyService({
+      store,
+      deposits: new DepositStore(database.db),
+      gate,
+      moneyStorage: new MoneyStorageClient(config.MONEY_STORAGE_URL, config.INTERNAL_SERVICE_TOKEN),
+      producer,
+      names,
+      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+      selfDepositMax: config.SELF_DEPOSIT_MAX,
+      selfDeposits: new RateLimiter(config.SELF_DEPOSITS_PER_MINUTE),
+      logger,
+    }),
+  };
   const consumerSettings = { sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, stallMs: config.KAFKA_CONSUMER_STALL_MS };
   const consumers: Consumer[] = await Promise.all([
     startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger, consumerSettings),
@@ -69,14 +78,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   relay.start();
 
   const graphqlSchema = await buildGatewaySchema();
-  const apollo = await createApollo(graphqlSchema, { production: config.production, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
-  const rest = restRoutes(service, config.JWT_SECRET, config.BODY_LIMIT_BYTES);
+  const apollo = await createApollo(graphqlSchema, { production: config.production, logger, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
+  const rest = restRoutes(services.service, config.JWT_SECRET, config.BODY_LIMIT_BYTES);
   const internal = internalRoutes(store, config.INTERNAL_SERVICE_TOKEN);
   const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
 
   const graphqlContext = (req: http.IncomingMessage) => async (): Promise<GraphQLContext> => {
     try {
-      return { caller: authenticate(req.headers.authorization, config.JWT_SECRET), service };
+      return { caller: authenticate(req.headers.authorization, config.JWT_SECRET), ...services };
     } catch (e) {
       const message = (e as Error).message;
       throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -99,19 +108,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e) => {
-      if (e instanceof GraphQLBodyError) return sendJson(res, e.status, { errors: [{ message: e.message, extensions: { code: e.code } }] });
-      if (e instanceof GatewayError) return sendError(res, new HttpError(e.httpStatus, e.code, e.message), config.production);
-      if (!(e instanceof HttpError)) logger.error({ err: e, url: req.url }, 'request failed');
-      if (!res.headersSent) sendError(res, e, config.production);
+      if (res.headersSent) return void res.destroy();
+      const graphqlShape = e instanceof GraphQLBodyError;
+      sendPublicError(res, toPublicError(graphqlShape ? e.cause : e, logger), graphqlShape ? 'graphql' : 'rest');
     });
   });
   server.keepAliveTimeout = 65_000;
-  const ws = attachWebSocket(server, graphqlSchema, service, {
+  const ws = attachWebSocket(server, graphqlSchema, services, {
     jwtSecret: config.JWT_SECRET,
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
     maxPayload: config.BODY_LIMIT_BYTES,
-    production: config.production,
+    logger,
   });
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   const port = (server.address() as { port: number }).port;
@@ -133,18 +141,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   };
 }
 
-/** A body Apollo never sees: answered in GraphQL's error shape, with a 4xx status. */
-class GraphQLBodyError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A body Apollo never sees (too large, not JSON): answered in GraphQL's error shape. */
+class GraphQLBodyError extends Error {}
 
 function graphqlBodyError(e: unknown): never {
-  if (e instanceof HttpError) throw new GraphQLBodyError(e.status, e.code, e.message);
-  throw e;
+  throw new GraphQLBodyError('unreadable GraphQL body', { cause: e });
 }

@@ -5,7 +5,10 @@ import { GatewayError } from './errors';
 /** Who is calling: the token's `sub`, which is the user's unique name. */
 export interface Caller {
   userName: string;
+  roles: readonly Role[];
 }
+
+export type Role = 'operator';
 
 const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
@@ -43,5 +46,5 @@ export function authenticate(header: unknown, secret: string): Caller {
   }
   const sub = typeof claims === 'object' ? claims.sub : undefined;
   if (typeof sub !== 'string' || !isValidUserName(sub)) throw new GatewayError('UNAUTHENTICATED', 'token has no valid subject');
-  return { userName: sub };
+  return { userName: sub, roles: Array.isArray((claims as jwt.JwtPayload).roles) && (claims as jwt.JwtPayload).roles.includes('operator') ? ['operator'] : [] };
 }

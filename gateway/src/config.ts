@@ -15,8 +15,15 @@ const gatewayShape = {
   BODY_LIMIT_BYTES: env.int(100_000, 1024),
   GRAPHQL_MAX_DEPTH: env.int(8, 2),
   GRAPHQL_MAX_COST: env.int(1000, 10),
-  /** createPayment calls allowed per user per minute; 0 turns the limit off. */
-  RATE_LIMIT_PER_MINUTE: env.int(600),
+  /** Points per user per minute over every operation (a read costs 1, a write 2); 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: env.int(1200),
+  /**
+   * Largest self-service deposit, in minor units; 0 turns them off (then only an operator's
+   * creditAccount brings money in). Defaults to 0 in production, 1,000,000 elsewhere.
+   */
+  SELF_DEPOSIT_MAX: z.coerce.number().int().min(0).optional(),
+  /** Self-service deposits per user per minute. */
+  SELF_DEPOSITS_PER_MINUTE: env.int(10, 1),
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
 };
 
@@ -31,5 +38,5 @@ export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   if (production && raw.INTERNAL_SERVICE_TOKEN === commonShape.INTERNAL_SERVICE_TOKEN.parse(undefined)) {
     throw new Error('INTERNAL_SERVICE_TOKEN must be set to a non-default value when NODE_ENV=production');
   }
-  return { ...raw, JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET, production };
+  return { ...raw, JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET, production, SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (production ? 0 : 1_000_000) };
 }

@@ -4,8 +4,11 @@ export const ERROR_STATUS = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The same idempotency key came back with different parameters. */
+  CONFLICT: 409,
   RATE_LIMITED: 429,
-  SERVICE_UNAVAILABLE: 503,
+  /** A dependency (Postgres, Kafka, money-storage) is down: retry later, with the same idempotency key. */
+  UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -15,6 +18,8 @@ export class GatewayError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** When a retry may succeed; REST sends it as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -23,6 +28,17 @@ export class GatewayError extends Error {
   get httpStatus(): number {
     return ERROR_STATUS[this.code];
   }
+
+  /** What a client sees in `extensions` (GraphQL) or in the error body (REST). */
+  get details(): { code: ErrorCode; retryAfterSeconds?: number } {
+    return this.retryAfterSeconds === undefined ? { code: this.code } : { code: this.code, retryAfterSeconds: this.retryAfterSeconds };
+  }
 }
 
 export const badInput = (message: string): GatewayError => new GatewayError('BAD_USER_INPUT', message);
+
+/** How long a client should wait after an outage answer; short, since most outages here are restarts. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 2;
+
+export const unavailable = (what: string): GatewayError =>
+  new GatewayError('UNAVAILABLE', `${what} is unavailable right now; retry later with the same idempotency key`, OUTAGE_RETRY_AFTER_SECONDS);

@@ -1,10 +1,18 @@
+import { isTransientFailure } from '../../common/failure-class';
+
+interface Waiting<I, O> {
+  item: I;
+  resolve: (o: O) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * Groups concurrent calls into one call with many items: under load, one SQL statement (and one
  * commit, one WAL flush) carries many payments instead of one each. A lone call goes out at
  * once; calls arriving while `maxConcurrent` batches are in flight wait for the next one.
  */
 export class Batcher<I, O> {
-  private queue: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  private queue: Array<Waiting<I, O>> = [];
   private inFlight = 0;
 
   constructor(
@@ -20,6 +28,16 @@ export class Batcher<I, O> {
     });
   }
 
+  /**
+   * Callers must never share a fate they did not cause: when a shared statement fails for a
+   * reason other than an outage, each item is run again alone, so only the one at fault fails.
+   * An outage fails them all at once (running each alone would only hammer a dead dependency).
+   */
+  private failed(batch: Array<Waiting<I, O>>, e: unknown): void {
+    if (batch.length === 1 || isTransientFailure(e)) return batch.forEach((b) => b.reject(e));
+    for (const b of batch) this.run([b.item]).then(([o]) => b.resolve(o!), b.reject);
+  }
+
   private pump(): void {
     while (this.inFlight < this.maxConcurrent && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
@@ -27,7 +45,7 @@ export class Batcher<I, O> {
       this.run(batch.map((b) => b.item))
         .then(
           (outputs) => batch.forEach((b, i) => b.resolve(outputs[i]!)),
-          (e) => batch.forEach((b) => b.reject(e)),
+          (e) => this.failed(batch, e),
         )
         .finally(() => {
           this.inFlight -= 1;

@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import type { UserId } from '../../common/ids';
-import { isCurrency, type Currency } from '../../common/money';
-import { GatewayError } from './errors';
+import { CURRENCIES, type Currency } from '../../common/money';
+import { unavailable } from './errors';
 
 export interface AccountBalance {
   currency: Currency;
@@ -8,7 +9,27 @@ export interface AccountBalance {
   balance: string;
 }
 
-/** Reads balances from money-storage's internal API, which owns them. */
+const decimal = z.string().regex(/^-?[0-9]+$/);
+const accountsBody = z.object({ accounts: z.array(z.object({ currency: z.enum(CURRENCIES), balance: decimal })) });
+const ledgerBody = z.object({
+  entries: z.array(
+    z.object({
+      id: z.string(),
+      operationId: z.string(),
+      kind: z.enum(['DEBIT', 'CREDIT']),
+      purpose: z.string(),
+      paymentId: z.string().nullable(),
+      currency: z.enum(CURRENCIES),
+      amount: decimal,
+      balanceAfter: decimal,
+      at: z.iso.datetime(),
+    }),
+  ),
+  hasNextPage: z.boolean(),
+});
+export type LedgerPage = z.output<typeof ledgerBody>;
+
+/** Reads balances and statements from money-storage's internal API, which owns them. */
 export class MoneyStorageClient {
   constructor(
     private readonly baseUrl: string,
@@ -17,18 +38,26 @@ export class MoneyStorageClient {
   ) {}
 
   async accounts(userId: UserId): Promise<AccountBalance[]> {
-    let res: Response;
+    return (await this.get(`/internal/accounts/${userId}`, accountsBody, 'balances')).accounts;
+  }
+
+  /** `after` is the id of the last entry of the previous page. */
+  ledger(userId: UserId, first: number, after?: string): Promise<LedgerPage> {
+    const query = new URLSearchParams({ first: String(first), ...(after ? { after } : {}) });
+    return this.get(`/internal/ledger/${userId}?${query}`, ledgerBody, 'the ledger');
+  }
+
+  /** Any failure to get a well-formed answer is an outage from the caller's point of view. */
+  private async get<T>(path: string, body: z.ZodType<T>, what: string): Promise<T> {
     try {
-      res = await fetch(`${this.baseUrl}/internal/accounts/${userId}`, {
+      const res = await fetch(new URL(path, this.baseUrl), {
         headers: { 'x-service-token': this.serviceToken },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+      if (!res.ok) throw new Error(`money-storage answered ${res.status}`);
+      return body.parse(await res.json());
     } catch {
-      throw new GatewayError('SERVICE_UNAVAILABLE', 'balances are unavailable right now');
+      throw unavailable(what);
     }
-    if (res.status === 404) return [];
-    if (!res.ok) throw new GatewayError('SERVICE_UNAVAILABLE', 'balances are unavailable right now');
-    const body = (await res.json()) as { accounts?: Array<{ currency: string; balance: string }> };
-    return (body.accounts ?? []).filter((a): a is AccountBalance => isCurrency(a.currency) && /^[0-9]+$/.test(String(a.balance)));
   }
 }

@@ -39,6 +39,11 @@ export class PaymentStore {
     return row.id;
   }
 
+  async findUserByName(userName: string): Promise<UserRow | undefined> {
+    const [row] = await this.db.select().from(schema.users).where(eq(schema.users.userName, userName));
+    return row;
+  }
+
   async findUser(id: UserId): Promise<UserRow | undefined> {
     const [row] = await this.db.select().from(schema.users).where(eq(schema.users.id, id));
     return row;

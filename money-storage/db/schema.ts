@@ -45,6 +45,8 @@ export const ledgerEntries = money.table(
   (t) => [
     uniqueIndex('ledger_entries_reverses').on(t.reverses).where(sql`${t.reverses} IS NOT NULL`),
     index('ledger_entries_account').on(t.userId, t.currency),
+    /** A user's statement, newest first, paged by id. */
+    index('ledger_entries_user_history').on(t.userId, t.id.desc()),
     index('ledger_entries_payment').on(t.paymentId).where(sql`${t.paymentId} IS NOT NULL`),
     check('ledger_entries_amount_non_zero', sql`${t.amount} <> 0`),
   ],

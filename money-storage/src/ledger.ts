@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import type { OperationId, PaymentId, UserId } from '../../common/ids';
@@ -27,6 +27,7 @@ export interface Movement {
 }
 
 export type StoredOperation = typeof processedOperations.$inferSelect;
+export type LedgerEntry = typeof ledgerEntries.$inferSelect;
 
 const applied = (balanceAfter: string): Answer => ({ outcome: 'APPLIED', reason: null, balanceAfter });
 const refused = (outcome: 'REJECTED' | 'FAILED', reason: OperationReason): Answer => ({ outcome, reason, balanceAfter: null });
@@ -187,6 +188,17 @@ export class Ledger {
       await tx.update(processedOperations).set({ reversedBy: m.operationId }).where(eq(processedOperations.operationId, reverses));
       return insertProcessed(tx, credit, applied(balance));
     });
+  }
+
+  /** A user's entries, newest first, keyset-paged by id so a page never shifts while money moves. */
+  async history(userId: UserId, first: number, beforeId?: number): Promise<{ entries: LedgerEntry[]; hasNextPage: boolean }> {
+    const rows = await this.db
+      .select()
+      .from(ledgerEntries)
+      .where(beforeId === undefined ? eq(ledgerEntries.userId, userId) : and(eq(ledgerEntries.userId, userId), lt(ledgerEntries.id, beforeId)))
+      .orderBy(desc(ledgerEntries.id))
+      .limit(first + 1);
+    return { entries: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
   async balances(userId: UserId): Promise<Array<{ currency: Currency; balance: string }>> {

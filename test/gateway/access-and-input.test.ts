@@ -186,7 +186,8 @@ describe('query depth', () => {
 
 describe('rate limit', () => {
   it('refuses createPayment beyond the per-user limit with RATE_LIMITED', async () => {
-    const limited = await startTestGateway('ratelimit', { RATE_LIMIT_PER_MINUTE: '3' });
+    // A write costs 2 points: 6 points a minute is 3 payments.
+    const limited = await startTestGateway('ratelimit', { RATE_LIMIT_PER_MINUTE: '6' });
     try {
       const c = new GatewayClient(limited.url, limited.client('speedy').token);
       const results = [];

@@ -3,13 +3,17 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type http from 'node:http';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { Logger } from '../../../common/logger';
 import { GatewayError } from '../errors';
+import { publicDetails, toPublicError } from '../public-error';
 import type { GraphQLContext } from './context';
-import { queryLimits, TOO_COMPLEX_MESSAGE } from './limits';
+import { checkLimits, type QueryLimits } from './limits';
+import type { ApolloServerPlugin } from '@apollo/server';
 
 export interface ApolloOptions {
   production: boolean;
+  logger: Logger;
   maxDepth: number;
   maxCost: number;
 }
@@ -17,39 +21,63 @@ export interface ApolloOptions {
 /** Coercion failures of literal arguments are bad input, not a malformed document. */
 const BAD_LITERAL = /cannot represent|does not exist in ".*" enum|Expected value of type|Expected type|got invalid value/i;
 
-export function formatError(production: boolean) {
+/**
+ * One error shape for HTTP and WebSocket, in every mode: graphql's own errors (parse, validation,
+ * variable coercion) describe the caller's document and keep their message; everything a resolver
+ * threw goes through toPublicError, so no SQL, parameters or stack ever reach a client.
+ */
+export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof GatewayError) {
-      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { code: original.code } };
+    const where = { locations: formatted.locations, path: formatted.path };
+    if (original instanceof GatewayError || !isAboutTheDocument(formatted, error)) {
+      const p = toPublicError(original, logger);
+      return { message: p.message, ...where, extensions: publicDetails(p) };
     }
-    const code = formatted.extensions?.code;
-    if (code === 'GRAPHQL_VALIDATION_FAILED' && TOO_COMPLEX_MESSAGE.test(formatted.message)) {
-      return { ...formatted, extensions: { ...formatted.extensions, code: 'QUERY_TOO_COMPLEX' } };
-    }
-    if (code === 'GRAPHQL_VALIDATION_FAILED' && BAD_LITERAL.test(formatted.message)) {
-      return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
-    }
-    if (production && (code === 'INTERNAL_SERVER_ERROR' || code === undefined)) {
-      return { message: 'internal error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-    }
-    return formatted;
+    return { message: formatted.message, ...where, extensions: { code: documentErrorCode(formatted) } };
   };
+}
+
+/**
+ * graphql's own verdicts on the request (parse, validation, variable coercion, a missing token):
+ * Apollo labels them with a code other than INTERNAL_SERVER_ERROR, and over WebSocket they are
+ * GraphQLErrors that wrap nothing.
+ */
+function isAboutTheDocument(formatted: GraphQLFormattedError, error: unknown): boolean {
+  const code = formatted.extensions?.code;
+  if (code !== undefined) return code !== 'INTERNAL_SERVER_ERROR';
+  return error instanceof GraphQLError && !error.originalError;
+}
+
+function documentErrorCode(formatted: GraphQLFormattedError): unknown {
+  const code = formatted.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
+  if (code === 'GRAPHQL_VALIDATION_FAILED' && BAD_LITERAL.test(formatted.message)) return 'BAD_USER_INPUT';
+  return code;
 }
 
 export async function createApollo(schema: GraphQLSchema, options: ApolloOptions): Promise<ApolloServer<GraphQLContext>> {
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    validationRules: [queryLimits(options.maxDepth, options.maxCost)],
     introspection: !options.production,
-    includeStacktraceInErrorResponses: !options.production,
+    includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
-    formatError: formatError(options.production),
-    plugins: [options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
+    formatError: formatError(options.logger),
+    plugins: [
+      limitsPlugin({ maxDepth: options.maxDepth, maxCost: options.maxCost }),options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
   });
   await apollo.start();
   return apollo;
 }
+
+/** Depth and cost are checked once the variables are known, since `first: $n` is what a page costs. */
+const limitsPlugin = (limits: QueryLimits): ApolloServerPlugin<GraphQLContext> => ({
+  requestDidStart: async () => ({
+    didResolveOperation: async ({ schema, document, request }) => {
+      const error = checkLimits(schema, document, request.operationName, request.variables, limits);
+      if (error) throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
+    },
+  }),
+});
 
 /** Runs one HTTP request through Apollo; the body is already parsed (and size-limited) by the caller. */
 export async function executeGraphQL(

@@ -1,60 +1,101 @@
 import {
+  getNamedType,
   GraphQLError,
+  isObjectType,
   Kind,
-  type ASTVisitor,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValidationContext,
-  type ValidationRule,
 } from 'graphql';
 
-/** Apollo re-labels validation errors GRAPHQL_VALIDATION_FAILED; this lets formatError restore our code. */
-export const TOO_COMPLEX_MESSAGE = /^query (depth|cost) /;
+export interface QueryLimits {
+  maxDepth: number;
+  maxCost: number;
+}
+
+interface Walk {
+  schema: GraphQLSchema;
+  fragments: Map<string, FragmentDefinitionNode>;
+  variables: Record<string, unknown>;
+  operation: OperationDefinitionNode;
+  maxCost: number;
+}
+
+interface Measure {
+  depth: number;
+  cost: number;
+}
 
 /**
- * Rejects queries deeper than `maxDepth` or selecting more than `maxCost` fields in all
+ * Refuses operations deeper than `maxDepth` or selecting more than `maxCost` fields in all
  * (fragments expanded, aliases counted, a list of `first: n` counting n times), before any
- * resolver runs. This is what stops nested and very wide queries from costing the database.
+ * resolver runs. `first` counts as the request will run it: a literal, a variable's value or
+ * default, or the field's own default when absent, so no spelling of a page size slips past.
  */
-export function queryLimits(maxDepth: number, maxCost: number): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+export function checkLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  limits: QueryLimits,
+): GraphQLError | undefined {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  if (!operation) return undefined; // graphql itself reports the missing operation
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const walk: Walk = { schema, fragments, variables: variables ?? {}, operation, maxCost: limits.maxCost };
+  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const { depth, cost } = measure(walk, operation.selectionSet, root ?? undefined, 0, new Set());
+  if (depth > limits.maxDepth) return tooComplex(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
+  if (cost > limits.maxCost) return tooComplex(`query cost exceeds the limit of ${limits.maxCost}`);
+  return undefined;
+}
 
-    const measure = (set: SelectionSetNode, depth: number, seen: Set<string>): { depth: number; cost: number } => {
-      let deepest = depth;
-      let cost = 0;
-      for (const sel of set.selections) {
-        let inner: { depth: number; cost: number } = { depth, cost: 0 };
-        if (sel.kind === Kind.FIELD) {
-          const first = sel.arguments?.find((a) => a.name.value === 'first')?.value;
-          const multiplier = first?.kind === Kind.INT ? Math.max(1, Number(first.value)) : 1;
-          inner = sel.selectionSet ? measure(sel.selectionSet, depth + 1, seen) : { depth: depth + 1, cost: 0 };
-          cost += 1 + multiplier * inner.cost;
-        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-          inner = measure(sel.selectionSet, depth, seen);
-          cost += inner.cost;
-        } else {
-          const fragment = fragments.get(sel.name.value);
-          if (!fragment || seen.has(sel.name.value)) continue; // cycles are reported by the standard rules
-          inner = measure(fragment.selectionSet, depth, new Set([...seen, sel.name.value]));
-          cost += inner.cost;
-        }
-        deepest = Math.max(deepest, inner.depth);
-        if (cost > maxCost) break;
-      }
-      return { depth: deepest, cost };
-    };
+const tooComplex = (message: string): GraphQLError => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } });
 
-    return {
-      OperationDefinition(node) {
-        const { depth, cost } = measure(node.selectionSet, 0, new Set());
-        if (depth > maxDepth) {
-          context.reportError(new GraphQLError(`query depth ${depth} exceeds the limit of ${maxDepth}`, { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX' } }));
-        } else if (cost > maxCost) {
-          context.reportError(new GraphQLError(`query cost exceeds the limit of ${maxCost}`, { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX' } }));
-        }
-      },
-    };
-  };
+function measure(w: Walk, set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: number, seen: Set<string>): Measure {
+  let deepest = depth;
+  let cost = 0;
+  for (const sel of set.selections) {
+    let inner: Measure;
+    if (sel.kind === Kind.FIELD) {
+      const field = isObjectType(type) ? type.getFields()[sel.name.value] : undefined;
+      const childType = field ? getNamedType(field.type) : undefined;
+      inner = sel.selectionSet ? measure(w, sel.selectionSet, childType, depth + 1, seen) : { depth: depth + 1, cost: 0 };
+      cost += 1 + pageSize(w, sel, field?.args.find((a) => a.name === 'first')?.defaultValue) * inner.cost;
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      const narrowed = sel.typeCondition ? w.schema.getType(sel.typeCondition.name.value) : type;
+      inner = measure(w, sel.selectionSet, narrowed ?? undefined, depth, seen);
+      cost += inner.cost;
+    } else {
+      const fragment = w.fragments.get(sel.name.value);
+      if (!fragment || seen.has(sel.name.value)) continue; // cycles are reported by the standard rules
+      inner = measure(w, fragment.selectionSet, w.schema.getType(fragment.typeCondition.name.value) ?? undefined, depth, new Set([...seen, sel.name.value]));
+      cost += inner.cost;
+    }
+    deepest = Math.max(deepest, inner.depth);
+    if (cost > w.maxCost) break;
+  }
+  return { depth: deepest, cost };
+}
+
+/** How many items `first` asks for; anything that is not a count (validation rejects it later) counts once. */
+function pageSize(w: Walk, field: FieldNode, fieldDefault: unknown): number {
+  const arg = field.arguments?.find((a) => a.name.value === 'first')?.value;
+  let value: unknown = fieldDefault;
+  if (arg?.kind === Kind.VARIABLE) {
+    const name = arg.name.value;
+    const definition = w.operation.variableDefinitions?.find((v) => v.variable.name.value === name);
+    value = name in w.variables ? w.variables[name] : definition?.defaultValue ? valueFromASTUntyped(definition.defaultValue) : fieldDefault;
+  } else if (arg) {
+    value = valueFromASTUntyped(arg);
+  }
+  if (value === null || value === undefined) value = fieldDefault;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.max(1, Math.min(value, Number.MAX_SAFE_INTEGER)) : 1;
 }

@@ -10,6 +10,7 @@ import {
   CreatePaymentPayload,
   CurrencyEnum,
   DepositPayload,
+  LedgerConnection,
   Payment,
   PaymentConnection,
   PaymentStatusEnum,
@@ -41,7 +42,17 @@ export class PaymentResolver {
 
   @Query(() => [Account], { description: 'The caller’s balances, from money-storage' })
   myAccounts(@Ctx() ctx: GraphQLContext): Promise<Account[]> {
-    return ctx.service.accounts(requireCaller(ctx));
+    return ctx.money.accounts(requireCaller(ctx));
+  }
+
+  @Query(() => LedgerConnection, { description: 'The caller’s ledger entries, newest first: every debit, credit and compensation' })
+  async myLedger(
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LedgerConnection> {
+    const page = await ctx.money.ledger(requireCaller(ctx), { first, after });
+    return { ...page, edges: page.edges.map((e) => ({ ...e, node: { ...e.node, at: new Date(e.node.at) } })) };
   }
 
   @Mutation(() => CreatePaymentPayload)
@@ -50,14 +61,27 @@ export class PaymentResolver {
     return { id: payment.id, status: payment.status, payment };
   }
 
-  @Mutation(() => DepositPayload, { description: 'Credits the caller’s own account through money-storage' })
+  @Mutation(() => DepositPayload, {
+    description: 'Development convenience: credits the caller’s own account, up to SELF_DEPOSIT_MAX (FORBIDDEN when that is 0)',
+  })
   deposit(
     @Arg('amount', () => Int) amount: number,
     @Arg('currency', () => CurrencyEnum) currency: Currency,
     @Arg('idempotencyKey', () => String, { nullable: true, description: 'A retry with the same key deposits once' }) idempotencyKey: string | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<DepositPayload> {
-    return ctx.service.deposit(requireCaller(ctx), { amount, currency, idempotencyKey });
+    return ctx.money.deposit(requireCaller(ctx), { amount, currency, idempotencyKey });
+  }
+
+  @Mutation(() => DepositPayload, { description: 'Operators only: credits a named user’s account; audit-logged' })
+  creditAccount(
+    @Arg('userName', () => String) userName: string,
+    @Arg('amount', () => Int) amount: number,
+    @Arg('currency', () => CurrencyEnum) currency: Currency,
+    @Arg('idempotencyKey', () => String, { description: 'A retry with the same key credits once' }) idempotencyKey: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<DepositPayload> {
+    return ctx.money.creditAccount(requireCaller(ctx), { userName, amount, currency, idempotencyKey });
   }
 
 }

@@ -73,7 +73,33 @@ export class Account {
 @ObjectType()
 export class DepositPayload {
   @Field(() => ID) operationId!: string;
+  @Field({ description: 'Whose account is credited' }) userName!: string;
   @Field(() => Int) amount!: number;
   @Field(() => CurrencyEnum) currency!: Currency;
   @Field({ description: 'ACCEPTED: the credit is on its way to money-storage' }) status!: string;
+}
+
+@ObjectType({ description: 'One movement on one of the caller’s accounts' })
+export class LedgerEntry {
+  @Field(() => ID) id!: string;
+  @Field(() => ID, { description: 'The money-storage operation that moved the money' }) operationId!: string;
+  @Field({ description: 'DEBIT or CREDIT' }) kind!: string;
+  @Field({ description: 'PAYMENT, DEPOSIT, COMPENSATION or OPENING' }) purpose!: string;
+  @Field({ description: 'Signed minor units as a decimal string: a debit is negative' }) amount!: string;
+  @Field(() => CurrencyEnum) currency!: Currency;
+  @Field(() => ID, { nullable: true, description: 'The payment, for debits and compensations' }) paymentId!: string | null;
+  @Field({ description: 'The account balance right after this entry, as a decimal string' }) balanceAfter!: string;
+  @Field() at!: Date;
+}
+
+@ObjectType()
+export class LedgerEdge {
+  @Field() cursor!: string;
+  @Field(() => LedgerEntry) node!: LedgerEntry;
+}
+
+@ObjectType()
+export class LedgerConnection {
+  @Field(() => [LedgerEdge]) edges!: LedgerEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
 }

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { HttpError } from '../../../common/http';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => Promise<void>;
 
@@ -26,9 +27,18 @@ export class Router {
       if (!match) continue;
       pathKnown = true;
       if (route.method !== req.method) continue;
-      await route.handler(req, res, match.slice(1).map((p) => decodeURIComponent(p)));
+      await route.handler(req, res, match.slice(1).map(decodeSegment));
       return 'handled';
     }
     return pathKnown ? 'method-not-allowed' : 'no-route';
+  }
+}
+
+/** A malformed escape (`%E0`, a lone `%`) is the caller's mistake, not a server error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'BAD_USER_INPUT', 'the path holds a malformed %-escape');
   }
 }

@@ -1,0 +1,122 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { publish } from '../../common/kafka/client';
+import type { MoneyOperation } from '../../common/kafka/contracts';
+import { withTimeout, type Sender } from '../../common/kafka/self-healing-producer';
+import type { TopicNames } from '../../common/kafka/topics';
+import { asOperationId, type OperationId, type UserId } from '../../common/ids';
+import type { Logger } from '../../common/logger';
+import type { Currency } from '../../common/money';
+import type { Caller } from './auth';
+import type { CallerGate } from './caller-gate';
+import type { DepositRow, DepositStore } from './deposit-store';
+import { badInput, GatewayError, unavailable } from './errors';
+import { checkFirst, checkIdempotencyKey, checkMoney, decodeCursor, encodeCursor } from './inputs';
+import type { AccountBalance, LedgerPage, MoneyStorageClient } from './money-storage-client';
+import type { PaymentStore } from './payment-store';
+import type { RateLimiter } from './rate-limiter';
+
+export interface MoneyServiceParts {
+  store: PaymentStore;
+  deposits: DepositStore;
+  gate: CallerGate;
+  moneyStorage: MoneyStorageClient;
+  producer: Sender;
+  names: TopicNames;
+  publishTimeoutMs: number;
+  /** Largest self-service deposit in minor units; 0 turns self-service deposits off. */
+  selfDepositMax: number;
+  /** Self-service deposits per user per minute, on top of the general rate limit. */
+  selfDeposits: RateLimiter;
+  logger: Logger;
+}
+
+export interface CreditView {
+  operationId: OperationId;
+  userName: string;
+  amount: number;
+  currency: Currency;
+  status: 'ACCEPTED';
+}
+
+type MoneyInput = { amount: unknown; currency: unknown; idempotencyKey?: unknown };
+const MAX_LEDGER_PAGE = 200;
+const ENTRY_ID = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * Money entering the system and what a user can see of their money. Money only comes from an
+ * operator's credit, or, as a development convenience, from a capped self-service deposit.
+ */
+export class MoneyService {
+  constructor(private readonly p: MoneyServiceParts) {}
+
+  async deposit(caller: Caller, input: MoneyInput): Promise<CreditView> {
+    const { amount, currency } = checkMoney(input.amount, input.currency);
+    const key = checkIdempotencyKey(input.idempotencyKey);
+    if (this.p.selfDepositMax <= 0) throw new GatewayError('FORBIDDEN', 'self-service deposits are turned off; an operator credits accounts');
+    if (amount > this.p.selfDepositMax) throw badInput(`a self-service deposit is at most ${this.p.selfDepositMax}`);
+    const userId = await this.p.gate.admit(caller, 'write');
+    const wait = this.p.selfDeposits.take(caller.userName);
+    if (wait > 0) throw new GatewayError('RATE_LIMITED', `too many deposits; retry in ${wait} s`, wait);
+    return this.credit(caller, { userId, userName: caller.userName }, 'SELF', { amount, currency, key });
+  }
+
+  /** An operator credits a named user's account; every credit is in the audit log and the deposits table. */
+  async creditAccount(caller: Caller, input: MoneyInput & { userName: unknown }): Promise<CreditView> {
+    if (!caller.roles.includes('operator')) throw new GatewayError('FORBIDDEN', 'only an operator may credit accounts');
+    const { amount, currency } = checkMoney(input.amount, input.currency);
+    // An operator's retry must never credit twice, so the key is not optional here.
+    const key = checkIdempotencyKey(input.idempotencyKey);
+    if (key === null) throw badInput('idempotencyKey is required for a credit');
+    await this.p.gate.admit(caller, 'write');
+    const target = typeof input.userName === 'string' ? await this.p.store.findUserByName(input.userName) : undefined;
+    if (!target) throw new GatewayError('NOT_FOUND', 'no such user');
+    const credit = await this.credit(caller, { userId: target.id, userName: target.userName }, 'OPERATOR', { amount, currency, key });
+    this.p.logger.info({ audit: 'credit', operator: caller.userName, userName: target.userName, userId: target.id, amount, currency, operationId: credit.operationId }, 'operator credited an account');
+    return credit;
+  }
+
+  async accounts(caller: Caller): Promise<AccountBalance[]> {
+    return this.p.moneyStorage.accounts(await this.p.gate.admit(caller, 'read'));
+  }
+
+  async ledger(caller: Caller, args: { first?: unknown; after?: unknown }): Promise<{ edges: Array<{ cursor: string; node: LedgerPage['entries'][number] }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
+    const first = checkFirst(args.first, 50, MAX_LEDGER_PAGE);
+    const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after, [ENTRY_ID])[0];
+    const page = await this.p.moneyStorage.ledger(await this.p.gate.admit(caller, 'read'), first, after);
+    const edges = page.entries.map((node) => ({ cursor: encodeCursor([node.id]), node }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  /**
+   * Records the request (the conflict check and the audit trail), then sends the command. A
+   * retry with the same key finds the same row and re-sends the same operation id, which
+   * money-storage applies once; that is also how a send lost to a broker outage is recovered.
+   */
+  private async credit(
+    caller: Caller,
+    to: { userId: UserId; userName: string },
+    channel: DepositRow['channel'],
+    m: { amount: number; currency: Currency; key: string | null },
+  ): Promise<CreditView> {
+    const operationId = creditOperationId(caller.userName, m.key);
+    const stored = await this.p.deposits.record({ operationId, userId: to.userId, requestedBy: caller.userName, channel, idempotencyKey: m.key, amount: m.amount, currency: m.currency });
+    if (stored.userId !== to.userId || stored.amount !== m.amount || stored.currency !== m.currency) {
+      throw new GatewayError('CONFLICT', 'this idempotencyKey was used for a credit with other parameters');
+    }
+    const value: MoneyOperation = { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, userId: to.userId, amount: m.amount, currency: m.currency, paymentId: null, requestedAt: new Date().toISOString() };
+    await withTimeout(publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]), this.p.publishTimeoutMs * 5, 'credit').catch(() => {
+      throw unavailable('crediting');
+    });
+    return { operationId, userName: to.userName, amount: m.amount, currency: m.currency, status: 'ACCEPTED' };
+  }
+}
+
+/**
+ * Derived, never concatenated from client input: a hash of who asks and their key, so the id has
+ * one fixed, safe shape whatever the key, two requesters' keys never collide, and a key reused
+ * for another user or amount lands on the same row and is seen as a conflict.
+ */
+function creditOperationId(requestedBy: string, key: string | null): OperationId {
+  if (key === null) return asOperationId(`deposit:${randomUUID()}`);
+  return asOperationId(`deposit:${createHash('sha256').update(`${requestedBy}\n${key}`).digest('hex')}`);
+}

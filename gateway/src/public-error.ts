@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import { HttpError, sendJson } from '../../common/http';
+import type { Logger } from '../../common/logger';
+import { isTransientFailure } from '../../common/failure-class';
+import { GatewayError, OUTAGE_RETRY_AFTER_SECONDS, type ErrorCode } from './errors';
+
+/** What any answer may say about a failure: never SQL, parameters, stacks or another caller's data. */
+export interface PublicError {
+  status: number;
+  code: ErrorCode | 'INTERNAL_SERVER_ERROR' | string;
+  message: string;
+  /** Only on 5xx: the same id is in the log line, so an operator can find what happened. */
+  errorId?: string;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Turns any thrown value into what a client may see, the same for GraphQL, REST and WebSocket.
+ * Known errors pass as they are; a dependency outage becomes a retryable UNAVAILABLE; anything
+ * else is a bug, logged in full under an error id and answered with that id alone.
+ */
+export function toPublicError(e: unknown, logger: Logger): PublicError {
+  if (e instanceof GatewayError) {
+    return { status: e.httpStatus, code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
+  }
+  if (e instanceof HttpError) return { status: e.status, code: e.code, message: e.message };
+  const errorId = randomUUID();
+  if (isTransientFailure(e)) {
+    logger.warn({ err: e, errorId }, 'a dependency is unavailable');
+    return {
+      status: 503,
+      code: 'UNAVAILABLE',
+      message: 'the service is unavailable right now; retry later with the same idempotency key',
+      errorId,
+      retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS,
+    };
+  }
+  logger.error({ err: e, errorId }, 'internal error');
+  return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: `internal error (id ${errorId})`, errorId };
+}
+
+/** The `extensions` of a GraphQL error, or the `error` object of a REST body. */
+export const publicDetails = (p: PublicError): Record<string, unknown> => ({
+  code: p.code,
+  ...(p.errorId ? { errorId: p.errorId } : {}),
+  ...(p.retryAfterSeconds !== undefined ? { retryAfterSeconds: p.retryAfterSeconds } : {}),
+});
+
+/** REST bodies are `{ error: {...} }`; a GraphQL body the server could not even read keeps GraphQL's shape. */
+export function sendPublicError(res: http.ServerResponse, p: PublicError, shape: 'rest' | 'graphql'): void {
+  const headers = p.retryAfterSeconds === undefined ? {} : { 'retry-after': String(p.retryAfterSeconds) };
+  const details = publicDetails(p);
+  const body = shape === 'graphql' ? { errors: [{ message: p.message, extensions: details }] } : { error: { ...details, message: p.message } };
+  sendJson(res, p.status, body, headers);
+}

@@ -1,0 +1,1 @@
+CREATE INDEX "ledger_entries_user_history" ON "money"."ledger_entries" USING btree ("user_id","id" DESC NULLS LAST);
