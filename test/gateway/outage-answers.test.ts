@@ -1,0 +1,58 @@
+import { CreatePayment, MyAccounts, MyPayments } from '../../client/operations';
+import { freshDatabase } from '../support/infra';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startTestGateway, type TestGateway } from './harness';
+
+/**
+ * With Postgres taken away (a real TCP hop cut in front of the real server), clients get a clean,
+ * retryable answer: UNAVAILABLE over GraphQL, 503 with Retry-After over REST, an error id, and no SQL.
+ */
+let t: TestGateway;
+let proxy: TcpProxy;
+beforeAll(async () => {
+  const direct = new URL(await freshDatabase('outage'));
+  proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
+  const viaProxy = new URL(direct);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  t = await startTestGateway('outage', { DATABASE_URL: viaProxy.toString() });
+});
+afterAll(async () => {
+  await proxy?.restore().catch(() => undefined);
+  await t?.stop();
+  await proxy?.close();
+});
+
+const LEAKS = /select|insert|update|gateway\.|jsonb|params|\$1|stack|at .*\.js/i;
+
+it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then recovers', async () => {
+  const c = t.client('patient');
+  expect((await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })).createPayment.status).toBe('CREATED');
+  await proxy.cut();
+  try {
+    for (const r of [await c.request(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } }), await c.request(MyPayments, {})]) {
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterSeconds: expect.any(Number), errorId: expect.any(String) });
+      expect(r.errors?.[0]?.message).not.toMatch(LEAKS);
+    }
+    const rest = await fetch(`${t.url}/api/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ userName: 'patient', amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' }),
+    });
+    expect(rest.status).toBe(503);
+    expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
+    const text = await rest.text();
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'UNAVAILABLE', errorId: expect.any(String) } });
+    expect(text).not.toMatch(LEAKS);
+  } finally {
+    await proxy.restore();
+  }
+  // The client's retry with its key is what recovers the request: it is created exactly once.
+  const again = await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } });
+  expect((await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } })).createPayment.id).toBe(again.createPayment.id);
+});
+
+it('answers UNAVAILABLE when money-storage cannot be reached', async () => {
+  const r = await t.client('balance-seeker').request(MyAccounts);
+  expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE' });
+});
