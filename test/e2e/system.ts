@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { GatewayClient } from '../../client/gateway-client';
 import { PROJECT_ROOT } from '../../common/project-root';
@@ -18,6 +19,8 @@ export interface E2ESystem {
   system: PaymentSystem;
   sql: pg.Pool;
   client(userName: string): GatewayClient;
+  /** A client whose token carries the `operator` role. */
+  operator(userName: string): GatewayClient;
   serviceToken: string;
   /** Runs `npm run reconcile`'s program against this system; resolves its exit code and report. */
   reconcile(): Promise<{ code: number; report: { ok: boolean } & Record<string, unknown> }>;
@@ -56,6 +59,8 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     sql,
     serviceToken: gatewayConfig.INTERNAL_SERVICE_TOKEN,
     client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, gatewayConfig.JWT_SECRET)),
+    operator: (userName) =>
+      new GatewayClient(system.url('gateway'), jwt.sign({ roles: ['operator'] }, gatewayConfig.JWT_SECRET, { algorithm: 'HS256', subject: userName, expiresIn: '1h' })),
     reconcile: async () => {
       const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
       const result = await run(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env } }).then(
