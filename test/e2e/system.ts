@@ -4,7 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
+import { Partitioners } from 'kafkajs';
 import pg from 'pg';
+import { CreatePayment, CreditAccount, MyAccounts } from '../../client/operations';
+import { TOPICS } from '../../common/kafka/topics';
 import { GatewayClient } from '../../client/gateway-client';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { signToken } from '../../gateway/src/auth';
@@ -93,4 +96,29 @@ export async function awaitTerminal(sql: pg.Pool, ids: string[], timeoutMs: numb
     if (Date.now() > deadline) throw new Error(`only ${terminal} of ${ids.length} payments are terminal: ${JSON.stringify(counts)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+const partitioner = Partitioners.DefaultPartitioner();
+/** The partition kafkajs' default partitioner (the one every producer here uses) picks for a key. */
+export const partitionOf = (key: string, partitions: number): number =>
+  partitioner({ topic: '', partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })), message: { key, value: null } });
+
+/**
+ * The liveness check after an attack: a funded user creates payments until every partition of
+ * `payments` holds at least `perPartition`, and every one of them must COMPLETE. A stalled
+ * partition anywhere in the flow leaves some of them short of it.
+ */
+export async function completeOnEveryPartition(e2e: E2ESystem, userName: string, perPartition = 5): Promise<void> {
+  const partitions = TOPICS.payments.partitions;
+  await e2e.client(userName).data(MyAccounts); // the user exists before the operator names them
+  await e2e.operator('liveness-operator').data(CreditAccount, { userName, amount: 1_000_000, currency: 'EUR', idempotencyKey: `fund-${userName}` });
+  const perPartitionCount = new Array<number>(partitions).fill(0);
+  const ids: string[] = [];
+  while (perPartitionCount.some((n) => n < perPartition)) {
+    if (ids.length > partitions * perPartition * 10) throw new Error(`payments never covered every partition: ${perPartitionCount.join(',')}`);
+    const { createPayment } = await e2e.client(userName).data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
+    ids.push(createPayment.id);
+    perPartitionCount[partitionOf(createPayment.id, partitions)]! += 1;
+  }
+  expect(await awaitTerminal(e2e.sql, ids, 60_000)).toEqual({ COMPLETED: ids.length });
 }
