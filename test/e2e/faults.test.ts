@@ -28,6 +28,7 @@ beforeAll(async () => {
       PUBLISH_TIMEOUT_MS: '500',
       OUTBOX_RELAY_INTERVAL_MS: '200',
       RATE_LIMIT_PER_MINUTE: '0',
+      SELF_DEPOSIT_MAX: '1000000000',
       KAFKA_CONSUMER_STALL_MS: '65000',
     },
   });
