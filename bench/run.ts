@@ -67,7 +67,6 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_MINUTE: '0',
       // Users seed themselves with self-service deposits (a development convenience, capped by default).
       SELF_DEPOSIT_MAX: '1000000000',
-      SELF_DEPOSITS_PER_MINUTE: '1000',
       ...(zeroDelay ? { PAYMASTER_DELAY_MIN_MS: '0', PAYMASTER_DELAY_MAX_MS: '0' } : {}),
     },
     execArgv: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [],
