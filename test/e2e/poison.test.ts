@@ -84,4 +84,4 @@ it('parks every poison message in its DLQ, keeps every service up, and completes
     await producer.disconnect();
     await collector.stop();
   }
-});
+}, 150_000);
