@@ -53,6 +53,8 @@ export async function startStatusWriter(
   await consumer.subscribe({ topic: names.statusPayments, fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: 4,
+    // A batch abandoned on the way out (stopping, rebalance) must not be committed by kafkajs.
+    eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
       if ((await writeBatch(payload, store, producer, logger)) === 'abandoned') return;
       const last = payload.batch.messages.at(-1);
