@@ -101,6 +101,23 @@ describe('money-storage with poison on money-operations', () => {
     expect(await h.ledgerSum(user)).toBe(await h.balance(user));
   });
 
+  it('parks a command whose answer fails the results schema (a stored answer from an older version) and answers the rest of its chunk', async () => {
+    const user = await fundedUser();
+    const legacy = debit(user, 100);
+    await h.pool.query(
+      `INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, reason) VALUES ($1, 'DEBIT', $2, $3, 'REJECTED', 'LEGACY_REASON')`,
+      [legacy.operationId, legacy.paymentId, user],
+    );
+    const others = [debit(user, 10), debit(user, 20)];
+    await sendRaw([raw(others[0]!), raw(legacy), raw(others[1]!)]);
+
+    const message = await parked((m) => m.key === legacy.paymentId);
+    expect(message.headers['dlq-error']).toMatch(/^refusing to publish an invalid moneyOperationResults message/);
+    for (const op of others) expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'APPLIED' });
+    expect(h.results(legacy.operationId)).toEqual([]);
+    expect(await h.balance(user)).toBe('970');
+  });
+
   it('retries a transient refusal (40001, three times) in place and applies the command exactly once', async () => {
     const user = await fundedUser();
     const flaky = debit(user, 300);
