@@ -15,9 +15,10 @@ const userId = z
   .refine(isUserId, 'userId must be a positive int8 as a decimal string')
   .transform((s) => s as UserId);
 /**
- * Ids end up as Postgres text, Kafka keys, log fields and header values: a NUL byte (22021) or a
- * lone surrogate would pass JSON and fail every write after it, so ids are plain ASCII. Every
- * producer fits: `<paymentId>`, `<paymentId>:settle|reversal`, `deposit:<hash>`, `opening:<userId>:<ccy>`.
+ * Ids end up as Postgres text, Kafka keys, log fields and header values. A NUL byte passes JSON and
+ * fails every write (22021); a lone surrogate becomes U+FFFD on its way to Postgres, so two
+ * different ids could be stored as one. So ids are plain ASCII. Every
+ * producer fits: `<paymentId>`, `<paymentId>:settle|reversal`, `deposit:<uuid>`, `deposit:<64 hex>`, `opening:<userId>:<ccy>`.
  */
 const operationId = z
   .string()
