@@ -1,11 +1,65 @@
 /**
- * TEMPORARY stand-in, replaced by the shared classifier on merge.
+ * Whether doing the same work again can succeed. Consumers retry `transient` failures in place
+ * (with backoff) and park the one message behind a `deterministic` failure in its topic's DLQ.
  */
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '40001', '40P01', '55P03']);
-export function isTransientFailure(e: unknown): boolean {
-  const err = e as { code?: string; message?: string; cause?: unknown } | null;
-  if (!err) return false;
-  if (typeof err.code === 'string' && (TRANSIENT_CODES.has(err.code) || err.code.startsWith('08') || err.code.startsWith('53'))) return true;
-  if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(String(err.message))) return true;
-  return err.cause !== undefined && err.cause !== e ? isTransientFailure(err.cause) : false;
+export type FailureClass = 'transient' | 'deterministic';
+
+/** Thrown by code that knows its failure will pass (a dependency that is down, not a bad message). */
+export class TransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
 }
+
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** pg and pg-pool report a lost or unobtainable connection only in the message. */
+const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/**
+ * SQLSTATEs that say "the database could not do it now", not "this can never be done":
+ * 08 connection exceptions, 53 insufficient resources, 40001 serialization failure,
+ * 40P01 deadlock, 55P03 lock not available, 57P01-57P03 shutdown / cannot connect now.
+ */
+function isTransientSqlState(code: string): boolean {
+  return code.startsWith('08') || code.startsWith('53') || ['40001', '40P01', '55P03', '57P01', '57P02', '57P03'].includes(code);
+}
+
+/** The error and its causes (drizzle wraps the pg error; kafkajs wraps the last retry's error). */
+function* causes(e: unknown): Generator<Record<string, unknown>> {
+  const seen = new Set<unknown>();
+  for (let current = e; typeof current === 'object' && current !== null && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    yield current as Record<string, unknown>;
+  }
+}
+
+function isTransientLink(e: Record<string, unknown>): boolean {
+  if (e instanceof TransientError) return true;
+  // kafkajs marks what its own retries may fix (connection, request timeout, leader moved).
+  if (e.retriable === true) return true;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  if (code !== undefined && (TRANSIENT_NETWORK_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isTransientSqlState(code)))) return true;
+  return typeof e.message === 'string' && TRANSIENT_MESSAGES.test(e.message);
+}
+
+/**
+ * Transient only when something in the chain says so. Everything else, including errors never seen
+ * before, counts as deterministic: Postgres classes 22 (data), 23 (integrity), 42 (syntax/undefined),
+ * schema failures, TypeError/RangeError. Why unknown → deterministic: a message parked in the DLQ by
+ * mistake can be replayed, while a message retried for ever stalls its whole partition and helps nobody.
+ */
+export function classifyFailure(e: unknown): FailureClass {
+  for (const link of causes(e)) if (isTransientLink(link)) return 'transient';
+  return 'deterministic';
+}
+
+/** A short description for logs and DLQ headers: the message and SQLSTATE/code, not a whole stack. */
+export function describeFailure(e: unknown): string {
+  const links = [...causes(e)];
+  const code = links.map((l) => l.code).find((c): c is string => typeof c === 'string');
+  const message = links.map((l) => l.message).filter((m): m is string => typeof m === 'string').at(-1) ?? String(e);
+  return (code ? `${code}: ${message}` : message).slice(0, 500);
+}
+
+export const isTransientFailure = (e: unknown): boolean => classifyFailure(e) === 'transient';

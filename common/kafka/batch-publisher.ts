@@ -1,4 +1,5 @@
 import type { IHeaders, TopicMessages } from 'kafkajs';
+import { TransientError } from '../failure-class';
 import type { Logger } from '../logger';
 import { toKafkaMessage, type Outgoing } from './client';
 import type { Sender } from './self-healing-producer';
@@ -19,7 +20,8 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-export class PublisherStoppedError extends Error {
+/** Transient: the message was not refused, this process is going away; its work is redone by the next owner. */
+export class PublisherStoppedError extends TransientError {
   constructor() {
     super('publisher stopped');
     this.name = 'PublisherStoppedError';

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import type { FailureClass } from '../failure-class';
 import type { Logger } from '../logger';
 import { newEventId, randomHex } from '../ids';
 import { encode, type MessageOf } from './contracts';
@@ -79,12 +80,18 @@ export async function publish<T extends TopicKey>(
   await producer.send({ topic: names[topic], acks: -1, messages: messages.map((m) => toKafkaMessage(topic, m)) });
 }
 
+/** Why a message was parked: a short reason (no other message's data) and whether a replay may pass. */
+export interface DlqFailure {
+  error: string;
+  class: FailureClass;
+}
+
 /** Parks a message that cannot be processed, with the reason, so the consumer can move on. */
 export async function sendToDlq(
   producer: Pick<Producer, 'send'>,
   sourceTopic: string,
   message: { key: Buffer | null; value: Buffer | null; headers?: IHeaders },
-  error: string,
+  failure: DlqFailure,
   origin: { partition: number; offset: string },
 ): Promise<void> {
   await producer.send({
@@ -96,7 +103,8 @@ export async function sendToDlq(
         value: message.value,
         headers: {
           ...message.headers,
-          'dlq-error': error.slice(0, 2000),
+          'dlq-error': failure.error.slice(0, 2000),
+          'dlq-class': failure.class,
           'dlq-source-topic': sourceTopic,
           'dlq-source-partition': String(origin.partition),
           'dlq-source-offset': origin.offset,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CURRENCIES, MAX_AMOUNT } from '../money';
 import { PAYMENT_STATUSES } from '../payment-status';
-import type { EventId, OperationId, PaymentId, UserId } from '../ids';
+import { isUserId, type EventId, type OperationId, type PaymentId, type UserId } from '../ids';
 import type { TopicKey } from './topics';
 
 /**
@@ -9,15 +9,29 @@ import type { TopicKey } from './topics';
  * reads. `version` lets a consumer refuse a message shape it does not know instead of guessing.
  */
 const paymentId = z.uuid().transform((s) => s as PaymentId);
+/** Checked against int8's range too: a larger id passes a digit pattern and then fails every insert, for ever. */
 const userId = z
   .string()
-  .regex(/^[1-9][0-9]{0,18}$/, 'userId must be a positive bigint as a decimal string')
+  .refine(isUserId, 'userId must be a positive int8 as a decimal string')
   .transform((s) => s as UserId);
+/**
+ * Ids end up as Postgres text, Kafka keys, log fields and header values. A NUL byte passes JSON and
+ * fails every write (22021); a lone surrogate becomes U+FFFD on its way to Postgres, so two
+ * different ids could be stored as one. So ids are plain ASCII. Every
+ * producer fits: `<paymentId>`, `<paymentId>:settle|reversal`, `deposit:<uuid>`, `deposit:<64 hex>`, `opening:<userId>:<ccy>`.
+ */
 const operationId = z
   .string()
-  .min(1)
-  .max(100)
+  .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'operationId must be 1-100 characters of A-Z a-z 0-9 . _ : -')
   .transform((s) => s as OperationId);
+/** Control characters (Unicode Cc: U+0000-001F, U+007F-009F) and unpaired surrogates (Cs, only matched unpaired under /u). */
+const UNSAFE_TEXT = /[\p{Cc}\p{Cs}]/u;
+/** Free text (reasons): printable and well-formed, so Postgres and every reader can store it. */
+const safeText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !UNSAFE_TEXT.test(s), 'must contain no control characters or lone surrogates');
 const amount = z.number().int().positive().max(MAX_AMOUNT);
 const currency = z.enum(CURRENCIES);
 const at = z.iso.datetime();
@@ -40,7 +54,7 @@ export const paymentStatusChanged = z.object({
   paymentId,
   userId,
   status: z.enum(PAYMENT_STATUSES),
-  reason: z.string().max(200).nullable(),
+  reason: safeText(200).nullable(),
   seq: z.number().int().nonnegative(),
   at,
 });

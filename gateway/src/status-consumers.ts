@@ -1,8 +1,10 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { decode, type PaymentStatusChanged } from '../../common/kafka/contracts';
-import { groupSession, sendToDlq } from '../../common/kafka/client';
+import { decode } from '../../common/kafka/contracts';
+import { groupSession } from '../../common/kafka/client';
+import { decodeOrPark, processIsolatingPoison, type Settled } from '../../common/kafka/poison-isolation';
+import { batchScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { waitForGroupJoin } from '../../common/kafka/group-join';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
@@ -16,24 +18,23 @@ export interface ConsumerSettings {
   stallMs: number;
 }
 
-/** Decodes a batch; messages that fail their schema go to the DLQ and are skipped. */
-async function decodeBatch(payload: EachBatchPayload, producer: Sender, logger: Logger): Promise<PaymentStatusChanged[]> {
-  const events: PaymentStatusChanged[] = [];
-  for (const message of payload.batch.messages) {
-    const decoded = decode('statusPayments', message.value, message.headers);
-    if (decoded.ok) {
-      events.push(decoded.value);
-      continue;
-    }
-    logger.warn({ offset: message.offset, partition: payload.batch.partition, error: decoded.error }, 'invalid status event sent to the DLQ');
-    await sendToDlq(producer, payload.batch.topic, message, decoded.error, { partition: payload.batch.partition, offset: message.offset });
-  }
-  return events;
+/**
+ * Writes one batch: invalid events and events the database refuses for good go to the DLQ, one
+ * at a time; a database that is briefly away is waited for in place.
+ */
+async function writeBatch(payload: EachBatchPayload, store: PaymentStore, producer: Sender, logger: Logger): Promise<Settled> {
+  const { batch } = payload;
+  const scope = batchScope(payload, logger);
+  const target = { producer, topic: batch.topic, partition: batch.partition };
+  const decoded = await decodeOrPark('statusPayments', batch.messages, target, scope);
+  if (decoded.settled === 'abandoned') return 'abandoned';
+  return processIsolatingPoison(decoded.items, (items) => store.applyStatuses(items.map((i) => i.value)).then(() => undefined), target, scope);
 }
 
 /**
  * The DB writer: one consumer group across all replicas, applying each batch in one statement,
  * forward only, and committing only after the write (a crash replays, which changes nothing).
+ * Replaying is also what makes retrying and isolating a batch (writeBatch) safe.
  */
 export async function startStatusWriter(
   kafka: Kafka,
@@ -52,9 +53,10 @@ export async function startStatusWriter(
   await consumer.subscribe({ topic: names.statusPayments, fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: 4,
+    // A batch abandoned on the way out (stopping, rebalance) must not be committed by kafkajs.
+    eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
-      const events = await decodeBatch(payload, producer, logger);
-      await store.applyStatuses(events);
+      if ((await writeBatch(payload, store, producer, logger)) === 'abandoned') return;
       const last = payload.batch.messages.at(-1);
       if (last) payload.resolveOffset(last.offset);
       await payload.commitOffsetsIfNecessary();

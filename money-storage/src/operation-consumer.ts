@@ -1,9 +1,11 @@
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { decode, type MoneyOperation, type MoneyOperationResult } from '../../common/kafka/contracts';
-import { groupSession, publish, sendToDlq, type Outgoing } from '../../common/kafka/client';
+import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import { groupSession, publish, type Outgoing } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { decodeOrPark, processIsolatingPoison, type DlqTarget, type Item, type Settled } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
+import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Logger } from '../../common/logger';
 import type { OperationHandler, SettleOperation } from './operation-handler';
 
@@ -26,10 +28,7 @@ export interface OperationConsumerOptions {
   beforeCommit?: BeforeCommitHook;
 }
 
-interface Decoded {
-  op: MoneyOperation;
-  traceparent: string | undefined;
-}
+type Command = Item & { value: MoneyOperation };
 
 const header = (headers: IHeaders | undefined, name: string): string | undefined => {
   const v = headers?.[name];
@@ -41,6 +40,9 @@ const header = (headers: IHeaders | undefined, name: string): string | undefined
  * Consumes `money-operations` a chunk at a time: handle (each in its own DB transaction), publish
  * every result, THEN commit the offset. A crash anywhere before the commit means the chunk is read
  * again; the stored answers make that re-publish the same outcomes without moving money twice.
+ * The same idempotency makes a chunk safe to retry in place after a transient failure, and to
+ * redo one command at a time when it fails deterministically (see processIsolatingPoison): the
+ * culprit goes to the DLQ, the others are answered, and the partition moves on.
  */
 export async function startOperationConsumer(o: OperationConsumerOptions): Promise<Consumer> {
   // Fuller fetches under load: fewer broker requests and bigger chunks (one lookup, one settle
@@ -53,12 +55,15 @@ export async function startOperationConsumer(o: OperationConsumerOptions): Promi
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: o.partitionsConcurrently,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+    eachBatch: async (payload) => {
+      const { batch, resolveOffset, heartbeat } = payload;
+      const scope = batchScope(payload, o.logger);
+      const target: DlqTarget = { producer: o.producer, topic: batch.topic, partition: batch.partition };
       for (let i = 0; i < batch.messages.length; i += o.chunkSize) {
-        if (!isRunning() || isStale()) return;
+        if (!scope.isActive()) return;
         const chunk = batch.messages.slice(i, i + o.chunkSize);
         const last = chunk[chunk.length - 1]!.offset;
-        await processChunk(o, batch.topic, batch.partition, chunk);
+        if ((await processChunk(o, chunk, target, scope)) === 'abandoned') return;
         await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
         resolveOffset(last);
@@ -69,19 +74,12 @@ export async function startOperationConsumer(o: OperationConsumerOptions): Promi
   return consumer;
 }
 
-async function processChunk(o: OperationConsumerOptions, topic: string, partition: number, chunk: KafkaMessage[]): Promise<void> {
-  const valid: Decoded[] = [];
-  for (const message of chunk) {
-    const decoded = decode('moneyOperations', message.value, message.headers);
-    if (decoded.ok) {
-      valid.push({ op: decoded.value, traceparent: header(message.headers, 'traceparent') });
-      continue;
-    }
-    o.logger.warn({ partition, offset: message.offset, err: decoded.error }, 'invalid money operation, sent to the DLQ');
-    await sendToDlq(o.producer, topic, message, decoded.error, { partition, offset: message.offset });
-  }
-  const results = await handleAll(valid, o);
-  await publish(o.producer, o.names, 'moneyOperationResults', results);
+async function processChunk(o: OperationConsumerOptions, chunk: KafkaMessage[], target: DlqTarget, scope: ConsumerScope): Promise<Settled> {
+  const decoded = await decodeOrPark('moneyOperations', chunk, target, scope);
+  if (decoded.settled === 'abandoned') return 'abandoned';
+  // A result that fails its schema throws in publish, before anything is sent: deterministic, so isolated like a failed command.
+  const answerAll = async (commands: Command[]): Promise<void> => publish(o.producer, o.names, 'moneyOperationResults', await handleAll(commands, o));
+  return processIsolatingPoison(decoded.items, answerAll, target, scope);
 }
 
 /**
@@ -89,10 +87,10 @@ async function processChunk(o: OperationConsumerOptions, topic: string, partitio
  * order (a debit before its compensation). A settle alone under its key (the usual case: its debit
  * came in an earlier chunk) joins one statement with the others. Results come back in input order.
  */
-async function handleAll(items: Decoded[], o: OperationConsumerOptions): Promise<Outgoing<'moneyOperationResults'>[]> {
+async function handleAll(items: Command[], o: OperationConsumerOptions): Promise<Outgoing<'moneyOperationResults'>[]> {
   const byKey = new Map<string, number[]>();
   items.forEach((item, index) => {
-    const key = item.op.paymentId ?? item.op.operationId;
+    const key = item.value.paymentId ?? item.value.operationId;
     const indexes = byKey.get(key);
     if (indexes) indexes.push(index);
     else byKey.set(key, [index]);
@@ -100,30 +98,40 @@ async function handleAll(items: Decoded[], o: OperationConsumerOptions): Promise
   const loneSettles: number[] = [];
   const groups: number[][] = [];
   for (const group of byKey.values()) {
-    if (group.length === 1 && items[group[0]!]!.op.kind === 'SETTLE') loneSettles.push(group[0]!);
+    if (group.length === 1 && items[group[0]!]!.value.kind === 'SETTLE') loneSettles.push(group[0]!);
     else groups.push(group);
   }
   const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
   const answer = (index: number, value: MoneyOperationResult): void => {
-    results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: items[index]!.traceparent };
+    results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: header(items[index]!.message.headers, 'traceparent') };
   };
   const settleAll = async (): Promise<void> => {
-    const settled = await o.handler.settleAll(loneSettles.map((index) => items[index]!.op as SettleOperation));
+    const settled = await o.handler.settleAll(loneSettles.map((index) => items[index]!.value as SettleOperation));
     settled.forEach((value, i) => answer(loneSettles[i]!, value));
   };
-  const stored = await o.handler.lookupProcessed(items.map((item) => item.op));
+  const stored = await o.handler.lookupProcessed(items.map((item) => item.value));
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < groups.length) {
+    while (next < groups.length && !failed) {
       const group = groups[next++]!;
       for (const [position, index] of group.entries()) {
         // The chunk's lookup predates this key's earlier commands (a compensation before a
         // re-sent debit): only the first command of a key may trust it, the others read afresh.
-        const known = position === 0 ? { stored: stored.get(items[index]!.op.operationId) } : undefined;
-        answer(index, await o.handler.handle(items[index]!.op, known));
+        const known = position === 0 ? { stored: stored.get(items[index]!.value.operationId) } : undefined;
+        answer(index, await o.handler.handle(items[index]!.value, known));
       }
     }
   };
-  await Promise.all([settleAll(), ...Array.from({ length: Math.min(o.concurrency, groups.length) }, worker)]);
+  const runs = [settleAll(), ...Array.from({ length: Math.min(o.concurrency, groups.length) }, worker)].map((run) =>
+    run.catch((e: unknown) => {
+      failed = true;
+      throw e;
+    }),
+  );
+  // Every run has ended before the chunk is retried or isolated, so no command of this attempt
+  // is still in flight while the next attempt handles the same key.
+  const failure = (await Promise.allSettled(runs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
   return results;
 }

@@ -1,5 +1,6 @@
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
 import type { OperationId } from '../../common/ids';
+import { TransientError } from '../../common/failure-class';
 import type { Logger } from '../../common/logger';
 import type { UserDirectory } from './gateway-client';
 import type { Answer, Ledger, Movement, StoredOperation } from './ledger';
@@ -66,14 +67,23 @@ export class OperationHandler {
     if (op.kind === 'CREDIT' && op.purpose === 'COMPENSATION') return this.ledger.compensate(m, op.reverses);
 
     const user = await this.users.lookup(op.userId);
-    if (user.kind === 'unavailable') {
-      this.logger.warn({ operationId: op.operationId, err: user.error }, 'gateway unavailable, failing the operation');
-      return this.ledger.record(m, { outcome: 'FAILED', reason: 'GATEWAY_UNAVAILABLE', balanceAfter: null });
-    }
+    if (user.kind === 'unavailable') return this.unavailable(op, m, user.error);
     if (user.kind === 'unknown') return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_UNKNOWN', balanceAfter: null });
     if (op.kind === 'CREDIT') return this.ledger.deposit(m);
     if (user.status !== 'ACTIVE') return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_BLOCKED', balanceAfter: null });
     return this.ledger.debit(m, this.openingBalance);
+  }
+
+  /**
+   * A deposit was promised to its client (ACCEPTED) and nobody waits on its answer, so a stored
+   * FAILED would lose the money for good: it is retried (the chunk backs off) until the gateway
+   * answers. A debit is answered FAILED at once and for good, because the paymaster's deadline
+   * needs an answer: the payment ends ERROR with no money moved, and the payer can simply pay again.
+   */
+  private unavailable(op: Exclude<MovingOperation, { purpose: 'COMPENSATION' }>, m: Movement, error: string): Promise<Answer> {
+    if (op.kind === 'CREDIT') throw new TransientError(`gateway unavailable for a deposit: ${error}`);
+    this.logger.warn({ operationId: op.operationId, err: error }, 'gateway unavailable, failing the debit');
+    return this.ledger.record(m, { outcome: 'FAILED', reason: 'GATEWAY_UNAVAILABLE', balanceAfter: null });
   }
 }
 

@@ -43,7 +43,7 @@ export async function rejectInvalidPayment(
   error: string,
 ): Promise<void> {
   deps.logger.warn({ topic, partition, offset: message.offset, error }, 'invalid payment message, sending it to the DLQ');
-  await sendToDlq(deps.producer, topic, message, error, { partition, offset: message.offset });
+  await sendToDlq(deps.producer, topic, message, { error, class: 'deterministic' }, { partition, offset: message.offset });
   const ids = readableIds(message.value);
   if (!ids) return;
   await deps.publisher.publish('statusPayments', {

@@ -47,6 +47,8 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
     stallMs: config.KAFKA_CONSUMER_STALL_MS,
     holds: (id) => conductor.holds(id),
     onResult: (r) => conductor.onResult(r),
+    ownsPartition: (partition) => intake?.owns(partition) ?? false,
+    producer,
     logger,
   });
   await results.start();

@@ -4,6 +4,7 @@ import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offset
 import type { TopicNames } from '../../common/kafka/topics';
 import { groupSession } from '../../common/kafka/client';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { Logger } from '../../common/logger';
 import { headerString, rejectInvalidPayment } from './invalid-payment';
@@ -68,6 +69,11 @@ export class PaymentsIntake {
     this.commitTimer = setInterval(() => void this.commit(), this.o.commitIntervalMs);
   }
 
+  /** Whether this process owns partition `partition` of `payments` in the current generation. */
+  owns(partition: number): boolean {
+    return this.owned.has(partition);
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }
@@ -127,17 +133,15 @@ export class PaymentsIntake {
     });
   }
 
+  /**
+   * Outside any batch (the intake never awaits a payment), so nothing to heartbeat; it gives up only
+   * when stopping. A rejection that can never succeed leaves the offset uncommitted, for a human.
+   */
   private async rejectUntilDone(message: KafkaMessage, ticket: Ticket, error: string): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error);
-        ticket.done();
-        return;
-      } catch (e) {
-        this.o.logger.error({ err: e, attempt, offset: message.offset }, 'could not park an invalid payment, retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)).unref());
-      }
-    }
+    const scope: ConsumerScope = { isActive: () => !this.stopping, heartbeat: async () => undefined, logger: this.o.logger };
+    const rejected = await retryTransient('invalid payment', () => rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error), scope);
+    if (rejected.kind === 'done') ticket.done();
+    if (rejected.kind === 'deterministic') this.o.logger.error({ err: rejected.error, offset: message.offset }, 'could not park an invalid payment');
   }
 
   private pause(): void {

@@ -4,6 +4,9 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import type { TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { parkMessage } from '../../common/kafka/poison-isolation';
+import type { Sender } from '../../common/kafka/self-healing-producer';
+import { batchScope } from '../../common/kafka/transient-retry';
 import type { Logger } from '../../common/logger';
 import { isUuid } from '../../common/ids';
 
@@ -16,6 +19,10 @@ export interface ResultsListenerOptions {
   /** Cheap filter by message key (the payment id), before any decoding. */
   holds: (paymentId: string) => boolean;
   onResult: (result: MoneyOperationResult) => void;
+  /** Whether this process owns the `payments` partition of that number: its owner parks the invalid results of the same number. */
+  ownsPartition: (partition: number) => boolean;
+  /** For the DLQ, which takes raw messages. */
+  producer: Sender;
   logger: Logger;
   joinTimeoutMs?: number;
 }
@@ -65,18 +72,27 @@ export class ResultsListener {
     return this.consumer.disconnect();
   }
 
-  private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+  /**
+   * Every process reads every result, so an invalid one is parked only by the process that owns
+   * the `payments` partition of the same number (both topics have the same partition count, and
+   * a result is keyed like its payment): exactly once while the group is stable. During a
+   * rebalance the old and the new owner may both see themselves as owner, or neither, so a message
+   * may be parked twice or not at all. Acceptable: an invalid result decides no payment (its
+   * deadline and compensation do), the DLQ is for forensics and replay, duplicates there carry the
+   * same source offset, and every process still logs it with its partition and offset.
+   */
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat } = payload;
+    const parks = this.o.ownsPartition(batch.partition);
+    const scope = batchScope(payload, this.o.logger);
     for (const message of batch.messages) {
       // Results are keyed by payment id; a key of another shape is decoded and checked instead.
       const key = message.key?.toString();
-      if (key !== undefined && isUuid(key) && !this.o.holds(key)) continue;
+      if (!parks && key !== undefined && isUuid(key) && !this.o.holds(key)) continue;
       const decoded = decode('moneyOperationResults', message.value, message.headers);
-      if (!decoded.ok) {
-        // Every paymaster reads this topic, so parking it in the DLQ is left to one owner: log only.
-        this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result ignored');
-        continue;
-      }
-      this.o.onResult(decoded.value);
+      if (decoded.ok) this.o.onResult(decoded.value);
+      else if (parks) await parkMessage({ producer: this.o.producer, topic: batch.topic, partition: batch.partition }, message, { error: decoded.error, class: 'deterministic' }, scope);
+      else this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result, left to the partition owner to park');
     }
     await heartbeat();
   }

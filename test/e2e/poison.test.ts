@@ -1,14 +1,16 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { dlqOf, topicNames, TOPIC_KEYS } from '../../common/kafka/topics';
+import { Kafka, Partitioners, logLevel, type PartitionMetadata, type Producer } from 'kafkajs';
+import { TOPICS, dlqOf, topicNames, type TopicKey, type TopicNames } from '../../common/kafka/topics';
 import { CreatePayment, Deposit, MyAccounts } from '../../client/operations';
 import { SERVICES } from '../../infra/stack';
 import { collect, eventually } from '../support/infra';
+import { poisonValues } from '../support/poison';
 import { awaitTerminal, startE2E, type E2ESystem } from './system';
 
 /**
- * Poison on every topic of a running system: each service parks what it cannot read in the
- * topic's DLQ (money-operation-results is read by every paymaster process, which only log it),
- * none crashes, and payments keep flowing.
+ * Poison on every partition of every topic of a running system, ahead of real traffic: each
+ * service parks what it cannot read in the topic's DLQ (money-operation-results, read by every
+ * paymaster process, is parked by the owner of the `payments` partition of the same number),
+ * none crashes or stalls, and payments on every partition complete.
  */
 let e2e: E2ESystem;
 beforeAll(async () => {
@@ -16,34 +18,64 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => e2e?.stop(), 60_000);
 
-const POISON = [
-  { key: 'k1', value: 'not json at all' },
-  { key: 'k2', value: '{"version": 1, "type": "PAYMENT_REQUESTED", "amount": -5}' },
-  { key: 'k3', value: `{"version": 99, "paymentId": "'; DROP TABLE gateway.payments; --"}` },
-  { key: 'k4', value: '' },
-];
+const PAYMENTS = 40;
+const PARTITIONS = TOPICS.payments.partitions;
 
-it('parks malformed messages in the DLQs, keeps every service up, and still completes payments', async () => {
+/** Every poison value on every partition of the topic; returns the `partition:offset` each was written at. */
+async function poisonEveryPartition(producer: Producer, names: TopicNames, topic: TopicKey): Promise<string[]> {
+  const values = poisonValues(topic);
+  const positions: string[] = [];
+  for (let partition = 0; partition < TOPICS[topic].partitions; partition++) {
+    const [written] = await producer.send({ topic: names[topic], acks: -1, messages: values.map(({ what, value }) => ({ key: `poison ${what}`, value, partition })) });
+    const base = BigInt(written!.baseOffset!);
+    values.forEach((_, i) => positions.push(`${partition}:${base + BigInt(i)}`));
+  }
+  return positions;
+}
+
+/** The partition the services' producers (kafkajs' default partitioner, keyed by payment id) pick. */
+const partitionOf = (() => {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata);
+  return (paymentId: string): number => partitioner({ topic: 'payments', partitionMetadata, message: { key: paymentId, value: null } });
+})();
+
+it('parks every poison message in its DLQ, keeps every service up, and completes payments on every partition', async () => {
   const names = topicNames(e2e.system.env.KAFKA_TOPIC_PREFIX);
-  const dlqs = collect([dlqOf(names.payments), dlqOf(names.statusPayments), dlqOf(names.moneyOperations)]);
+  const collector = await collect(Object.values(names).map(dlqOf));
   const kafka = new Kafka({ brokers: e2e.system.infra.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
-  const collector = await dlqs;
+  const parkedIn = (topic: TopicKey): Set<string> =>
+    new Set(collector.messages.filter((m) => m.topic === dlqOf(names[topic])).map((m) => `${m.headers['dlq-source-partition']}:${m.headers['dlq-source-offset']}`));
+  const allParked = (topic: TopicKey, positions: string[]) =>
+    eventually(`every poison message of ${topic} in its DLQ`, async () => (positions.every((p) => parkedIn(topic).has(p)) ? true : undefined), 60_000);
   try {
-    for (const key of TOPIC_KEYS) await producer.send({ topic: names[key], messages: POISON });
-    await eventually('every poison message in its DLQ', async () => {
-      const per = (topic: string) => collector.messages.filter((m) => m.topic === topic).length;
-      return [names.payments, names.statusPayments, names.moneyOperations].every((t) => per(dlqOf(t)) >= POISON.length) ? true : undefined;
-    }, 60_000);
-    const parked = collector.messages.find((m) => m.topic === dlqOf(names.moneyOperations));
-    expect(parked?.headers['dlq-error']).toBeTruthy();
+    const expected: Partial<Record<TopicKey, string[]>> = {};
+    for (const topic of ['payments', 'statusPayments', 'moneyOperations'] as const) expected[topic] = await poisonEveryPartition(producer, names, topic);
+    // Only the owner of a payments partition parks the results of that number: once the intake
+    // has parked poison from all 8, this (only) paymaster process owns them all.
+    await allParked('payments', expected.payments!);
+    expected.moneyOperationResults = await poisonEveryPartition(producer, names, 'moneyOperationResults');
 
     const client = e2e.client('survivor');
-    await client.data(Deposit, { amount: 1_000, currency: 'EUR', idempotencyKey: 'seed' });
+    await client.data(Deposit, { amount: 10_000, currency: 'EUR', idempotencyKey: 'seed' });
     await eventually('the deposit', async () => ((await client.data(MyAccounts)).myAccounts.length === 1 ? true : undefined), 30_000);
-    const { createPayment } = await client.data(CreatePayment, { input: { amount: 10, currency: 'EUR' } });
-    expect(await awaitTerminal(e2e.sql, [createPayment.id], 30_000)).toEqual({ COMPLETED: 1 });
+    const ids: string[] = [];
+    const create = async (): Promise<void> => {
+      ids.push((await client.data(CreatePayment, { input: { amount: 10, currency: 'EUR' } })).createPayment.id);
+    };
+    await Promise.all(Array.from({ length: PAYMENTS }, create));
+    // Random ids usually cover all 8 partitions within 40; top up until they do, so none is left untested.
+    while (new Set(ids.map(partitionOf)).size < PARTITIONS && ids.length < 4 * PAYMENTS) await create();
+    expect(new Set(ids.map(partitionOf)).size).toBe(PARTITIONS);
+    expect(await awaitTerminal(e2e.sql, ids, 60_000)).toEqual({ COMPLETED: ids.length });
+
+    for (const topic of Object.keys(expected) as TopicKey[]) await allParked(topic, expected[topic]!);
+    for (const m of collector.messages) {
+      expect(m.headers['dlq-class']).toBe('deterministic');
+      expect(m.headers['dlq-error']).toMatch(/schema violation|not JSON|empty message value/);
+    }
     for (const name of SERVICES) {
       expect(e2e.system.service(name)?.child.exitCode).toBeNull();
       expect((await fetch(`${e2e.system.url(name)}/readyz`)).status).toBe(200);
@@ -52,4 +84,4 @@ it('parks malformed messages in the DLQs, keeps every service up, and still comp
     await producer.disconnect();
     await collector.stop();
   }
-});
+}, 150_000);

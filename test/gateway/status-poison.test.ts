@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import { toKafkaMessage } from '../../common/kafka/client';
+import { dlqOf } from '../../common/kafka/topics';
+import { asPaymentId, asUserId } from '../../common/ids';
+import type { PaymentStatus } from '../../common/payment-status';
+import { statusEvent } from '../../paymaster/src/messages';
+import { CreatePayment } from '../../client/operations';
+import { collect, eventually, testKafka } from '../support/infra';
+import { paymentRow, startTestGateway, userIdOf, type TestGateway } from './harness';
+
+/**
+ * The status writer applies a batch in one UPDATE. An event Postgres refuses for good must cost
+ * one DLQ entry, not the partition; one refused for a moment must be applied once it passes.
+ */
+let t: TestGateway;
+let dlq: Awaited<ReturnType<typeof collect>>;
+let producer: Producer;
+beforeAll(async () => {
+  t = await startTestGateway('status_poison');
+  dlq = await collect([dlqOf(t.names.statusPayments)]);
+  producer = testKafka().producer();
+  await producer.connect();
+});
+afterAll(async () => {
+  await Promise.all([dlq?.stop(), producer?.disconnect()]);
+  await t?.stop();
+});
+
+const pay = async (user: string): Promise<string> => (await t.client(user).data(CreatePayment, { input: { amount: 100, currency: 'USD' } })).createPayment.id;
+
+/** Makes Postgres refuse status changes of one payment: always, or the first `times` attempts (a sequence counts them: it is not rolled back). */
+async function refuseUpdates(paymentId: string, sqlstate: string, times: 'always' | number): Promise<{ attempts(): Promise<number> }> {
+  const name = `poison_${randomUUID().replace(/-/g, '')}`;
+  const refuse = times === 'always' ? 'true' : `nextval('gateway.${name}') <= ${times}`;
+  await t.sql.query(`
+    CREATE SEQUENCE gateway.${name};
+    CREATE FUNCTION gateway.${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.id = '${paymentId}' AND NEW.status = 'PROCESSING' THEN
+        IF ${refuse} THEN
+          RAISE EXCEPTION 'poisoned status' USING ERRCODE = '${sqlstate}';
+        END IF;
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER ${name} BEFORE UPDATE ON gateway.payments FOR EACH ROW EXECUTE FUNCTION gateway.${name}();`);
+  return { attempts: async () => Number((await t.sql.query(`SELECT last_value FROM gateway.${name}`)).rows[0].last_value) };
+}
+
+/** PROCESSING for each payment, in one send to partition 0: one batch, one UPDATE for the writer. */
+async function processingTogether(userId: string, paymentIds: string[]): Promise<void> {
+  const event = (paymentId: string, status: PaymentStatus) => statusEvent({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
+  const messages = paymentIds.map((id) => ({ ...toKafkaMessage('statusPayments', { key: id, value: event(id, 'PROCESSING') }), partition: 0 }));
+  await producer.send({ topic: t.names.statusPayments, acks: -1, messages });
+}
+
+const statusOf = async (id: string): Promise<string | undefined> => (await paymentRow(t, id))?.status;
+const processing = (ids: string[]) => eventually('PROCESSING applied', async () => ((await Promise.all(ids.map(statusOf))).every((s) => s === 'PROCESSING') ? true : undefined));
+
+it('parks the one event Postgres refuses for good (22023) and applies the rest of its batch', async () => {
+  const [a, poison, b] = [await pay('fay'), await pay('fay'), await pay('fay')];
+  await refuseUpdates(poison, '22023', 'always');
+  await processingTogether(await userIdOf(t, 'fay'), [a, poison, b]);
+
+  await processing([a, b]);
+  const parked = await eventually('the refused event in the DLQ', async () => dlq.messages.find((m) => m.key === poison));
+  expect(parked.headers).toMatchObject({ 'dlq-error': '22023: poisoned status', 'dlq-class': 'deterministic', 'dlq-source-partition': '0' });
+  expect(await statusOf(poison)).not.toBe('PROCESSING');
+  expect(dlq.messages.filter((m) => m.key !== poison)).toEqual([]);
+});
+
+it('retries an event Postgres refuses for a moment (40P01, twice) in place until it applies', async () => {
+  const [flaky, other] = [await pay('gus'), await pay('gus')];
+  const trigger = await refuseUpdates(flaky, '40P01', 2);
+  await processingTogether(await userIdOf(t, 'gus'), [flaky, other]);
+
+  await processing([flaky, other]);
+  expect(await trigger.attempts()).toBe(3); // two refused, the third applied
+  expect(dlq.messages.filter((m) => m.key === flaky)).toEqual([]);
+});

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { TopicKey } from '../../common/kafka/topics';
+
+/** A message each topic's schema accepts, to be spoilt one field at a time. */
+export function validMessage(topic: TopicKey): Record<string, unknown> {
+  const at = new Date().toISOString();
+  const paymentId = randomUUID();
+  switch (topic) {
+    case 'payments':
+      return { version: 1, type: 'PAYMENT_REQUESTED', paymentId, userId: '1', amount: 10, currency: 'EUR', createdAt: at };
+    case 'statusPayments':
+      return { version: 1, type: 'PAYMENT_STATUS_CHANGED', paymentId, userId: '1', status: 'COMPLETED', reason: 'REJECTED', seq: 3, at };
+    case 'moneyOperations':
+      return { version: 1, kind: 'DEBIT', operationId: paymentId, paymentId, userId: '1', amount: 10, currency: 'EUR', requestedAt: at };
+    case 'moneyOperationResults':
+      return { version: 1, operationId: `${paymentId}:settle`, kind: 'SETTLE', paymentId, userId: '1', outcome: 'APPLIED', reason: null, balanceAfter: '0', at };
+    default: {
+      const unknown: never = topic;
+      throw new Error(`no message for ${String(unknown)}`);
+    }
+  }
+}
+
+/** The free-text or id field of each topic a producer bug or an attacker would fill with bytes. */
+export const TEXT_FIELD: Record<TopicKey, string> = {
+  payments: 'paymentId',
+  statusPayments: 'reason',
+  moneyOperations: 'operationId',
+  moneyOperationResults: 'operationId',
+};
+
+/**
+ * Poison for a topic, as raw values: a NUL byte and a lone surrogate (JSON.stringify writes it as
+ * the escape "\ud800") in an otherwise valid message, a 10 KB id, wrong types, a userId past int8,
+ * not JSON, an empty value and no value at all.
+ */
+export function poisonValues(topic: TopicKey): Array<{ what: string; value: string | null }> {
+  const spoilt = (changes: Record<string, unknown>): string => JSON.stringify({ ...validMessage(topic), ...changes });
+  const field = TEXT_FIELD[topic];
+  return [
+    { what: 'NUL byte', value: spoilt({ [field]: 'a\u0000b' }) },
+    { what: 'lone surrogate', value: spoilt({ [field]: 'a\ud800b' }) },
+    { what: '10 KB id', value: spoilt({ [field]: 'a'.repeat(10_000) }) },
+    { what: 'wrong types', value: spoilt({ userId: 1, version: '1' }) },
+    { what: 'userId past int8', value: spoilt({ userId: '9223372036854775808' }) },
+    { what: 'not JSON', value: 'not json at all' },
+    { what: 'empty value', value: '' },
+    { what: 'no value', value: null },
+  ];
+}
