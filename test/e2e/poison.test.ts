@@ -1,10 +1,9 @@
-import { Kafka, Partitioners, logLevel, type PartitionMetadata, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { TOPICS, dlqOf, topicNames, type TopicKey, type TopicNames } from '../../common/kafka/topics';
-import { CreatePayment, Deposit, MyAccounts } from '../../client/operations';
 import { SERVICES } from '../../infra/stack';
 import { collect, eventually } from '../support/infra';
 import { poisonValues } from '../support/poison';
-import { awaitTerminal, startE2E, type E2ESystem } from './system';
+import { completeOnEveryPartition, startE2E, type E2ESystem } from './system';
 
 /**
  * Poison on every partition of every topic of a running system, ahead of real traffic: each
@@ -18,9 +17,6 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => e2e?.stop(), 60_000);
 
-const PAYMENTS = 40;
-const PARTITIONS = TOPICS.payments.partitions;
-
 /** Every poison value on every partition of the topic; returns the `partition:offset` each was written at. */
 async function poisonEveryPartition(producer: Producer, names: TopicNames, topic: TopicKey): Promise<string[]> {
   const values = poisonValues(topic);
@@ -32,13 +28,6 @@ async function poisonEveryPartition(producer: Producer, names: TopicNames, topic
   }
   return positions;
 }
-
-/** The partition the services' producers (kafkajs' default partitioner, keyed by payment id) pick. */
-const partitionOf = (() => {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata);
-  return (paymentId: string): number => partitioner({ topic: 'payments', partitionMetadata, message: { key: paymentId, value: null } });
-})();
 
 it('parks every poison message in its DLQ, keeps every service up, and completes payments on every partition', async () => {
   const names = topicNames(e2e.system.env.KAFKA_TOPIC_PREFIX);
@@ -58,18 +47,7 @@ it('parks every poison message in its DLQ, keeps every service up, and completes
     await allParked('payments', expected.payments!);
     expected.moneyOperationResults = await poisonEveryPartition(producer, names, 'moneyOperationResults');
 
-    const client = e2e.client('survivor');
-    await client.data(Deposit, { amount: 10_000, currency: 'EUR', idempotencyKey: 'seed' });
-    await eventually('the deposit', async () => ((await client.data(MyAccounts)).myAccounts.length === 1 ? true : undefined), 30_000);
-    const ids: string[] = [];
-    const create = async (): Promise<void> => {
-      ids.push((await client.data(CreatePayment, { input: { amount: 10, currency: 'EUR' } })).createPayment.id);
-    };
-    await Promise.all(Array.from({ length: PAYMENTS }, create));
-    // Random ids usually cover all 8 partitions within 40; top up until they do, so none is left untested.
-    while (new Set(ids.map(partitionOf)).size < PARTITIONS && ids.length < 4 * PAYMENTS) await create();
-    expect(new Set(ids.map(partitionOf)).size).toBe(PARTITIONS);
-    expect(await awaitTerminal(e2e.sql, ids, 60_000)).toEqual({ COMPLETED: ids.length });
+    await completeOnEveryPartition(e2e, 'survivor');
 
     for (const topic of Object.keys(expected) as TopicKey[]) await allParked(topic, expected[topic]!);
     for (const m of collector.messages) {
