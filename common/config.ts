@@ -60,5 +60,4 @@ export const commonShape = {
   KAFKA_CONSUMER_STALL_MS: env.int(90_000, 1000),
   /** How long a silent consumer keeps its partitions: also how long a crashed one's work waits for a new owner. */
   KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 6000),
-  INTERNAL_SERVICE_TOKEN: z.string().min(16).default('dev-internal-service-token'),
 };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { env, loadConfig } from '../common/config';
 import { PROJECT_ROOT } from '../common/project-root';
+import { secretsFilePath } from '../common/secrets';
 import { formatLogLine, SERVICES } from './stack';
 import { PaymentSystem } from './system';
 
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   for (const name of SERVICES) print(`  ${name.padEnd(14)} ${system.url(name)}/readyz`);
   print(`  Kafka          ${system.infra.kafkaBrokers}`);
   print(`  Postgres       ${system.infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+  print(`  secrets        ${secretsFilePath(process.env)} (unless JWT_SECRET / INTERNAL_SERVICE_TOKEN are set)`);
   print('  a token:       npm run token -- alice');
   print('press Ctrl-C to stop');
 }

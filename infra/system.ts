@@ -1,3 +1,5 @@
+import { loadConfig } from '../common/config';
+import { secretsShape, withSecrets } from '../common/secrets';
 import { startInfra, type Infra, type InfraOptions } from './infrastructure';
 import { SERVICES, spawnService, stopService, waitReady, type ServiceName, type ServiceProcess } from './stack';
 
@@ -26,10 +28,14 @@ export class PaymentSystem {
   private constructor(
     readonly infra: Infra,
     private readonly options: SystemOptions,
+    /** Secrets and NODE_ENV: fixed at start so a restarted service gets the same. */
+    private readonly launchEnv: NodeJS.ProcessEnv,
   ) {}
 
   static async start(options: SystemOptions): Promise<PaymentSystem> {
-    const system = new PaymentSystem(await startInfra(options), options);
+    // Before the infra: missing secrets should stop the launch at once, not after Kafka has booted.
+    const launchEnv = launchSecrets(options.env);
+    const system = new PaymentSystem(await startInfra(options), options, launchEnv);
     try {
       await Promise.all(SERVICES.map((name) => system.startService(name)));
     } catch (e) {
@@ -43,6 +49,7 @@ export class PaymentSystem {
     const { ports } = this.options;
     return {
       ...this.options.env,
+      ...this.launchEnv,
       KAFKA_BROKERS: this.infra.kafkaBrokers,
       DATABASE_URL: this.infra.databaseUrl,
       KAFKA_TOPIC_PREFIX: this.options.topicPrefix ?? '',
@@ -106,4 +113,14 @@ export class PaymentSystem {
     await Promise.all([...this.running.keys()].map((name) => this.stopService(name)));
     await this.infra.stop();
   }
+}
+
+/**
+ * What every service needs to start: the caller's secrets, else the local secrets file (created on
+ * first use), and NODE_ENV=development unless the caller says otherwise, as befits a launcher.
+ */
+function launchSecrets(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const given = { ...process.env, ...extra };
+  const mode = { ...given, NODE_ENV: given.NODE_ENV ?? 'development' };
+  return { NODE_ENV: mode.NODE_ENV, ...loadConfig(secretsShape, withSecrets(mode, secretsShape)) };
 }

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { commonShape, env, loadConfig } from '../../common/config';
-
-const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+import { secretsShape, withSecrets } from '../../common/secrets';
 
 const gatewayShape = {
   ...commonShape,
+  ...secretsShape,
   PORT: env.port(4000),
-  /** HS256 secret for user tokens. Only development and test fall back to a built-in one. */
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4002'),
   /** How long createPayment waits for the broker's ack before answering NEW. */
   PUBLISH_TIMEOUT_MS: env.int(1000, 1),
@@ -23,13 +21,6 @@ const gatewayShape = {
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
-  const raw = loadConfig(gatewayShape, e);
-  const production = raw.NODE_ENV === 'production';
-  if (production && !raw.JWT_SECRET) {
-    throw new Error('JWT_SECRET must be set when NODE_ENV=production (at least 32 characters)');
-  }
-  if (production && raw.INTERNAL_SERVICE_TOKEN === commonShape.INTERNAL_SERVICE_TOKEN.parse(undefined)) {
-    throw new Error('INTERNAL_SERVICE_TOKEN must be set to a non-default value when NODE_ENV=production');
-  }
-  return { ...raw, JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET, production };
+  const raw = loadConfig(gatewayShape, withSecrets(e, gatewayShape));
+  return { ...raw, production: raw.NODE_ENV === 'production' };
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { commonShape, env, loadConfig } from '../../common/config';
+import { secretsShape, withSecrets } from '../../common/secrets';
 
 export const moneyStorageShape = {
   ...commonShape,
   PORT: env.port(4002),
+  INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   MONEY_STORAGE_GROUP_ID: z.string().min(1).default('money-storage'),
   GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** Per attempt: a slow gateway must not stall a whole partition. */
@@ -28,4 +30,4 @@ export const moneyStorageShape = {
 };
 
 export type MoneyStorageConfig = ReturnType<typeof loadMoneyStorageConfig>;
-export const loadMoneyStorageConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(moneyStorageShape, e);
+export const loadMoneyStorageConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(moneyStorageShape, withSecrets(e, moneyStorageShape));

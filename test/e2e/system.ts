@@ -11,6 +11,7 @@ import { loadGatewayConfig } from '../../gateway/src/config';
 import { freePort } from '../../infra/free-port';
 import { PaymentSystem } from '../../infra/system';
 import { uniqueName } from '../support/infra';
+import { testSecrets } from '../support/secrets';
 
 const run = promisify(execFile);
 
@@ -40,7 +41,7 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     database: uniqueName(`e2e_${label}`).toLowerCase(),
     topicPrefix: options.ownKafka ? '' : `${uniqueName(label)}.`,
     ports: { gateway: await freePort(), paymaster: await freePort(), 'money-storage': await freePort() },
-    env: { LOG_LEVEL: 'warn', ...options.env },
+    env: { LOG_LEVEL: 'warn', ...testSecrets(), ...options.env },
     onServiceLine: (name, line) => {
       recent.push(`${name}: ${line}`);
       if (recent.length > 300) recent.shift();

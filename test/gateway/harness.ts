@@ -12,6 +12,7 @@ import { signToken } from '../../gateway/src/auth';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { GatewayClient } from '../../client/gateway-client';
 import { freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
+import { testSecrets } from '../support/secrets';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -34,6 +35,7 @@ export async function startTestGateway(label: string, env: Record<string, string
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
     PORT: '0',
+    ...testSecrets(),
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: kafkaBrokers().join(','),
     KAFKA_TOPIC_PREFIX: prefix,
