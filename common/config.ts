@@ -30,7 +30,7 @@ export function loadConfig<S extends z.ZodRawShape>(
 /** Helpers for env values, which always arrive as strings. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
-  int: (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback),
   bool: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])

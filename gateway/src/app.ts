@@ -12,7 +12,7 @@ import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import * as schema from '../db/schema';
-import { authenticate } from './auth';
+import { TokenVerifier } from './auth';
 import type { GatewayConfig } from './config';
 import { GatewayError } from './errors';
 import { createApollo, executeGraphQL } from './graphql/apollo';
@@ -28,6 +28,7 @@ import { PaymentStore } from './payment-store';
 import { RateLimiter } from './rate-limiter';
 import { StatusHub } from './status-hub';
 import { startStatusBroadcast, startStatusWriter } from './status-consumers';
+import { tokenPolicy } from './token-config';
 
 export interface Gateway extends RunningService {
   port: number;
@@ -72,11 +73,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const apollo = await createApollo(graphqlSchema, { production: config.production, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
   const rest = restRoutes(service, config.JWT_SECRET, config.BODY_LIMIT_BYTES);
   const internal = internalRoutes(store, config.INTERNAL_SERVICE_TOKEN);
+  const tokens = new TokenVerifier(tokenPolicy(config));
   const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
 
   const graphqlContext = (req: http.IncomingMessage) => async (): Promise<GraphQLContext> => {
     try {
-      return { caller: authenticate(req.headers.authorization, config.JWT_SECRET), service };
+      return { caller: tokens.authenticate(req.headers.authorization), service };
     } catch (e) {
       const message = (e as Error).message;
       throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -91,6 +93,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await executeGraphQL(apollo, req, res, body, graphqlContext(req));
       return;
     }
+    // rest-api.ts checks the token with the bare secret; the configured policy (lifetime cap, iss, aud) is applied here first.
+    if (pathname.startsWith('/api/')) tokens.authenticate(req.headers.authorization);
     const router = pathname.startsWith('/internal/') ? internal : rest;
     const outcome = await router.dispatch(req, res);
     if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
@@ -107,7 +111,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   server.keepAliveTimeout = 65_000;
   const ws = attachWebSocket(server, graphqlSchema, service, {
-    jwtSecret: config.JWT_SECRET,
+    tokens,
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
     maxPayload: config.BODY_LIMIT_BYTES,

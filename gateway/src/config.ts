@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { commonShape, env, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
+import { tokenShape } from './token-config';
 
 const gatewayShape = {
   ...commonShape,
-  ...secretsShape,
+  ...tokenShape,
+  INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   PORT: env.port(4000),
   MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4002'),
   /** How long createPayment waits for the broker's ack before answering NEW. */

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { GatewayClient } from '../../client/gateway-client';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { signToken } from '../../gateway/src/auth';
+import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { freePort } from '../../infra/free-port';
 import { PaymentSystem } from '../../infra/system';
@@ -56,7 +57,7 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     system,
     sql,
     serviceToken: gatewayConfig.INTERNAL_SERVICE_TOKEN,
-    client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, gatewayConfig.JWT_SECRET)),
+    client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig))),
     reconcile: async () => {
       const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
       const result = await run(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env } }).then(

@@ -136,10 +136,11 @@ describe('authentication', () => {
     'wrong secret': jwt.sign({}, 'another-secret-that-is-long-enough-000000', { algorithm: 'HS256', subject: 'mallory' }),
     expired: jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, t.secret, { algorithm: 'HS256', subject: 'mallory' }),
     'alg none': `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"mallory"}').toString('base64url')}.`,
-    'no subject': jwt.sign({}, t.secret, { algorithm: 'HS256' }),
+    'no subject': jwt.sign({}, t.secret, { algorithm: 'HS256', expiresIn: 60 }),
+    'no exp': jwt.sign({}, t.secret, { algorithm: 'HS256', subject: 'mallory' }),
   });
 
-  it.each(['missing', 'garbage', 'wrong secret', 'expired', 'alg none', 'no subject'])('a %s token → 401 UNAUTHENTICATED over GraphQL and REST', async (kind) => {
+  it.each(['missing', 'garbage', 'wrong secret', 'expired', 'alg none', 'no subject', 'no exp'])('a %s token → 401 UNAUTHENTICATED over GraphQL and REST', async (kind) => {
     const value = forged()[kind as keyof ReturnType<typeof forged>];
     const before = await countRows(t);
     const g = await gql(CREATE, { input: { amount: 5, currency: 'USD' } }, value);

@@ -9,6 +9,7 @@ import { statusRank, type PaymentStatus } from '../../common/payment-status';
 import { asPaymentId, asUserId } from '../../common/ids';
 import { startGateway, type Gateway } from '../../gateway/src/app';
 import { signToken } from '../../gateway/src/auth';
+import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { GatewayClient } from '../../client/gateway-client';
 import { freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
@@ -57,7 +58,7 @@ export async function startTestGateway(label: string, env: Record<string, string
     sql,
     secret: config.JWT_SECRET,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
-    client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, config.JWT_SECRET) : undefined),
+    client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, tokenPolicy(config)) : undefined),
     emitStatus: async (paymentId, userId, status, reason = null) => {
       const value: PaymentStatusChanged = {
         version: 1,

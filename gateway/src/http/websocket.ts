@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { specifiedRules, validate, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { authenticate, type Caller } from '../auth';
+import type { Caller, TokenVerifier } from '../auth';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/apollo';
 import { queryLimits } from '../graphql/limits';
@@ -19,7 +19,7 @@ export function attachWebSocket(
   server: http.Server,
   schema: GraphQLSchema,
   service: PaymentService,
-  options: { jwtSecret: string; maxDepth: number; maxCost: number; maxPayload: number; production: boolean },
+  options: { tokens: TokenVerifier; maxDepth: number; maxCost: number; maxPayload: number; production: boolean },
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxPayload });
   const rules = [...specifiedRules, queryLimits(options.maxDepth, options.maxCost)];
@@ -33,7 +33,7 @@ export function attachWebSocket(
       subscribe: sharedExecutionSubscribe(),
       onConnect: (ctx) => {
         try {
-          callers.set(ctx.extra.socket, authenticate(ctx.connectionParams?.authorization, options.jwtSecret));
+          callers.set(ctx.extra.socket, options.tokens.authenticate(ctx.connectionParams?.authorization));
           return true;
         } catch (e) {
           ctx.extra.socket.close(CLOSE_UNAUTHORIZED, (e as Error).message.slice(0, 100));
