@@ -18,7 +18,7 @@ import { GatewayError } from './errors';
 import { createApollo, executeGraphQL } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
-import { internalRoutes } from './http/internal-api';
+import { internalRoutes, serveInternalApi } from './http/internal-api';
 import { restRoutes } from './http/rest-api';
 import { attachWebSocket } from './http/websocket';
 import { MoneyStorageClient } from './money-storage-client';
@@ -32,6 +32,8 @@ import { tokenPolicy } from './token-config';
 
 export interface Gateway extends RunningService {
   port: number;
+  /** The internal API's listener (INTERNAL_PORT). */
+  internalPort: number;
   hub: StatusHub;
   store: PaymentStore;
 }
@@ -72,7 +74,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const graphqlSchema = await buildGatewaySchema();
   const apollo = await createApollo(graphqlSchema, { production: config.production, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
   const rest = restRoutes(service, config.JWT_SECRET, config.BODY_LIMIT_BYTES);
-  const internal = internalRoutes(store, config.INTERNAL_SERVICE_TOKEN);
   const tokens = new TokenVerifier(tokenPolicy(config));
   const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
 
@@ -95,8 +96,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     }
     // rest-api.ts checks the token with the bare secret; the configured policy (lifetime cap, iss, aud) is applied here first.
     if (pathname.startsWith('/api/')) tokens.authenticate(req.headers.authorization);
-    const router = pathname.startsWith('/internal/') ? internal : rest;
-    const outcome = await router.dispatch(req, res);
+    const outcome = await rest.dispatch(req, res);
     if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
   };
@@ -117,17 +117,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     maxPayload: config.BODY_LIMIT_BYTES,
     production: config.production,
   });
+  // Before the public port: once /readyz answers, money-storage can reach the internal API.
+  const internalServer = await serveInternalApi(internalRoutes(store, config.INTERNAL_SERVICE_TOKEN), { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, logger);
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   const port = (server.address() as { port: number }).port;
   logger.info({ port }, 'gateway listening');
 
   return {
     port,
+    internalPort: (internalServer.address() as { port: number }).port,
     hub,
     store,
     stop: async () => {
       // Stop taking requests, let in-flight ones finish, then close consumers (committing) and connections.
-      await Promise.all([ws.close(), closeServer(server)]);
+      await Promise.all([ws.close(), closeServer(server), closeServer(internalServer)]);
       await apollo.stop();
       await relay.stop();
       await Promise.all(consumers.map((c) => c.disconnect()));

@@ -8,6 +8,9 @@ const gatewayShape = {
   ...tokenShape,
   INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   PORT: env.port(4000),
+  /** The internal API (money-storage, operators) listens apart from the public port, on loopback unless told otherwise. */
+  INTERNAL_PORT: env.port(4003),
+  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
   MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4002'),
   /** How long createPayment waits for the broker's ack before answering NEW. */
   PUBLISH_TIMEOUT_MS: env.int(1000, 1),

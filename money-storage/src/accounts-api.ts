@@ -1,18 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { sendJson } from '../../common/http';
 import { isUserId } from '../../common/ids';
+import { hasServiceToken } from '../../common/service-token';
 import type { Ledger } from './ledger';
 
 const ROUTE = /^\/internal\/accounts\/([^/]+)$/;
-
-export function isServiceToken(given: string | string[] | undefined, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  // Constant time, so the token cannot be guessed a byte at a time from response latency.
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** `GET /internal/accounts/:userId` for other services (the gateway's `myAccounts`), behind the service token. */
 export function accountsRoutes(ledger: Ledger, serviceToken: string) {
@@ -23,7 +15,7 @@ export function accountsRoutes(ledger: Ledger, serviceToken: string) {
       sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'use GET' } }, { allow: 'GET' });
       return true;
     }
-    if (!isServiceToken(req.headers['x-service-token'], serviceToken)) {
+    if (!hasServiceToken(req, serviceToken)) {
       sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: 'a valid x-service-token header is required' } });
       return true;
     }

@@ -7,7 +7,8 @@ export const moneyStorageShape = {
   PORT: env.port(4002),
   INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   MONEY_STORAGE_GROUP_ID: z.string().min(1).default('money-storage'),
-  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** The gateway's internal listener (its INTERNAL_PORT), not the public one. */
+  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4003'),
   /** Per attempt: a slow gateway must not stall a whole partition. */
   GATEWAY_TIMEOUT_MS: env.int(1000, 50),
   /** Extra attempts after the first; bounded so a gateway outage turns into FAILED, not a stuck consumer. */

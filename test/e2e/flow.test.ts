@@ -83,7 +83,7 @@ describe('end to end', () => {
   it('rejects a blocked user’s payment with USER_BLOCKED', async () => {
     const carol = e2e.client('carol');
     await depositAndWait('carol', 1_000);
-    const blocked = await fetch(`${e2e.system.url('gateway')}/internal/users/${await userId('carol')}/status`, {
+    const blocked = await fetch(`${e2e.system.gatewayInternalUrl}/internal/users/${await userId('carol')}/status`, {
       method: 'PUT',
       headers: { 'x-service-token': e2e.serviceToken },
       body: JSON.stringify({ status: 'BLOCKED' }),

@@ -157,15 +157,15 @@ describe('the internal API for money-storage', () => {
   it('needs the service token, answers a user’s auth data, and can block a user', async () => {
     await t.client('kim').data(CreatePayment, { input: { amount: 1, currency: 'KZT' } });
     const id = await userIdOf(t, 'kim');
-    expect((await fetch(`${t.url}/internal/users/${id}`)).status).toBe(401);
-    expect((await fetch(`${t.url}/internal/users/${id}`, { headers: { 'x-service-token': 'wrong' } })).status).toBe(401);
+    expect((await fetch(`${t.internalUrl}/internal/users/${id}`)).status).toBe(401);
+    expect((await fetch(`${t.internalUrl}/internal/users/${id}`, { headers: { 'x-service-token': 'wrong' } })).status).toBe(401);
     const headers = { 'x-service-token': t.serviceToken };
-    expect(await (await fetch(`${t.url}/internal/users/${id}`, { headers })).json()).toEqual({ id, userName: 'kim', status: 'ACTIVE' });
-    expect((await fetch(`${t.url}/internal/users/999999999`, { headers })).status).toBe(404);
-    expect((await fetch(`${t.url}/internal/users/abc`, { headers })).status).toBe(400);
-    const blocked = await fetch(`${t.url}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status: 'BLOCKED' }) });
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toEqual({ id, userName: 'kim', status: 'ACTIVE' });
+    expect((await fetch(`${t.internalUrl}/internal/users/999999999`, { headers })).status).toBe(404);
+    expect((await fetch(`${t.internalUrl}/internal/users/abc`, { headers })).status).toBe(400);
+    const blocked = await fetch(`${t.internalUrl}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status: 'BLOCKED' }) });
     expect(await blocked.json()).toMatchObject({ status: 'BLOCKED' });
-    expect(await (await fetch(`${t.url}/internal/users/${id}`, { headers })).json()).toMatchObject({ status: 'BLOCKED' });
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toMatchObject({ status: 'BLOCKED' });
   });
 });
 

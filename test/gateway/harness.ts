@@ -18,6 +18,8 @@ import { testSecrets } from '../support/secrets';
 export interface TestGateway {
   gateway: Gateway;
   url: string;
+  /** The internal API's listener, apart from the public `url`. */
+  internalUrl: string;
   names: TopicNames;
   prefix: string;
   databaseUrl: string;
@@ -36,6 +38,7 @@ export async function startTestGateway(label: string, env: Record<string, string
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
     PORT: '0',
+    INTERNAL_PORT: '0',
     ...testSecrets(),
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: kafkaBrokers().join(','),
@@ -52,6 +55,7 @@ export async function startTestGateway(label: string, env: Record<string, string
   return {
     gateway,
     url,
+    internalUrl: `http://127.0.0.1:${gateway.internalPort}`,
     names,
     prefix,
     databaseUrl,
