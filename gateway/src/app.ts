@@ -112,6 +112,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   server.keepAliveTimeout = 65_000;
   const ws = attachWebSocket(server, graphqlSchema, service, {
     tokens,
+    limits: {
+      maxSocketsPerUser: config.WS_MAX_SOCKETS_PER_USER,
+      maxSubscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      subscribesPerMinute: config.WS_SUBSCRIBES_PER_MINUTE,
+    },
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
     maxPayload: config.BODY_LIMIT_BYTES,

@@ -20,6 +20,10 @@ const gatewayShape = {
   GRAPHQL_MAX_COST: env.int(1000, 10),
   /** createPayment calls allowed per user per minute; 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: env.int(600),
+  WS_MAX_SOCKETS_PER_USER: env.int(10, 1),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: env.int(50, 1),
+  /** Subscribe messages per user per minute across their sockets; 0 turns the limit off. */
+  WS_SUBSCRIBES_PER_MINUTE: env.int(120),
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
 };
 

@@ -22,14 +22,17 @@ const problems = (load: () => unknown): string => {
 describe('configuration from the environment', () => {
   it('runs on a laptop with nothing set but the secrets', () => {
     const config = loadGatewayConfig({ ...noFile, ...testSecrets() });
-    expect(config).toMatchObject({ PORT: 4000, KAFKA_BROKERS: ['127.0.0.1:9092'] });
+    expect(config).toMatchObject({ PORT: 4000, INTERNAL_PORT: 4003, INTERNAL_HOST: '127.0.0.1', KAFKA_BROKERS: ['127.0.0.1:9092'] });
+    expect(config).toMatchObject({ JWT_MAX_TTL_SECONDS: 86_400, JWT_CLOCK_TOLERANCE_SECONDS: 5, WS_MAX_SOCKETS_PER_USER: 10 });
+    expect(loadMoneyStorageConfig({ ...noFile, ...testSecrets() }).GATEWAY_URL).toBe('http://127.0.0.1:4003');
   });
 
   it('names every bad variable in one error', () => {
-    const message = problems(() => loadGatewayConfig({ ...noFile, PORT: 'eighty', KAFKA_BROKERS: '', LOG_LEVEL: 'loud' }));
+    const message = problems(() => loadGatewayConfig({ ...noFile, PORT: 'eighty', KAFKA_BROKERS: '', LOG_LEVEL: 'loud', JWT_MAX_TTL_SECONDS: '99999999' }));
     expect(message).toMatch(/PORT: .*"eighty"/);
     expect(message).toMatch(/KAFKA_BROKERS/);
     expect(message).toMatch(/LOG_LEVEL/);
+    expect(message).toMatch(/JWT_MAX_TTL_SECONDS/);
     expect(message).toMatch(/JWT_SECRET: required/);
   });
 
