@@ -41,7 +41,7 @@ export interface Gateway extends RunningService {
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20);
-  const store = new PaymentStore(database.db);
+  const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin: Admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
