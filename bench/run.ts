@@ -24,6 +24,7 @@ import { CreatePayment, Deposit } from '../client/operations';
 import { PROJECT_ROOT } from '../common/project-root';
 import { signToken } from '../gateway/src/auth';
 import { loadGatewayConfig } from '../gateway/src/config';
+import { tokenPolicy } from '../gateway/src/token-config';
 import { freePort, waitFor } from '../infra/free-port';
 import { PaymentSystem } from '../infra/system';
 import type { LoadPlan, LoadResult } from './load-generator';
@@ -76,9 +77,9 @@ async function main(): Promise<void> {
   });
   const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 2 });
   try {
-    const secret = loadGatewayConfig(system.env).JWT_SECRET;
+    const policy = tokenPolicy(loadGatewayConfig(system.env));
     const userNames = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
-    const tokens = userNames.map((name) => signToken(name, secret));
+    const tokens = userNames.map((name) => signToken(name, policy, { ttlSeconds: 6 * 3600 }));
     await seed(system, tokens, sql);
 
     const plan: LoadPlan = {

@@ -30,7 +30,7 @@ export function loadConfig<S extends z.ZodRawShape>(
 /** Helpers for env values, which always arrive as strings. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
-  int: (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback),
   bool: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])
@@ -60,5 +60,4 @@ export const commonShape = {
   KAFKA_CONSUMER_STALL_MS: env.int(90_000, 1000),
   /** How long a silent consumer keeps its partitions: also how long a crashed one's work waits for a new owner. */
   KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 6000),
-  INTERNAL_SERVICE_TOKEN: z.string().min(16).default('dev-internal-service-token'),
 };

@@ -30,14 +30,6 @@ export async function startHealthServer(
 
 export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 
-/** Tries each set of routes in turn; the first that handles the request answers it. */
-export const firstRoute =
-  (...all: Routes[]): Routes =>
-  async (req, res) => {
-    for (const routes of all) if (await routes(req, res)) return true;
-    return false;
-  };
-
 export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());

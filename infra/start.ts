@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { env, loadConfig } from '../common/config';
 import { PROJECT_ROOT } from '../common/project-root';
+import { secretsFilePath } from '../common/secrets';
 import { formatLogLine, SERVICES } from './stack';
 import { PaymentSystem } from './system';
 
@@ -15,6 +16,7 @@ const config = loadConfig({
   KAFKA_PORT: env.port(9092),
   POSTGRES_PORT: env.port(5433),
   GATEWAY_PORT: env.port(4000),
+  GATEWAY_INTERNAL_PORT: env.port(4003),
   PAYMASTER_PORT: env.port(4001),
   MONEY_STORAGE_PORT: env.port(4002),
   DATA_DIR: z.string().default(path.join(PROJECT_ROOT, '.data')),
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     postgresPort: config.POSTGRES_PORT,
     database: 'payments',
     ports: { gateway: config.GATEWAY_PORT, paymaster: config.PAYMASTER_PORT, 'money-storage': config.MONEY_STORAGE_PORT },
+    gatewayInternalPort: config.GATEWAY_INTERNAL_PORT,
     onLog: (source, line) => {
       if (/error|fatal/i.test(line)) print(formatLogLine(source, line));
     },
@@ -58,10 +61,12 @@ async function main(): Promise<void> {
   print(`  GraphQL        ${g}/graphql`);
   print(`  Subscriptions  ${g.replace('http', 'ws')}/graphql   (graphql-ws)`);
   print(`  REST           ${g}/api/payments`);
+  print(`  Internal API   ${system.gatewayInternalUrl}/internal/users/:id   (header x-service-token)`);
   for (const name of SERVICES) print(`  ${name.padEnd(14)} ${system.url(name)}/readyz`);
   print(`  Kafka          ${system.infra.kafkaBrokers}`);
   print(`  Postgres       ${system.infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
-  print('  a token:       npm run token -- alice');
+  print(`  secrets        ${secretsFilePath(process.env)} (unless JWT_SECRET / INTERNAL_SERVICE_TOKEN are set)`);
+  print('  a token:       npm run token -- alice [--role operator] [--ttl 1h]');
   print('press Ctrl-C to stop');
 }
 

@@ -1,8 +1,13 @@
+import { loadConfig } from '../common/config';
+import { secretsShape, withSecrets } from '../common/secrets';
+import { freePort } from './free-port';
 import { startInfra, type Infra, type InfraOptions } from './infrastructure';
 import { SERVICES, spawnService, stopService, waitReady, type ServiceName, type ServiceProcess } from './stack';
 
 export interface SystemOptions extends InfraOptions {
   ports: Record<ServiceName, number>;
+  /** The gateway's internal API (money-storage calls it); a free port when absent. */
+  gatewayInternalPort?: number;
   /** Extra environment for every service (delays, log level...). */
   env?: NodeJS.ProcessEnv;
   /** Extra node flags for every service (profiling). */
@@ -26,10 +31,14 @@ export class PaymentSystem {
   private constructor(
     readonly infra: Infra,
     private readonly options: SystemOptions,
+    /** Secrets, NODE_ENV and the internal port: fixed at start so a restarted service gets the same. */
+    private readonly launchEnv: NodeJS.ProcessEnv,
   ) {}
 
   static async start(options: SystemOptions): Promise<PaymentSystem> {
-    const system = new PaymentSystem(await startInfra(options), options);
+    // Before the infra: missing secrets should stop the launch at once, not after Kafka has booted.
+    const launchEnv = { ...launchSecrets(options.env), INTERNAL_PORT: String(options.gatewayInternalPort ?? (await freePort())) };
+    const system = new PaymentSystem(await startInfra(options), options, launchEnv);
     try {
       await Promise.all(SERVICES.map((name) => system.startService(name)));
     } catch (e) {
@@ -40,19 +49,24 @@ export class PaymentSystem {
   }
 
   get env(): NodeJS.ProcessEnv {
-    const { ports } = this.options;
     return {
       ...this.options.env,
+      ...this.launchEnv,
       KAFKA_BROKERS: this.infra.kafkaBrokers,
       DATABASE_URL: this.infra.databaseUrl,
       KAFKA_TOPIC_PREFIX: this.options.topicPrefix ?? '',
-      GATEWAY_URL: `http://127.0.0.1:${ports.gateway}`,
-      MONEY_STORAGE_URL: `http://127.0.0.1:${ports['money-storage']}`,
+      GATEWAY_URL: this.gatewayInternalUrl,
+      MONEY_STORAGE_URL: this.url('money-storage'),
     };
   }
 
   url(name: ServiceName): string {
     return `http://127.0.0.1:${this.options.ports[name]}`;
+  }
+
+  /** The gateway's internal API (`/internal/users/:id`), behind INTERNAL_SERVICE_TOKEN. */
+  get gatewayInternalUrl(): string {
+    return `http://127.0.0.1:${this.launchEnv.INTERNAL_PORT}`;
   }
 
   service(name: ServiceName): ServiceProcess | undefined {
@@ -106,4 +120,14 @@ export class PaymentSystem {
     await Promise.all([...this.running.keys()].map((name) => this.stopService(name)));
     await this.infra.stop();
   }
+}
+
+/**
+ * What every service needs to start: the caller's secrets, else the local secrets file (created on
+ * first use), and NODE_ENV=development unless the caller says otherwise, as befits a launcher.
+ */
+function launchSecrets(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const given = { ...process.env, ...extra };
+  const mode = { ...given, NODE_ENV: given.NODE_ENV ?? 'development' };
+  return { NODE_ENV: mode.NODE_ENV, ...loadConfig(secretsShape, withSecrets(mode, secretsShape)) };
 }

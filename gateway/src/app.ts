@@ -12,13 +12,13 @@ import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import * as schema from '../db/schema';
-import { authenticate } from './auth';
+import { TokenVerifier } from './auth';
 import type { GatewayConfig } from './config';
 import { sendPublicError, toPublicError } from './public-error';
 import { createApollo, executeGraphQL } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
-import { internalRoutes } from './http/internal-api';
+import { internalRoutes, serveInternalApi } from './http/internal-api';
 import { restRoutes } from './http/rest-api';
 import { attachWebSocket } from './http/websocket';
 import { MoneyStorageClient } from './money-storage-client';
@@ -31,9 +31,12 @@ import { PaymentStore } from './payment-store';
 import { RateLimiter } from './rate-limiter';
 import { StatusHub } from './status-hub';
 import { startStatusBroadcast, startStatusWriter } from './status-consumers';
+import { tokenPolicy } from './token-config';
 
 export interface Gateway extends RunningService {
   port: number;
+  /** The internal API's listener (INTERNAL_PORT). */
+  internalPort: number;
   hub: StatusHub;
   store: PaymentStore;
 }
@@ -41,7 +44,7 @@ export interface Gateway extends RunningService {
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20);
-  const store = new PaymentStore(database.db);
+  const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin: Admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
@@ -79,13 +82,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const graphqlSchema = await buildGatewaySchema();
   const apollo = await createApollo(graphqlSchema, { production: config.production, logger, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
-  const rest = restRoutes(services.service, config.JWT_SECRET, config.BODY_LIMIT_BYTES);
-  const internal = internalRoutes(store, config.INTERNAL_SERVICE_TOKEN);
+  const tokens = new TokenVerifier(tokenPolicy(config));
+  const rest = restRoutes(services.service, tokens, config.BODY_LIMIT_BYTES);
   const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
 
   const graphqlContext = (req: http.IncomingMessage) => async (): Promise<GraphQLContext> => {
     try {
-      return { caller: authenticate(req.headers.authorization, config.JWT_SECRET), ...services };
+      return { caller: tokens.authenticate(req.headers.authorization), ...services };
     } catch (e) {
       const message = (e as Error).message;
       throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -100,8 +103,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await executeGraphQL(apollo, req, res, body, graphqlContext(req));
       return;
     }
-    const router = pathname.startsWith('/internal/') ? internal : rest;
-    const outcome = await router.dispatch(req, res);
+    const outcome = await rest.dispatch(req, res);
     if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
   };
@@ -115,23 +117,31 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   server.keepAliveTimeout = 65_000;
   const ws = attachWebSocket(server, graphqlSchema, services, {
-    jwtSecret: config.JWT_SECRET,
+    tokens,
+    limits: {
+      maxSocketsPerUser: config.WS_MAX_SOCKETS_PER_USER,
+      maxSubscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      subscribesPerMinute: config.WS_SUBSCRIBES_PER_MINUTE,
+    },
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
     maxPayload: config.BODY_LIMIT_BYTES,
     logger,
   });
+  // Before the public port: once /readyz answers, money-storage can reach the internal API.
+  const internalServer = await serveInternalApi(internalRoutes(store, config.INTERNAL_SERVICE_TOKEN), { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, logger);
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   const port = (server.address() as { port: number }).port;
   logger.info({ port }, 'gateway listening');
 
   return {
     port,
+    internalPort: (internalServer.address() as { port: number }).port,
     hub,
     store,
     stop: async () => {
       // Stop taking requests, let in-flight ones finish, then close consumers (committing) and connections.
-      await Promise.all([ws.close(), closeServer(server)]);
+      await Promise.all([ws.close(), closeServer(server), closeServer(internalServer)]);
       await apollo.stop();
       await relay.stop();
       await Promise.all(consumers.map((c) => c.disconnect()));

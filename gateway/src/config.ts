@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { commonShape, env, loadConfig } from '../../common/config';
-
-const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+import { secretsShape, withSecrets } from '../../common/secrets';
+import { tokenShape } from './token-config';
 
 const gatewayShape = {
   ...commonShape,
+  ...tokenShape,
+  INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   PORT: env.port(4000),
-  /** HS256 secret for user tokens. Only development and test fall back to a built-in one. */
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The internal API (money-storage, operators) listens apart from the public port, on loopback unless told otherwise. */
+  INTERNAL_PORT: env.port(4003),
+  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
   MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4002'),
   /** How long createPayment waits for the broker's ack before answering NEW. */
   PUBLISH_TIMEOUT_MS: env.int(1000, 1),
@@ -24,19 +27,19 @@ const gatewayShape = {
   SELF_DEPOSIT_MAX: z.coerce.number().int().min(0).optional(),
   /** Self-service deposits per user per minute. */
   SELF_DEPOSITS_PER_MINUTE: env.int(10, 1),
+  /** How long a user's ACTIVE/BLOCKED status is trusted before it is read again: how late a block from another replica bites. */
+  USER_STATUS_CACHE_MS: env.int(2000),
+  WS_MAX_SOCKETS_PER_USER: env.int(10, 1),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: env.int(50, 1),
+  /** Subscribe messages per user per minute across their sockets; 0 turns the limit off. */
+  WS_SUBSCRIBES_PER_MINUTE: env.int(120),
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
-  const raw = loadConfig(gatewayShape, e);
+  const raw = loadConfig(gatewayShape, withSecrets(e, gatewayShape));
   const production = raw.NODE_ENV === 'production';
-  if (production && !raw.JWT_SECRET) {
-    throw new Error('JWT_SECRET must be set when NODE_ENV=production (at least 32 characters)');
-  }
-  if (production && raw.INTERNAL_SERVICE_TOKEN === commonShape.INTERNAL_SERVICE_TOKEN.parse(undefined)) {
-    throw new Error('INTERNAL_SERVICE_TOKEN must be set to a non-default value when NODE_ENV=production');
-  }
-  return { ...raw, JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET, production, SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (production ? 0 : 1_000_000) };
+  return { ...raw, production, SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (production ? 0 : 1_000_000) };
 }

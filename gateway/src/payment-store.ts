@@ -5,6 +5,7 @@ import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
+import { GatewayError } from './errors';
 import { Batcher } from './insert-batcher';
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -21,22 +22,50 @@ export interface NewPayment {
   traceparent: string;
 }
 
+type UserState = Pick<UserRow, 'id' | 'status'>;
+
 /** Every read and write of the gateway's tables. */
 export class PaymentStore {
-  /** Ids never change, so a user's id is looked up once per process. */
-  private readonly userIds = new Map<string, UserId>();
+  /**
+   * Each user's id and ACTIVE/BLOCKED status, read at most once per `userStatusTtlMs` (the promise
+   * is cached, so concurrent calls share one read). Ids never change; the status may, on any replica.
+   */
+  private readonly users = new Map<string, { state: Promise<UserState>; at: number }>();
 
-  constructor(readonly db: Db) {}
+  constructor(
+    readonly db: Db,
+    private readonly userStatusTtlMs = 2000,
+  ) {}
 
+  /** The caller's user id, creating the user on first sight; a blocked user may do nothing at all. */
   async userIdFor(userName: string): Promise<UserId> {
-    const cached = this.userIds.get(userName);
-    if (cached) return cached;
+    const { id, status } = await this.userState(userName);
+    if (status === 'BLOCKED') throw new GatewayError('FORBIDDEN', 'this account is blocked');
+    return id;
+  }
+
+  private userState(userName: string): Promise<UserState> {
+    const cached = this.users.get(userName);
+    if (cached && Date.now() - cached.at < this.userStatusTtlMs) return cached.state;
+    const state = cached ? cached.state.then(({ id }) => this.readUserState(eq(schema.users.id, id))) : this.upsertUser(userName);
+    if (this.users.size > 100_000) this.users.clear();
+    const entry = { state, at: Date.now() };
+    this.users.set(userName, entry);
+    state.catch(() => {
+      if (this.users.get(userName) === entry) this.users.delete(userName); // the next call tries again
+    });
+    return state;
+  }
+
+  private async upsertUser(userName: string): Promise<UserState> {
     await this.db.insert(schema.users).values({ userName }).onConflictDoNothing({ target: schema.users.userName });
-    const [row] = await this.db.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.userName, userName));
-    if (!row) throw new Error(`user ${userName} vanished after upsert`);
-    if (this.userIds.size > 100_000) this.userIds.clear();
-    this.userIds.set(userName, row.id);
-    return row.id;
+    return this.readUserState(eq(schema.users.userName, userName));
+  }
+
+  private async readUserState(which: SQL): Promise<UserState> {
+    const [row] = await this.db.select({ id: schema.users.id, status: schema.users.status }).from(schema.users).where(which);
+    if (!row) throw new Error('user vanished: users are never deleted');
+    return row;
   }
 
   async findUserByName(userName: string): Promise<UserRow | undefined> {
@@ -49,8 +78,10 @@ export class PaymentStore {
     return row;
   }
 
+  /** Takes effect at once on this replica; other replicas see it within their USER_STATUS_CACHE_MS. */
   async setUserStatus(id: UserId, status: schema.UserStatus): Promise<UserRow | undefined> {
     const [row] = await this.db.update(schema.users).set({ status }).where(eq(schema.users.id, id)).returning();
+    if (row) this.users.delete(row.userName);
     return row;
   }
 

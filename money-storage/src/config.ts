@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { commonShape, env, loadConfig } from '../../common/config';
+import { secretsShape, withSecrets } from '../../common/secrets';
 
 export const moneyStorageShape = {
   ...commonShape,
   PORT: env.port(4002),
+  INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   MONEY_STORAGE_GROUP_ID: z.string().min(1).default('money-storage'),
-  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** The gateway's internal listener (its INTERNAL_PORT), not the public one. */
+  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4003'),
   /** Per attempt: a slow gateway must not stall a whole partition. */
   GATEWAY_TIMEOUT_MS: env.int(1000, 50),
   /** Extra attempts after the first; bounded so a gateway outage turns into FAILED, not a stuck consumer. */
@@ -28,4 +31,4 @@ export const moneyStorageShape = {
 };
 
 export type MoneyStorageConfig = ReturnType<typeof loadMoneyStorageConfig>;
-export const loadMoneyStorageConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(moneyStorageShape, e);
+export const loadMoneyStorageConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(moneyStorageShape, withSecrets(e, moneyStorageShape));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { UserId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
+import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
 
 export type UserStatus = 'ACTIVE' | 'BLOCKED';
 
@@ -59,7 +60,7 @@ export class GatewayClient implements UserDirectory {
     let res: Response;
     try {
       res = await fetch(new URL(`/internal/users/${encodeURIComponent(userId)}`, baseUrl), {
-        headers: { 'x-service-token': serviceToken, accept: 'application/json' },
+        headers: { [SERVICE_TOKEN_HEADER]: serviceToken, accept: 'application/json' },
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {

@@ -1,6 +1,7 @@
 import pg from 'pg';
+import { commonShape, loadConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
-import { loadMoneyStorageConfig } from './config';
+import { moneyStorageShape } from './config';
 import { formatReport, reconcile } from './reconcile-checks';
 
 /**
@@ -8,7 +9,8 @@ import { formatReport, reconcile } from './reconcile-checks';
  * (`--json` prints only the JSON). Exits 1 on any violation, 2 when it could not check at all.
  */
 async function main(): Promise<number> {
-  const config = loadMoneyStorageConfig();
+  // Only the databases: a check run by hand needs no service secrets.
+  const config = loadConfig({ DATABASE_URL: commonShape.DATABASE_URL, GATEWAY_DATABASE_URL: moneyStorageShape.GATEWAY_DATABASE_URL });
   const moneyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   const gatewayUrl = config.GATEWAY_DATABASE_URL ?? config.DATABASE_URL;
   const gatewayPool = gatewayUrl === config.DATABASE_URL ? moneyPool : new pg.Pool({ connectionString: gatewayUrl, max: 2 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
-import { closeServer, firstRoute, startHealthServer } from '../../common/health-server';
+import { closeServer, startHealthServer } from '../../common/health-server';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
@@ -9,8 +9,7 @@ import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import * as schema from '../db/schema';
-import { accountsRoutes } from './accounts-api';
-import { ledgerRoutes } from './ledger-api';
+import { internalRoutes } from './internal-api';
 import type { MoneyStorageConfig } from './config';
 import { GatewayClient } from './gateway-client';
 import { Ledger } from './ledger';
@@ -54,7 +53,7 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
     config.PORT,
     { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) },
     logger,
-    firstRoute(accountsRoutes(ledger, config.INTERNAL_SERVICE_TOKEN), ledgerRoutes(ledger, config.INTERNAL_SERVICE_TOKEN)),
+    internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN),
   );
   const consumer = await startOperationConsumer({
     kafka,

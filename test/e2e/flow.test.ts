@@ -80,19 +80,22 @@ describe('end to end', () => {
     expect(await balance('bob')).toBe(1_000);
   });
 
-  it('rejects a blocked user’s payment with USER_BLOCKED', async () => {
+  it('refuses a blocked user at the gateway, blocked through its internal port only', async () => {
     const carol = e2e.client('carol');
     await depositAndWait('carol', 1_000);
-    const blocked = await fetch(`${e2e.system.url('gateway')}/internal/users/${await userId('carol')}/status`, {
-      method: 'PUT',
-      headers: { 'x-service-token': e2e.serviceToken },
-      body: JSON.stringify({ status: 'BLOCKED' }),
-    });
-    expect(blocked.status).toBe(200);
-    const { createPayment } = await carol.data(CreatePayment, { input: { amount: 10, currency: 'EUR' } });
-    await awaitTerminal(e2e.sql, [createPayment.id], 30_000);
-    expect((await carol.data(GetPayment, { id: createPayment.id })).payment).toMatchObject({ status: 'REJECTED', reason: 'USER_BLOCKED' });
-    expect(await balance('carol')).toBe(1_000);
+    const carolId = await userId('carol');
+    const block = (base: string) =>
+      fetch(`${base}/internal/users/${carolId}/status`, {
+        method: 'PUT',
+        headers: { 'x-service-token': e2e.serviceToken },
+        body: JSON.stringify({ status: 'BLOCKED' }),
+      });
+    expect((await block(e2e.system.url('gateway'))).status).toBe(404);
+    expect((await block(e2e.system.gatewayInternalUrl)).status).toBe(200);
+    const refused = await carol.request(CreatePayment, { input: { amount: 10, currency: 'EUR' } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const { rows } = await e2e.sql.query("SELECT balance::int AS balance FROM money.accounts WHERE user_id = $1 AND currency = 'EUR'", [carolId]);
+    expect(rows[0]?.balance).toBe(1_000);
   });
 
   it('delivers on myPaymentStatuses every status of the user’s payments and nothing of anyone else’s', async () => {

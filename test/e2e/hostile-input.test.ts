@@ -43,7 +43,7 @@ interface Answer {
 
 const token = () => e2e.client('mallory').token!;
 const gateway = () => e2e.system.url('gateway');
-const internal = () => e2e.system.url('gateway');
+const internal = () => e2e.system.gatewayInternalUrl;
 
 async function http(path: string, init: RequestInit & { base?: string } = {}): Promise<Answer> {
   const res = await fetch(`${init.base ?? gateway()}${path}`, init);
@@ -61,7 +61,7 @@ const post = (path: string, body: string, auth = token(), headers: Record<string
   http(path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}`, ...headers }, body });
 const gql = (query: string, variables: Record<string, unknown> = {}, auth = token()) => post('/graphql', JSON.stringify({ query, variables }), auth);
 const rest = (path: string, init: RequestInit = {}) => http(path, { ...init, headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json', ...init.headers } });
-const service = (path: string, init: RequestInit = {}) => http(path, { ...init, base: internal(), headers: { 'x-service-token': e2e.serviceToken, ...init.headers } });
+const service = (path: string, init: RequestInit & { base?: string } = {}) => http(path, { base: internal(), ...init, headers: { 'x-service-token': e2e.serviceToken, ...init.headers } });
 
 const CREATE = 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id } }';
 const DEPOSIT = 'mutation($key: String) { deposit(amount: 10, currency: EUR, idempotencyKey: $key) { operationId } }';
@@ -133,9 +133,13 @@ const CASES: Case[] = [
   ['a body of JSON null', { status: 400 }, () => post('/graphql', 'null')],
   ['an unknown field', { code: 'GRAPHQL_VALIDATION_FAILED' }, () => gql('{ users { id } }')],
   ['an alg:none token', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, `${cursor('{"alg":"none"}')}.${cursor(`{"sub":"${VICTIM}"}`)}.`)],
+  ['a token without exp', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, e2e.jwtSecret, { subject: 'mallory' }))],
+  ['a token living longer than the cap', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, e2e.jwtSecret, { subject: 'mallory', expiresIn: '30d' }))],
+  ['a token with roles that are not a list', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({ roles: 'operator' }, e2e.jwtSecret, { subject: 'mallory', expiresIn: '1m' }))],
   ['a token signed with another secret', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, 'x'.repeat(40), { subject: VICTIM, expiresIn: '1m' }))],
   // GraphQL over WebSocket
   ['WebSocket without a token', { status: 4401 }, () => overWs(async () => ({ kind: 'closed', code: 0, reason: '' }), {})],
+  ['WebSocket with an expired token', { status: 4401 }, () => overWs(async () => ({ kind: 'closed', code: 0, reason: '' }), { authorization: `Bearer ${jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, e2e.jwtSecret, { subject: 'mallory' })}` })],
   ['WebSocket frame that is not JSON', { status: 4400 }, () => overWs((ws) => ws.send('{not json'))],
   ['WebSocket subscribe to a NUL id', { code: 'NOT_FOUND' }, () => overWs((ws) => ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: '\u0000' }))],
   ['WebSocket subscribe to another user’s payment', { code: 'NOT_FOUND' }, () => overWs((ws) => ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: victimPaymentId }))],
@@ -157,6 +161,9 @@ const CASES: Case[] = [
   ['internal user id above int8', { status: 400 }, () => service('/internal/users/9223372036854775808')],
   ['internal unknown status', { status: 400 }, () => service('/internal/users/1/status', { method: 'PUT', body: '{"status":"ADMIN"}' })],
   ['internal without the service token', { status: 401 }, () => http('/internal/users/1', { base: internal() })],
+  ['internal API on the public port, with the token', { status: 404 }, () => service('/internal/users/1', { method: 'PUT', body: '{"status":"BLOCKED"}', base: gateway() })],
+  ['money-storage ledger with a lone % in the path', { status: 400 }, () => http('/internal/ledger/%', { base: e2e.system.url('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
+  ['money-storage ledger page of 10^6', { status: 400 }, () => http('/internal/ledger/1?first=1000000', { base: e2e.system.url('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
   // Raw messages on every topic
   ['money-operations id with NUL', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: 'deposit:\u0000' }))],
   ['money-operations id with a lone surrogate', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: 'deposit:\ud800' }))],

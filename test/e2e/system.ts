@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import jwt from 'jsonwebtoken';
 import { Partitioners } from 'kafkajs';
 import pg from 'pg';
 import { CreatePayment, CreditAccount, MyAccounts } from '../../client/operations';
@@ -11,10 +10,12 @@ import { TOPICS } from '../../common/kafka/topics';
 import { GatewayClient } from '../../client/gateway-client';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { signToken } from '../../gateway/src/auth';
+import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { freePort } from '../../infra/free-port';
 import { PaymentSystem } from '../../infra/system';
 import { uniqueName } from '../support/infra';
+import { testSecrets } from '../support/secrets';
 
 const run = promisify(execFile);
 
@@ -25,6 +26,7 @@ export interface E2ESystem {
   /** A client whose token carries the `operator` role. */
   operator(userName: string): GatewayClient;
   serviceToken: string;
+  jwtSecret: string;
   /** Runs `npm run reconcile`'s program against this system; resolves its exit code and report. */
   reconcile(): Promise<{ code: number; report: { ok: boolean } & Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -46,7 +48,7 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     database: uniqueName(`e2e_${label}`).toLowerCase(),
     topicPrefix: options.ownKafka ? '' : `${uniqueName(label)}.`,
     ports: { gateway: await freePort(), paymaster: await freePort(), 'money-storage': await freePort() },
-    env: { LOG_LEVEL: 'warn', ...options.env },
+    env: { LOG_LEVEL: 'warn', ...testSecrets(), ...options.env },
     onServiceLine: (name, line) => {
       recent.push(`${name}: ${line}`);
       if (recent.length > 300) recent.shift();
@@ -61,9 +63,9 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     system,
     sql,
     serviceToken: gatewayConfig.INTERNAL_SERVICE_TOKEN,
-    client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, gatewayConfig.JWT_SECRET)),
-    operator: (userName) =>
-      new GatewayClient(system.url('gateway'), jwt.sign({ roles: ['operator'] }, gatewayConfig.JWT_SECRET, { algorithm: 'HS256', subject: userName, expiresIn: '1h' })),
+    jwtSecret: gatewayConfig.JWT_SECRET,
+    client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig))),
+    operator: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig), { roles: ['operator'] })),
     reconcile: async () => {
       const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
       const result = await run(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env } }).then(

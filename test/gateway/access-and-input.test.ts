@@ -136,10 +136,11 @@ describe('authentication', () => {
     'wrong secret': jwt.sign({}, 'another-secret-that-is-long-enough-000000', { algorithm: 'HS256', subject: 'mallory' }),
     expired: jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, t.secret, { algorithm: 'HS256', subject: 'mallory' }),
     'alg none': `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"mallory"}').toString('base64url')}.`,
-    'no subject': jwt.sign({}, t.secret, { algorithm: 'HS256' }),
+    'no subject': jwt.sign({}, t.secret, { algorithm: 'HS256', expiresIn: 60 }),
+    'no exp': jwt.sign({}, t.secret, { algorithm: 'HS256', subject: 'mallory' }),
   });
 
-  it.each(['missing', 'garbage', 'wrong secret', 'expired', 'alg none', 'no subject'])('a %s token → 401 UNAUTHENTICATED over GraphQL and REST', async (kind) => {
+  it.each(['missing', 'garbage', 'wrong secret', 'expired', 'alg none', 'no subject', 'no exp'])('a %s token → 401 UNAUTHENTICATED over GraphQL and REST', async (kind) => {
     const value = forged()[kind as keyof ReturnType<typeof forged>];
     const before = await countRows(t);
     const g = await gql(CREATE, { input: { amount: 5, currency: 'USD' } }, value);
@@ -156,15 +157,15 @@ describe('the internal API for money-storage', () => {
   it('needs the service token, answers a user’s auth data, and can block a user', async () => {
     await t.client('kim').data(CreatePayment, { input: { amount: 1, currency: 'KZT' } });
     const id = await userIdOf(t, 'kim');
-    expect((await fetch(`${t.url}/internal/users/${id}`)).status).toBe(401);
-    expect((await fetch(`${t.url}/internal/users/${id}`, { headers: { 'x-service-token': 'wrong' } })).status).toBe(401);
+    expect((await fetch(`${t.internalUrl}/internal/users/${id}`)).status).toBe(401);
+    expect((await fetch(`${t.internalUrl}/internal/users/${id}`, { headers: { 'x-service-token': 'wrong' } })).status).toBe(401);
     const headers = { 'x-service-token': t.serviceToken };
-    expect(await (await fetch(`${t.url}/internal/users/${id}`, { headers })).json()).toEqual({ id, userName: 'kim', status: 'ACTIVE' });
-    expect((await fetch(`${t.url}/internal/users/999999999`, { headers })).status).toBe(404);
-    expect((await fetch(`${t.url}/internal/users/abc`, { headers })).status).toBe(400);
-    const blocked = await fetch(`${t.url}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status: 'BLOCKED' }) });
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toEqual({ id, userName: 'kim', status: 'ACTIVE' });
+    expect((await fetch(`${t.internalUrl}/internal/users/999999999`, { headers })).status).toBe(404);
+    expect((await fetch(`${t.internalUrl}/internal/users/abc`, { headers })).status).toBe(400);
+    const blocked = await fetch(`${t.internalUrl}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status: 'BLOCKED' }) });
     expect(await blocked.json()).toMatchObject({ status: 'BLOCKED' });
-    expect(await (await fetch(`${t.url}/internal/users/${id}`, { headers })).json()).toMatchObject({ status: 'BLOCKED' });
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toMatchObject({ status: 'BLOCKED' });
   });
 });
 

@@ -9,13 +9,17 @@ import { statusRank, type PaymentStatus } from '../../common/payment-status';
 import { asPaymentId, asUserId } from '../../common/ids';
 import { startGateway, type Gateway } from '../../gateway/src/app';
 import { signToken } from '../../gateway/src/auth';
+import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { GatewayClient } from '../../client/gateway-client';
 import { freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
+import { testSecrets } from '../support/secrets';
 
 export interface TestGateway {
   gateway: Gateway;
   url: string;
+  /** The internal API's listener, apart from the public `url`. */
+  internalUrl: string;
   names: TopicNames;
   prefix: string;
   databaseUrl: string;
@@ -34,6 +38,8 @@ export async function startTestGateway(label: string, env: Record<string, string
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
     PORT: '0',
+    INTERNAL_PORT: '0',
+    ...testSecrets(),
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: kafkaBrokers().join(','),
     KAFKA_TOPIC_PREFIX: prefix,
@@ -49,13 +55,14 @@ export async function startTestGateway(label: string, env: Record<string, string
   return {
     gateway,
     url,
+    internalUrl: `http://127.0.0.1:${gateway.internalPort}`,
     names,
     prefix,
     databaseUrl,
     sql,
     secret: config.JWT_SECRET,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
-    client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, config.JWT_SECRET) : undefined),
+    client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, tokenPolicy(config)) : undefined),
     emitStatus: async (paymentId, userId, status, reason = null) => {
       const value: PaymentStatusChanged = {
         version: 1,

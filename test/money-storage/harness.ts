@@ -15,8 +15,9 @@ import { applyMigrations, connectDatabase, type Database } from '../../common/db
 import * as schema from '../../money-storage/db/schema';
 import { Ledger } from '../../money-storage/src/ledger';
 import { collect, eventually, freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
+import { testSecrets } from '../support/secrets';
 
-export const SERVICE_TOKEN = 'test-internal-service-token';
+export const SERVICE_TOKEN = testSecrets().INTERNAL_SERVICE_TOKEN;
 
 /** How the stub gateway treats a user: a status, or a failure mode. */
 export type StubUser = 'ACTIVE' | 'BLOCKED' | 'FAIL_503' | 'DROP_CONNECTION' | 'HANG';

@@ -1,21 +1,18 @@
-import { timingSafeEqual } from 'node:crypto';
-import type http from 'node:http';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { HttpError, readJson, sendJson } from '../../../common/http';
 import { isUserId, type UserId } from '../../../common/ids';
+import type { Logger } from '../../../common/logger';
+import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../../common/service-token';
 import { userStatus, type UserStatus } from '../../db/schema';
 import type { PaymentStore } from '../payment-store';
+import { sendPublicError, toPublicError } from '../public-error';
 import { Router } from './router';
-
-export function hasServiceToken(req: http.IncomingMessage, token: string): boolean {
-  const given = Buffer.from(String(req.headers['x-service-token'] ?? ''));
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 /** For other services (money-storage) and operators: never exposed to users, always behind the service token. */
 export function internalRoutes(store: PaymentStore, serviceToken: string): Router {
   const guard = (req: http.IncomingMessage, rawId: string | undefined): UserId => {
-    if (!hasServiceToken(req, serviceToken)) throw new HttpError(401, 'UNAUTHENTICATED', 'missing or wrong x-service-token');
+    if (!hasServiceToken(req, serviceToken)) throw new HttpError(401, 'UNAUTHENTICATED', `missing or wrong ${SERVICE_TOKEN_HEADER}`);
     if (!rawId || !isUserId(rawId)) throw new HttpError(400, 'BAD_USER_INPUT', 'user id must be a positive integer');
     return rawId;
   };
@@ -35,4 +32,29 @@ export function internalRoutes(store: PaymentStore, serviceToken: string): Route
       if (!user) throw new HttpError(404, 'NOT_FOUND', 'no such user');
       sendJson(res, 200, render(user));
     });
+}
+
+/**
+ * The internal API on a listener of its own (INTERNAL_HOST:INTERNAL_PORT, loopback by default), so
+ * blocking a user is not one leaked service token away from anyone who can reach the public port.
+ */
+export async function serveInternalApi(routes: Router, address: { port: number; host: string }, logger: Logger): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    routes
+      .dispatch(req, res)
+      .then((outcome) => {
+        if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+        if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
+      })
+      .catch((e) => {
+        if (res.headersSent) return void res.destroy();
+        sendPublicError(res, toPublicError(e, logger), 'rest');
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, resolve);
+  });
+  logger.info({ port: (server.address() as AddressInfo).port, host: address.host }, 'internal API listening');
+  return server;
 }

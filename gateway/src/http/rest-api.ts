@@ -1,13 +1,13 @@
 import type http from 'node:http';
 import { HttpError, readJson, sendJson } from '../../../common/http';
-import { authenticate, type Caller } from '../auth';
+import type { Caller, TokenVerifier } from '../auth';
 import { GatewayError } from '../errors';
 import type { PaymentService } from '../payment-service';
 import { Router } from './router';
 
 /** The original REST API, over the same PaymentService and auth as GraphQL. */
-export function restRoutes(service: PaymentService, jwtSecret: string, bodyLimit: number): Router {
-  const caller = (req: http.IncomingMessage): Caller => authenticate(req.headers.authorization, jwtSecret);
+export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyLimit: number): Router {
+  const caller = (req: http.IncomingMessage): Caller => tokens.authenticate(req.headers.authorization);
   return new Router()
     .on('POST', /^\/api\/payments\/?$/, async (req, res) => {
       const who = caller(req);

@@ -2,50 +2,54 @@ import type http from 'node:http';
 import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { authenticate, type Caller } from '../auth';
+import type { TokenVerifier } from '../auth';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/apollo';
 import { checkLimits, type QueryLimits } from '../graphql/limits';
 import { sharedExecutionSubscribe } from '../graphql/shared-execution';
 import type { Logger } from '../../../common/logger';
+import { SocketSessions, type SocketLimits } from './socket-sessions';
 
 export const CLOSE_UNAUTHORIZED = 4401;
 
 /**
  * graphql-ws on the same port and path as HTTP GraphQL. The token comes in `connection_init`
- * (`{ authorization: "Bearer ..." }`); without a valid one the socket is closed with 4401.
+ * (`{ authorization: "Bearer ..." }`); without a valid one the socket is closed with 4401, and it
+ * is closed with 4403 when the token expires.
  */
 export function attachWebSocket(
   server: http.Server,
   schema: GraphQLSchema,
   services: Omit<GraphQLContext, 'caller'>,
-  options: { jwtSecret: string; maxDepth: number; maxCost: number; maxPayload: number; logger: Logger },
+  options: { tokens: TokenVerifier; limits: SocketLimits; maxDepth: number; maxCost: number; maxPayload: number; logger: Logger },
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxPayload });
-  const callers = new WeakMap<object, Caller>();
+  const sessions = new SocketSessions(options.limits);
   const format = formatError(options.logger);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
-  const disposable = useServer<Record<string, unknown> | undefined, { caller?: Caller }>(
+  const disposable = useServer<Record<string, unknown> | undefined>(
     {
       schema,
-      onSubscribe: (_ctx, _id, payload) => {
-        const error = limitsError(schema, payload, options);
-        return error ? [error] : undefined;
-      },
       subscribe: sharedExecutionSubscribe(),
       onConnect: (ctx) => {
         try {
-          callers.set(ctx.extra.socket, authenticate(ctx.connectionParams?.authorization, options.jwtSecret));
-          return true;
+          return sessions.open(ctx.extra.socket, options.tokens.verify(ctx.connectionParams?.authorization));
         } catch (e) {
           ctx.extra.socket.close(CLOSE_UNAUTHORIZED, (e as Error).message.slice(0, 100));
           return false;
         }
       },
+      onSubscribe: (ctx, _id, payload) => {
+        const refused = sessions.refuseSubscribe(ctx.extra.socket, Object.keys(ctx.subscriptions).length);
+        if (refused) return refused;
+        const tooComplex = limitsError(schema, payload, options);
+        return tooComplex ? [tooComplex] : undefined;
+      },
+      onClose: (ctx) => sessions.close(ctx.extra.socket),
       // Same error shape as over HTTP: `extensions.code`, no internals in production.
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatAll(result.errors) } : undefined),
       onError: (_ctx, _id, _payload, errors) => formatAll(errors),
-      context: (ctx): GraphQLContext => ({ caller: callers.get(ctx.extra.socket) ?? null, ...services }),
+      context: (ctx): GraphQLContext => ({ caller: sessions.caller(ctx.extra.socket), ...services }),
     },
     wss,
   );

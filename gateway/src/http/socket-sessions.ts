@@ -1,0 +1,80 @@
+import { GraphQLError } from 'graphql';
+import type { WebSocket } from 'ws';
+import type { Caller, VerifiedToken } from '../auth';
+import { RateLimiter } from '../rate-limiter';
+
+/** graphql-ws's own Forbidden code, given the reason a client can act on: get a new token. */
+export const CLOSE_TOKEN_EXPIRED = 4403;
+export const CLOSE_TOO_MANY_SOCKETS = 4429;
+
+export interface SocketLimits {
+  maxSocketsPerUser: number;
+  maxSubscriptionsPerSocket: number;
+  /** Subscribe messages per user per minute, across their sockets; 0 = no limit. */
+  subscribesPerMinute: number;
+}
+
+interface Session {
+  caller: Caller;
+  expiry: NodeJS.Timeout;
+}
+
+const rateLimited = (message: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code: 'RATE_LIMITED' } })];
+
+/**
+ * Who is on each authenticated socket, for how long, and how much of the gateway one user may
+ * hold: a socket lives no longer than its token, and sockets, subscriptions and subscribes are capped.
+ */
+export class SocketSessions {
+  private readonly sessions = new Map<WebSocket, Session>();
+  private readonly socketsPerUser = new Map<string, number>();
+  private readonly subscribes: RateLimiter;
+
+  constructor(private readonly limits: SocketLimits) {
+    this.subscribes = new RateLimiter(limits.subscribesPerMinute);
+  }
+
+  /** Admits the socket, or closes it (4429) when its user already holds the most sockets allowed. */
+  open(socket: WebSocket, token: VerifiedToken): boolean {
+    const { userName } = token.caller;
+    const held = this.socketsPerUser.get(userName) ?? 0;
+    if (held >= this.limits.maxSocketsPerUser) {
+      socket.close(CLOSE_TOO_MANY_SOCKETS, `too many sockets for this user (at most ${this.limits.maxSocketsPerUser})`);
+      return false;
+    }
+    this.socketsPerUser.set(userName, held + 1);
+    const expiry = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'token expired'), token.validUntilMs - Date.now());
+    // Cleared when the socket closes; unref'd so a socket still closing never holds a stopping process.
+    expiry.unref();
+    this.sessions.set(socket, { caller: token.caller, expiry });
+    return true;
+  }
+
+  /** Called for every socket that closes, admitted or not. */
+  close(socket: WebSocket): void {
+    const session = this.sessions.get(socket);
+    if (!session) return;
+    this.sessions.delete(socket);
+    clearTimeout(session.expiry);
+    const { userName } = session.caller;
+    const held = (this.socketsPerUser.get(userName) ?? 1) - 1;
+    if (held > 0) this.socketsPerUser.set(userName, held);
+    else this.socketsPerUser.delete(userName);
+  }
+
+  caller(socket: WebSocket): Caller | null {
+    return this.sessions.get(socket)?.caller ?? null;
+  }
+
+  /** Errors refusing a subscribe, or undefined to let it run; `active` counts it among the socket's operations. */
+  refuseSubscribe(socket: WebSocket, active: number): GraphQLError[] | undefined {
+    const caller = this.caller(socket);
+    if (!caller) return undefined; // not admitted: graphql-ws refuses it itself
+    if (active > this.limits.maxSubscriptionsPerSocket) {
+      return rateLimited(`too many subscriptions on this socket (at most ${this.limits.maxSubscriptionsPerSocket})`);
+    }
+    const wait = this.subscribes.take(caller.userName);
+    if (wait > 0) return rateLimited(`too many subscribes; retry in ${wait} s`);
+    return undefined;
+  }
+}

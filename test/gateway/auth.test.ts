@@ -1,0 +1,54 @@
+import jwt from 'jsonwebtoken';
+import { signToken, TokenVerifier, type TokenPolicy } from '../../gateway/src/auth';
+import { GatewayError } from '../../gateway/src/errors';
+import { testSecrets } from '../support/secrets';
+
+const policy: TokenPolicy = { secret: testSecrets().JWT_SECRET, maxTtlSeconds: 3600, clockToleranceSeconds: 5 };
+const verifier = new TokenVerifier(policy);
+const now = (): number => Math.floor(Date.now() / 1000);
+const bearer = (claims: object): string => `Bearer ${jwt.sign({ sub: 'ann', ...claims }, policy.secret, { algorithm: 'HS256' })}`;
+const refusal = (header: string): string => {
+  try {
+    verifier.verify(header);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GatewayError);
+    expect((e as GatewayError).code).toBe('UNAUTHENTICATED');
+    return (e as Error).message;
+  }
+  throw new Error('expected the token to be refused');
+};
+
+describe('TokenVerifier', () => {
+  it('reads the roles it knows and ignores the others', () => {
+    expect(verifier.authenticate(bearer({ exp: now() + 60, roles: ['auditor', 'operator'] }))).toEqual({ userName: 'ann', roles: ['operator'] });
+    expect(verifier.authenticate(bearer({ exp: now() + 60, roles: ['superuser'] })).roles).toEqual([]);
+    expect(verifier.authenticate(bearer({ exp: now() + 60 })).roles).toEqual([]);
+  });
+
+  it('refuses a roles claim that is not a list of strings', () => {
+    expect(refusal(bearer({ exp: now() + 60, roles: 'operator' }))).toMatch(/roles/);
+    expect(refusal(bearer({ exp: now() + 60, roles: [1] }))).toMatch(/roles/);
+  });
+
+  it('requires exp, within the tolerance, and no further ahead than the cap', () => {
+    expect(refusal(bearer({}))).toBe('token has no exp');
+    expect(refusal(bearer({ exp: now() - 30 }))).toBe('token expired');
+    expect(verifier.authenticate(bearer({ exp: now() - 2 })).userName).toBe('ann');
+    expect(refusal(bearer({ exp: now() + 7200 }))).toMatch(/lifetime exceeds 3600 s/);
+    expect(refusal(bearer({ iat: now() - 7000, exp: now() + 60 }))).toMatch(/lifetime exceeds/);
+  });
+
+  it('says until when the token is accepted: exp plus the tolerance', () => {
+    const exp = now() + 60;
+    expect(verifier.verify(bearer({ exp })).validUntilMs).toBe((exp + 5) * 1000);
+  });
+
+  it('checks iss and aud only when configured, and signs them in', () => {
+    const strict = new TokenVerifier({ ...policy, issuer: 'payments', audience: 'gateway' });
+    const token = signToken('ann', { ...policy, issuer: 'payments', audience: 'gateway' }, { roles: ['operator'], ttlSeconds: 600 });
+    expect(strict.authenticate(`Bearer ${token}`)).toEqual({ userName: 'ann', roles: ['operator'] });
+    expect(() => strict.authenticate(bearer({ exp: now() + 60 }))).toThrow('token is for another issuer or audience');
+    expect(() => strict.authenticate(bearer({ exp: now() + 60, iss: 'payments', aud: 'elsewhere' }))).toThrow('token is for another issuer or audience');
+    expect(verifier.authenticate(`Bearer ${token}`).userName).toBe('ann');
+  });
+});

@@ -1,0 +1,81 @@
+import { connectDatabase, type Database } from '../../common/db';
+import { subscribe } from '../../client/gateway-client';
+import { CreatePayment, MyPayments, WatchMyPayments } from '../../client/operations';
+import * as schema from '../../gateway/db/schema';
+import { GatewayError } from '../../gateway/src/errors';
+import { PaymentStore } from '../../gateway/src/payment-store';
+import { startTestGateway, userIdOf, type TestGateway } from './harness';
+
+let t: TestGateway;
+beforeAll(async () => {
+  // A long cache: anything seen before it runs out was the block's own invalidation, not the TTL.
+  t = await startTestGateway('internal', { USER_STATUS_CACHE_MS: '60000' });
+});
+afterAll(() => t?.stop());
+
+const setStatus = (base: string, id: string, status: string, headers: Record<string, string> = { 'x-service-token': t.serviceToken }) =>
+  fetch(`${base}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status }) });
+
+describe('the internal API', () => {
+  it('is not on the public port, even with the service token', async () => {
+    await t.client('pia').data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
+    const id = await userIdOf(t, 'pia');
+    const headers = { 'x-service-token': t.serviceToken };
+    expect((await fetch(`${t.url}/internal/users/1`, { headers })).status).toBe(404);
+    expect((await fetch(`${t.url}/internal/users/${id}`, { headers })).status).toBe(404);
+    expect((await setStatus(t.url, id, 'BLOCKED')).status).toBe(404);
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toEqual({ id, userName: 'pia', status: 'ACTIVE' });
+  });
+
+  it('answers 401 without the right token on its own port', async () => {
+    expect((await fetch(`${t.internalUrl}/internal/users/1`)).status).toBe(401);
+    expect((await setStatus(t.internalUrl, '1', 'BLOCKED', {})).status).toBe(401);
+    expect((await setStatus(t.internalUrl, '1', 'BLOCKED', { 'x-service-token': `${t.serviceToken}x` })).status).toBe(401);
+    expect((await fetch(`${t.internalUrl}/api/payments`)).status).toBe(404);
+  });
+});
+
+describe('a blocked user', () => {
+  it('gets FORBIDDEN on GraphQL, REST and subscriptions as soon as the block is set, and is served again once unblocked', async () => {
+    const bo = t.client('bo');
+    await bo.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } });
+    const id = await userIdOf(t, 'bo');
+    expect((await setStatus(t.internalUrl, id, 'BLOCKED')).status).toBe(200);
+
+    const code = async (result: Promise<{ errors?: Array<{ extensions?: { code?: string } }> }>) => (await result).errors?.[0]?.extensions?.code;
+    expect(await code(bo.request(CreatePayment, { input: { amount: 5, currency: 'EUR' } }))).toBe('FORBIDDEN');
+    expect(await code(bo.request(MyPayments, {}))).toBe('FORBIDDEN');
+    const headers = { authorization: `Bearer ${bo.token}`, 'content-type': 'application/json' };
+    const list = await fetch(`${t.url}/api/payments`, { headers });
+    expect([list.status, await list.json()]).toEqual([403, { error: { code: 'FORBIDDEN', message: 'this account is blocked' } }]);
+    const post = await fetch(`${t.url}/api/payments`, { method: 'POST', headers, body: JSON.stringify({ userName: 'bo', amount: 5, currency: 'EUR' }) });
+    expect(post.status).toBe(403);
+    const ws = bo.connect();
+    try {
+      const sub = subscribe(ws, WatchMyPayments);
+      await sub.done;
+      expect(JSON.stringify(sub.errors)).toMatch(/FORBIDDEN/);
+    } finally {
+      await ws.dispose();
+    }
+
+    expect((await setStatus(t.internalUrl, id, 'ACTIVE')).status).toBe(200);
+    expect((await bo.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })).createPayment.status).toBe('CREATED');
+  });
+
+  it('blocked by another replica is refused once this one’s USER_STATUS_CACHE_MS has passed', async () => {
+    await t.client('rex').data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
+    const id = await userIdOf(t, 'rex');
+    await t.sql.query("UPDATE gateway.users SET status = 'BLOCKED' WHERE id = $1", [id]); // what another replica's PUT does
+    // The gateway's own store still trusts its 60 s cache; a store whose cache has run out reads the block.
+    expect(await t.gateway.store.userIdFor('rex')).toBe(id);
+    const database: Database<typeof schema> = connectDatabase(t.databaseUrl, schema, 1);
+    try {
+      const refused = await new PaymentStore(database.db, 0).userIdFor('rex').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(GatewayError);
+      expect(refused).toMatchObject({ code: 'FORBIDDEN', message: 'this account is blocked' });
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import jwt from 'jsonwebtoken';
+import WebSocket from 'ws';
+import { subscribe } from '../../client/gateway-client';
+import { WatchMyPayments, WatchPayment } from '../../client/operations';
+import { signToken } from '../../gateway/src/auth';
+import { CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY_SOCKETS } from '../../gateway/src/http/socket-sessions';
+import { eventually } from '../support/infra';
+import { startTestGateway, type TestGateway } from './harness';
+
+const SUBSCRIBES_PER_MINUTE = 6;
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway('wslimits', {
+    JWT_CLOCK_TOLERANCE_SECONDS: '1',
+    WS_MAX_SOCKETS_PER_USER: '2',
+    WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '2',
+    WS_SUBSCRIBES_PER_MINUTE: String(SUBSCRIBES_PER_MINUTE),
+  });
+});
+afterAll(() => t?.stop());
+const opened: Client[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((client) => client.dispose()));
+});
+
+/** Rejects when `promise` has not settled within `ms`: every wait here is on an event, bounded. */
+const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms).unref())]);
+
+interface Socket {
+  client: Client;
+  /** Resolves true once acknowledged, false if closed first. */
+  admitted: Promise<boolean>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+function openSocket(token: string): Socket {
+  let onConnected: () => void = () => undefined;
+  let onClosed: (event: { code: number; reason: string }) => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
+  const client = createClient({
+    url: `${t.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    onNonLazyError: () => undefined,
+    connectionParams: { authorization: `Bearer ${token}` },
+    on: {
+      connected: () => onConnected(),
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string };
+        onClosed({ code, reason });
+      },
+    },
+  });
+  opened.push(client);
+  const admitted = Promise.race([connected.then(() => true), closed.then(() => false)]);
+  return { client, admitted, closed };
+}
+
+const tokenFor = (userName: string, ttlSeconds?: number): string => signToken(userName, { secret: t.secret }, { ttlSeconds });
+const errorCodes = (errors: unknown[]): unknown[] => errors.flatMap((e) => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
+
+describe('WebSocket sessions', () => {
+  it('are closed with 4403 when the token expires, not before', async () => {
+    const token = tokenFor('short-lived', 2);
+    const { exp } = jwt.decode(token) as { exp: number };
+    const socket = openSocket(token);
+    expect(await within(socket.admitted, 5000, 'acknowledgement')).toBe(true);
+    const before = t.gateway.hub.subscriberCount;
+    subscribe(socket.client, WatchMyPayments);
+    await eventually('the subscription to be registered', async () => (t.gateway.hub.subscriberCount > before ? true : undefined));
+    const closed = await within(socket.closed, 10_000, 'close at expiry');
+    expect(closed).toEqual({ code: CLOSE_TOKEN_EXPIRED, reason: 'token expired' });
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+    await eventually('its subscription to be released', async () => (t.gateway.hub.subscriberCount === before ? true : undefined));
+  });
+
+  it('are capped per user (4429), and a closed socket frees its place', async () => {
+    const token = tokenFor('socky');
+    const [first, second] = [openSocket(token), openSocket(token)];
+    expect(await within(Promise.all([first.admitted, second.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
+    const third = openSocket(token);
+    const refused = await within(third.closed, 5000, 'refusal');
+    expect(refused.code).toBe(CLOSE_TOO_MANY_SOCKETS);
+    expect(refused.reason).toMatch(/too many sockets for this user \(at most 2\)/);
+    expect(await within(openSocket(tokenFor('someone-else')).admitted, 5000, 'another user’s socket')).toBe(true);
+
+    await first.client.dispose();
+    await within(first.closed, 5000, 'close');
+    // The server releases the place when it sees the close, which may come just after the client does.
+    await eventually('a freed place to admit a new socket', async () => ((await openSocket(token).admitted) ? true : undefined), 5000);
+  });
+
+  it('cap subscriptions per socket with RATE_LIMITED', async () => {
+    const socket = openSocket(tokenFor('subby'));
+    expect(await within(socket.admitted, 5000, 'acknowledgement')).toBe(true);
+    const open = [subscribe(socket.client, WatchMyPayments), subscribe(socket.client, WatchMyPayments)];
+    const third = subscribe(socket.client, WatchMyPayments);
+    await within(third.done, 5000, 'the third subscription’s refusal');
+    expect(errorCodes(third.errors)).toEqual(['RATE_LIMITED']);
+    expect(JSON.stringify(third.errors)).toMatch(/too many subscriptions on this socket \(at most 2\)/);
+    expect(open.every((sub) => sub.errors.length === 0)).toBe(true);
+  });
+
+  it('limit subscribes per user per minute with RATE_LIMITED', async () => {
+    const socket = openSocket(tokenFor('ratey'));
+    expect(await within(socket.admitted, 5000, 'acknowledgement')).toBe(true);
+    // Each asks for a payment that does not exist: refused at once (NOT_FOUND), so no cap is reached.
+    for (let i = 0; i < SUBSCRIBES_PER_MINUTE; i++) {
+      const sub = subscribe(socket.client, WatchPayment, { id: randomUUID() });
+      await within(sub.done, 5000, 'an answer');
+      expect(errorCodes(sub.errors)).toEqual(['NOT_FOUND']);
+    }
+    const limited = subscribe(socket.client, WatchPayment, { id: randomUUID() });
+    await within(limited.done, 5000, 'an answer');
+    expect(errorCodes(limited.errors)).toEqual(['RATE_LIMITED']);
+  });
+});
