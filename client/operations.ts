@@ -68,7 +68,7 @@ export const MyAccounts = graphql(`
 `);
 
 export const Deposit = graphql(`
-  mutation Deposit($amount: Int!, $currency: Currency!, $idempotencyKey: String) {
+  mutation Deposit($amount: Int!, $currency: Currency!, $idempotencyKey: String!) {
     deposit(amount: $amount, currency: $currency, idempotencyKey: $idempotencyKey) {
       operationId
       amount

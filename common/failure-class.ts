@@ -12,17 +12,19 @@ export class TransientError extends Error {
   }
 }
 
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+// ENOTFOUND too: a container's name stops resolving while it restarts (compose, Kubernetes).
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 /** pg and pg-pool report a lost or unobtainable connection only in the message. */
 const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 /**
  * SQLSTATEs that say "the database could not do it now", not "this can never be done":
  * 08 connection exceptions, 53 insufficient resources, 40001 serialization failure,
- * 40P01 deadlock, 55P03 lock not available, 57P01-57P03 shutdown / cannot connect now.
+ * 40P01 deadlock, 55P03 lock not available, 57014 statement timeout / cancelled, 57P01-57P03
+ * shutdown / cannot connect now, 25P03 idle-in-transaction timeout.
  */
 function isTransientSqlState(code: string): boolean {
-  return code.startsWith('08') || code.startsWith('53') || ['40001', '40P01', '55P03', '57P01', '57P02', '57P03'].includes(code);
+  return code.startsWith('08') || code.startsWith('53') || ['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '25P03'].includes(code);
 }
 
 /** The error and its causes (drizzle wraps the pg error; kafkajs wraps the last retry's error). */

@@ -1,7 +1,22 @@
 import net from 'node:net';
 
-/** Asks the OS for a port nobody listens on, so parallel runs never collide. */
-export function freePort(): Promise<number> {
+/**
+ * Ports this process already handed out: the OS may offer a port again until its new owner binds
+ * it, and a launcher picks several (gateway, its internal API, money-storage...) before any binds.
+ */
+const handedOut = new Set<number>();
+
+/** Asks the OS for a port nobody listens on and this process has not handed out, so parallel runs never collide. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await osFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function osFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

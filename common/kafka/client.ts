@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
 import type { FailureClass } from '../failure-class';
+import { classifyFailure, describeFailure } from '../failure-class';
 import type { Logger } from '../logger';
 import { newEventId, randomHex } from '../ids';
 import { encode, type MessageOf } from './contracts';
@@ -94,24 +95,22 @@ export async function sendToDlq(
   failure: DlqFailure,
   origin: { partition: number; offset: string },
 ): Promise<void> {
-  await producer.send({
-    topic: dlqOf(sourceTopic),
-    acks: -1,
-    messages: [
-      {
-        key: message.key,
-        value: message.value,
-        headers: {
-          ...message.headers,
-          'dlq-error': failure.error.slice(0, 2000),
-          'dlq-class': failure.class,
-          'dlq-source-topic': sourceTopic,
-          'dlq-source-partition': String(origin.partition),
-          'dlq-source-offset': origin.offset,
-        },
-      },
-    ],
-  });
+  const why = {
+    'dlq-error': failure.error.slice(0, 2000),
+    'dlq-class': failure.class,
+    'dlq-source-topic': sourceTopic,
+    'dlq-source-partition': String(origin.partition),
+    'dlq-source-offset': origin.offset,
+  };
+  const send = (m: { key: Buffer | null; value: Buffer | null; headers: IHeaders }) => producer.send({ topic: dlqOf(sourceTopic), acks: -1, messages: [m] });
+  try {
+    await send({ key: message.key, value: message.value, headers: { ...message.headers, ...why } });
+  } catch (e) {
+    // A copy the DLQ refuses for good (say, too large once these headers are added) must not hold
+    // the partition: park what identifies it instead; the original stays readable at its offset.
+    if (classifyFailure(e) === 'transient') throw e;
+    await send({ key: message.key?.subarray(0, 1024) ?? null, value: null, headers: { ...why, 'dlq-value-dropped': describeFailure(e).slice(0, 200) } });
+  }
 }
 
 /** Creates every topic and its DLQ if missing; safe to run from several processes at once. */

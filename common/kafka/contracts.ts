@@ -55,7 +55,8 @@ export const paymentStatusChanged = z.object({
   userId,
   status: z.enum(PAYMENT_STATUSES),
   reason: safeText(200).nullable(),
-  seq: z.number().int().nonnegative(),
+  /** Stored as a Postgres integer. */
+  seq: z.number().int().nonnegative().max(2_147_483_647),
   at,
 });
 

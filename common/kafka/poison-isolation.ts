@@ -22,15 +22,16 @@ export interface Item {
 }
 
 /**
- * Parks one message, retrying while the broker is away. A DLQ that refuses the message for good
- * (it fitted its own topic, so this should not happen) throws: nothing safe is left to do with it.
+ * Parks one message, retrying while the broker is away. If the DLQ refuses even a stub of it for
+ * good, the partition still moves on: the message stays readable at its source offset, and this
+ * error line is where an operator finds it. Holding the partition would help nobody.
  */
 export async function parkMessage(target: DlqTarget, message: KafkaMessage, failure: DlqFailure, scope: ConsumerScope): Promise<Settled> {
-  scope.logger.warn({ topic: target.topic, partition: target.partition, offset: message.offset, error: failure.error, class: failure.class }, 'message parked in the DLQ');
-  const origin = { partition: target.partition, offset: message.offset };
-  const parked = await retryTransient('dlq send', () => sendToDlq(target.producer, target.topic, message, failure, origin), scope);
-  if (parked.kind === 'deterministic') throw parked.error;
-  return parked.kind === 'done' ? 'done' : 'abandoned';
+  const where = { topic: target.topic, partition: target.partition, offset: message.offset };
+  scope.logger.warn({ ...where, error: failure.error, class: failure.class }, 'message parked in the DLQ');
+  const parked = await retryTransient('dlq send', () => sendToDlq(target.producer, target.topic, message, failure, where), scope);
+  if (parked.kind === 'deterministic') scope.logger.error({ ...where, err: parked.error }, 'the DLQ refused the message; skipped, it stays at its source offset');
+  return parked.kind === 'abandoned' ? 'abandoned' : 'done';
 }
 
 /** Decodes each message against its topic's schema; those that fail are parked at once (a schema never passes later). */

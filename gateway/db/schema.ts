@@ -61,7 +61,7 @@ export const outbox = gateway.table('outbox', {
 /**
  * Every credit asked of money-storage through the gateway: who asked (the user themself, or an
  * operator), for whom, how much. The audit trail of money entering the system; the ledger in
- * money-storage says what was applied. The operation id is derived from (requester, user, key),
+ * money-storage says what was applied. The operation id is derived from (requester, key),
  * so a retry maps to the same row and the same command, and a reused key with other parameters
  * is seen as a conflict here, before anything is sent.
  */

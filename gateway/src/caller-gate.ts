@@ -9,8 +9,9 @@ export const OPERATION_COST = { read: 1, write: 2 } as const;
 export type OperationWeight = keyof typeof OPERATION_COST;
 
 /**
- * The door every user operation goes through, whichever transport brought it: it charges the
- * caller's rate budget, then resolves who they are (a blocked user is refused there).
+ * The door every user operation goes through, whichever transport brought it. `charge` comes
+ * first, so even a request refused for its input spends budget; `userId` comes after the input is
+ * checked, so refused input writes nothing (not even a new user's row).
  */
 export class CallerGate {
   constructor(
@@ -18,9 +19,13 @@ export class CallerGate {
     private readonly limiter: RateLimiter,
   ) {}
 
-  async admit(caller: Caller, weight: OperationWeight): Promise<UserId> {
+  charge(caller: Caller, weight: OperationWeight): void {
     const wait = this.limiter.take(caller.userName, OPERATION_COST[weight]);
     if (wait > 0) throw new GatewayError('RATE_LIMITED', `too many requests; retry in ${wait} s`, wait);
+  }
+
+  /** Who the caller is; a blocked user is refused here. */
+  userId(caller: Caller): Promise<UserId> {
     return this.store.userIdFor(caller.userName);
   }
 }

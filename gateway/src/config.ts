@@ -19,10 +19,10 @@ const gatewayShape = {
   GRAPHQL_MAX_DEPTH: env.int(8, 2),
   GRAPHQL_MAX_COST: env.int(1000, 10),
   /** Points per user per minute over every operation (a read costs 1, a write 2); 0 turns the limit off. */
-  RATE_LIMIT_PER_MINUTE: env.int(1200),
+  RATE_LIMIT_PER_MINUTE: env.int(1200).refine((v) => v === 0 || v >= 2, 'must be 0 (off) or at least 2, what one write costs'),
   /**
    * Largest self-service deposit, in minor units; 0 turns them off (then only an operator's
-   * creditAccount brings money in). Defaults to 0 in production, 1,000,000 elsewhere.
+   * creditAccount brings money in). Defaults to 1,000,000 when NODE_ENV is development or test, else 0.
    */
   SELF_DEPOSIT_MAX: z.coerce.number().int().min(0).optional(),
   /** Self-service deposits per user per minute. */
@@ -41,5 +41,7 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   const raw = loadConfig(gatewayShape, withSecrets(e, gatewayShape));
   const production = raw.NODE_ENV === 'production';
-  return { ...raw, production, SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (production ? 0 : 1_000_000) };
+  // Money from nowhere only where someone asked for a development or test setup, never by omission.
+  const explicitlyLocal = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
+  return { ...raw, production, SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (explicitlyLocal ? 1_000_000 : 0) };
 }

@@ -20,18 +20,14 @@ export class GatewayError extends Error {
     message: string,
     /** When a retry may succeed; REST sends it as `Retry-After`. */
     readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'GatewayError';
   }
 
   get httpStatus(): number {
     return ERROR_STATUS[this.code];
-  }
-
-  /** What a client sees in `extensions` (GraphQL) or in the error body (REST). */
-  get details(): { code: ErrorCode; retryAfterSeconds?: number } {
-    return this.retryAfterSeconds === undefined ? { code: this.code } : { code: this.code, retryAfterSeconds: this.retryAfterSeconds };
   }
 }
 
@@ -40,5 +36,8 @@ export const badInput = (message: string): GatewayError => new GatewayError('BAD
 /** How long a client should wait after an outage answer; short, since most outages here are restarts. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 2;
 
-export const unavailable = (what: string): GatewayError =>
-  new GatewayError('UNAVAILABLE', `${what} is unavailable right now; retry later with the same idempotency key`, OUTAGE_RETRY_AFTER_SECONDS);
+export const OUTAGE_MESSAGE = 'retry later (a write retried with the same idempotency key happens once)';
+
+/** `cause` is what went wrong, for the log line under the answer's error id; the client never sees it. */
+export const unavailable = (what: string, cause: unknown): GatewayError =>
+  new GatewayError('UNAVAILABLE', `${what} is unavailable right now; ${OUTAGE_MESSAGE}`, OUTAGE_RETRY_AFTER_SECONDS, { cause });

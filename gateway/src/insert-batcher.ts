@@ -13,6 +13,8 @@ interface Waiting<I, O> {
  */
 export class Batcher<I, O> {
   private queue: Array<Waiting<I, O>> = [];
+  /** Items of a failed batch, each to run by itself, ahead of new work and within the same limits. */
+  private alone: Array<Waiting<I, O>> = [];
   private inFlight = 0;
 
   constructor(
@@ -35,12 +37,12 @@ export class Batcher<I, O> {
    */
   private failed(batch: Array<Waiting<I, O>>, e: unknown): void {
     if (batch.length === 1 || isTransientFailure(e)) return batch.forEach((b) => b.reject(e));
-    for (const b of batch) this.run([b.item]).then(([o]) => b.resolve(o!), b.reject);
+    this.alone.push(...batch);
   }
 
   private pump(): void {
-    while (this.inFlight < this.maxConcurrent && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+    while (this.inFlight < this.maxConcurrent && (this.alone.length > 0 || this.queue.length > 0)) {
+      const batch = this.alone.length > 0 ? this.alone.splice(0, 1) : this.queue.splice(0, this.maxBatch);
       this.inFlight += 1;
       this.run(batch.map((b) => b.item))
         .then(

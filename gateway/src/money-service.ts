@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { publish } from '../../common/kafka/client';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 import { withTimeout, type Sender } from '../../common/kafka/self-healing-producer';
@@ -6,7 +6,7 @@ import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, type OperationId, type UserId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import type { Currency } from '../../common/money';
-import type { Caller } from './auth';
+import { isValidUserName, type Caller } from './auth';
 import type { CallerGate } from './caller-gate';
 import type { DepositRow, DepositStore } from './deposit-store';
 import { badInput, GatewayError, unavailable } from './errors';
@@ -50,25 +50,26 @@ export class MoneyService {
   constructor(private readonly p: MoneyServiceParts) {}
 
   async deposit(caller: Caller, input: MoneyInput): Promise<CreditView> {
+    this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
-    const key = checkIdempotencyKey(input.idempotencyKey);
+    const key = requiredKey(input.idempotencyKey);
     if (this.p.selfDepositMax <= 0) throw new GatewayError('FORBIDDEN', 'self-service deposits are turned off; an operator credits accounts');
     if (amount > this.p.selfDepositMax) throw badInput(`a self-service deposit is at most ${this.p.selfDepositMax}`);
-    const userId = await this.p.gate.admit(caller, 'write');
     const wait = this.p.selfDeposits.take(caller.userName);
     if (wait > 0) throw new GatewayError('RATE_LIMITED', `too many deposits; retry in ${wait} s`, wait);
+    const userId = await this.p.gate.userId(caller);
     return this.credit(caller, { userId, userName: caller.userName }, 'SELF', { amount, currency, key });
   }
 
   /** An operator credits a named user's account; every credit is in the audit log and the deposits table. */
   async creditAccount(caller: Caller, input: MoneyInput & { userName: unknown }): Promise<CreditView> {
+    this.p.gate.charge(caller, 'write');
     if (!caller.roles.includes('operator')) throw new GatewayError('FORBIDDEN', 'only an operator may credit accounts');
     const { amount, currency } = checkMoney(input.amount, input.currency);
-    // An operator's retry must never credit twice, so the key is not optional here.
-    const key = checkIdempotencyKey(input.idempotencyKey);
-    if (key === null) throw badInput('idempotencyKey is required for a credit');
-    await this.p.gate.admit(caller, 'write');
-    const target = typeof input.userName === 'string' ? await this.p.store.findUserByName(input.userName) : undefined;
+    const key = requiredKey(input.idempotencyKey);
+    if (typeof input.userName !== 'string' || !isValidUserName(input.userName)) throw badInput('userName is not a valid user name');
+    await this.p.gate.userId(caller);
+    const target = await this.p.store.findUserByName(input.userName);
     if (!target) throw new GatewayError('NOT_FOUND', 'no such user');
     const credit = await this.credit(caller, { userId: target.id, userName: target.userName }, 'OPERATOR', { amount, currency, key });
     this.p.logger.info({ audit: 'credit', operator: caller.userName, userName: target.userName, userId: target.id, amount, currency, operationId: credit.operationId }, 'operator credited an account');
@@ -76,13 +77,15 @@ export class MoneyService {
   }
 
   async accounts(caller: Caller): Promise<AccountBalance[]> {
-    return this.p.moneyStorage.accounts(await this.p.gate.admit(caller, 'read'));
+    this.p.gate.charge(caller, 'read');
+    return this.p.moneyStorage.accounts(await this.p.gate.userId(caller));
   }
 
   async ledger(caller: Caller, args: { first?: unknown; after?: unknown }): Promise<{ edges: Array<{ cursor: string; node: LedgerPage['entries'][number] }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
+    this.p.gate.charge(caller, 'read');
     const first = checkFirst(args.first, 50, MAX_LEDGER_PAGE);
     const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after, [ENTRY_ID])[0];
-    const page = await this.p.moneyStorage.ledger(await this.p.gate.admit(caller, 'read'), first, after);
+    const page = await this.p.moneyStorage.ledger(await this.p.gate.userId(caller), first, after);
     const edges = page.entries.map((node) => ({ cursor: encodeCursor([node.id]), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
@@ -96,7 +99,7 @@ export class MoneyService {
     caller: Caller,
     to: { userId: UserId; userName: string },
     channel: DepositRow['channel'],
-    m: { amount: number; currency: Currency; key: string | null },
+    m: { amount: number; currency: Currency; key: string },
   ): Promise<CreditView> {
     const operationId = creditOperationId(caller.userName, m.key);
     const stored = await this.p.deposits.record({ operationId, userId: to.userId, requestedBy: caller.userName, channel, idempotencyKey: m.key, amount: m.amount, currency: m.currency });
@@ -104,11 +107,21 @@ export class MoneyService {
       throw new GatewayError('CONFLICT', 'this idempotencyKey was used for a credit with other parameters');
     }
     const value: MoneyOperation = { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, userId: to.userId, amount: m.amount, currency: m.currency, paymentId: null, requestedAt: new Date().toISOString() };
-    await withTimeout(publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]), this.p.publishTimeoutMs * 5, 'credit').catch(() => {
-      throw unavailable('crediting');
+    await withTimeout(publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]), this.p.publishTimeoutMs * 5, 'credit').catch((e: unknown) => {
+      throw unavailable('crediting', e);
     });
     return { operationId, userName: to.userName, amount: m.amount, currency: m.currency, status: 'ACCEPTED' };
   }
+}
+
+/**
+ * A credit's send may time out and still land, so a retry must carry the same operation id: the
+ * key is what makes it the same, hence never optional for money coming in.
+ */
+function requiredKey(key: unknown): string {
+  const checked = checkIdempotencyKey(key);
+  if (checked === null) throw badInput('idempotencyKey is required for a credit or a deposit');
+  return checked;
 }
 
 /**
@@ -116,7 +129,6 @@ export class MoneyService {
  * one fixed, safe shape whatever the key, two requesters' keys never collide, and a key reused
  * for another user or amount lands on the same row and is seen as a conflict.
  */
-function creditOperationId(requestedBy: string, key: string | null): OperationId {
-  if (key === null) return asOperationId(`deposit:${randomUUID()}`);
+function creditOperationId(requestedBy: string, key: string): OperationId {
   return asOperationId(`deposit:${createHash('sha256').update(`${requestedBy}\n${key}`).digest('hex')}`);
 }

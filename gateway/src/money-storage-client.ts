@@ -56,8 +56,8 @@ export class MoneyStorageClient {
       });
       if (!res.ok) throw new Error(`money-storage answered ${res.status}`);
       return body.parse(await res.json());
-    } catch {
-      throw unavailable(what);
+    } catch (e) {
+      throw unavailable(what, e);
     }
   }
 }

@@ -54,9 +54,10 @@ export class PaymentService {
   constructor(private readonly p: PaymentServiceParts) {}
 
   async createPayment(caller: Caller, input: { amount: unknown; currency: unknown; idempotencyKey?: unknown }): Promise<PaymentView> {
+    this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
-    const userId = await this.p.gate.admit(caller, 'write');
+    const userId = await this.p.gate.userId(caller);
     const { payment, outbox } = await this.p.store.createPayment({ id: newPaymentId(), userId, amount, currency, idempotencyKey, traceparent: newTraceparent() });
     if (!outbox) return view(sameRequestOrConflict(payment, amount, currency), caller);
     // Kafka's ack within the bound makes it CREATED; otherwise it is NEW and the sweeper takes over.
@@ -65,18 +66,20 @@ export class PaymentService {
   }
 
   async getPayment(caller: Caller, id: unknown): Promise<PaymentView | null> {
-    const userId = await this.p.gate.admit(caller, 'read');
+    this.p.gate.charge(caller, 'read');
     if (typeof id !== 'string' || !isUuid(id)) return null;
+    const userId = await this.p.gate.userId(caller);
     const row = await this.p.store.findOwned(id as PaymentId, userId);
     return row ? view(row, caller) : null;
   }
 
   async listPayments(caller: Caller, args: { first?: unknown; after?: unknown; status?: unknown }): Promise<PaymentPage> {
+    this.p.gate.charge(caller, 'read');
     const first = checkFirst(args.first, 50, MAX_PAGE);
     const status = args.status ?? undefined;
     if (status !== undefined && !(PAYMENT_STATUSES as readonly unknown[]).includes(status)) throw badInput('unknown status');
     const after = args.after === undefined || args.after === null ? undefined : decodePaymentCursor(args.after);
-    const userId = await this.p.gate.admit(caller, 'read');
+    const userId = await this.p.gate.userId(caller);
     const page = await this.p.store.listOwned(userId, { first, after, status: status as PaymentStatus | undefined });
     const edges = page.rows.map((row) => ({ cursor: encodeCursor([row.createdAt.toISOString(), row.id]), node: view(row, caller) }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.totalCount };
@@ -84,8 +87,9 @@ export class PaymentService {
 
   /** Current status first, then every later change; ends after a terminal status. */
   async watchPayment(caller: Caller, id: unknown): Promise<AsyncIterableIterator<StatusEventView>> {
-    const userId = await this.p.gate.admit(caller, 'read');
+    this.p.gate.charge(caller, 'read');
     if (typeof id !== 'string' || !isUuid(id)) throw new GatewayError('NOT_FOUND', 'payment not found');
+    const userId = await this.p.gate.userId(caller);
     if (!(await this.p.store.findOwned(id as PaymentId, userId))) throw new GatewayError('NOT_FOUND', 'payment not found');
     let lastSeq = -1;
     const stream: PushStream<StatusEventView> = new PushStream(() => off());
@@ -107,7 +111,8 @@ export class PaymentService {
   }
 
   async watchMine(caller: Caller): Promise<AsyncIterableIterator<StatusEventView>> {
-    const userId = await this.p.gate.admit(caller, 'read');
+    this.p.gate.charge(caller, 'read');
+    const userId = await this.p.gate.userId(caller);
     const lastSeq = new Map<string, number>();
     const stream: PushStream<StatusEventView> = new PushStream(() => off());
     const off = this.p.hub.onUser(userId, (e) => {

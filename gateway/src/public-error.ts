@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { HttpError, sendJson } from '../../common/http';
 import type { Logger } from '../../common/logger';
 import { isTransientFailure } from '../../common/failure-class';
-import { GatewayError, OUTAGE_RETRY_AFTER_SECONDS, type ErrorCode } from './errors';
+import { GatewayError, OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS, type ErrorCode } from './errors';
 
 /** What any answer may say about a failure: never SQL, parameters, stacks or another caller's data. */
 export interface PublicError {
@@ -21,23 +21,19 @@ export interface PublicError {
  * else is a bug, logged in full under an error id and answered with that id alone.
  */
 export function toPublicError(e: unknown, logger: Logger): PublicError {
-  if (e instanceof GatewayError) {
-    return { status: e.httpStatus, code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
-  }
+  if (e instanceof GatewayError && e.code === 'UNAVAILABLE') return outage(e.message, e.cause, logger);
+  if (e instanceof GatewayError) return { status: e.httpStatus, code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
   if (e instanceof HttpError) return { status: e.status, code: e.code, message: e.message };
+  if (isTransientFailure(e)) return outage(`the service is unavailable right now; ${OUTAGE_MESSAGE}`, e, logger);
   const errorId = randomUUID();
-  if (isTransientFailure(e)) {
-    logger.warn({ err: e, errorId }, 'a dependency is unavailable');
-    return {
-      status: 503,
-      code: 'UNAVAILABLE',
-      message: 'the service is unavailable right now; retry later with the same idempotency key',
-      errorId,
-      retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS,
-    };
-  }
   logger.error({ err: e, errorId }, 'internal error');
   return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: `internal error (id ${errorId})`, errorId };
+}
+
+function outage(message: string, cause: unknown, logger: Logger): PublicError {
+  const errorId = randomUUID();
+  logger.warn({ err: cause, errorId }, 'a dependency is unavailable');
+  return { status: 503, code: 'UNAVAILABLE', message, errorId, retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS };
 }
 
 /** The `extensions` of a GraphQL error, or the `error` object of a REST body. */

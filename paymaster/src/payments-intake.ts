@@ -135,13 +135,14 @@ export class PaymentsIntake {
 
   /**
    * Outside any batch (the intake never awaits a payment), so nothing to heartbeat; it gives up only
-   * when stopping. A rejection that can never succeed leaves the offset uncommitted, for a human.
+   * when stopping. A rejection that can never succeed is logged and passed: holding the offset
+   * would stall the partition's commits for good, and the message stays at its source offset.
    */
   private async rejectUntilDone(message: KafkaMessage, ticket: Ticket, error: string): Promise<void> {
     const scope: ConsumerScope = { isActive: () => !this.stopping, heartbeat: async () => undefined, logger: this.o.logger };
     const rejected = await retryTransient('invalid payment', () => rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error), scope);
-    if (rejected.kind === 'done') ticket.done();
-    if (rejected.kind === 'deterministic') this.o.logger.error({ err: rejected.error, offset: message.offset }, 'could not park an invalid payment');
+    if (rejected.kind === 'deterministic') this.o.logger.error({ err: rejected.error, partition: ticket.partition, offset: message.offset }, 'could not park an invalid payment; skipped');
+    if (rejected.kind !== 'abandoned') ticket.done();
   }
 
   private pause(): void {

@@ -1,12 +1,12 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import type { TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
-import { parkMessage } from '../../common/kafka/poison-isolation';
+import { parkMessage, type DlqTarget } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
-import { batchScope } from '../../common/kafka/transient-retry';
+import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Logger } from '../../common/logger';
 import { isUuid } from '../../common/ids';
 
@@ -91,10 +91,19 @@ export class ResultsListener {
       if (!parks && key !== undefined && isUuid(key) && !this.o.holds(key)) continue;
       const decoded = decode('moneyOperationResults', message.value, message.headers);
       if (decoded.ok) this.o.onResult(decoded.value);
-      else if (parks) await parkMessage({ producer: this.o.producer, topic: batch.topic, partition: batch.partition }, message, { error: decoded.error, class: 'deterministic' }, scope);
+      // Not awaited: a DLQ that is slow or away must not hold back the good results behind it
+      // (their payments' deadlines run); this group is private and commits as it goes anyway.
+      else if (parks) this.parkAside({ producer: this.o.producer, topic: batch.topic, partition: batch.partition }, message, decoded.error, scope);
       else this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result, left to the partition owner to park');
     }
     await heartbeat();
+  }
+
+  /** Outlives its batch, so it must not heartbeat one that is over. */
+  private parkAside(target: DlqTarget, message: KafkaMessage, error: string, scope: ConsumerScope): void {
+    parkMessage(target, message, { error, class: 'deterministic' }, { ...scope, heartbeat: async () => undefined }).catch((e: unknown) =>
+      this.o.logger.error({ err: e, partition: target.partition, offset: message.offset }, 'could not park an invalid result'),
+    );
   }
 
   private waitPositioned(timeoutMs: number): Promise<void> {

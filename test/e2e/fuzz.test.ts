@@ -26,7 +26,7 @@ const input = fc.record(
 );
 
 const CREATE = 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id status } }';
-const DEPOSIT = 'mutation($amount: Int!, $currency: Currency!, $key: String) { deposit(amount: $amount, currency: $currency, idempotencyKey: $key) { operationId } }';
+const DEPOSIT = 'mutation($amount: Int!, $currency: Currency!, $key: String!) { deposit(amount: $amount, currency: $currency, idempotencyKey: $key) { operationId } }';
 const INTERNAL = new Set(['INTERNAL_SERVER_ERROR', 'UNAVAILABLE']);
 
 let users = 0;

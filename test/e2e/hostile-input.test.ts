@@ -64,7 +64,7 @@ const rest = (path: string, init: RequestInit = {}) => http(path, { ...init, hea
 const service = (path: string, init: RequestInit & { base?: string } = {}) => http(path, { base: internal(), ...init, headers: { 'x-service-token': e2e.serviceToken, ...init.headers } });
 
 const CREATE = 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id } }';
-const DEPOSIT = 'mutation($key: String) { deposit(amount: 10, currency: EUR, idempotencyKey: $key) { operationId } }';
+const DEPOSIT = 'mutation($key: String!) { deposit(amount: 10, currency: EUR, idempotencyKey: $key) { operationId } }';
 const cursor = (text: string) => Buffer.from(text).toString('base64url');
 const wide = 'edges { node { id userName amount currency status reason createdAt updatedAt } }';
 
@@ -116,8 +116,8 @@ const CASES: Case[] = [
   ['deposit key with NUL', { code: 'BAD_USER_INPUT' }, () => gql(DEPOSIT, { key: '\u0000' })],
   ['deposit key with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql(DEPOSIT, { key: '\udfff' })],
   ['deposit key of 91 characters', { code: 'BAD_USER_INPUT' }, () => gql(DEPOSIT, { key: 'k'.repeat(91) })],
-  ['deposit above SELF_DEPOSIT_MAX', { code: 'BAD_USER_INPUT' }, () => gql('mutation { deposit(amount: 1001, currency: EUR) { operationId } }')],
-  ['50 aliased deposits of 1e9', { code: 'BAD_USER_INPUT' }, () => gql(`mutation { ${Array.from({ length: 50 }, (_, i) => `d${i}: deposit(amount: 1000000000, currency: EUR) { operationId }`).join(' ')} }`)],
+  ['deposit above SELF_DEPOSIT_MAX', { code: 'BAD_USER_INPUT' }, () => gql('mutation { deposit(amount: 1001, currency: EUR, idempotencyKey: "big") { operationId } }')],
+  ['50 aliased deposits of 1e9', { code: 'BAD_USER_INPUT' }, () => gql(`mutation { ${Array.from({ length: 50 }, (_, i) => `d${i}: deposit(amount: 1000000000, currency: EUR, idempotencyKey: "mint-${i}") { operationId }`).join(' ')} }`)],
   ['creditAccount without the operator role', { code: 'FORBIDDEN' }, () => gql('mutation { creditAccount(userName: "mallory", amount: 5, currency: EUR, idempotencyKey: "x") { operationId } }')],
   ['myPayments cursor with an out-of-range date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`275760-09-13T00:00:00.000Z|${victimPaymentId}`) })],
   ['myPayments cursor with a year-0 date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`+002024-13-45T00:00:00.000Z|${victimPaymentId}`) })],

@@ -6,7 +6,7 @@ const pgError = (code: string, message = `pg ${code}`) => Object.assign(new Erro
 const wrapped = (cause: unknown) => new Error('Failed query: insert into ... params: ...', { cause });
 
 describe('classifyFailure', () => {
-  it.each(['08006', '08001', '40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '53100'])('calls SQLSTATE %s transient, also when wrapped', (code) => {
+  it.each(['08006', '08001', '40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '53100', '57014', '25P03'])('calls SQLSTATE %s transient, also when wrapped', (code) => {
     expect(classifyFailure(pgError(code))).toBe('transient');
     expect(classifyFailure(wrapped(pgError(code)))).toBe('transient');
   });
@@ -15,7 +15,7 @@ describe('classifyFailure', () => {
     expect(classifyFailure(wrapped(pgError(code)))).toBe('deterministic');
   });
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'])('calls network error %s transient', (code) => {
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'ECONNABORTED'])('calls network error %s transient', (code) => {
     expect(classifyFailure(Object.assign(new Error(`connect ${code}`), { code }))).toBe('transient');
   });
 

@@ -28,11 +28,22 @@ describe('self-service deposits', () => {
 
   it('are capped per deposit and per minute', async () => {
     const c = t.client('capped');
-    expect(code(await c.request(Deposit, { amount: 1001, currency: 'EUR' }))).toBe('BAD_USER_INPUT');
+    expect(code(await c.request(Deposit, { amount: 1001, currency: 'EUR', idempotencyKey: 'too-much' }))).toBe('BAD_USER_INPUT');
     for (let i = 0; i < 5; i++) expect((await c.data(Deposit, { amount: 1000, currency: 'EUR', idempotencyKey: `cap-${i}` })).deposit.status).toBe('ACCEPTED');
     const sixth = await c.request(Deposit, { amount: 1, currency: 'EUR', idempotencyKey: 'cap-5' });
     expect(code(sixth)).toBe('RATE_LIMITED');
     expect(sixth.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('need an idempotency key, since a send that timed out may still land', async () => {
+    const r = await t.client('keyless').request(Deposit, { amount: 10, currency: 'USD', idempotencyKey: '' });
+    expect(code(r)).toBe('BAD_USER_INPUT');
+    const raw = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.client('keyless').token}` },
+      body: JSON.stringify({ query: 'mutation { deposit(amount: 10, currency: USD) { operationId } }' }),
+    });
+    expect(((await raw.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('are idempotent per key, a hash of it in the operation id, and a conflict with other parameters', async () => {

@@ -63,7 +63,9 @@ export async function createApollo(schema: GraphQLSchema, options: ApolloOptions
     allowBatchedHttpRequests: false,
     formatError: formatError(options.logger),
     plugins: [
-      limitsPlugin({ maxDepth: options.maxDepth, maxCost: options.maxCost }),options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
+      limitsPlugin({ maxDepth: options.maxDepth, maxCost: options.maxCost }),
+      options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    ],
   });
   await apollo.start();
   return apollo;

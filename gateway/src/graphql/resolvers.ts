@@ -67,7 +67,7 @@ export class PaymentResolver {
   deposit(
     @Arg('amount', () => Int) amount: number,
     @Arg('currency', () => CurrencyEnum) currency: Currency,
-    @Arg('idempotencyKey', () => String, { nullable: true, description: 'A retry with the same key deposits once' }) idempotencyKey: string | null,
+    @Arg('idempotencyKey', () => String, { description: 'A retry with the same key deposits once' }) idempotencyKey: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<DepositPayload> {
     return ctx.money.deposit(requireCaller(ctx), { amount, currency, idempotencyKey });
