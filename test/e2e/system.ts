@@ -14,7 +14,7 @@ import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { freePort } from '../../infra/free-port';
 import { PaymentSystem } from '../../infra/system';
-import { uniqueName } from '../support/infra';
+import { eventually, uniqueName } from '../support/infra';
 import { testSecrets } from '../support/secrets';
 
 const run = promisify(execFile);
@@ -114,6 +114,8 @@ export async function completeOnEveryPartition(e2e: E2ESystem, userName: string,
   const partitions = TOPICS.payments.partitions;
   await e2e.client(userName).data(MyAccounts); // the user exists before the operator names them
   await e2e.operator('liveness-operator').data(CreditAccount, { userName, amount: 1_000_000, currency: 'EUR', idempotencyKey: `fund-${userName}` });
+  // The credit travels through Kafka too: a payment that overtook it would be REJECTED.
+  await eventually(`${userName}'s funds`, async () => ((await e2e.client(userName).data(MyAccounts)).myAccounts.some((a) => a.balance !== '0') ? true : undefined), 30_000);
   const perPartitionCount = new Array<number>(partitions).fill(0);
   const ids: string[] = [];
   while (perPartitionCount.some((n) => n < perPartition)) {

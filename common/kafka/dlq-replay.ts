@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { dlqOf } from './topics';
+
+export interface ReplayOptions {
+  /** The source topic, as named on the broker (with any prefix); its DLQ is `<topic>.dlq`. */
+  topic: string;
+  /** The first DLQ offset to replay: what was replayed before stays behind it. */
+  from: number;
+  dryRun: boolean;
+}
+
+export interface ReplayReport {
+  replayed: number;
+  /** Stubs whose value the DLQ refused: only their source position is known. */
+  skipped: Array<{ offset: string; sourcePartition: string | undefined; sourceOffset: string | undefined }>;
+  /** The offset to pass as `from` next time. */
+  next: number;
+}
+
+const header = (headers: IHeaders | undefined, name: string): string | undefined => headers?.[name]?.toString();
+
+/** The original headers, without what parking added, plus where the replayed copy came from. */
+function replayHeaders(m: KafkaMessage): IHeaders {
+  const kept = Object.entries(m.headers ?? {}).filter(([name]) => !name.startsWith('dlq-'));
+  return { ...Object.fromEntries(kept), 'dlq-replayed-from': m.offset };
+}
+
+/**
+ * Produces every parked message of a topic's DLQ, from `from` up to the DLQ's end as it is now,
+ * back to its source topic with its own key, value and headers. Once the cause is fixed (a bug, a
+ * contract), the consumers take them as if new; every consumer is idempotent, so a message
+ * replayed twice does no harm.
+ */
+export async function replayDlq(kafka: Kafka, o: ReplayOptions): Promise<ReplayReport> {
+  const dlq = dlqOf(o.topic);
+  const admin = kafka.admin();
+  await admin.connect();
+  const [end] = await admin.fetchTopicOffsets(dlq).finally(() => admin.disconnect());
+  const last = Number(end!.high) - 1;
+  const report: ReplayReport = { replayed: 0, skipped: [], next: Math.max(o.from, last + 1) };
+  if (last < o.from) return report;
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer = kafka.consumer({ groupId: `dlq-replay-${randomUUID()}` });
+  await Promise.all([producer.connect(), consumer.connect()]);
+  try {
+    await consumer.subscribe({ topic: dlq });
+    let reachedEnd!: () => void;
+    const done = new Promise<void>((resolve) => (reachedEnd = resolve));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const offset = Number(message.offset);
+        if (offset < o.from || offset > last) return;
+        if (message.value === null) {
+          report.skipped.push({ offset: message.offset, sourcePartition: header(message.headers, 'dlq-source-partition'), sourceOffset: header(message.headers, 'dlq-source-offset') });
+        } else {
+          if (!o.dryRun) await producer.send({ topic: o.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers: replayHeaders(message) }] });
+          report.replayed++;
+        }
+        if (offset === last) reachedEnd();
+      },
+    });
+    consumer.seek({ topic: dlq, partition: 0, offset: String(o.from) });
+    await done;
+    return report;
+  } finally {
+    await Promise.all([consumer.disconnect(), producer.disconnect()]);
+  }
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { sendToDlq } from '../../common/kafka/client';
+import { replayDlq } from '../../common/kafka/dlq-replay';
+import { collect, eventually, freshTopics, testKafka } from '../support/infra';
+
+/** Parked messages go back to their source topic, as they were, once an operator asks. */
+it('replays a DLQ to its source topic with the original key, value and headers, once per offset range', async () => {
+  const { names } = await freshTopics('dlq_replay');
+  const kafka = testKafka();
+  const producer = kafka.producer();
+  await producer.connect();
+  const key = randomUUID();
+  const failure = { error: '22021: invalid byte sequence', class: 'deterministic' as const };
+  try {
+    for (const [i, value] of ['{"first":1}', null, '{"third":3}'].entries()) {
+      await sendToDlq(producer, names.payments, { key: Buffer.from(`${key}-${i}`), value: value === null ? null : Buffer.from(value), headers: { traceparent: 't' } }, failure, { partition: 3, offset: String(i) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  const source = await collect([names.payments]);
+  try {
+    expect(await replayDlq(kafka, { topic: names.payments, from: 0, dryRun: true })).toMatchObject({ replayed: 2, next: 3 });
+    const report = await replayDlq(kafka, { topic: names.payments, from: 0, dryRun: false });
+    expect(report).toEqual({ replayed: 2, skipped: [{ offset: '1', sourcePartition: '3', sourceOffset: '1' }], next: 3 });
+    await eventually('the replayed messages', async () => (source.messages.length === 2 ? true : undefined));
+    expect(source.messages.map((m) => [m.key, m.value])).toEqual([[`${key}-0`, { first: 1 }], [`${key}-2`, { third: 3 }]]);
+    expect(source.messages[0]!.headers).toEqual({ traceparent: 't', 'dlq-replayed-from': '0' });
+    expect(await replayDlq(kafka, { topic: names.payments, from: report.next, dryRun: false })).toMatchObject({ replayed: 0, next: 3 });
+  } finally {
+    await source.stop();
+  }
+});
