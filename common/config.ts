@@ -45,6 +45,16 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
+/**
+ * Where a service serves the API only other services may call: loopback by default, so a leaked
+ * service token alone reaches nothing from outside the host. Bind it to a private interface when
+ * the callers run elsewhere.
+ */
+export const internalListenerShape = (port: number) => ({
+  INTERNAL_PORT: env.port(port),
+  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
+});
+
 /** Settings every service shares: where Kafka and Postgres are, how to log. */
 export const commonShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),

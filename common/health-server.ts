@@ -3,18 +3,15 @@ import http from 'node:http';
 import type { Logger } from './logger';
 import { handleHealth, sendJson, type ReadinessCheck } from './http';
 
-/** For services whose only HTTP is health (and a few internal routes): `/healthz`, `/readyz`. */
-export async function startHealthServer(
-  port: number,
-  checks: Record<string, ReadinessCheck>,
-  logger: Logger,
-  routes?: Routes,
-): Promise<http.Server> {
+/** Handles a request if it is theirs; false lets the server answer 404. */
+export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+
+/** An HTTP listener for a set of routes, with JSON 404s and 500s that carry an error id, never internals. */
+export async function startHttpServer(address: { port: number; host: string }, routes: Routes, logger: Logger): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     void (async () => {
       try {
-        if (await handleHealth(req, res, checks)) return;
-        if (routes && (await routes(req, res))) return;
+        if (await routes(req, res)) return;
         sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
       } catch (e) {
         // The id ties the answer to the log line without showing the caller any internals.
@@ -24,11 +21,16 @@ export async function startHealthServer(
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, resolve);
+  });
   return server;
 }
 
-export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+/** For services whose only public HTTP is health: `/healthz`, `/readyz`, on every interface for probes. */
+export const startHealthServer = (port: number, checks: Record<string, ReadinessCheck>, logger: Logger): Promise<http.Server> =>
+  startHttpServer({ port, host: '0.0.0.0' }, (req, res) => handleHealth(req, res, checks), logger);
 
 export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {

@@ -17,6 +17,7 @@ const config = loadConfig({
   POSTGRES_PORT: env.port(5433),
   GATEWAY_PORT: env.port(4000),
   GATEWAY_INTERNAL_PORT: env.port(4003),
+  MONEY_STORAGE_INTERNAL_PORT: env.port(4004),
   PAYMASTER_PORT: env.port(4001),
   MONEY_STORAGE_PORT: env.port(4002),
   DATA_DIR: z.string().default(path.join(PROJECT_ROOT, '.data')),
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     postgresPort: config.POSTGRES_PORT,
     database: 'payments',
     ports: { gateway: config.GATEWAY_PORT, paymaster: config.PAYMASTER_PORT, 'money-storage': config.MONEY_STORAGE_PORT },
-    gatewayInternalPort: config.GATEWAY_INTERNAL_PORT,
+    internalPorts: { gateway: config.GATEWAY_INTERNAL_PORT, 'money-storage': config.MONEY_STORAGE_INTERNAL_PORT },
     onLog: (source, line) => {
       if (/error|fatal/i.test(line)) print(formatLogLine(source, line));
     },
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   print(`  GraphQL        ${g}/graphql`);
   print(`  Subscriptions  ${g.replace('http', 'ws')}/graphql   (graphql-ws)`);
   print(`  REST           ${g}/api/payments`);
-  print(`  Internal API   ${system.gatewayInternalUrl}/internal/users/:id   (header x-service-token)`);
+  print(`  Internal APIs  ${system.internalUrl('gateway')}/internal/users/:id, ${system.internalUrl('money-storage')}/internal/{accounts,ledger}/:userId   (header x-service-token)`);
   for (const name of SERVICES) print(`  ${name.padEnd(14)} ${system.url(name)}/readyz`);
   print(`  Kafka          ${system.infra.kafkaBrokers}`);
   print(`  Postgres       ${system.infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);

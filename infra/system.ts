@@ -6,8 +6,8 @@ import { SERVICES, spawnService, stopService, waitReady, type ServiceName, type 
 
 export interface SystemOptions extends InfraOptions {
   ports: Record<ServiceName, number>;
-  /** The gateway's internal API (money-storage calls it); a free port when absent. */
-  gatewayInternalPort?: number;
+  /** The internal APIs (the gateway's, which money-storage calls, and money-storage's, which the gateway calls); free ports when absent. */
+  internalPorts?: Partial<InternalPorts>;
   /** Extra environment for every service (delays, log level...). */
   env?: NodeJS.ProcessEnv;
   /** Extra node flags for every service (profiling). */
@@ -22,6 +22,9 @@ export interface SystemOptions extends InfraOptions {
  * the benchmark. It supervises like an orchestrator would: a service that dies is restarted, with
  * a backoff that grows while it keeps dying.
  */
+/** The services that serve an internal API on a listener of its own. */
+export type InternalPorts = Record<'gateway' | 'money-storage', number>;
+
 export class PaymentSystem {
   private readonly running = new Map<ServiceName, ServiceProcess>();
   private readonly expectedExits = new Set<ServiceProcess>();
@@ -31,14 +34,19 @@ export class PaymentSystem {
   private constructor(
     readonly infra: Infra,
     private readonly options: SystemOptions,
-    /** Secrets, NODE_ENV and the internal port: fixed at start so a restarted service gets the same. */
+    /** Secrets and NODE_ENV: fixed at start so a restarted service gets the same. */
     private readonly launchEnv: NodeJS.ProcessEnv,
+    private readonly internalPorts: InternalPorts,
   ) {}
 
   static async start(options: SystemOptions): Promise<PaymentSystem> {
     // Before the infra: missing secrets should stop the launch at once, not after Kafka has booted.
-    const launchEnv = { ...launchSecrets(options.env), INTERNAL_PORT: String(options.gatewayInternalPort ?? (await freePort())) };
-    const system = new PaymentSystem(await startInfra(options), options, launchEnv);
+    const launchEnv = launchSecrets(options.env);
+    const internalPorts: InternalPorts = {
+      gateway: options.internalPorts?.gateway ?? (await freePort()),
+      'money-storage': options.internalPorts?.['money-storage'] ?? (await freePort()),
+    };
+    const system = new PaymentSystem(await startInfra(options), options, launchEnv, internalPorts);
     try {
       await Promise.all(SERVICES.map((name) => system.startService(name)));
     } catch (e) {
@@ -55,8 +63,8 @@ export class PaymentSystem {
       KAFKA_BROKERS: this.infra.kafkaBrokers,
       DATABASE_URL: this.infra.databaseUrl,
       KAFKA_TOPIC_PREFIX: this.options.topicPrefix ?? '',
-      GATEWAY_URL: this.gatewayInternalUrl,
-      MONEY_STORAGE_URL: this.url('money-storage'),
+      GATEWAY_URL: this.internalUrl('gateway'),
+      MONEY_STORAGE_URL: this.internalUrl('money-storage'),
     };
   }
 
@@ -64,9 +72,9 @@ export class PaymentSystem {
     return `http://127.0.0.1:${this.options.ports[name]}`;
   }
 
-  /** The gateway's internal API (`/internal/users/:id`), behind INTERNAL_SERVICE_TOKEN. */
-  get gatewayInternalUrl(): string {
-    return `http://127.0.0.1:${this.launchEnv.INTERNAL_PORT}`;
+  /** A service's internal API (the gateway's `/internal/users/:id`, money-storage's balances and ledger), behind INTERNAL_SERVICE_TOKEN. */
+  internalUrl(name: keyof InternalPorts): string {
+    return `http://127.0.0.1:${this.internalPorts[name]}`;
   }
 
   service(name: ServiceName): ServiceProcess | undefined {
@@ -74,7 +82,8 @@ export class PaymentSystem {
   }
 
   async startService(name: ServiceName): Promise<void> {
-    const service = spawnService(name, this.options.ports[name], this.env, this.options.onServiceLine, this.options.execArgv);
+    const env = name === 'paymaster' ? this.env : { ...this.env, INTERNAL_PORT: String(this.internalPorts[name]) };
+    const service = spawnService(name, this.options.ports[name], env, this.options.onServiceLine, this.options.execArgv);
     this.running.set(name, service);
     void service.exited.then((code) => {
       if (!this.expectedExits.has(service) && !this.stopping) this.restartAfterCrash(name, code);

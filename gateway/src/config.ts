@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonShape, env, loadConfig } from '../../common/config';
+import { commonShape, env, internalListenerShape, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
 import { tokenShape } from './token-config';
 
@@ -8,10 +8,10 @@ const gatewayShape = {
   ...tokenShape,
   INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   PORT: env.port(4000),
-  /** The internal API (money-storage, operators) listens apart from the public port, on loopback unless told otherwise. */
-  INTERNAL_PORT: env.port(4003),
-  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
-  MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4002'),
+  /** The internal API (money-storage, operators) listens apart from the public port. */
+  ...internalListenerShape(4003),
+  /** Money-storage's internal API (balances, ledger). */
+  MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4004'),
   /** How long createPayment waits for the broker's ack before answering NEW. */
   PUBLISH_TIMEOUT_MS: env.int(1000, 1),
   OUTBOX_RELAY_INTERVAL_MS: env.int(500, 10),

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { commonShape, env, loadConfig } from '../../common/config';
+import { commonShape, env, internalListenerShape, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
 
 export const moneyStorageShape = {
   ...commonShape,
   PORT: env.port(4002),
+  /** The balances and ledger API the gateway reads, apart from the health port. */
+  ...internalListenerShape(4004),
   INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   MONEY_STORAGE_GROUP_ID: z.string().min(1).default('money-storage'),
   /** The gateway's internal listener (its INTERNAL_PORT), not the public one. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
-import { closeServer, startHealthServer } from '../../common/health-server';
+import { closeServer, startHealthServer, startHttpServer } from '../../common/health-server';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
@@ -20,8 +20,9 @@ import { CachedUserDirectory } from './user-cache';
 export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'money-storage', 'db', 'migrations');
 
 export interface MoneyStorage extends RunningService {
-  /** The HTTP port actually bound (PORT=0 picks a free one). */
+  /** The HTTP ports actually bound (0 picks a free one): health, and the internal API. */
   port: number;
+  internalPort: number;
 }
 
 export interface StartOptions {
@@ -49,12 +50,8 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
   const users = new CachedUserDirectory(gateway, config.USER_CACHE_TTL_MS, config.USER_CACHE_MAX_ENTRIES);
   const handler = new OperationHandler(ledger, users, config.MONEY_STORAGE_OPENING_BALANCE, logger);
 
-  const server = await startHealthServer(
-    config.PORT,
-    { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) },
-    logger,
-    internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN),
-  );
+  const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) }, logger);
+  const internal = await startHttpServer({ port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN), logger);
   const consumer = await startOperationConsumer({
     kafka,
     producer,
@@ -72,10 +69,11 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
 
   return {
     port: (server.address() as AddressInfo).port,
+    internalPort: (internal.address() as AddressInfo).port,
     stop: async () => {
       // The consumer first: it finishes its chunk (publish + commit) while the producer and DB are still up.
       await consumer.disconnect();
-      await closeServer(server);
+      await Promise.all([closeServer(server), closeServer(internal)]);
       await Promise.all([producer.disconnect(), admin.disconnect()]);
       await database.close();
     },

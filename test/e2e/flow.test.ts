@@ -91,7 +91,7 @@ describe('end to end', () => {
         body: JSON.stringify({ status: 'BLOCKED' }),
       });
     expect((await block(e2e.system.url('gateway'))).status).toBe(404);
-    expect((await block(e2e.system.gatewayInternalUrl)).status).toBe(200);
+    expect((await block(e2e.system.internalUrl('gateway'))).status).toBe(200);
     const refused = await carol.request(CreatePayment, { input: { amount: 10, currency: 'EUR' } });
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const { rows } = await e2e.sql.query("SELECT balance::int AS balance FROM money.accounts WHERE user_id = $1 AND currency = 'EUR'", [carolId]);

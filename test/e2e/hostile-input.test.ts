@@ -43,7 +43,7 @@ interface Answer {
 
 const token = () => e2e.client('mallory').token!;
 const gateway = () => e2e.system.url('gateway');
-const internal = () => e2e.system.gatewayInternalUrl;
+const internal = () => e2e.system.internalUrl('gateway');
 
 async function http(path: string, init: RequestInit & { base?: string } = {}): Promise<Answer> {
   const res = await fetch(`${init.base ?? gateway()}${path}`, init);
@@ -162,8 +162,9 @@ const CASES: Case[] = [
   ['internal unknown status', { status: 400 }, () => service('/internal/users/1/status', { method: 'PUT', body: '{"status":"ADMIN"}' })],
   ['internal without the service token', { status: 401 }, () => http('/internal/users/1', { base: internal() })],
   ['internal API on the public port, with the token', { status: 404 }, () => service('/internal/users/1', { method: 'PUT', body: '{"status":"BLOCKED"}', base: gateway() })],
-  ['money-storage ledger with a lone % in the path', { status: 400 }, () => http('/internal/ledger/%', { base: e2e.system.url('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
-  ['money-storage ledger page of 10^6', { status: 400 }, () => http('/internal/ledger/1?first=1000000', { base: e2e.system.url('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
+  ['money-storage ledger with a lone % in the path', { status: 400 }, () => http('/internal/ledger/%', { base: e2e.system.internalUrl('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
+  ['money-storage internal API on its health port', { status: 404 }, () => http('/internal/accounts/1', { base: e2e.system.url('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
+  ['money-storage ledger page of 10^6', { status: 400 }, () => http('/internal/ledger/1?first=1000000', { base: e2e.system.internalUrl('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
   // Raw messages on every topic
   ['money-operations id with NUL', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: 'deposit:\u0000' }))],
   ['money-operations id with a lone surrogate', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: 'deposit:\ud800' }))],

@@ -148,6 +148,7 @@ export async function createHarness(label: string): Promise<Harness> {
       KAFKA_TOPIC_PREFIX: prefix,
       DATABASE_URL: databaseUrl,
       PORT: '0',
+      INTERNAL_PORT: '0',
       GATEWAY_URL: gateway.url,
       INTERNAL_SERVICE_TOKEN: SERVICE_TOKEN,
       GATEWAY_TIMEOUT_MS: '300',

@@ -124,12 +124,13 @@ describe('money-storage handles money-operations', () => {
     expect(parked.headers['dlq-error']).toMatch(/schema violation/);
   });
 
-  it('serves balances on GET /internal/accounts/:userId behind the service token', async () => {
+  it('serves balances on GET /internal/accounts/:userId behind the service token, on the internal port only', async () => {
     const user = newUserId();
     h.gateway.users.set(user, 'ACTIVE');
     await fund(h, user, 1234, 'EUR');
     await fund(h, user, 99, 'USD');
-    const url = `http://127.0.0.1:${service.port}/internal/accounts/${user}`;
+    expect((await fetch(`http://127.0.0.1:${service.port}/internal/accounts/${user}`, { headers: { 'x-service-token': SERVICE_TOKEN } })).status).toBe(404);
+    const url = `http://127.0.0.1:${service.internalPort}/internal/accounts/${user}`;
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers: { 'x-service-token': 'wrong-token-wrong-token' } })).status).toBe(401);
     const res = await fetch(url, { headers: { 'x-service-token': SERVICE_TOKEN } });
