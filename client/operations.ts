@@ -14,6 +14,13 @@ export const PaymentFields = graphql(`
   }
 `);
 
+export const PageInfoFields = graphql(`
+  fragment PageInfoFields on PageInfo {
+    hasNextPage
+    endCursor
+  }
+`);
+
 export const CreatePayment = graphql(`
   mutation CreatePayment($input: CreatePaymentInput!) {
     createPayment(input: $input) {
@@ -45,8 +52,7 @@ export const MyPayments = graphql(`
     myPayments(first: $first, after: $after, status: $status) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
         cursor
@@ -94,8 +100,7 @@ export const MyLedger = graphql(`
   query MyLedger($first: Int, $after: String) {
     myLedger(first: $first, after: $after) {
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
         cursor

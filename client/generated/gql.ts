@@ -15,27 +15,29 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  fragment PaymentFields on Payment {\n    id\n    userName\n    amount\n    currency\n    status\n    reason\n    createdAt\n    updatedAt\n  }\n": typeof types.PaymentFieldsFragmentDoc,
+    "\n  fragment PageInfoFields on PageInfo {\n    hasNextPage\n    endCursor\n  }\n": typeof types.PageInfoFieldsFragmentDoc,
     "\n  mutation CreatePayment($input: CreatePaymentInput!) {\n    createPayment(input: $input) {\n      id\n      status\n      payment {\n        ...PaymentFields\n      }\n    }\n  }\n": typeof types.CreatePaymentDocument,
     "\n  query GetPayment($id: ID!) {\n    payment(id: $id) {\n      ...PaymentFields\n    }\n  }\n": typeof types.GetPaymentDocument,
     "\n  query GetPaymentStatus($id: ID!) {\n    paymentStatus(id: $id)\n  }\n": typeof types.GetPaymentStatusDocument,
-    "\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n": typeof types.MyPaymentsDocument,
+    "\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n": typeof types.MyPaymentsDocument,
     "\n  query MyAccounts {\n    myAccounts {\n      currency\n      balance\n    }\n  }\n": typeof types.MyAccountsDocument,
     "\n  mutation Deposit($amount: Int!, $currency: Currency!, $idempotencyKey: String!) {\n    deposit(amount: $amount, currency: $currency, idempotencyKey: $idempotencyKey) {\n      operationId\n      amount\n      currency\n      status\n    }\n  }\n": typeof types.DepositDocument,
     "\n  mutation CreditAccount($userName: String!, $amount: Int!, $currency: Currency!, $idempotencyKey: String!) {\n    creditAccount(userName: $userName, amount: $amount, currency: $currency, idempotencyKey: $idempotencyKey) {\n      operationId\n      userName\n      amount\n      currency\n      status\n    }\n  }\n": typeof types.CreditAccountDocument,
-    "\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n": typeof types.MyLedgerDocument,
+    "\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n": typeof types.MyLedgerDocument,
     "\n  subscription WatchPayment($id: ID!) {\n    paymentStatus(id: $id) {\n      paymentId\n      status\n      reason\n      at\n    }\n  }\n": typeof types.WatchPaymentDocument,
     "\n  subscription WatchMyPayments {\n    myPaymentStatuses {\n      paymentId\n      status\n      reason\n      at\n    }\n  }\n": typeof types.WatchMyPaymentsDocument,
 };
 const documents: Documents = {
     "\n  fragment PaymentFields on Payment {\n    id\n    userName\n    amount\n    currency\n    status\n    reason\n    createdAt\n    updatedAt\n  }\n": types.PaymentFieldsFragmentDoc,
+    "\n  fragment PageInfoFields on PageInfo {\n    hasNextPage\n    endCursor\n  }\n": types.PageInfoFieldsFragmentDoc,
     "\n  mutation CreatePayment($input: CreatePaymentInput!) {\n    createPayment(input: $input) {\n      id\n      status\n      payment {\n        ...PaymentFields\n      }\n    }\n  }\n": types.CreatePaymentDocument,
     "\n  query GetPayment($id: ID!) {\n    payment(id: $id) {\n      ...PaymentFields\n    }\n  }\n": types.GetPaymentDocument,
     "\n  query GetPaymentStatus($id: ID!) {\n    paymentStatus(id: $id)\n  }\n": types.GetPaymentStatusDocument,
-    "\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n": types.MyPaymentsDocument,
+    "\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n": types.MyPaymentsDocument,
     "\n  query MyAccounts {\n    myAccounts {\n      currency\n      balance\n    }\n  }\n": types.MyAccountsDocument,
     "\n  mutation Deposit($amount: Int!, $currency: Currency!, $idempotencyKey: String!) {\n    deposit(amount: $amount, currency: $currency, idempotencyKey: $idempotencyKey) {\n      operationId\n      amount\n      currency\n      status\n    }\n  }\n": types.DepositDocument,
     "\n  mutation CreditAccount($userName: String!, $amount: Int!, $currency: Currency!, $idempotencyKey: String!) {\n    creditAccount(userName: $userName, amount: $amount, currency: $currency, idempotencyKey: $idempotencyKey) {\n      operationId\n      userName\n      amount\n      currency\n      status\n    }\n  }\n": types.CreditAccountDocument,
-    "\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n": types.MyLedgerDocument,
+    "\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n": types.MyLedgerDocument,
     "\n  subscription WatchPayment($id: ID!) {\n    paymentStatus(id: $id) {\n      paymentId\n      status\n      reason\n      at\n    }\n  }\n": types.WatchPaymentDocument,
     "\n  subscription WatchMyPayments {\n    myPaymentStatuses {\n      paymentId\n      status\n      reason\n      at\n    }\n  }\n": types.WatchMyPaymentsDocument,
 };
@@ -61,6 +63,10 @@ export function graphql(source: "\n  fragment PaymentFields on Payment {\n    id
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment PageInfoFields on PageInfo {\n    hasNextPage\n    endCursor\n  }\n"): (typeof documents)["\n  fragment PageInfoFields on PageInfo {\n    hasNextPage\n    endCursor\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation CreatePayment($input: CreatePaymentInput!) {\n    createPayment(input: $input) {\n      id\n      status\n      payment {\n        ...PaymentFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreatePayment($input: CreatePaymentInput!) {\n    createPayment(input: $input) {\n      id\n      status\n      payment {\n        ...PaymentFields\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -73,7 +79,7 @@ export function graphql(source: "\n  query GetPaymentStatus($id: ID!) {\n    pay
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyPayments($first: Int, $after: String, $status: PaymentStatus) {\n    myPayments(first: $first, after: $after, status: $status) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          ...PaymentFields\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -89,7 +95,7 @@ export function graphql(source: "\n  mutation CreditAccount($userName: String!, 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyLedger($first: Int, $after: String) {\n    myLedger(first: $first, after: $after) {\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        cursor\n        node {\n          id\n          operationId\n          kind\n          purpose\n          amount\n          currency\n          paymentId\n          balanceAfter\n          at\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

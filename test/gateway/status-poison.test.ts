@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { toKafkaMessage } from '../../common/kafka/client';
 import { dlqOf } from '../../common/kafka/topics';
@@ -7,6 +6,7 @@ import type { PaymentStatus } from '../../common/payment-status';
 import { statusEvent } from '../../paymaster/src/messages';
 import { CreatePayment } from '../../client/operations';
 import { collect, eventually, testKafka } from '../support/infra';
+import { refuseWrites } from '../support/refusing-trigger';
 import { paymentRow, startTestGateway, userIdOf, type TestGateway } from './harness';
 
 /**
@@ -29,24 +29,9 @@ afterAll(async () => {
 
 const pay = async (user: string): Promise<string> => (await t.client(user).data(CreatePayment, { input: { amount: 100, currency: 'USD' } })).createPayment.id;
 
-/** Makes Postgres refuse status changes of one payment: always, or the first `times` attempts (a sequence counts them: it is not rolled back). */
-async function refuseUpdates(paymentId: string, sqlstate: string, times: 'always' | number): Promise<{ attempts(): Promise<number> }> {
-  const name = `poison_${randomUUID().replace(/-/g, '')}`;
-  const refuse = times === 'always' ? 'true' : `nextval('gateway.${name}') <= ${times}`;
-  await t.sql.query(`
-    CREATE SEQUENCE gateway.${name};
-    CREATE FUNCTION gateway.${name}() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.id = '${paymentId}' AND NEW.status = 'PROCESSING' THEN
-        IF ${refuse} THEN
-          RAISE EXCEPTION 'poisoned status' USING ERRCODE = '${sqlstate}';
-        END IF;
-      END IF;
-      RETURN NEW;
-    END $$;
-    CREATE TRIGGER ${name} BEFORE UPDATE ON gateway.payments FOR EACH ROW EXECUTE FUNCTION gateway.${name}();`);
-  return { attempts: async () => Number((await t.sql.query(`SELECT last_value FROM gateway.${name}`)).rows[0].last_value) };
-}
+/** Postgres refuses the PROCESSING update of one payment. */
+const refuseUpdates = (paymentId: string, sqlstate: string, times: 'always' | number) =>
+  refuseWrites(t.sql, { schema: 'gateway', table: 'payments', event: 'UPDATE', when: `NEW.id = '${paymentId}' AND NEW.status = 'PROCESSING'` }, sqlstate, times);
 
 /** PROCESSING for each payment, in one send to partition 0: one batch, one UPDATE for the writer. */
 async function processingTogether(userId: string, paymentIds: string[]): Promise<void> {
@@ -65,7 +50,7 @@ it('parks the one event Postgres refuses for good (22023) and applies the rest o
 
   await processing([a, b]);
   const parked = await eventually('the refused event in the DLQ', async () => dlq.messages.find((m) => m.key === poison));
-  expect(parked.headers).toMatchObject({ 'dlq-error': '22023: poisoned status', 'dlq-class': 'deterministic', 'dlq-source-partition': '0' });
+  expect(parked.headers).toMatchObject({ 'dlq-error': '22023: refused by a test trigger', 'dlq-class': 'deterministic', 'dlq-source-partition': '0' });
   expect(await statusOf(poison)).not.toBe('PROCESSING');
   expect(dlq.messages.filter((m) => m.key !== poison)).toEqual([]);
 });

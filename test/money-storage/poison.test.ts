@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { toKafkaMessage } from '../../common/kafka/client';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 import { eventually } from '../support/infra';
+import { refuseWrites } from '../support/refusing-trigger';
 import { createHarness, debit, deposit, newUserId, seed, settle, type Debit, type Harness, type Received } from './harness';
 
 /**
@@ -50,27 +50,9 @@ describe('money-storage with poison on money-operations', () => {
     expect(await h.balance(user)).toBe('700');
   });
 
-  /** A trigger makes Postgres refuse one command for good, although it passes the schema. */
-  async function refuseInPostgres(operationId: string, sqlstate: string, times: 'always' | number): Promise<{ attempts(): Promise<number> }> {
-    const sequence = `poison_${randomUUID().replace(/-/g, '')}`;
-    // nextval is not rolled back with the failing statement, so it counts attempts across retries.
-    const refuse = times === 'always' ? 'true' : `nextval('money.${sequence}') <= ${times}`;
-    await h.pool.query(`
-      CREATE SEQUENCE money.${sequence};
-      CREATE FUNCTION money.${sequence}() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.operation_id = '${operationId}' THEN
-          IF ${refuse} THEN
-            RAISE EXCEPTION 'poisoned operation' USING ERRCODE = '${sqlstate}';
-          END IF;
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER ${sequence} BEFORE INSERT ON money.processed_operations FOR EACH ROW EXECUTE FUNCTION money.${sequence}();`);
-    return {
-      attempts: async () => Number((await h.pool.query(`SELECT last_value FROM money.${sequence}`)).rows[0].last_value),
-    };
-  }
+  /** Postgres refuses one command's answer, although it passes the schema. */
+  const refuseInPostgres = (operationId: string, sqlstate: string, times: 'always' | number) =>
+    refuseWrites(h.pool, { schema: 'money', table: 'processed_operations', event: 'INSERT', when: `NEW.operation_id = '${operationId}'` }, sqlstate, times);
   const ledgerEntries = async (operationId: string): Promise<number> => {
     const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [operationId]);
     return rows[0]!.n;
@@ -88,7 +70,7 @@ describe('money-storage with poison on money-operations', () => {
 
     const message = await parked((m) => m.key === poison.paymentId);
     expect(message.headers).toMatchObject({ 'dlq-class': 'deterministic' });
-    expect(message.headers['dlq-error']).toBe('22023: poisoned operation');
+    expect(message.headers['dlq-error']).toBe('22023: refused by a test trigger');
     const answers = await Promise.all(others.map(async (op) => (await h.waitResults(op.operationId))[0]!));
     expect(answers.map((a) => [a.kind, a.outcome])).toEqual([
       ['DEBIT', 'APPLIED'],
