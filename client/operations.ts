@@ -96,6 +96,23 @@ export const CreditAccount = graphql(`
   }
 `);
 
+export const GetCredit = graphql(`
+  query GetCredit($operationId: ID!) {
+    credit(operationId: $operationId) {
+      operationId
+      userName
+      requestedBy
+      channel
+      amount
+      currency
+      status
+      reason
+      requestedAt
+      decidedAt
+    }
+  }
+`);
+
 export const MyLedger = graphql(`
   query MyLedger($first: Int, $after: String) {
     myLedger(first: $first, after: $after) {

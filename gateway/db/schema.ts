@@ -4,6 +4,7 @@ import { bigintString } from '../../common/db-types';
 import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
+import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 
 /** The gateway's own schema: no other service reads or writes these tables. */
 export const gateway = pgSchema('gateway');
@@ -76,10 +77,14 @@ export const deposits = gateway.table(
     requestedBy: text('requested_by').notNull(),
     /** SELF for a user's own development deposit, OPERATOR for a credit by an operator. */
     channel: text('channel', { enum: ['SELF', 'OPERATOR'] }).notNull(),
-    idempotencyKey: text('idempotency_key'),
+    idempotencyKey: text('idempotency_key').notNull(),
     amount: integer('amount').notNull(),
     currency: text('currency').notNull().$type<Currency>(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** money-storage's answer (APPLIED, REJECTED, FAILED), from `money-operation-results`; null while pending. */
+    outcome: text('outcome').$type<OperationOutcome>(),
+    reason: text('reason').$type<OperationReason>(),
+    decidedAt: timestamp('decided_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [index('deposits_user_created').on(t.userId, t.createdAt.desc())],
 );

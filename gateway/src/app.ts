@@ -24,6 +24,7 @@ import { attachWebSocket } from './http/websocket';
 import { MoneyStorageClient } from './money-storage-client';
 import { OutboxRelay } from './outbox-relay';
 import { CallerGate } from './caller-gate';
+import { startDepositOutcomes } from './deposit-outcomes';
 import { DepositStore } from './deposit-store';
 import { MoneyService } from './money-service';
 import { PaymentService } from './payment-service';
@@ -58,11 +59,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     batchSize: 500,
   });
   const gate = new CallerGate(store, new RateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  const deposits = new DepositStore(database.db);
   const services = {
     service: new PaymentService({ store, relay, hub, gate, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS }),
     money: new MoneyService({
       store,
-      deposits: new DepositStore(database.db),
+      deposits,
       gate,
       moneyStorage: new MoneyStorageClient(config.MONEY_STORAGE_URL, config.INTERNAL_SERVICE_TOKEN),
       producer,
@@ -77,6 +79,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const consumers: Consumer[] = await Promise.all([
     startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger, consumerSettings),
     startStatusBroadcast(kafka, names, hub, logger, consumerSettings),
+    startDepositOutcomes(kafka, groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'), names, deposits, logger, consumerSettings),
   ]);
   relay.start();
 

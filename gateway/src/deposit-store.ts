@@ -1,9 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import type { MoneyOperationResult } from '../../common/kafka/contracts';
+import type { UserId } from '../../common/ids';
 import * as schema from '../db/schema';
 import type { Db } from './payment-store';
 
 export type DepositRow = typeof schema.deposits.$inferSelect;
-export type NewDeposit = Omit<DepositRow, 'createdAt'>;
+export type NewDeposit = Pick<DepositRow, 'operationId' | 'userId' | 'requestedBy' | 'channel' | 'idempotencyKey' | 'amount' | 'currency'>;
 
 /** The gateway's record of credits asked for (see the `deposits` table). */
 export class DepositStore {
@@ -19,5 +21,32 @@ export class DepositStore {
     const [existing] = await this.db.select().from(schema.deposits).where(eq(schema.deposits.operationId, d.operationId));
     if (!existing) throw new Error(`deposit ${d.operationId} neither inserted nor found`);
     return existing;
+  }
+
+  /** A credit the caller received or asked for, with the credited user's name; any other is indistinguishable from none. */
+  async findVisible(operationId: string, userId: UserId, userName: string): Promise<(DepositRow & { userName: string }) | undefined> {
+    const { deposits, users } = schema;
+    const [row] = await this.db
+      .select({ ...getTableColumns(deposits), userName: users.userName })
+      .from(deposits)
+      .innerJoin(users, eq(users.id, deposits.userId))
+      .where(and(eq(deposits.operationId, operationId), or(eq(deposits.userId, userId), eq(deposits.requestedBy, userName))));
+    return row;
+  }
+
+  /**
+   * Stores money-storage's answers, in one statement. The first answer stays: money-storage
+   * answers a re-sent command from what it stored, so a later one could only repeat it.
+   */
+  async recordOutcomes(results: MoneyOperationResult[]): Promise<void> {
+    // One row per credit, or UPDATE ... FROM would pick any of them: the earliest is the first answer.
+    const first = new Map<string, MoneyOperationResult>();
+    for (const r of results) if (!first.has(r.operationId)) first.set(r.operationId, r);
+    if (first.size === 0) return;
+    const rows = JSON.stringify([...first.values()].map((r) => ({ id: r.operationId, outcome: r.outcome, reason: r.reason })));
+    await this.db.execute(sql`
+      UPDATE gateway.deposits AS d SET outcome = v.outcome, reason = v.reason, decided_at = now()
+        FROM jsonb_to_recordset(${rows}::jsonb) AS v(id text, outcome text, reason text)
+       WHERE d.operation_id = v.id AND d.outcome IS NULL`);
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { publish } from '../../common/kafka/client';
-import type { MoneyOperation } from '../../common/kafka/contracts';
+import type { MoneyOperation, OperationOutcome } from '../../common/kafka/contracts';
 import { withTimeout, type Sender } from '../../common/kafka/self-healing-producer';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, type OperationId, type UserId } from '../../common/ids';
@@ -39,6 +39,20 @@ export interface CreditView {
 }
 
 type MoneyInput = { amount: unknown; currency: unknown; idempotencyKey?: unknown };
+const CREDIT_ID = /^deposit:[0-9a-f]{64}$/;
+
+export interface CreditRecord {
+  operationId: string;
+  userName: string;
+  requestedBy: string;
+  channel: DepositRow['channel'];
+  amount: number;
+  currency: Currency;
+  status: 'PENDING' | OperationOutcome;
+  reason: string | null;
+  requestedAt: Date;
+  decidedAt: Date | null;
+}
 const MAX_LEDGER_PAGE = 200;
 const ENTRY_ID = /^[1-9][0-9]{0,15}$/;
 
@@ -74,6 +88,16 @@ export class MoneyService {
     const credit = await this.credit(caller, { userId: target.id, userName: target.userName }, 'OPERATOR', { amount, currency, key });
     this.p.logger.info({ audit: 'credit', operator: caller.userName, userName: target.userName, userId: target.id, amount, currency, operationId: credit.operationId }, 'operator credited an account');
     return credit;
+  }
+
+  /** A credit's state, for whoever received or asked for it: PENDING until money-storage answers. */
+  async creditRecord(caller: Caller, operationId: unknown): Promise<CreditRecord | null> {
+    this.p.gate.charge(caller, 'read');
+    if (typeof operationId !== 'string' || !CREDIT_ID.test(operationId)) return null;
+    const row = await this.p.deposits.findVisible(operationId, await this.p.gate.userId(caller), caller.userName);
+    if (!row) return null;
+    const { outcome, createdAt, decidedAt, ...rest } = row;
+    return { ...rest, status: outcome ?? 'PENDING', requestedAt: createdAt, decidedAt };
   }
 
   async accounts(caller: Caller): Promise<AccountBalance[]> {

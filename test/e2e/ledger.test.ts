@@ -1,4 +1,4 @@
-import { CreatePayment, CreditAccount, MyAccounts, MyLedger } from '../../client/operations';
+import { CreatePayment, CreditAccount, GetCredit, MyAccounts, MyLedger } from '../../client/operations';
 import { eventually } from '../support/infra';
 import { awaitTerminal, startE2E, type E2ESystem } from './system';
 
@@ -14,6 +14,13 @@ it('shows an operator credit and a completed payment in myLedger, newest first, 
   await alice.data(MyLedger, {}); // alice signs in once, so the operator can name her
   const { creditAccount } = await e2e.operator('olga').data(CreditAccount, { userName: 'alice', amount: 5000, currency: 'EUR', idempotencyKey: 'seed-alice' });
   await eventually('the credit on alice’s account', async () => ((await alice.data(MyAccounts)).myAccounts[0]?.balance === '5000' ? true : undefined), 30_000);
+  const outcome = () => alice.data(GetCredit, { operationId: creditAccount.operationId });
+  expect((await eventually('the credit’s outcome', async () => ((await outcome()).credit?.status === 'APPLIED' ? outcome() : undefined), 30_000)).credit).toMatchObject({
+    userName: 'alice',
+    requestedBy: 'olga',
+    amount: 5000,
+    reason: null,
+  });
   const { createPayment } = await alice.data(CreatePayment, { input: { amount: 1500, currency: 'EUR' } });
   expect(await awaitTerminal(e2e.sql, [createPayment.id], 30_000)).toEqual({ COMPLETED: 1 });
 

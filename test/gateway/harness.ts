@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
-import type { PaymentStatusChanged } from '../../common/kafka/contracts';
+import type { MoneyOperationResult, PaymentStatusChanged } from '../../common/kafka/contracts';
 import { createLogger } from '../../common/logger';
 import { statusRank, type PaymentStatus } from '../../common/payment-status';
 import { asPaymentId, asUserId } from '../../common/ids';
@@ -29,6 +29,8 @@ export interface TestGateway {
   client(userName?: string): GatewayClient;
   /** Plays the paymaster: a status event straight into `status-payments`. */
   emitStatus(paymentId: string, userId: string, status: PaymentStatus, reason?: string | null): Promise<void>;
+  /** Plays money-storage: its answer to a command, straight into `money-operation-results`. */
+  emitResult(result: MoneyOperationResult): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startTestGateway(label: string, env: Record<string, string
       };
       await publish(producer, names, 'statusPayments', [{ key: paymentId, value }]);
     },
+    emitResult: (result) => publish(producer, names, 'moneyOperationResults', [{ key: result.paymentId ?? result.operationId, value: result }]),
     stop: async () => {
       await producer.disconnect();
       await sql.end();

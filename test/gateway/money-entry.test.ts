@@ -1,7 +1,9 @@
 import jwt from 'jsonwebtoken';
 import { GatewayClient } from '../../client/gateway-client';
-import { CreditAccount, Deposit, MyAccounts } from '../../client/operations';
-import { startTestGateway, type TestGateway } from './harness';
+import { CreditAccount, Deposit, GetCredit, MyAccounts } from '../../client/operations';
+import { asOperationId, asUserId } from '../../common/ids';
+import { eventually } from '../support/infra';
+import { startTestGateway, userIdOf, type TestGateway } from './harness';
 
 /** Where money may enter: an operator's audited credit, or a capped development deposit. */
 let t: TestGateway;
@@ -79,6 +81,24 @@ describe('operator credits', () => {
     expect(code(await operator(t).request(CreditAccount, { ...vars, userName: 'capped' }))).toBe('CONFLICT');
     const [row] = (await deposits(t)).filter((d) => d.operation_id === credit.operationId);
     expect(row).toMatchObject({ requested_by: 'olga', channel: 'OPERATOR', amount: 2500, currency: 'GBP', idempotency_key: 'op-2' });
+  });
+
+  it('are PENDING for the payee and the operator, hidden from others, until money-storage answers', async () => {
+    const { creditAccount } = await operator(t).data(CreditAccount, { userName: 'payee', amount: 900, currency: 'EUR', idempotencyKey: 'op-watch' });
+    const id = { operationId: creditAccount.operationId };
+    expect((await operator(t).data(GetCredit, id)).credit).toMatchObject({ status: 'PENDING', userName: 'payee', requestedBy: 'olga', channel: 'OPERATOR', decidedAt: null });
+    expect((await t.client('payee').data(GetCredit, id)).credit?.status).toBe('PENDING');
+    expect((await t.client('capped').data(GetCredit, id)).credit).toBeNull();
+    const userId = asUserId(await userIdOf(t, 'payee'));
+    const answer = { version: 1, operationId: asOperationId(creditAccount.operationId), kind: 'CREDIT', paymentId: null, userId, balanceAfter: null, at: new Date().toISOString() } as const;
+    await t.emitResult({ ...answer, outcome: 'REJECTED', reason: 'USER_UNKNOWN' });
+    await t.emitResult({ ...answer, outcome: 'APPLIED', reason: null, balanceAfter: '900' });
+    const decided = await eventually('the answer recorded', async () => {
+      const { credit } = await t.client('payee').data(GetCredit, id);
+      return credit?.status === 'PENDING' ? undefined : credit;
+    });
+    // The first answer stays: money-storage answers a command again only from what it stored.
+    expect(decided).toMatchObject({ status: 'REJECTED', reason: 'USER_UNKNOWN', decidedAt: expect.any(String) });
   });
 
   it('work while self-service deposits are off', async () => {

@@ -9,6 +9,7 @@ import {
   CreatePaymentInput,
   CreatePaymentPayload,
   CurrencyEnum,
+  Credit,
   DepositPayload,
   LedgerConnection,
   Payment,
@@ -43,6 +44,11 @@ export class PaymentResolver {
   @Query(() => [Account], { description: 'The caller’s balances, from money-storage' })
   myAccounts(@Ctx() ctx: GraphQLContext): Promise<Account[]> {
     return ctx.money.accounts(requireCaller(ctx));
+  }
+
+  @Query(() => Credit, { nullable: true, description: 'A credit the caller received or asked for; null when absent or not theirs' })
+  credit(@Arg('operationId', () => ID) operationId: string, @Ctx() ctx: GraphQLContext): Promise<Credit | null> {
+    return ctx.money.creditRecord(requireCaller(ctx), operationId);
   }
 
   @Query(() => LedgerConnection, { description: 'The caller’s ledger entries, newest first: every debit, credit and compensation' })

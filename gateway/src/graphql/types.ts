@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { CURRENCIES, type Currency } from '../../../common/money';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../../../common/payment-status';
+import { OPERATION_OUTCOMES } from '../../../common/kafka/contracts';
 
 const asEnum = <T extends string>(values: readonly T[]): Record<T, T> => Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
 
 export const CurrencyEnum = asEnum(CURRENCIES);
 export const PaymentStatusEnum = asEnum(PAYMENT_STATUSES);
 registerEnumType(CurrencyEnum, { name: 'Currency', description: 'ISO 4217 code' });
+export const CreditStatusEnum = asEnum(['PENDING', ...OPERATION_OUTCOMES]);
+registerEnumType(CreditStatusEnum, { name: 'CreditStatus', description: 'PENDING until money-storage answers: APPLIED, REJECTED or FAILED' });
 registerEnumType(PaymentStatusEnum, { name: 'PaymentStatus', description: 'NEW < CREATED < PROCESSING < COMPLETED | REJECTED | ERROR' });
 
 @ObjectType()
@@ -102,4 +105,18 @@ export class LedgerEdge {
 export class LedgerConnection {
   @Field(() => [LedgerEdge]) edges!: LedgerEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: 'Money asked into an account: an operator credit or a self-service deposit, and what became of it' })
+export class Credit {
+  @Field(() => ID) operationId!: string;
+  @Field({ description: 'Whose account is credited' }) userName!: string;
+  @Field({ description: 'Who asked: the user themself, or an operator' }) requestedBy!: string;
+  @Field({ description: 'SELF or OPERATOR' }) channel!: string;
+  @Field(() => Int) amount!: number;
+  @Field(() => CurrencyEnum) currency!: Currency;
+  @Field(() => CreditStatusEnum) status!: string;
+  @Field(() => String, { nullable: true, description: 'Why it was not applied, machine-readable' }) reason!: string | null;
+  @Field() requestedAt!: Date;
+  @Field(() => Date, { nullable: true }) decidedAt!: Date | null;
 }
