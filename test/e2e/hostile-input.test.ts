@@ -1,8 +1,8 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import jwt from 'jsonwebtoken';
-import { CreatePayment } from '../../client/operations';
+import { CreatePayment, Deposit, GetCredit } from '../../client/operations';
 import { dlqOf, topicNames, TOPIC_KEYS, type TopicNames } from '../../common/kafka/topics';
-import { collect } from '../support/infra';
+import { collect, eventually } from '../support/infra';
 import { RawGraphQLWs, type WsOutcome } from '../support/raw-graphql-ws';
 import { awaitTerminal, startE2E, type E2ESystem } from './system';
 
@@ -16,6 +16,7 @@ let names: TopicNames;
 let producer: Producer;
 let dlqs: Awaited<ReturnType<typeof collect>>;
 let victimPaymentId: string;
+let victimCreditId: string;
 const VICTIM = 'victim-7f3a';
 const VICTIM_KEY = 'victim-key-7f3a';
 
@@ -25,8 +26,12 @@ beforeAll(async () => {
   dlqs = await collect(TOPIC_KEYS.map((k) => dlqOf(names[k])));
   producer = new Kafka({ brokers: e2e.system.infra.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
-  victimPaymentId = (await e2e.client(VICTIM).data(CreatePayment, { input: { amount: 1, currency: 'EUR', idempotencyKey: VICTIM_KEY } })).createPayment.id;
+  const victim = e2e.client(VICTIM);
+  victimPaymentId = (await victim.data(CreatePayment, { input: { amount: 1, currency: 'EUR', idempotencyKey: VICTIM_KEY } })).createPayment.id;
   await e2e.client('mallory').data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'mallory-1' } });
+  victimCreditId = (await victim.data(Deposit, { amount: 10, currency: 'EUR', idempotencyKey: VICTIM_KEY })).deposit.operationId;
+  // Settled before the table runs, so nothing moves behind the cases' row counts.
+  await eventually('the victim’s deposit applied', async () => ((await victim.data(GetCredit, { operationId: victimCreditId })).credit?.status === 'APPLIED' ? true : undefined), 30_000);
   await awaitTerminal(e2e.sql, [victimPaymentId], 30_000);
 }, 180_000);
 afterAll(async () => {
@@ -127,6 +132,8 @@ const CASES: Case[] = [
   ['myPayments default first, aliased 3 times', { code: 'QUERY_TOO_COMPLEX' }, () => gql(`{ a: myPayments { ${wide} } b: myPayments { ${wide} } c: myPayments { ${wide} } }`)],
   ['myPayments first: 1e6', { code: 'QUERY_TOO_COMPLEX' }, () => gql(`{ myPayments(first: 1000000) { ${wide} } }`)],
   ['myLedger cursor with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myLedger(after: $a) { pageInfo { hasNextPage } } }', { a: '\ud800' })],
+  ['credit with a NUL operation id', { status: 200 }, () => gql('query($id: ID!) { credit(operationId: $id) { status } }', { id: 'deposit:\u0000' })],
+  ['credit of another user', { status: 200 }, () => gql('query($id: ID!) { credit(operationId: $id) { amount status } }', { id: victimCreditId })],
   ['payment of another user', { status: 200 }, () => gql('query($id: ID!) { payment(id: $id) { id amount } }', { id: victimPaymentId })],
   ['a 200 KB body', { status: 413 }, () => post('/graphql', JSON.stringify({ query: '{ __typename }', pad: 'x'.repeat(200_000) }))],
   ['a batched request', { status: 400 }, () => post('/graphql', JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]))],
