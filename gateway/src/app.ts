@@ -126,6 +126,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       maxSubscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
       subscribesPerMinute: config.WS_SUBSCRIBES_PER_MINUTE,
     },
+    blocked: { among: (userNames) => store.blockedAmong(userNames), everyMs: config.USER_STATUS_CACHE_MS },
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
     maxPayload: config.BODY_LIMIT_BYTES,

@@ -28,7 +28,7 @@ const gatewayShape = {
   /** Self-service deposits per user per minute. */
   SELF_DEPOSITS_PER_MINUTE: env.int(10, 1),
   /** How long a user's ACTIVE/BLOCKED status is trusted before it is read again: how late a block from another replica bites. */
-  USER_STATUS_CACHE_MS: env.int(2000),
+  USER_STATUS_CACHE_MS: env.int(2000, 100),
   WS_MAX_SOCKETS_PER_USER: env.int(10, 1),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: env.int(50, 1),
   /** Subscribe messages per user per minute across their sockets; 0 turns the limit off. */

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { PaymentRequested } from '../../common/kafka/contracts';
 import type { PaymentId, UserId } from '../../common/ids';
@@ -66,6 +66,16 @@ export class PaymentStore {
     const [row] = await this.db.select({ id: schema.users.id, status: schema.users.status }).from(schema.users).where(which);
     if (!row) throw new Error('user vanished: users are never deleted');
     return row;
+  }
+
+  /** Which of these users are blocked now, in one query (bypassing the status cache). */
+  async blockedAmong(userNames: string[]): Promise<Set<string>> {
+    if (userNames.length === 0) return new Set();
+    const rows = await this.db
+      .select({ userName: schema.users.userName })
+      .from(schema.users)
+      .where(and(eq(schema.users.status, 'BLOCKED'), inArray(schema.users.userName, userNames)));
+    return new Set(rows.map((r) => r.userName));
   }
 
   async findUserByName(userName: string): Promise<UserRow | undefined> {

@@ -3,9 +3,9 @@ import { createClient, type Client } from 'graphql-ws';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { subscribe } from '../../client/gateway-client';
-import { WatchMyPayments, WatchPayment } from '../../client/operations';
+import { MyPayments, WatchMyPayments, WatchPayment } from '../../client/operations';
 import { signToken } from '../../gateway/src/auth';
-import { CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY_SOCKETS } from '../../gateway/src/http/socket-sessions';
+import { CLOSE_FORBIDDEN, CLOSE_TOO_MANY_SOCKETS } from '../../gateway/src/http/socket-sessions';
 import { eventually } from '../support/infra';
 import { startTestGateway, type TestGateway } from './harness';
 
@@ -17,6 +17,7 @@ beforeAll(async () => {
     WS_MAX_SOCKETS_PER_USER: '2',
     WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '2',
     WS_SUBSCRIBES_PER_MINUTE: String(SUBSCRIBES_PER_MINUTE),
+    USER_STATUS_CACHE_MS: '200',
   });
 });
 afterAll(() => t?.stop());
@@ -74,9 +75,20 @@ describe('WebSocket sessions', () => {
     subscribe(socket.client, WatchMyPayments);
     await eventually('the subscription to be registered', async () => (t.gateway.hub.subscriberCount > before ? true : undefined));
     const closed = await within(socket.closed, 10_000, 'close at expiry');
-    expect(closed).toEqual({ code: CLOSE_TOKEN_EXPIRED, reason: 'token expired' });
+    expect(closed).toEqual({ code: CLOSE_FORBIDDEN, reason: 'token expired' });
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
     await eventually('its subscription to be released', async () => (t.gateway.hub.subscriberCount === before ? true : undefined));
+  });
+
+  it('are closed with 4403 when their user is blocked, and only theirs', async () => {
+    await t.client('to-block').request(MyPayments, {}); // a user row exists from the first operation on
+    const [blocked, bystander] = [openSocket(tokenFor('to-block')), openSocket(tokenFor('bystander'))];
+    expect(await within(Promise.all([blocked.admitted, bystander.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
+    // Through the database, as another replica would: this one learns of it by its periodic check.
+    await t.sql.query(`UPDATE gateway.users SET status = 'BLOCKED' WHERE user_name = 'to-block'`);
+    expect(await within(blocked.closed, 10_000, 'close after the block')).toEqual({ code: CLOSE_FORBIDDEN, reason: 'account blocked' });
+    const stillOpen = await Promise.race([bystander.closed.then(() => false), new Promise<boolean>((r) => setImmediate(() => r(true)))]);
+    expect(stillOpen).toBe(true);
   });
 
   it('are capped per user (4429), and a closed socket frees its place', async () => {

@@ -3,8 +3,8 @@ import type { WebSocket } from 'ws';
 import type { Caller, VerifiedToken } from '../auth';
 import { RateLimiter } from '../rate-limiter';
 
-/** graphql-ws's own Forbidden code, given the reason a client can act on: get a new token. */
-export const CLOSE_TOKEN_EXPIRED = 4403;
+/** graphql-ws's own Forbidden code, with the reason a client can act on: its token expired, or its account is blocked. */
+export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_TOO_MANY_SOCKETS = 4429;
 
 export interface SocketLimits {
@@ -43,7 +43,7 @@ export class SocketSessions {
       return false;
     }
     this.socketsPerUser.set(userName, held + 1);
-    const expiry = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'token expired'), token.validUntilMs - Date.now());
+    const expiry = setTimeout(() => socket.close(CLOSE_FORBIDDEN, 'token expired'), token.validUntilMs - Date.now());
     // Cleared when the socket closes; unref'd so a socket still closing never holds a stopping process.
     expiry.unref();
     this.sessions.set(socket, { caller: token.caller, expiry });
@@ -60,6 +60,16 @@ export class SocketSessions {
     const held = (this.socketsPerUser.get(userName) ?? 1) - 1;
     if (held > 0) this.socketsPerUser.set(userName, held);
     else this.socketsPerUser.delete(userName);
+  }
+
+  /** Users holding sockets here now. */
+  users(): string[] {
+    return [...this.socketsPerUser.keys()];
+  }
+
+  /** Closes every socket of these users: a block reaches the subscriptions they already hold. */
+  closeBlocked(userNames: ReadonlySet<string>): void {
+    for (const [socket, session] of this.sessions) if (userNames.has(session.caller.userName)) socket.close(CLOSE_FORBIDDEN, 'account blocked');
   }
 
   caller(socket: WebSocket): Caller | null {

@@ -21,10 +21,11 @@ export function attachWebSocket(
   server: http.Server,
   schema: GraphQLSchema,
   services: Omit<GraphQLContext, 'caller'>,
-  options: { tokens: TokenVerifier; limits: SocketLimits; maxDepth: number; maxCost: number; maxPayload: number; logger: Logger },
+  options: { tokens: TokenVerifier; limits: SocketLimits; blocked: BlockedUsers; maxDepth: number; maxCost: number; maxPayload: number; logger: Logger },
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxPayload });
   const sessions = new SocketSessions(options.limits);
+  const sweep = sweepBlocked(sessions, options.blocked, options.logger);
   const format = formatError(options.logger);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
   const disposable = useServer<Record<string, unknown> | undefined>(
@@ -55,10 +56,38 @@ export function attachWebSocket(
   );
   return {
     close: async () => {
+      clearInterval(sweep);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+export interface BlockedUsers {
+  among(userNames: string[]): Promise<ReadonlySet<string>>;
+  /** How often open sockets are checked: the same bound as the status cache of every other operation. */
+  everyMs: number;
+}
+
+/**
+ * A block set through any replica reaches the subscriptions a user already holds here within
+ * `everyMs`: one query for all connected users, never one per event.
+ */
+function sweepBlocked(sessions: SocketSessions, blocked: BlockedUsers, logger: Logger): NodeJS.Timeout {
+  let checking = false;
+  const timer = setInterval(() => {
+    const users = sessions.users();
+    if (checking || users.length === 0) return;
+    checking = true;
+    blocked
+      .among(users)
+      .then((names) => sessions.closeBlocked(names), (e: unknown) => logger.warn({ err: e }, 'could not check sockets for blocked users'))
+      .finally(() => {
+        checking = false;
+      });
+  }, blocked.everyMs);
+  timer.unref();
+  return timer;
 }
 
 /** The same depth and cost limits as over HTTP; a document that does not parse is graphql-ws's to report. */
