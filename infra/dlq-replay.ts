@@ -1,17 +1,25 @@
 import { commonShape, loadConfig } from '../common/config';
 import { createKafka } from '../common/kafka/client';
 import { replayDlq } from '../common/kafka/dlq-replay';
-import { topicNames, TOPIC_KEYS, type TopicKey } from '../common/kafka/topics';
+import { topicNames, type TopicKey } from '../common/kafka/topics';
 import { createLogger } from '../common/logger';
 
 /**
- * `npm run dlq:replay -- <payments|statusPayments|moneyOperations|moneyOperationResults> [--from N] [--dry-run]`:
+ * `npm run dlq:replay -- <statusPayments|moneyOperations|moneyOperationResults> [--from N] [--dry-run]`:
  * sends a topic's parked messages back to it once their cause is fixed. Prints the report as JSON,
  * with `next`, the `--from` for the next run.
+ *
+ * Not `payments`: a parked payment was already answered ERROR to its owner, so conducting it now
+ * would take money for a payment that shows ERROR. Its owner creates it again instead. Every
+ * other topic's consumer is idempotent against what it already decided (a late debit meets the
+ * fence its compensation left, a status only moves forward, a result for a payment nobody holds
+ * is dropped, a credit is applied once).
  */
+const REPLAYABLE: readonly TopicKey[] = ['statusPayments', 'moneyOperations', 'moneyOperationResults'];
 async function main(): Promise<void> {
   const [key, ...flags] = process.argv.slice(2);
-  if (!key || !(TOPIC_KEYS as readonly string[]).includes(key)) usage(`unknown topic ${JSON.stringify(key)}`);
+  if (key === 'payments') usage('payments is not replayable: each parked payment was answered ERROR; its owner creates it again');
+  if (!key || !(REPLAYABLE as readonly string[]).includes(key)) usage(`unknown topic ${JSON.stringify(key)}`);
   const fromFlag = flags.indexOf('--from');
   const from = fromFlag === -1 ? 0 : Number(flags[fromFlag + 1]);
   if (!Number.isInteger(from) || from < 0) usage('--from takes a DLQ offset');
@@ -24,7 +32,7 @@ async function main(): Promise<void> {
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: npm run dlq:replay -- <${TOPIC_KEYS.join('|')}> [--from N] [--dry-run]\n`);
+  process.stderr.write(`${problem}\nusage: npm run dlq:replay -- <${REPLAYABLE.join('|')}> [--from N] [--dry-run]\n`);
   process.exit(2);
 }
 

@@ -6,7 +6,7 @@ import net from 'node:net';
  */
 const handedOut = new Set<number>();
 
-/** Asks the OS for a port nobody listens on and this process has not handed out, so parallel runs never collide. */
+/** Asks the OS for a port nobody listens on and this process has not handed out yet. */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = await osFreePort();

@@ -101,7 +101,7 @@ export type GetCreditQueryVariables = Exact<{
 }>;
 
 
-export type GetCreditQuery = { credit: { operationId: string, userName: string, requestedBy: string, channel: string, amount: number, currency: Currency, status: CreditStatus, reason: string | null, requestedAt: string, decidedAt: string | null } | null };
+export type GetCreditQuery = { credit: { operationId: string, userName: string, requestedBy: string | null, channel: string, amount: number, currency: Currency, status: CreditStatus, reason: string | null, requestedAt: string, decidedAt: string | null } | null };
 
 export type MyLedgerQueryVariables = Exact<{
   first?: number | null | undefined;

@@ -12,7 +12,7 @@ export interface ReplayOptions {
 
 export interface ReplayReport {
   replayed: number;
-  /** Stubs whose value the DLQ refused: only their source position is known. */
+  /** Stubs whose value the DLQ refused (`dlq-value-dropped`): only their source position is known. */
   skipped: Array<{ offset: string; sourcePartition: string | undefined; sourceOffset: string | undefined }>;
   /** The offset to pass as `from` next time. */
   next: number;
@@ -29,39 +29,43 @@ function replayHeaders(m: KafkaMessage): IHeaders {
 /**
  * Produces every parked message of a topic's DLQ, from `from` up to the DLQ's end as it is now,
  * back to its source topic with its own key, value and headers. Once the cause is fixed (a bug, a
- * contract), the consumers take them as if new; every consumer is idempotent, so a message
- * replayed twice does no harm.
+ * contract), the consumers take them as if new. Which topics are safe to replay is the caller's
+ * call (see infra/dlq-replay.ts): only those whose consumers are idempotent against what they
+ * already decided.
  */
 export async function replayDlq(kafka: Kafka, o: ReplayOptions): Promise<ReplayReport> {
   const dlq = dlqOf(o.topic);
   const admin = kafka.admin();
   await admin.connect();
-  const [end] = await admin.fetchTopicOffsets(dlq).finally(() => admin.disconnect());
-  const last = Number(end!.high) - 1;
+  const [offsets] = await admin.fetchTopicOffsets(dlq).finally(() => admin.disconnect());
+  // Retention may have removed the oldest entries: start at what is still there.
+  const first = Math.max(o.from, Number(offsets!.low));
+  const last = Number(offsets!.high) - 1;
   const report: ReplayReport = { replayed: 0, skipped: [], next: Math.max(o.from, last + 1) };
-  if (last < o.from) return report;
+  if (last < first) return report;
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer = kafka.consumer({ groupId: `dlq-replay-${randomUUID()}` });
   await Promise.all([producer.connect(), consumer.connect()]);
   try {
-    await consumer.subscribe({ topic: dlq });
-    let reachedEnd!: () => void;
-    const done = new Promise<void>((resolve) => (reachedEnd = resolve));
+    await consumer.subscribe({ topic: dlq, fromBeginning: true });
+    let settle!: (error?: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
+    consumer.on(consumer.events.CRASH, ({ payload }) => settle(payload.error));
     await consumer.run({
       eachMessage: async ({ message }) => {
         const offset = Number(message.offset);
-        if (offset < o.from || offset > last) return;
-        if (message.value === null) {
+        if (offset < first || offset > last) return;
+        if (message.headers?.['dlq-value-dropped'] !== undefined) {
           report.skipped.push({ offset: message.offset, sourcePartition: header(message.headers, 'dlq-source-partition'), sourceOffset: header(message.headers, 'dlq-source-offset') });
         } else {
           if (!o.dryRun) await producer.send({ topic: o.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers: replayHeaders(message) }] });
           report.replayed++;
         }
-        if (offset === last) reachedEnd();
+        if (offset === last) settle();
       },
     });
-    consumer.seek({ topic: dlq, partition: 0, offset: String(o.from) });
+    consumer.seek({ topic: dlq, partition: 0, offset: String(first) });
     await done;
     return report;
   } finally {

@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { groupSession } from '../../common/kafka/client';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
-import { batchScope, retryTransient } from '../../common/kafka/transient-retry';
+import { batchScope, retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import type { ConsumerSettings } from './status-consumers';
@@ -23,8 +23,23 @@ function depositResults(payload: EachBatchPayload): MoneyOperationResult[] {
 }
 
 /**
- * Records what money-storage answered to every credit the gateway sent, so a deposit's outcome is
- * never silent: `deposit(operationId)` shows it, and the audit trail has it. One group across
+ * One statement for the batch; if the database refuses it for good, one per answer, so a single
+ * bad row leaves only its own credit PENDING (logged), a view and not money.
+ */
+async function recordAll(results: MoneyOperationResult[], deposits: DepositStore, scope: ConsumerScope): Promise<'done' | 'abandoned'> {
+  const together = await retryTransient('deposit outcomes', () => deposits.recordOutcomes(results), scope);
+  if (together.kind !== 'deterministic') return together.kind;
+  for (const result of results) {
+    const alone = await retryTransient('deposit outcome', () => deposits.recordOutcomes([result]), scope);
+    if (alone.kind === 'abandoned') return 'abandoned';
+    if (alone.kind === 'deterministic') scope.logger.error({ err: alone.error, operationId: result.operationId }, 'deposit outcome not recorded');
+  }
+  return 'done';
+}
+
+/**
+ * Records what money-storage answered to every credit the gateway sent, so a credit's outcome is
+ * never silent: `credit(operationId)` shows it, and the audit trail has it. One group across
  * replicas, committing after the write; a replay changes nothing (the first answer stays).
  */
 export async function startDepositOutcomes(kafka: Kafka, groupId: string, names: TopicNames, deposits: DepositStore, logger: Logger, settings: ConsumerSettings): Promise<Consumer> {
@@ -35,10 +50,7 @@ export async function startDepositOutcomes(kafka: Kafka, groupId: string, names:
   await consumer.run({
     eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
-      const written = await retryTransient('deposit outcomes', () => deposits.recordOutcomes(depositResults(payload)), batchScope(payload, logger));
-      if (written.kind === 'abandoned') return;
-      // An outcome the database refuses for good is a view left pending, not money: logged, passed.
-      if (written.kind === 'deterministic') logger.error({ err: written.error, partition: payload.batch.partition }, 'deposit outcomes not recorded');
+      if ((await recordAll(depositResults(payload), deposits, batchScope(payload, logger))) === 'abandoned') return;
       const last = payload.batch.messages.at(-1);
       if (last) payload.resolveOffset(last.offset);
       await payload.commitOffsetsIfNecessary();

@@ -43,10 +43,10 @@ export class DepositStore {
     const first = new Map<string, MoneyOperationResult>();
     for (const r of results) if (!first.has(r.operationId)) first.set(r.operationId, r);
     if (first.size === 0) return;
-    const rows = JSON.stringify([...first.values()].map((r) => ({ id: r.operationId, outcome: r.outcome, reason: r.reason })));
+    const rows = JSON.stringify([...first.values()].map((r) => ({ id: r.operationId, outcome: r.outcome, reason: r.reason, at: r.at })));
     await this.db.execute(sql`
-      UPDATE gateway.deposits AS d SET outcome = v.outcome, reason = v.reason, decided_at = now()
-        FROM jsonb_to_recordset(${rows}::jsonb) AS v(id text, outcome text, reason text)
+      UPDATE gateway.deposits AS d SET outcome = v.outcome, reason = v.reason, decided_at = v.at
+        FROM jsonb_to_recordset(${rows}::jsonb) AS v(id text, outcome text, reason text, at timestamptz)
        WHERE d.operation_id = v.id AND d.outcome IS NULL`);
   }
 }

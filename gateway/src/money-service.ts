@@ -44,7 +44,8 @@ const CREDIT_ID = /^deposit:[0-9a-f]{64}$/;
 export interface CreditRecord {
   operationId: string;
   userName: string;
-  requestedBy: string;
+  /** Only for the one who asked. */
+  requestedBy: string | null;
   channel: DepositRow['channel'];
   amount: number;
   currency: Currency;
@@ -96,8 +97,10 @@ export class MoneyService {
     if (typeof operationId !== 'string' || !CREDIT_ID.test(operationId)) return null;
     const row = await this.p.deposits.findVisible(operationId, await this.p.gate.userId(caller), caller.userName);
     if (!row) return null;
-    const { outcome, createdAt, decidedAt, ...rest } = row;
-    return { ...rest, status: outcome ?? 'PENDING', requestedAt: createdAt, decidedAt };
+    // Which operator credited them is staff business: a payee sees the channel, not the name.
+    const requestedBy = row.requestedBy === caller.userName ? row.requestedBy : null;
+    const { operationId: id, userName, channel, amount, currency, reason, createdAt, decidedAt, outcome } = row;
+    return { operationId: id, userName, requestedBy, channel, amount, currency, status: outcome ?? 'PENDING', reason, requestedAt: createdAt, decidedAt };
   }
 
   async accounts(caller: Caller): Promise<AccountBalance[]> {

@@ -1,5 +1,6 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { sendToDlq } from '../../common/kafka/client';
+import { classifyFailure } from '../../common/failure-class';
 import { paymentStatusChanged } from '../../common/kafka/contracts';
 import { isUserId, isUuid, asPaymentId, asUserId, type PaymentId, type UserId } from '../../common/ids';
 import type { Sender } from '../../common/kafka/self-healing-producer';
@@ -43,7 +44,11 @@ export async function rejectInvalidPayment(
   error: string,
 ): Promise<void> {
   deps.logger.warn({ topic, partition, offset: message.offset, error }, 'invalid payment message, sending it to the DLQ');
-  await sendToDlq(deps.producer, topic, message, { error, class: 'deterministic' }, { partition, offset: message.offset });
+  await sendToDlq(deps.producer, topic, message, { error, class: 'deterministic' }, { partition, offset: message.offset }).catch((e: unknown) => {
+    // Even a stub refused for good: the owner must still hear of it, so the status goes out regardless.
+    if (classifyFailure(e) === 'transient') throw e;
+    deps.logger.error({ err: e, topic, partition, offset: message.offset }, 'the DLQ refused an invalid payment; it stays at its source offset');
+  });
   const ids = readableIds(message.value);
   if (!ids) return;
   await deps.publisher.publish('statusPayments', {

@@ -17,7 +17,8 @@ it('shows an operator credit and a completed payment in myLedger, newest first, 
   const outcome = () => alice.data(GetCredit, { operationId: creditAccount.operationId });
   expect((await eventually('the credit’s outcome', async () => ((await outcome()).credit?.status === 'APPLIED' ? outcome() : undefined), 30_000)).credit).toMatchObject({
     userName: 'alice',
-    requestedBy: 'olga',
+    requestedBy: null,
+    channel: 'OPERATOR',
     amount: 5000,
     reason: null,
   });

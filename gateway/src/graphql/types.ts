@@ -111,7 +111,7 @@ export class LedgerConnection {
 export class Credit {
   @Field(() => ID) operationId!: string;
   @Field({ description: 'Whose account is credited' }) userName!: string;
-  @Field({ description: 'Who asked: the user themself, or an operator' }) requestedBy!: string;
+  @Field(() => String, { nullable: true, description: 'Who asked; shown only to the one who asked' }) requestedBy!: string | null;
   @Field({ description: 'SELF or OPERATOR' }) channel!: string;
   @Field(() => Int) amount!: number;
   @Field(() => CurrencyEnum) currency!: Currency;

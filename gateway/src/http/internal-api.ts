@@ -1,7 +1,8 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, readJson, sendJson } from '../../../common/http';
 import { isUserId, type UserId } from '../../../common/ids';
+import { startHttpServer } from '../../../common/health-server';
 import type { Logger } from '../../../common/logger';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../../common/service-token';
 import { userStatus, type UserStatus } from '../../db/schema';
@@ -39,22 +40,12 @@ export function internalRoutes(store: PaymentStore, serviceToken: string): Route
  * blocking a user is not one leaked service token away from anyone who can reach the public port.
  */
 export async function serveInternalApi(routes: Router, address: { port: number; host: string }, logger: Logger): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    routes
-      .dispatch(req, res)
-      .then((outcome) => {
-        if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
-        if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
-      })
-      .catch((e) => {
-        if (res.headersSent) return void res.destroy();
-        sendPublicError(res, toPublicError(e, logger), 'rest');
-      });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, resolve);
-  });
+  const dispatch = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    const outcome = await routes.dispatch(req, res);
+    if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    return outcome === 'handled';
+  };
+  const server = await startHttpServer(address, dispatch, logger, (res, e) => sendPublicError(res, toPublicError(e, logger), 'rest'));
   logger.info({ port: (server.address() as AddressInfo).port, host: address.host }, 'internal API listening');
   return server;
 }
