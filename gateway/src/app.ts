@@ -20,6 +20,7 @@ import type { GraphQLContext } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
 import { internalRoutes, serveInternalApi } from './http/internal-api';
 import { restRoutes } from './http/rest-api';
+import { explorerFor } from './http/explorer';
 import { attachWebSocket } from './http/websocket';
 import { MoneyStorageClient } from './money-storage-client';
 import { OutboxRelay } from './outbox-relay';
@@ -87,6 +88,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const apollo = await createApollo(graphqlSchema, { production: config.production, logger, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
   const tokens = new TokenVerifier(tokenPolicy(config));
   const rest = restRoutes(services.service, tokens, config.BODY_LIMIT_BYTES);
+  const explorer = explorerFor(config);
   const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
 
   const graphqlContext = (req: http.IncomingMessage) => async (): Promise<GraphQLContext> => {
@@ -100,7 +102,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (await handleHealth(req, res, checks)) return;
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (explorer?.(req, res, url)) return;
+    const pathname = url.pathname;
     if (pathname === '/graphql') {
       const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES).catch(graphqlBodyError) : undefined;
       await executeGraphQL(apollo, req, res, body, graphqlContext(req));

@@ -34,6 +34,8 @@ const gatewayShape = {
   /** Subscribe messages per user per minute across their sockets; 0 turns the limit off. */
   WS_SUBSCRIBES_PER_MINUTE: env.int(120),
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
+  /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default outside production. */
+  EXPLORER: z.enum(['on', 'off']).optional(),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -43,5 +45,10 @@ export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   const production = raw.NODE_ENV === 'production';
   // Money from nowhere only where someone asked for a development or test setup, never by omission.
   const explicitlyLocal = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
-  return { ...raw, production, SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (explicitlyLocal ? 1_000_000 : 0) };
+  return {
+    ...raw,
+    production,
+    SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (explicitlyLocal ? 1_000_000 : 0),
+    EXPLORER: (raw.EXPLORER ?? (production ? 'off' : 'on')) === 'on',
+  };
 }

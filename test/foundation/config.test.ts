@@ -51,6 +51,13 @@ describe('configuration from the environment', () => {
     );
   });
 
+  it('turns the explorer on outside production and off in it, unless EXPLORER says otherwise', () => {
+    const explorer = (e: NodeJS.ProcessEnv) => loadGatewayConfig({ ...noFile, ...testSecrets(), ...e }).EXPLORER;
+    expect([explorer({}), explorer({ NODE_ENV: 'development' }), explorer({ NODE_ENV: 'production' })]).toEqual([true, true, false]);
+    expect([explorer({ NODE_ENV: 'production', EXPLORER: 'on' }), explorer({ EXPLORER: 'off' })]).toEqual([true, false]);
+    expect(problems(() => explorer({ EXPLORER: 'yes' }))).toMatch(/EXPLORER: .*"yes"/);
+  });
+
   it('lets the paymaster, which calls no internal API, start without secrets', () => {
     expect(loadPaymasterConfig({ ...noFile }).PORT).toBe(4001);
   });

@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import jwt from 'jsonwebtoken';
 import { GatewayClient } from '../../client/gateway-client';
 import { CreatePayment, GetPayment, GetPaymentStatus, MyPayments } from '../../client/operations';
@@ -124,6 +125,9 @@ describe('bad input', () => {
     expect(await complexity('{ myPayments(first: 200) { edges { node { id userName amount currency status reason createdAt updatedAt } } } }')).toBe(
       'QUERY_TOO_COMPLEX',
     );
+    // The explorer's introspection (15 deep, outside production) is bounded by graphql's own rules instead.
+    expect(await complexity(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }))).toBe('OK');
+    expect(await complexity('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }')).toBe('GRAPHQL_VALIDATION_FAILED'); // MaxIntrospectionDepthRule
     const batched = await gql('', JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]), token('validator'));
     expect(batched.status).toBe(400);
   });

@@ -1,7 +1,6 @@
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../../../common/logger';
@@ -63,8 +62,9 @@ export async function createApollo(schema: GraphQLSchema, options: ApolloOptions
     allowBatchedHttpRequests: false,
     formatError: formatError(options.logger),
     plugins: [
-      limitsPlugin({ maxDepth: options.maxDepth, maxCost: options.maxCost }),
-      options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      limitsPlugin({ maxDepth: options.maxDepth, maxCost: options.maxCost, introspection: !options.production }),
+      // The explorer (http/explorer.ts) is served from our own files; Apollo's landing page loads Sandbox from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();

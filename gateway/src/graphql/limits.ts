@@ -16,6 +16,12 @@ import {
 export interface QueryLimits {
   maxDepth: number;
   maxCost: number;
+  /**
+   * Leaves `__schema` and `__type` unmeasured, where introspection is allowed: the explorer's
+   * introspection query is 15 deep. It reads the schema, not data, and graphql's own
+   * MaxIntrospectionDepthRule already refuses the self-nesting kind.
+   */
+  introspection?: boolean;
 }
 
 interface Walk {
@@ -24,6 +30,7 @@ interface Walk {
   variables: Record<string, unknown>;
   operation: OperationDefinitionNode;
   maxCost: number;
+  introspection: boolean;
 }
 
 interface Measure {
@@ -49,7 +56,7 @@ export function checkLimits(
   if (!operation) return undefined; // graphql itself reports the missing operation
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const walk: Walk = { schema, fragments, variables: variables ?? {}, operation, maxCost: limits.maxCost };
+  const walk: Walk = { schema, fragments, variables: variables ?? {}, operation, maxCost: limits.maxCost, introspection: limits.introspection ?? false };
   const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   const { depth, cost } = measure(walk, operation.selectionSet, root ?? undefined, 0, new Set());
   if (depth > limits.maxDepth) return tooComplex(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
@@ -59,12 +66,15 @@ export function checkLimits(
 
 const tooComplex = (message: string): GraphQLError => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } });
 
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
 function measure(w: Walk, set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: number, seen: Set<string>): Measure {
   let deepest = depth;
   let cost = 0;
   for (const sel of set.selections) {
     let inner: Measure;
     if (sel.kind === Kind.FIELD) {
+      if (w.introspection && INTROSPECTION_ROOTS.has(sel.name.value)) continue;
       const field = isObjectType(type) ? type.getFields()[sel.name.value] : undefined;
       const childType = field ? getNamedType(field.type) : undefined;
       inner = sel.selectionSet ? measure(w, sel.selectionSet, childType, depth + 1, seen) : { depth: depth + 1, cost: 0 };
