@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { env, loadConfig } from '../common/config';
 import { PROJECT_ROOT } from '../common/project-root';
 import { secretsFilePath } from '../common/secrets';
+import { loadGatewayConfig } from '../gateway/src/config';
 import { formatLogLine, SERVICES } from './stack';
 import { PaymentSystem } from './system';
 
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   print('all services ready:');
   print(`  GraphQL        ${g}/graphql`);
   print(`  Subscriptions  ${g.replace('http', 'ws')}/graphql   (graphql-ws)`);
+  if (loadGatewayConfig(system.env).EXPLORER) print(`  Explorer       ${g}/explorer   (GraphiQL; signed in as demo outside production)`);
   print(`  REST           ${g}/api/payments`);
   print(`  Internal APIs  ${system.internalUrl('gateway')}/internal/users/:id, ${system.internalUrl('money-storage')}/internal/{accounts,ledger}/:userId   (header x-service-token)`);
   for (const name of SERVICES) print(`  ${name.padEnd(14)} ${system.url(name)}/readyz`);
