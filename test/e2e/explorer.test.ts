@@ -49,6 +49,7 @@ describe('explorer files', () => {
     expect(js).toMatchObject({ status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' } });
     expect((await get('/explorer/assets/graphiql.css')).headers['content-type']).toBe('text/css; charset=utf-8');
     expect((await get('/explorer/assets/graphiql.js', { 'if-none-match': js.headers.etag })).status).toBe(304);
+    expect(await get('/explorer/assets/graphiql.js', {}, 'HEAD')).toMatchObject({ status: 200, headers: { 'content-length': js.headers['content-length'] }, body: '' });
   });
 
   it.each([

@@ -12,10 +12,15 @@ import { tokenPolicy } from '../token-config';
  * The GraphQL explorer: GraphiQL, React and the graphql-ws client from node_modules plus our own
  * wiring (gateway/explorer/explorer.js), so it works offline and talks to nobody but this gateway.
  */
-export interface ExplorerOptions {
-  /** A short-lived demo token to pre-fill the Authorization header with; never given in production. */
+interface ExplorerOptions {
+  /** A short-lived token for DEMO_USER to pre-fill the Authorization header with; never given in production. */
   demoToken?: () => string;
 }
+
+/** Answers the request if it is the explorer's; false leaves it to the other routes. */
+export type ExplorerRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean;
+
+const DEMO_USER = 'demo';
 
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
@@ -66,17 +71,16 @@ function loadAssets(): Map<string, LoadedAsset> {
 const wantsHtml = (req: http.IncomingMessage, url: URL): boolean =>
   !url.searchParams.has('query') && (req.headers.accept ?? '').includes('text/html');
 
-/** The explorer when EXPLORER is on; its pre-filled sign-in (user `demo`, an hour at most) only outside production. */
-export function explorerFor(config: GatewayConfig): ReturnType<typeof explorerRoutes> | undefined {
+/** The explorer when EXPLORER is on; its pre-filled sign-in (an hour at most) only outside production. */
+export function explorerFor(config: GatewayConfig): ExplorerRoute | undefined {
   if (!config.EXPLORER) return undefined;
   const ttlSeconds = Math.min(3600, config.JWT_MAX_TTL_SECONDS);
-  return explorerRoutes({ demoToken: config.production ? undefined : () => signToken('demo', tokenPolicy(config), { ttlSeconds }) });
+  return explorerRoutes({ demoToken: config.production ? undefined : () => signToken(DEMO_USER, tokenPolicy(config), { ttlSeconds }) });
 }
 
-export function explorerRoutes(options: ExplorerOptions) {
+function explorerRoutes(options: ExplorerOptions): ExplorerRoute {
   const assets = loadAssets();
-  /** Answers the request if it is the explorer's; false leaves it to the other routes. */
-  return (req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean => {
+  return (req, res, url) => {
     const page = url.pathname === '/explorer' || (url.pathname === '/graphql' && req.method === 'GET' && wantsHtml(req, url));
     if (!page && !url.pathname.startsWith('/explorer/')) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
@@ -97,15 +101,18 @@ const securityHeaders = { 'content-security-policy': EXPLORER_CSP, 'x-content-ty
 function sendPage(res: http.ServerResponse, options: ExplorerOptions): void {
   // The page may carry a token: never cached, never stored.
   res.writeHead(200, { ...securityHeaders, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(renderPage({ endpoint: '/graphql', demoToken: options.demoToken?.() ?? null, demoUser: options.demoToken ? 'demo' : null }));
+  res.end(renderPage({ endpoint: '/graphql', demoToken: options.demoToken?.() ?? null, demoUser: options.demoToken ? DEMO_USER : null }));
 }
 
 /** Files change only with an install, so a day's caching is safe; the ETag revalidates after that. */
 function sendAsset(req: http.IncomingMessage, res: http.ServerResponse, asset: LoadedAsset): void {
   const headers = { ...securityHeaders, 'content-type': asset.type, 'cache-control': 'public, max-age=86400', etag: asset.etag };
-  if (req.headers['if-none-match'] === asset.etag) return void res.writeHead(304, headers).end();
-  res.writeHead(200, { ...headers, 'content-length': asset.body.length });
-  res.end(req.method === 'HEAD' ? undefined : asset.body);
+  if (req.headers['if-none-match'] === asset.etag) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  // Node drops the body of a HEAD answer by itself.
+  res.writeHead(200, { ...headers, 'content-length': asset.body.length }).end(asset.body);
 }
 
 /** `<` escaped so no value can close the data block; a JSON block is data, which the CSP lets through. */
