@@ -17,17 +17,21 @@ export function connectDatabase<S extends Record<string, unknown>>(url: string, 
 
 /**
  * Applies the committed SQL migrations of one service. Several replicas may start at once,
- * so the run is serialised by an advisory lock held on the same connection that migrates.
+ * so the run is serialised by an advisory lock held on the same connection that migrates. One
+ * lock for every service: their journals share the `drizzle` schema, and two services creating it
+ * at once on a fresh database collide in pg_namespace.
  */
+const MIGRATIONS_LOCK = 'migrations';
+
 export async function applyMigrations(url: string, migrationsFolder: string, schemaName: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`migrations:${schemaName}`]);
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATIONS_LOCK]);
     // The service's own schema is created by its first migration, so the journal lives apart from it.
     await migrate(drizzle(client), { migrationsFolder, migrationsSchema: 'drizzle', migrationsTable: `${schemaName}_migrations` });
   } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrations:${schemaName}`]).catch(() => undefined);
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [MIGRATIONS_LOCK]).catch(() => undefined);
     await client.end();
   }
 }
