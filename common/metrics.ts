@@ -53,8 +53,8 @@ export function cachedFor<T>(ttlMs: number, load: () => Promise<T>): () => Promi
  * A gauge whose value is read at scrape time within `timeoutMs`. When the read fails or is too
  * slow it shows NaN, so a dashboard shows a gap rather than a stale or made-up number.
  */
-export function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>, timeoutMs: number): Gauge {
-  return new Gauge({
+export function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>, timeoutMs: number): void {
+  new Gauge({
     name,
     help,
     registers: [registry],
