@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from './logger';
+import type { Registry } from 'prom-client';
 import { handleHealth, sendJson, type ReadinessCheck } from './http';
+import { handleMetrics } from './metrics';
 
 /** Handles a request if it is theirs; false lets the server answer 404. */
 export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
@@ -42,9 +44,9 @@ const internalError =
     sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error', errorId } });
   };
 
-/** For services whose only public HTTP is health: `/healthz`, `/readyz`, on every interface for probes. */
-export const startHealthServer = (port: number, checks: Record<string, ReadinessCheck>, logger: Logger): Promise<http.Server> =>
-  startHttpServer({ port, host: '0.0.0.0' }, (req, res) => handleHealth(req, res, checks), logger);
+/** For services whose only public HTTP is health and metrics: `/healthz`, `/readyz`, `/metrics`, on every interface for probes and Prometheus. */
+export const startHealthServer = (port: number, checks: Record<string, ReadinessCheck>, metrics: Registry, logger: Logger): Promise<http.Server> =>
+  startHttpServer({ port, host: '0.0.0.0' }, async (req, res) => (await handleHealth(req, res, checks)) || handleMetrics(req, res, metrics), logger);
 
 export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {

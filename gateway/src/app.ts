@@ -4,6 +4,8 @@ import type { Admin, Consumer } from 'kafkajs';
 import { GraphQLError } from 'graphql';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { handleHealth, HttpError, readJson } from '../../common/http';
+import { countingParked } from '../../common/kafka/dlq-counter';
+import { handleMetrics } from '../../common/metrics';
 import { closeServer } from '../../common/health-server';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
@@ -27,6 +29,7 @@ import { OutboxRelay } from './outbox-relay';
 import { CallerGate } from './caller-gate';
 import { startDepositOutcomes } from './deposit-outcomes';
 import { DepositStore } from './deposit-store';
+import { GatewayMetrics } from './metrics';
 import { MoneyService } from './money-service';
 import { PaymentService } from './payment-service';
 import { PaymentStore } from './payment-store';
@@ -46,7 +49,8 @@ export interface Gateway extends RunningService {
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20);
-  const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS);
+  const metrics = new GatewayMetrics();
+  const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS, metrics.statusChanged);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin: Admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
@@ -62,7 +66,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const gate = new CallerGate(store, new RateLimiter(config.RATE_LIMIT_PER_MINUTE));
   const deposits = new DepositStore(database.db);
   const services = {
-    service: new PaymentService({ store, relay, hub, gate, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS }),
+    service: new PaymentService({ store, relay, hub, gate, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, createTimer: metrics.createPayment }),
     money: new MoneyService({
       store,
       deposits,
@@ -77,11 +81,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     }),
   };
   const consumerSettings = { sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, stallMs: config.KAFKA_CONSUMER_STALL_MS };
+  const groups = {
+    writer: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), topics: [names.statusPayments], fromBeginning: true },
+    deposits: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'), topics: [names.moneyOperationResults], fromBeginning: true },
+  };
   const consumers: Consumer[] = await Promise.all([
-    startStatusWriter(kafka, groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), names, store, producer, logger, consumerSettings),
+    startStatusWriter(kafka, groups.writer.groupId, names, store, countingParked(producer, metrics.registry), logger, consumerSettings),
     startStatusBroadcast(kafka, names, hub, logger, consumerSettings),
-    startDepositOutcomes(kafka, groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'), names, deposits, logger, consumerSettings),
+    startDepositOutcomes(kafka, groups.deposits.groupId, names, deposits, logger, consumerSettings),
   ]);
+  metrics.watch({ store, hub, admin, groups: Object.values(groups) });
   relay.start();
 
   const graphqlSchema = await buildGatewaySchema();
@@ -102,6 +111,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (await handleHealth(req, res, checks)) return;
+    if (await handleMetrics(req, res, metrics.registry)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (explorer?.(req, res, url)) return;
     const pathname = url.pathname;

@@ -3,9 +3,11 @@ import type { PaymentStatusChanged } from '../../common/kafka/contracts';
 import { isUuid, newPaymentId, type PaymentId, type UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import { isTerminal, PAYMENT_STATUSES, type PaymentStatus } from '../../common/payment-status';
+import type { Histogram } from 'prom-client';
 import type { Caller } from './auth';
 import type { CallerGate } from './caller-gate';
 import { badInput, GatewayError } from './errors';
+import type { CreateOutcome } from './metrics';
 import { checkFirst, checkIdempotencyKey, checkMoney, decodeCursor, encodeCursor } from './inputs';
 import type { OutboxRelay } from './outbox-relay';
 import type { PaymentRow, PaymentStore } from './payment-store';
@@ -43,6 +45,8 @@ export interface PaymentServiceParts {
   gate: CallerGate;
   /** How long createPayment waits for the broker's ack before answering NEW. */
   publishTimeoutMs: number;
+  /** createPayment's duration, by outcome (see GatewayMetrics). */
+  createTimer: Pick<Histogram<'outcome'>, 'startTimer'>;
 }
 
 const MAX_PAGE = 200;
@@ -54,15 +58,28 @@ export class PaymentService {
   constructor(private readonly p: PaymentServiceParts) {}
 
   async createPayment(caller: Caller, input: { amount: unknown; currency: unknown; idempotencyKey?: unknown }): Promise<PaymentView> {
+    const done = this.p.createTimer.startTimer();
+    try {
+      const { outcome, payment } = await this.create(caller, input);
+      done({ outcome });
+      return payment;
+    } catch (e) {
+      done({ outcome: 'error' });
+      throw e;
+    }
+  }
+
+  private async create(caller: Caller, input: { amount: unknown; currency: unknown; idempotencyKey?: unknown }): Promise<{ outcome: CreateOutcome; payment: PaymentView }> {
     this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
     const userId = await this.p.gate.userId(caller);
     const { payment, outbox } = await this.p.store.createPayment({ id: newPaymentId(), userId, amount, currency, idempotencyKey, traceparent: newTraceparent() });
-    if (!outbox) return view(sameRequestOrConflict(payment, amount, currency), caller);
+    if (!outbox) return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };
     // Kafka's ack within the bound makes it CREATED; otherwise it is NEW and the sweeper takes over.
     const published = await this.p.relay.publishSoon(outbox, this.p.publishTimeoutMs);
-    return view(published ? { ...payment, status: 'CREATED', statusSeq: 1 } : payment, caller);
+    if (!published) return { outcome: 'new', payment: view(payment, caller) };
+    return { outcome: 'created', payment: view({ ...payment, status: 'CREATED', statusSeq: 1 }, caller) };
   }
 
   async getPayment(caller: Caller, id: unknown): Promise<PaymentView | null> {

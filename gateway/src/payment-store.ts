@@ -24,6 +24,9 @@ export interface NewPayment {
 
 type UserState = Pick<UserRow, 'id' | 'status'>;
 
+/** Told of every status a payment enters, once: after the statement that made the change committed. */
+export type StatusChangeListener = (status: PaymentStatus, currency: string) => void;
+
 /** Every read and write of the gateway's tables. */
 export class PaymentStore {
   /**
@@ -35,6 +38,7 @@ export class PaymentStore {
   constructor(
     readonly db: Db,
     private readonly userStatusTtlMs = 2000,
+    private readonly onStatusChange: StatusChangeListener = () => undefined,
   ) {}
 
   /** The caller's user id, creating the user on first sight; a blocked user may do nothing at all. */
@@ -136,6 +140,7 @@ export class PaymentStore {
       SELECT 'payments', input.id, input.payload, input.traceparent FROM input JOIN payment USING (id)
       RETURNING id, message_key, created_at`);
     const outboxById = new Map(rows.map((r) => [r.message_key, r]));
+    for (const p of batch) if (outboxById.has(p.id)) this.onStatusChange('NEW', p.currency);
     return Promise.all(
       batch.map(async (p, i) => {
         const row = outboxById.get(p.id);
@@ -198,7 +203,7 @@ export class PaymentStore {
 
   /** Outbox rows nobody published yet, locked so another replica's relay skips them. */
   async claimOutbox<T>(olderThanMs: number, limit: number, publish: (rows: OutboxRow[]) => Promise<T>): Promise<T | undefined> {
-    return this.db.transaction(async (tx) => {
+    const claimed = await this.db.transaction(async (tx) => {
       const rows = await tx
         .select()
         .from(schema.outbox)
@@ -208,20 +213,38 @@ export class PaymentStore {
         .for('update', { skipLocked: true });
       if (rows.length === 0) return undefined;
       const result = await publish(rows);
-      await this.completeOutbox(rows, tx);
-      return result;
+      return { result, created: await this.markPublished(rows, tx) };
     });
+    // Counted once the transaction committed: a rolled back one changed nothing.
+    this.reportChanges('CREATED', claimed?.created ?? []);
+    return claimed?.result;
   }
 
   /** After the broker's ack: the message is out, and the payment moves NEW → CREATED (never back). */
-  async completeOutbox(rows: OutboxRow[], tx: Pick<Db, 'execute'> = this.db): Promise<void> {
-    if (rows.length === 0) return;
+  async completeOutbox(rows: OutboxRow[]): Promise<void> {
+    this.reportChanges('CREATED', await this.markPublished(rows, this.db));
+  }
+
+  /** Deletes the rows and marks their payments CREATED; returns the currencies of those that moved. */
+  private async markPublished(rows: OutboxRow[], tx: Pick<Db, 'execute'>): Promise<Array<{ currency: string }>> {
+    if (rows.length === 0) return [];
     const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
     const paymentIds = sql.join(rows.map((r) => sql`${r.messageKey}::uuid`), sql`, `);
     await tx.execute(sql`DELETE FROM gateway.outbox WHERE id IN (${ids})`);
-    await tx.execute(
-      sql`UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now() WHERE id IN (${paymentIds}) AND status = 'NEW'`,
+    const { rows: created } = await tx.execute<{ currency: string }>(
+      sql`UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now() WHERE id IN (${paymentIds}) AND status = 'NEW' RETURNING currency`,
     );
+    return created;
+  }
+
+  private reportChanges(status: PaymentStatus, changed: Array<{ currency: string }>): void {
+    for (const row of changed) this.onStatusChange(status, row.currency);
+  }
+
+  /** Rows waiting in the outbox: what the relay has yet to publish. */
+  async outboxBacklog(): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(schema.outbox);
+    return row?.n ?? 0;
   }
 
   /**
@@ -234,12 +257,14 @@ export class PaymentStore {
     for (const e of events) if ((latest.get(e.paymentId)?.seq ?? -1) < e.seq) latest.set(e.paymentId, e);
     if (latest.size === 0) return 0;
     const rows = JSON.stringify([...latest.values()].map((e) => ({ id: e.paymentId, status: e.status, reason: e.reason, seq: e.seq })));
-    const result = await this.db.execute(sql`
+    const { rows: changed } = await this.db.execute<{ status: PaymentStatus; currency: string }>(sql`
       UPDATE gateway.payments AS p
          SET status = v.status, reason = v.reason, status_seq = v.seq, updated_at = now()
         FROM jsonb_to_recordset(${rows}::jsonb) AS v(id uuid, status text, reason text, seq int)
-       WHERE p.id = v.id AND v.seq > p.status_seq`);
-    return result.rowCount ?? 0;
+       WHERE p.id = v.id AND v.seq > p.status_seq
+      RETURNING p.status, p.currency`);
+    for (const row of changed) this.onStatusChange(row.status, row.currency);
+    return changed.length;
   }
 }
 

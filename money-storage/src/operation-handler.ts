@@ -13,6 +13,9 @@ const MAX_ATTEMPTS = 3;
 type MovingOperation = Exclude<MoneyOperation, { kind: 'SETTLE' }>;
 export type SettleOperation = Extract<MoneyOperation, { kind: 'SETTLE' }>;
 
+/** Told of every answer decided now (not of one answered again from storage); settles are decided on every ask. */
+export type DecisionListener = (kind: MoneyOperation['kind'], answer: Answer) => void;
+
 const isUniqueViolation = (e: unknown): boolean => {
   const err = e as { code?: string; cause?: { code?: string } };
   return err?.code === UNIQUE_VIOLATION || err?.cause?.code === UNIQUE_VIOLATION;
@@ -25,6 +28,7 @@ export class OperationHandler {
     private readonly users: UserDirectory,
     private readonly openingBalance: number,
     private readonly logger: Logger,
+    private readonly onDecided: DecisionListener = () => undefined,
   ) {}
 
   /** What is already stored for these commands, fetched in one query (see `handle`'s `known`). */
@@ -45,7 +49,10 @@ export class OperationHandler {
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = attempt === 1 && known ? known.stored : await this.ledger.findProcessed(op.operationId);
-        return toResult(op, stored ? answerAgain(stored) : await this.decide(op));
+        if (stored) return toResult(op, answerAgain(stored));
+        const answer = await this.decide(op);
+        this.onDecided(op.kind, answer);
+        return toResult(op, answer);
       } catch (e) {
         // Another consumer (a rebalance, a second replica) processed the same id concurrently.
         if (!isUniqueViolation(e) || attempt >= MAX_ATTEMPTS) throw e;
@@ -58,7 +65,11 @@ export class OperationHandler {
   async settleAll(ops: SettleOperation[]): Promise<MoneyOperationResult[]> {
     if (ops.length === 0) return [];
     const answers = await this.ledger.settle([...new Set(ops.map((op) => op.settles))]);
-    return ops.map((op) => toResult(op, answers.get(op.settles)!));
+    return ops.map((op) => {
+      const answer = answers.get(op.settles)!;
+      this.onDecided(op.kind, answer);
+      return toResult(op, answer);
+    });
   }
 
   private async decide(op: MovingOperation): Promise<Answer> {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { closeServer, startHealthServer, startHttpServer } from '../../common/health-server';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
+import { countingParked } from '../../common/kafka/dlq-counter';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
@@ -13,6 +14,7 @@ import { internalRoutes } from './internal-api';
 import type { MoneyStorageConfig } from './config';
 import { GatewayClient } from './gateway-client';
 import { Ledger } from './ledger';
+import { MoneyStorageMetrics } from './metrics';
 import { startOperationConsumer, type BeforeCommitHook } from './operation-consumer';
 import { OperationHandler } from './operation-handler';
 import { CachedUserDirectory } from './user-cache';
@@ -48,15 +50,18 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
     logger,
   });
   const users = new CachedUserDirectory(gateway, config.USER_CACHE_TTL_MS, config.USER_CACHE_MAX_ENTRIES);
-  const handler = new OperationHandler(ledger, users, config.MONEY_STORAGE_OPENING_BALANCE, logger);
+  const metrics = new MoneyStorageMetrics();
+  const handler = new OperationHandler(ledger, users, config.MONEY_STORAGE_OPENING_BALANCE, logger, metrics.decided);
+  const groupId = groupName(config.KAFKA_TOPIC_PREFIX, config.MONEY_STORAGE_GROUP_ID);
+  metrics.watch({ admin, groups: [{ groupId, topics: [names.moneyOperations], fromBeginning: true }] });
 
-  const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) }, logger);
+  const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) }, metrics.registry, logger);
   const internal = await startHttpServer({ port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN), logger);
   const consumer = await startOperationConsumer({
     kafka,
-    producer,
+    producer: countingParked(producer, metrics.registry),
     names,
-    groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.MONEY_STORAGE_GROUP_ID),
+    groupId,
     handler,
     logger,
     partitionsConcurrently: config.KAFKA_PARTITIONS_CONCURRENTLY,

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { BatchPublisher } from '../../common/kafka/batch-publisher';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
+import { countingParked } from '../../common/kafka/dlq-counter';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
@@ -8,6 +9,7 @@ import { closeServer, startHealthServer } from '../../common/health-server';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import type { PaymasterConfig } from './config';
 import { uniformDelays, type Delays } from './delays';
+import { PaymasterMetrics } from './metrics';
 import { PaymentConductor, type ConductorStats } from './payment-conductor';
 import { PaymentsIntake } from './payments-intake';
 import { ResultsListener } from './results-listener';
@@ -29,6 +31,8 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
   const producer = new SelfHealingProducer(kafka, logger);
+  const metrics = new PaymasterMetrics();
+  const parking = countingParked(producer, metrics.registry);
   const publisher = new BatchPublisher(producer, names, { lingerMs: config.PAYMASTER_PUBLISH_LINGER_MS, maxBatch: 2000, logger });
 
   let intake: PaymentsIntake | undefined;
@@ -39,6 +43,7 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
     resendIntervalMs: config.PAYMASTER_RESEND_INTERVAL_MS,
     logger,
     onRelease: () => intake?.maybeResume(),
+    onMilestone: metrics.milestoneReached,
   });
   const results = new ResultsListener({
     kafka,
@@ -48,7 +53,7 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
     holds: (id) => conductor.holds(id),
     onResult: (r) => conductor.onResult(r),
     ownsPartition: (partition) => intake?.owns(partition) ?? false,
-    producer,
+    producer: parking,
     logger,
   });
   await results.start();
@@ -61,12 +66,17 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
     maxInFlight: config.PAYMASTER_MAX_IN_FLIGHT,
     commitIntervalMs: config.PAYMASTER_COMMIT_INTERVAL_MS,
     conductor,
-    producer,
+    producer: parking,
     publisher,
     logger,
   });
   await intake.start();
-  const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin) }, logger);
+  const groups = [
+    { groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID), topics: [names.payments], fromBeginning: true },
+    { groupId: results.groupId, topics: [names.moneyOperationResults], fromBeginning: false },
+  ];
+  metrics.watch({ conductor, admin, groups });
+  const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin) }, metrics.registry, logger);
   const started = intake;
 
   // Every step runs even if an earlier one failed, so connections are not left open on the way out.

@@ -31,7 +31,12 @@ export interface ConductorOptions {
   logger: Logger;
   /** Called whenever a payment leaves the conductor, so the intake can resume when it drains. */
   onRelease?: () => void;
+  /** Called as a payment reaches each timed milestone, with the milliseconds since it was taken. */
+  onMilestone?: (milestone: Milestone, sinceTakenMs: number) => void;
 }
+
+/** What the paymaster times, each from the moment it took the payment. */
+export type Milestone = 'processing' | 'debit_answered' | 'terminal';
 
 /**
  * `awaiting-debit`, `settling` and `compensating` each wait for one answer from money-storage;
@@ -44,6 +49,8 @@ type AskingStage = 'settling' | 'compensating';
 interface InFlight {
   payment: PaymentRequested;
   traceparent: string | undefined;
+  /** performance.now() when taken. */
+  takenAt: number;
   /** More than one when the same payment was delivered twice while held. */
   tickets: Ticket[];
   stage: Stage;
@@ -105,6 +112,7 @@ export class PaymentConductor {
     const entry: InFlight = {
       payment,
       traceparent,
+      takenAt: performance.now(),
       tickets: [ticket],
       stage: 'waiting',
       timer: undefined,
@@ -163,6 +171,7 @@ export class PaymentConductor {
     entry.stage = 'processing';
     await this.send(entry, 'statusPayments', statusEvent(entry.payment, 'PROCESSING', null));
     if (entry.abandoned) return;
+    this.reached(entry, 'processing');
     // Accept the answer from now on: it may arrive before the debit's own ack reaches us.
     entry.stage = 'awaiting-debit';
     await this.send(entry, 'moneyOperations', debitCommand(entry.payment));
@@ -172,6 +181,7 @@ export class PaymentConductor {
 
   private onDebitAnswer(entry: InFlight, result: MoneyOperationResult): void {
     clearTimeout(entry.timer);
+    this.reached(entry, 'debit_answered');
     const verdict = debitVerdict(result);
     if (verdict.next === 'finish') {
       entry.stage = 'finishing';
@@ -238,7 +248,12 @@ export class PaymentConductor {
     this.held.delete(entry.payment.paymentId);
     for (const t of entry.tickets) t.done();
     this.completed++;
+    this.reached(entry, 'terminal');
     this.o.onRelease?.();
+  }
+
+  private reached(entry: InFlight, milestone: Milestone): void {
+    this.o.onMilestone?.(milestone, performance.now() - entry.takenAt);
   }
 
   private clearTimers(entry: InFlight): void {

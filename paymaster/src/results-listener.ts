@@ -43,11 +43,14 @@ export const resultsGroupId = (group: string): string =>
  */
 export class ResultsListener {
   private readonly consumer: Consumer;
+  /** This process's own group (see above). */
+  readonly groupId: string;
 
   constructor(private readonly o: ResultsListenerOptions) {
+    this.groupId = resultsGroupId(o.groupId);
     // Fuller fetches under load, at most 100 ms of added latency when quiet (next to 0.5-5 s delays).
     this.consumer = o.kafka.consumer({
-      groupId: resultsGroupId(o.groupId),
+      groupId: this.groupId,
       maxWaitTimeInMs: 100,
       minBytes: 64 * 1024,
       allowAutoTopicCreation: false,

@@ -1,0 +1,45 @@
+import type { Admin } from 'kafkajs';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registerConsumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
+import { createRegistry, scrapedGauge } from '../../common/metrics';
+import type { PaymentStatus } from '../../common/payment-status';
+import type { PaymentStore } from './payment-store';
+import type { StatusHub } from './status-hub';
+
+/** How a createPayment call ended, as the `outcome` label of its duration. */
+export type CreateOutcome = 'created' | 'new' | 'repeated' | 'error';
+
+/** The gateway's series; those read at scrape time are added by `watch` once their sources exist. */
+export class GatewayMetrics {
+  readonly registry: Registry = createRegistry('gateway');
+  private readonly statuses = new Counter({
+    name: 'payments_status_changes_total',
+    help: 'Payments entering each status, counted once by the gateway when the change is stored',
+    labelNames: ['status', 'currency'],
+    registers: [this.registry],
+  });
+  readonly createPayment = new Histogram<'outcome'>({
+    name: 'gateway_create_payment_duration_seconds',
+    help: 'createPayment from its call to its answer, by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly statusChanged = (status: PaymentStatus, currency: string): void => {
+    this.statuses.inc({ status, currency });
+  };
+
+  watch(sources: { store: PaymentStore; hub: StatusHub; admin: Admin; groups: CommittingGroup[] }): void {
+    scrapedGauge(this.registry, 'gateway_outbox_backlog', 'Rows waiting in gateway.outbox to be published (NaN when the count did not answer in time)', () => sources.store.outboxBacklog(), 1000);
+    new Gauge({
+      name: 'gateway_live_subscriptions',
+      help: 'Status subscriptions open on this replica',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.hub.subscriberCount);
+      },
+    });
+    registerConsumerLag(this.registry, sources.admin, sources.groups);
+  }
+}
