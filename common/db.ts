@@ -12,6 +12,9 @@ export function connectDatabase<S extends Record<string, unknown>>(url: string, 
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
   // An idle client losing its connection (a Postgres restart) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a client in use (a transaction open when the server goes away): its query fails and is
+  // handled where it was awaited, but the client also emits 'error', fatal without a listener.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return { pool, db: drizzle(pool, { schema }), close: () => pool.end() };
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { CreatePayment, MyAccounts, MyPayments } from '../../client/operations';
 import { freshDatabase } from '../support/infra';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
@@ -50,6 +51,21 @@ it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then reco
   // The client's retry with its key is what recovers the request: it is created exactly once.
   const again = await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } });
   expect((await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } })).createPayment.id).toBe(again.createPayment.id);
+});
+
+it('survives Postgres going away under an open transaction: the transaction fails, the process lives', async () => {
+  const failed = t.gateway.store.db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT 1`);
+    await proxy.cut();
+    await tx.execute(sql`SELECT 1`);
+  });
+  try {
+    await expect(failed).rejects.toThrow();
+  } finally {
+    await proxy.restore();
+  }
+  const c = t.client('after-the-cut');
+  expect((await c.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } })).createPayment.status).toMatch(/CREATED|NEW/);
 });
 
 it('answers UNAVAILABLE when money-storage cannot be reached', async () => {
