@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonShape, env, internalListenerShape, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
+import { isOrigin } from './http/cors';
 import { tokenShape } from './token-config';
 
 const gatewayShape = {
@@ -34,6 +35,12 @@ const gatewayShape = {
   /** Subscribe messages per user per minute across their sockets; 0 turns the limit off. */
   WS_SUBSCRIBES_PER_MINUTE: env.int(120),
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
+  /** Browser origins allowed to call GraphQL and REST cross-origin, comma-separated; empty: none. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((origins) => origins.every(isOrigin), 'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)'),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
