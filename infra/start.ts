@@ -1,6 +1,6 @@
 import { secretsFilePath } from '../common/secrets';
 import { loadLaunchConfig } from './launch-config';
-import { formatLogLine, SERVICES } from './stack';
+import { formatLogLine, isInfraFailureLine, SERVICES } from './stack';
 import { PaymentSystem } from './system';
 
 /**
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     ports: { gateway: config.GATEWAY_PORT, paymaster: config.PAYMASTER_PORT, 'money-storage': config.MONEY_STORAGE_PORT },
     internalPorts: { gateway: config.GATEWAY_INTERNAL_PORT, 'money-storage': config.MONEY_STORAGE_INTERNAL_PORT },
     onLog: (source, line) => {
-      if (/error|fatal/i.test(line)) print(formatLogLine(source, line));
+      if (isInfraFailureLine(line)) print(formatLogLine(source, line));
     },
     onServiceLine: (name, line) => print(formatLogLine(name, line)),
     onUnexpectedExit: (name, code, restartInMs) => print(`${name} exited unexpectedly (code ${code}); restarting it in ${restartInMs} ms`),
