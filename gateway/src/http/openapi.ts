@@ -1,6 +1,7 @@
 import { CURRENCIES, MAX_AMOUNT } from '../../../common/money';
 import { PAYMENT_STATUSES } from '../../../common/payment-status';
 import { IDEMPOTENCY_KEY } from '../inputs';
+import { DEFAULT_PAGE, MAX_PAGE } from '../payment-service';
 
 /**
  * The REST facade described in OpenAPI 3.1, served at GET /api/openapi.json. Limits and enums
@@ -10,7 +11,7 @@ import { IDEMPOTENCY_KEY } from '../inputs';
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const ok = (description: string, schema: string) => ({ description, content: json(ref(schema)) });
-const failure = (description: string) => ({ $ref: `#/components/responses/${description}` });
+const failure = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
 /** The failures every authenticated operation can answer, on top of its own. */
 const COMMON_FAILURES = {
@@ -131,7 +132,7 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'listPayments',
         summary: "The caller's payments, newest first",
         parameters: [
-          { name: 'first', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+          { name: 'first', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_PAGE, default: DEFAULT_PAGE } },
           { name: 'after', in: 'query', required: false, schema: { type: 'string' } },
           { name: 'status', in: 'query', required: false, schema: ref('PaymentStatus') },
         ],
