@@ -40,21 +40,30 @@ export async function startEmbeddedPostgres(dataDir: string, port?: number, onLo
   };
 }
 
+/** The database a URL names (`postgres://…/mydb` → `mydb`), or undefined when its path names none. */
+export function databaseOf(url: string): string | undefined {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  return name === '' ? undefined : name;
+}
+
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
 }
 
-/** CREATE DATABASE is not transactional and has no IF NOT EXISTS, hence the lookup first. */
+/**
+ * CREATE DATABASE is not transactional and has no IF NOT EXISTS, hence the lookup first. Any name
+ * an operator put in DATABASE_URL works (quoted); Postgres would silently cut one over 63 bytes.
+ */
 export async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`unsafe database name ${database}`);
+  if (database.length === 0 || Buffer.byteLength(database) > 63 || database.includes('\0')) throw new Error(`unusable database name ${JSON.stringify(database)}`);
   const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${database}`).catch((e: Error & { code?: string }) => {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((e: Error & { code?: string }) => {
         if (e.code !== '42P04') throw e; // created concurrently
       });
     }

@@ -28,6 +28,13 @@ export function formatLogLine(name: string, line: string): string {
   }
 }
 
+/**
+ * Whether a line from the broker or Postgres belongs on `npm start`'s output: one logged at
+ * ERROR / FATAL / PANIC (Kafka's `[time] ERROR ...`, Postgres' `ERROR:`, a tool's `initdb: error:`),
+ * not an INFO or WARN line that merely mentions an error (`... with error 'TOPIC_ALREADY_EXISTS'`).
+ */
+export const isInfraFailureLine = (line: string): boolean => /\b(ERROR|FATAL|PANIC)\b|: (error|fatal):/.test(line);
+
 /** Starts one service as its own Node process, its output handed to `onLine`. */
 export function spawnService(
   name: ServiceName,

@@ -1,28 +1,14 @@
-import path from 'node:path';
-import { z } from 'zod';
-import { env, loadConfig } from '../common/config';
-import { PROJECT_ROOT } from '../common/project-root';
 import { secretsFilePath } from '../common/secrets';
 import { loadGatewayConfig } from '../gateway/src/config';
-import { formatLogLine, SERVICES } from './stack';
+import { loadLaunchConfig } from './launch-config';
+import { formatLogLine, isInfraFailureLine, SERVICES } from './stack';
 import { PaymentSystem } from './system';
 
 /**
  * `npm start`: Kafka and Postgres (embedded unless KAFKA_BROKERS / DATABASE_URL are given),
  * topics, then the three services as separate processes. Ctrl-C stops all of it.
  */
-const config = loadConfig({
-  KAFKA_BROKERS: z.string().optional(),
-  DATABASE_URL: z.string().url().optional(),
-  KAFKA_PORT: env.port(9092),
-  POSTGRES_PORT: env.port(5433),
-  GATEWAY_PORT: env.port(4000),
-  GATEWAY_INTERNAL_PORT: env.port(4003),
-  MONEY_STORAGE_INTERNAL_PORT: env.port(4004),
-  PAYMASTER_PORT: env.port(4001),
-  MONEY_STORAGE_PORT: env.port(4002),
-  DATA_DIR: z.string().default(path.join(PROJECT_ROOT, '.data')),
-});
+const config = loadLaunchConfig();
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 // When whoever reads our output goes away first (npm exiting on Ctrl-C), keep shutting down quietly.
@@ -48,11 +34,11 @@ async function main(): Promise<void> {
     databaseUrl: config.DATABASE_URL,
     kafkaPort: config.KAFKA_PORT,
     postgresPort: config.POSTGRES_PORT,
-    database: 'payments',
+    database: config.database,
     ports: { gateway: config.GATEWAY_PORT, paymaster: config.PAYMASTER_PORT, 'money-storage': config.MONEY_STORAGE_PORT },
     internalPorts: { gateway: config.GATEWAY_INTERNAL_PORT, 'money-storage': config.MONEY_STORAGE_INTERNAL_PORT },
     onLog: (source, line) => {
-      if (/error|fatal/i.test(line)) print(formatLogLine(source, line));
+      if (isInfraFailureLine(line)) print(formatLogLine(source, line));
     },
     onServiceLine: (name, line) => print(formatLogLine(name, line)),
     onUnexpectedExit: (name, code, restartInMs) => print(`${name} exited unexpectedly (code ${code}); restarting it in ${restartInMs} ms`),

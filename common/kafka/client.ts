@@ -4,6 +4,7 @@ import { classifyFailure, describeFailure } from '../failure-class';
 import type { Logger } from '../logger';
 import { newEventId, randomHex } from '../ids';
 import { encode, type MessageOf } from './contracts';
+import { kafkaLogLevels } from './log-levels';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -17,15 +18,9 @@ export interface KafkaSettings {
   connectionTimeoutMs?: number;
 }
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
 export function createKafka(settings: KafkaSettings): Kafka {
   const log = settings.logger.child({ component: 'kafkajs' });
+  const levelOf = kafkaLogLevels();
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -37,7 +32,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        log[LEVELS[level] ?? 'info'](rest, message);
+        log[levelOf(level, entry)](rest, message);
       },
   });
 }

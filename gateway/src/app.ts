@@ -1,6 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import type { Admin, Consumer } from 'kafkajs';
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { handleHealth, HttpError, readJson } from '../../common/http';
@@ -16,10 +17,11 @@ import { kafkaReadiness, type RunningService } from '../../common/service';
 import * as schema from '../db/schema';
 import { TokenVerifier } from './auth';
 import type { GatewayConfig } from './config';
-import { sendPublicError, toPublicError } from './public-error';
+import { BEARER_CHALLENGE, sendPublicError, toPublicError } from './public-error';
 import { createApollo, executeGraphQL } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
+import { applyCors } from './http/cors';
 import { internalRoutes, serveInternalApi } from './http/internal-api';
 import { restRoutes } from './http/rest-api';
 import { explorerFor } from './http/explorer';
@@ -105,11 +107,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       return { caller: tokens.authenticate(req.headers.authorization), ...services };
     } catch (e) {
       const message = (e as Error).message;
-      throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      const answer = { status: 401, headers: new HeaderMap([['www-authenticate', BEARER_CHALLENGE]]) };
+      throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: answer } });
     }
   };
 
+  const corsOrigins = new Set(config.CORS_ORIGINS);
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (applyCors(req, res, corsOrigins)) return;
     if (await handleHealth(req, res, checks)) return;
     if (await handleMetrics(req, res, metrics.registry)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');

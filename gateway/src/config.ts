@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonShape, env, internalListenerShape, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
+import { isOrigin } from './http/cors';
 import { tokenShape } from './token-config';
 
 const gatewayShape = {
@@ -36,6 +37,12 @@ const gatewayShape = {
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
   /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default outside production. */
   EXPLORER: z.enum(['on', 'off']).optional(),
+  /** Browser origins allowed to call GraphQL and REST cross-origin, comma-separated; empty: none. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((origins) => origins.every(isOrigin), 'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)'),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

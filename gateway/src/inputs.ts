@@ -2,7 +2,7 @@ import { amountProblem, isCurrency, type Currency } from '../../common/money';
 import { badInput } from './errors';
 
 /** Narrow on purpose: a key ends up in ids, logs and headers, so nothing there may need escaping. */
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,64}$/;
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export function checkMoney(amount: unknown, currency: unknown): { amount: number; currency: Currency } {
   const problem = amountProblem(amount);

@@ -49,7 +49,8 @@ export interface PaymentServiceParts {
   createTimer: Pick<Histogram<'outcome'>, 'startTimer'>;
 }
 
-const MAX_PAGE = 200;
+export const MAX_PAGE = 200;
+export const DEFAULT_PAGE = 50;
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -92,7 +93,7 @@ export class PaymentService {
 
   async listPayments(caller: Caller, args: { first?: unknown; after?: unknown; status?: unknown }): Promise<PaymentPage> {
     this.p.gate.charge(caller, 'read');
-    const first = checkFirst(args.first, 50, MAX_PAGE);
+    const first = checkFirst(args.first, DEFAULT_PAGE, MAX_PAGE);
     const status = args.status ?? undefined;
     if (status !== undefined && !(PAYMENT_STATUSES as readonly unknown[]).includes(status)) throw badInput('unknown status');
     const after = args.after === undefined || args.after === null ? undefined : decodePaymentCursor(args.after);

@@ -43,9 +43,18 @@ export const publicDetails = (p: PublicError): Record<string, unknown> => ({
   ...(p.retryAfterSeconds !== undefined ? { retryAfterSeconds: p.retryAfterSeconds } : {}),
 });
 
-/** REST bodies are `{ error: {...} }`; a GraphQL body the server could not even read keeps GraphQL's shape. */
-export function sendPublicError(res: http.ServerResponse, p: PublicError, shape: 'rest' | 'graphql'): void {
-  const headers = p.retryAfterSeconds === undefined ? {} : { 'retry-after': String(p.retryAfterSeconds) };
+/** RFC 7235: every 401 names the scheme that would have been accepted; the public API takes JWTs (RFC 6750). */
+export const BEARER_CHALLENGE = 'Bearer realm="payments"';
+
+/**
+ * REST bodies are `{ error: {...} }`; a GraphQL body the server could not even read keeps GraphQL's shape.
+ * `challenge` is the `WWW-Authenticate` of a 401.
+ */
+export function sendPublicError(res: http.ServerResponse, p: PublicError, shape: 'rest' | 'graphql', challenge = BEARER_CHALLENGE): void {
+  const headers = {
+    ...(p.retryAfterSeconds === undefined ? {} : { 'retry-after': String(p.retryAfterSeconds) }),
+    ...(p.status === 401 ? { 'www-authenticate': challenge } : {}),
+  };
   const details = publicDetails(p);
   const body = shape === 'graphql' ? { errors: [{ message: p.message, extensions: details }] } : { error: { ...details, message: p.message } };
   sendJson(res, p.status, body, headers);

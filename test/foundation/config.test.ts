@@ -61,4 +61,12 @@ describe('configuration from the environment', () => {
   it('lets the paymaster, which calls no internal API, start without secrets', () => {
     expect(loadPaymasterConfig({ ...noFile }).PORT).toBe(4001);
   });
+  it('takes CORS_ORIGINS as exact origins, none by default, and refuses anything else at start', () => {
+    expect(loadGatewayConfig({ ...noFile, ...testSecrets() }).CORS_ORIGINS).toEqual([]);
+    const listed = loadGatewayConfig({ ...noFile, ...testSecrets(), CORS_ORIGINS: ' https://app.example.com, http://localhost:5173 ,' });
+    expect(listed.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    for (const bad of ['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://files.example.com', 'https://u:p@app.example.com']) {
+      expect(problems(() => loadGatewayConfig({ ...noFile, ...testSecrets(), CORS_ORIGINS: `https://ok.example.com,${bad}` }))).toContain('CORS_ORIGINS');
+    }
+  });
 });

@@ -28,7 +28,9 @@ describe('the internal API', () => {
   });
 
   it('answers 401 without the right token on its own port', async () => {
-    expect((await fetch(`${t.internalUrl}/internal/users/1`)).status).toBe(401);
+    const refused = await fetch(`${t.internalUrl}/internal/users/1`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('ServiceToken header="x-service-token"');
     expect((await setStatus(t.internalUrl, '1', 'BLOCKED', {})).status).toBe(401);
     expect((await setStatus(t.internalUrl, '1', 'BLOCKED', { 'x-service-token': `${t.serviceToken}x` })).status).toBe(401);
     expect((await fetch(`${t.internalUrl}/api/payments`)).status).toBe(404);

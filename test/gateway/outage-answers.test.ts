@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { CreatePayment, MyAccounts, MyPayments } from '../../client/operations';
+import { OPENAPI_DOCUMENT } from '../../gateway/src/http/openapi';
 import { freshDatabase } from '../support/infra';
+import { OpenApiValidator } from '../support/openapi-validator';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { startTestGateway, type TestGateway } from './harness';
 
@@ -42,6 +44,7 @@ it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then reco
     });
     expect(rest.status).toBe(503);
     expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
+    await new OpenApiValidator(JSON.parse(JSON.stringify(OPENAPI_DOCUMENT))).check('POST', '/api/payments', rest.clone());
     const text = await rest.text();
     expect(JSON.parse(text)).toMatchObject({ error: { code: 'UNAVAILABLE', errorId: expect.any(String) } });
     expect(text).not.toMatch(LEAKS);

@@ -35,6 +35,9 @@ export function internalRoutes(store: PaymentStore, serviceToken: string): Route
     });
 }
 
+/** Not a standard scheme: it tells a caller which header the internal API wants instead of a JWT. */
+const SERVICE_TOKEN_CHALLENGE = `ServiceToken header="${SERVICE_TOKEN_HEADER}"`;
+
 /**
  * The internal API on a listener of its own (INTERNAL_HOST:INTERNAL_PORT, loopback by default), so
  * blocking a user is not one leaked service token away from anyone who can reach the public port.
@@ -45,7 +48,7 @@ export async function serveInternalApi(routes: Router, address: { port: number; 
     if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     return outcome === 'handled';
   };
-  const server = await startHttpServer(address, dispatch, logger, (res, e) => sendPublicError(res, toPublicError(e, logger), 'rest'));
+  const server = await startHttpServer(address, dispatch, logger, (res, e) => sendPublicError(res, toPublicError(e, logger), 'rest', SERVICE_TOKEN_CHALLENGE));
   logger.info({ port: (server.address() as AddressInfo).port, host: address.host }, 'internal API listening');
   return server;
 }

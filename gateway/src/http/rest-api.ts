@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { HttpError, readJson, sendJson } from '../../../common/http';
 import type { Caller, TokenVerifier } from '../auth';
 import { GatewayError } from '../errors';
+import { OPENAPI_DOCUMENT } from './openapi';
 import type { PaymentService } from '../payment-service';
 import { Router } from './router';
 
@@ -9,6 +10,7 @@ import { Router } from './router';
 export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyLimit: number): Router {
   const caller = (req: http.IncomingMessage): Caller => tokens.authenticate(req.headers.authorization);
   return new Router()
+    .on('GET', /^\/api\/openapi\.json$/, async (_req, res) => sendJson(res, 200, OPENAPI_DOCUMENT))
     .on('POST', /^\/api\/payments\/?$/, async (req, res) => {
       const who = caller(req);
       const body = await readJson(req, bodyLimit);
@@ -17,7 +19,7 @@ export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyL
       if (typeof userName !== 'string') throw new HttpError(400, 'BAD_USER_INPUT', 'userName is required');
       if (userName !== who.userName) throw new GatewayError('FORBIDDEN', 'userName must be your own');
       const payment = await service.createPayment(who, { amount, currency, idempotencyKey: idempotencyKey ?? req.headers['idempotency-key'] });
-      sendJson(res, 201, { id: payment.id, status: payment.status });
+      sendJson(res, 201, { id: payment.id, status: payment.status }, { location: `/api/payments/${payment.id}` });
     })
     .on('GET', /^\/api\/payments\/?$/, async (req, res) => {
       const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
