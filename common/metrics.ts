@@ -63,3 +63,15 @@ export function scrapedGauge(registry: Registry, name: string, help: string, rea
     },
   });
 }
+
+/** A gauge that reads an in-process number at scrape time: nothing to wait for, nothing on the hot path. */
+export function liveGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}

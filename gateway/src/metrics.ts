@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { registerConsumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
-import { createRegistry, scrapedGauge } from '../../common/metrics';
+import { createRegistry, liveGauge, scrapedGauge } from '../../common/metrics';
 import type { PaymentStatus } from '../../common/payment-status';
 import type { PaymentStore } from './payment-store';
 import type { StatusHub } from './status-hub';
@@ -32,14 +32,7 @@ export class GatewayMetrics {
 
   watch(sources: { store: PaymentStore; hub: StatusHub; admin: Admin; groups: CommittingGroup[] }): void {
     scrapedGauge(this.registry, 'gateway_outbox_backlog', 'Rows waiting in gateway.outbox to be published (NaN when the count did not answer in time)', () => sources.store.outboxBacklog(), 1000);
-    new Gauge({
-      name: 'gateway_live_subscriptions',
-      help: 'Status subscriptions open on this replica',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.hub.subscriberCount);
-      },
-    });
+    liveGauge(this.registry, 'gateway_live_subscriptions', 'Status subscriptions open on this replica', () => sources.hub.subscriberCount);
     registerConsumerLag(this.registry, sources.admin, sources.groups);
   }
 }

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import { registerConsumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
-import { createRegistry } from '../../common/metrics';
+import { createRegistry, liveGauge } from '../../common/metrics';
 import type { Milestone, PaymentConductor } from './payment-conductor';
 
 /** The paymaster's series; those read at scrape time are added by `watch` once their sources exist. */
@@ -27,14 +27,7 @@ export class PaymasterMetrics {
   };
 
   watch(sources: { conductor: PaymentConductor; admin: Admin; groups: CommittingGroup[] }): void {
-    new Gauge({
-      name: 'paymaster_payments_in_flight',
-      help: 'Payments this paymaster holds between taking them and their terminal status',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.conductor.size);
-      },
-    });
+    liveGauge(this.registry, 'paymaster_payments_in_flight', 'Payments this paymaster holds between taking them and their terminal status', () => sources.conductor.size);
     registerConsumerLag(this.registry, sources.admin, sources.groups);
   }
 }
