@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../common/project-root';
+import { packageOf } from '../support/packages';
 
 /** Every source tree whose imports must resolve to a package the project declares, not to one that happens to be hoisted. */
 const SOURCE_DIRS = ['common', 'gateway', 'paymaster', 'money-storage', 'client', 'infra', 'bench', 'test', 'tools'];
@@ -14,13 +14,6 @@ function sourceFiles(dir: string): string[] {
     if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sourceFiles(full);
     return /\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [full] : [];
   });
-}
-
-/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`; relative paths and Node built-ins → undefined. */
-export function packageOf(specifier: string): string | undefined {
-  if (specifier.startsWith('.') || specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!)) return undefined;
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
 function undeclaredImports(): string[] {
