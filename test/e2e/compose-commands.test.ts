@@ -7,7 +7,7 @@ import { freshDatabase, kafkaBrokers, uniqueName } from '../support/infra';
 
 /**
  * Each compose `command` run as its container would: from the project root, with only the compose
- * environment (secrets from "the .env", NODE_ENV=production as the image sets it), pointed at the
+ * environment (secrets as compose takes them out of .env, NODE_ENV=production as the image sets it), pointed at the
  * test run's Kafka and Postgres and at free ports. Each service must become ready, then exit 0 on SIGTERM.
  */
 const services = composeServices();
