@@ -44,3 +44,25 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Whether something already listens on `port` (on any interface). */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(true) : reject(e)));
+    server.listen(port, () => server.close(() => resolve(false)));
+  });
+}
+
+/**
+ * Fails before anything starts when a fixed port is taken, naming the variable that moves it:
+ * otherwise the clash surfaces minutes later as a broker or service that never becomes ready.
+ */
+export async function requirePortsFree(ports: Record<string, number>): Promise<void> {
+  const taken: string[] = [];
+  for (const [variable, port] of Object.entries(ports)) {
+    if (port !== 0 && (await portInUse(port))) taken.push(`port ${port} is in use: stop what listens there, or set ${variable} to a free port`);
+  }
+  if (taken.length > 0) throw new Error(taken.join('\n'));
+}

@@ -16,6 +16,8 @@ export interface InfraOptions {
   database?: string;
   topicPrefix?: string;
   onLog?: (source: 'kafka' | 'postgres', line: string) => void;
+  /** Progress of long first steps, for people watching a start. */
+  onProgress?: (line: string) => void;
 }
 
 export interface Infra {
@@ -32,7 +34,7 @@ export interface Infra {
 /** Brings up whatever Kafka and Postgres the environment does not provide, then creates topics and the database. */
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const log = options.onLog ?? (() => undefined);
-  const launchBroker = (port?: number) => startKafkaBroker({ dataDir: path.join(options.dataRoot, 'kafka'), port, onLog: (l) => log('kafka', l) });
+  const launchBroker = (port?: number) => startKafkaBroker({ dataDir: path.join(options.dataRoot, 'kafka'), port, onLog: (l) => log('kafka', l), onProgress: options.onProgress });
   const [brokerResult, postgresResult] = await Promise.allSettled([
     options.kafkaBrokers ? undefined : launchBroker(options.kafkaPort),
     options.databaseUrl

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { PROJECT_ROOT as ROOT } from '../common/project-root';
 import { freePort, waitFor } from './free-port';
+import { fetchKafkaJars, requireJava } from './kafka-fetch';
 
 /**
  * A real single-node Apache Kafka broker in KRaft mode, from Maven Central jars, run with the
@@ -22,6 +23,8 @@ export interface BrokerOptions {
   port?: number;
   heapMb?: number;
   onLog?: (line: string) => void;
+  /** Long first steps (fetching the jars) say what they do and how far along they are. */
+  onProgress?: (line: string) => void;
 }
 
 export interface Broker {
@@ -40,12 +43,11 @@ function kafkaVersion(): string {
 }
 
 /** Fetches the broker's jars once with Maven; later starts reuse `.kafka/lib-<version>`. */
-export async function ensureKafkaJars(): Promise<string> {
-  const libDir = path.join(ROOT, '.kafka', `lib-${kafkaVersion()}`);
+export async function ensureKafkaJars(onProgress: (line: string) => void = () => undefined): Promise<string> {
+  const version = kafkaVersion();
+  const libDir = path.join(ROOT, '.kafka', `lib-${version}`);
   if (fs.existsSync(libDir) && fs.readdirSync(libDir).some((f) => f.startsWith('kafka_2.13'))) return libDir;
-  await run('mvn', ['-B', '-q', '-f', POM, 'dependency:copy-dependencies'], { maxBuffer: 64 * 1024 * 1024 }).catch((e) => {
-    throw new Error(`could not fetch the Kafka broker with Maven (is mvn on PATH?): ${e.stderr || e.message}`);
-  });
+  await fetchKafkaJars(POM, version, onProgress);
   return libDir;
 }
 
@@ -94,7 +96,8 @@ async function waitUntilServing(bootstrap: string, child: ChildProcess, timeoutM
 }
 
 export async function startKafkaBroker(options: BrokerOptions): Promise<Broker> {
-  const libDir = await ensureKafkaJars();
+  await requireJava();
+  const libDir = await ensureKafkaJars(options.onProgress);
   const classpath = path.join(libDir, '*');
   fs.mkdirSync(options.dataDir, { recursive: true });
   const port = options.port ?? (await freePort());

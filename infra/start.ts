@@ -1,5 +1,6 @@
 import { secretsFilePath } from '../common/secrets';
 import { loadGatewayConfig } from '../gateway/src/config';
+import { requirePortsFree } from './free-port';
 import { loadLaunchConfig } from './launch-config';
 import { formatLogLine, isInfraFailureLine, SERVICES } from './stack';
 import { PaymentSystem } from './system';
@@ -15,7 +16,16 @@ const print = (line: string): void => void process.stdout.write(`${line}\n`);
 process.stdout.on('error', () => undefined);
 
 async function main(): Promise<void> {
-  print('starting Kafka, Postgres and the services (the first start fetches the broker with Maven)...');
+  await requirePortsFree({
+    ...(config.KAFKA_BROKERS ? {} : { KAFKA_PORT: config.KAFKA_PORT }),
+    ...(config.DATABASE_URL ? {} : { POSTGRES_PORT: config.POSTGRES_PORT }),
+    GATEWAY_PORT: config.GATEWAY_PORT,
+    GATEWAY_INTERNAL_PORT: config.GATEWAY_INTERNAL_PORT,
+    PAYMASTER_PORT: config.PAYMASTER_PORT,
+    MONEY_STORAGE_PORT: config.MONEY_STORAGE_PORT,
+    MONEY_STORAGE_INTERNAL_PORT: config.MONEY_STORAGE_INTERNAL_PORT,
+  });
+  print('starting Kafka, Postgres and the services...');
   let system: PaymentSystem | undefined;
   let stopping = false;
   const stopAll = async (code: number): Promise<void> => {
@@ -37,6 +47,7 @@ async function main(): Promise<void> {
     database: config.database,
     ports: { gateway: config.GATEWAY_PORT, paymaster: config.PAYMASTER_PORT, 'money-storage': config.MONEY_STORAGE_PORT },
     internalPorts: { gateway: config.GATEWAY_INTERNAL_PORT, 'money-storage': config.MONEY_STORAGE_INTERNAL_PORT },
+    onProgress: print,
     onLog: (source, line) => {
       if (isInfraFailureLine(line)) print(formatLogLine(source, line));
     },
