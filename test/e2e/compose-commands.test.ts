@@ -66,12 +66,14 @@ it('runs the topics job, then every service to readiness and a clean exit on SIG
       return (await healthy(services[name]!, Number(ports[name]!.PORT))) ? true : undefined;
     }, 30_000, 200);
   };
+  const stopAll = async () => Object.fromEntries(await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()])));
   try {
     // In compose's order: money-storage waits for a healthy gateway.
     await Promise.all([ready('gateway'), ready('paymaster')]);
     await ready('money-storage');
-  } finally {
-    const codes = await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()]));
-    expect(Object.fromEntries(codes)).toEqual({ gateway: 0, paymaster: 0, 'money-storage': 0 });
+  } catch (e) {
+    await stopAll(); // nothing outlives a failed start; its error is the one reported
+    throw e;
   }
+  expect(await stopAll()).toEqual({ gateway: 0, paymaster: 0, 'money-storage': 0 });
 }, 60_000);
