@@ -37,6 +37,13 @@ export function createKafka(settings: KafkaSettings): Kafka {
   });
 }
 
+/** A header as text; kafkajs gives a Buffer, a string, or an array of them for a repeated header (the first counts). */
+export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v[0]?.toString() : v.toString();
+}
+
 /** Session and heartbeat for a consumer group member: heartbeats well inside the session. */
 export const groupSession = (sessionTimeoutMs: number) => ({
   sessionTimeout: sessionTimeoutMs,

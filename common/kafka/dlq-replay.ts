@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { headerString } from './client';
 import { dlqOf } from './topics';
 
 export interface ReplayOptions {
@@ -17,8 +18,6 @@ export interface ReplayReport {
   /** The offset to pass as `from` next time. */
   next: number;
 }
-
-const header = (headers: IHeaders | undefined, name: string): string | undefined => headers?.[name]?.toString();
 
 /** The original headers, without what parking added, plus where the replayed copy came from. */
 function replayHeaders(m: KafkaMessage): IHeaders {
@@ -57,7 +56,7 @@ export async function replayDlq(kafka: Kafka, o: ReplayOptions): Promise<ReplayR
         const offset = Number(message.offset);
         if (offset < first || offset > last) return;
         if (message.headers?.['dlq-value-dropped'] !== undefined) {
-          report.skipped.push({ offset: message.offset, sourcePartition: header(message.headers, 'dlq-source-partition'), sourceOffset: header(message.headers, 'dlq-source-offset') });
+          report.skipped.push({ offset: message.offset, sourcePartition: headerString(message.headers, 'dlq-source-partition'), sourceOffset: headerString(message.headers, 'dlq-source-offset') });
         } else {
           if (!o.dryRun) await producer.send({ topic: o.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers: replayHeaders(message) }] });
           report.replayed++;

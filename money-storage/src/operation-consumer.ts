@@ -1,6 +1,6 @@
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
-import { groupSession, publish, type Outgoing } from '../../common/kafka/client';
+import { groupSession, headerString, publish, type Outgoing } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import { decodeOrPark, processIsolatingPoison, type DlqTarget, type Item, type Settled } from '../../common/kafka/poison-isolation';
@@ -29,12 +29,6 @@ export interface OperationConsumerOptions {
 }
 
 type Command = Item & { value: MoneyOperation };
-
-const header = (headers: IHeaders | undefined, name: string): string | undefined => {
-  const v = headers?.[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v[0]?.toString() : v.toString();
-};
 
 /**
  * Consumes `money-operations` a chunk at a time: handle (each in its own DB transaction), publish
@@ -103,7 +97,7 @@ async function handleAll(items: Command[], o: OperationConsumerOptions): Promise
   }
   const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
   const answer = (index: number, value: MoneyOperationResult): void => {
-    results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: header(items[index]!.message.headers, 'traceparent') };
+    results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: headerString(items[index]!.message.headers, 'traceparent') };
   };
   const settleAll = async (): Promise<void> => {
     const settled = await o.handler.settleAll(loneSettles.map((index) => items[index]!.value as SettleOperation));

@@ -1,5 +1,5 @@
-import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { sendToDlq } from '../../common/kafka/client';
+import type { KafkaMessage } from 'kafkajs';
+import { headerString, sendToDlq } from '../../common/kafka/client';
 import { classifyFailure } from '../../common/failure-class';
 import { paymentStatusChanged } from '../../common/kafka/contracts';
 import { isUserId, isUuid, asPaymentId, asUserId, type PaymentId, type UserId } from '../../common/ids';
@@ -25,12 +25,6 @@ export function readableIds(value: Buffer | null): { paymentId: PaymentId; userI
   // Only ids the status schema accepts, or publishing the ERROR would fail on every retry.
   return paymentStatusChanged.safeParse(statusEvent(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment)).success ? ids : null;
 }
-
-export const headerString = (headers: IHeaders | undefined, name: string): string | undefined => {
-  const v = headers?.[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v[0]?.toString() : v.toString();
-};
 
 /**
  * Parks the message in `payments.dlq`, then tells the owner the payment failed if we can say

@@ -2,12 +2,12 @@ import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMe
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import type { TopicNames } from '../../common/kafka/topics';
-import { groupSession } from '../../common/kafka/client';
+import { groupSession, headerString } from '../../common/kafka/client';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { Logger } from '../../common/logger';
-import { headerString, rejectInvalidPayment } from './invalid-payment';
+import { rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
 
 export interface IntakeOptions {
