@@ -10,7 +10,7 @@ export type UserId = Brand<string, 'UserId'>;
 export type OperationId = Brand<string, 'OperationId'>;
 export type EventId = Brand<string, 'EventId'>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BIGINT = /^[1-9][0-9]{0,18}$/;
 
 export const isUuid = (s: string): boolean => UUID.test(s);

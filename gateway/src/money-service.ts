@@ -10,6 +10,8 @@ import { isValidUserName, type Caller } from './auth';
 import type { CallerGate } from './caller-gate';
 import type { DepositRow, DepositStore } from './deposit-store';
 import { badInput, GatewayError, unavailable } from './errors';
+import { LEDGER_ENTRY_ID, MAX_LEDGER_PAGE } from '../../common/ledger-page';
+import { DEFAULT_PAGE } from './payment-service';
 import { checkFirst, checkIdempotencyKey, checkMoney, decodeCursor, encodeCursor } from './inputs';
 import type { AccountBalance, LedgerPage, MoneyStorageClient } from './money-storage-client';
 import type { PaymentStore } from './payment-store';
@@ -54,8 +56,6 @@ export interface CreditRecord {
   requestedAt: Date;
   decidedAt: Date | null;
 }
-const MAX_LEDGER_PAGE = 200;
-const ENTRY_ID = /^[1-9][0-9]{0,15}$/;
 
 /**
  * Money entering the system and what a user can see of their money. Money only comes from an
@@ -110,8 +110,8 @@ export class MoneyService {
 
   async ledger(caller: Caller, args: { first?: unknown; after?: unknown }): Promise<{ edges: Array<{ cursor: string; node: LedgerPage['entries'][number] }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
     this.p.gate.charge(caller, 'read');
-    const first = checkFirst(args.first, 50, MAX_LEDGER_PAGE);
-    const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after, [ENTRY_ID])[0];
+    const first = checkFirst(args.first, DEFAULT_PAGE, MAX_LEDGER_PAGE);
+    const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after, [LEDGER_ENTRY_ID])[0];
     const page = await this.p.moneyStorage.ledger(await this.p.gate.userId(caller), first, after);
     const edges = page.entries.map((node) => ({ cursor: encodeCursor([node.id]), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };

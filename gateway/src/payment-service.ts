@@ -1,6 +1,6 @@
 import { newTraceparent } from '../../common/kafka/client';
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
-import { isUuid, newPaymentId, type PaymentId, type UserId } from '../../common/ids';
+import { isUuid, newPaymentId, UUID, type PaymentId, type UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import { isTerminal, PAYMENT_STATUSES, type PaymentStatus } from '../../common/payment-status';
 import type { Histogram } from 'prom-client';
@@ -52,7 +52,6 @@ export interface PaymentServiceParts {
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a user can do with payments, whichever door (GraphQL, REST, WebSocket) they come through. */
 export class PaymentService {
@@ -180,7 +179,7 @@ const rowEvent = (row: PaymentRow, userId: UserId): PaymentStatusChanged => ({
 });
 
 function decodePaymentCursor(cursor: unknown): { createdAt: Date; id: PaymentId } {
-  const [at, id] = decodeCursor(cursor, [ISO_MILLIS, UUID_SHAPE]) as [string, string];
+  const [at, id] = decodeCursor(cursor, [ISO_MILLIS, UUID]) as [string, string];
   const createdAt = new Date(at);
   if (Number.isNaN(createdAt.getTime())) throw badInput('after is not a cursor from this API');
   return { createdAt, id: id as PaymentId };

@@ -3,10 +3,9 @@ import { sendJson } from '../../common/http';
 import { isUserId, type UserId } from '../../common/ids';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import type { Ledger, LedgerEntry } from './ledger';
+import { LEDGER_ENTRY_ID, MAX_LEDGER_PAGE } from '../../common/ledger-page';
 
 const ROUTE = /^\/internal\/(accounts|ledger)\/([^/]+)$/;
-export const MAX_LEDGER_PAGE = 200;
-const ENTRY_ID = /^[1-9][0-9]{0,15}$/;
 
 type Answer = { status: number; body: unknown; headers?: http.OutgoingHttpHeaders };
 const refusal = (status: number, code: string, message: string, headers?: http.OutgoingHttpHeaders): Answer => ({ status, body: { error: { code, message } }, headers });
@@ -37,7 +36,7 @@ export function internalRoutes(ledger: Ledger, serviceToken: string) {
 async function history(ledger: Ledger, userId: UserId, query: URLSearchParams): Promise<Answer> {
   const first = Number(query.get('first') ?? 50);
   const after = query.get('after');
-  if (!Number.isInteger(first) || first < 0 || first > MAX_LEDGER_PAGE || (after !== null && !ENTRY_ID.test(after))) {
+  if (!Number.isInteger(first) || first < 0 || first > MAX_LEDGER_PAGE || (after !== null && !LEDGER_ENTRY_ID.test(after))) {
     return refusal(400, 'BAD_USER_INPUT', `first (0-${MAX_LEDGER_PAGE}) or after is malformed`);
   }
   const page = await ledger.history(userId, first, after === null ? undefined : Number(after));
