@@ -124,6 +124,8 @@ const CASES: Case[] = [
   ['deposit above SELF_DEPOSIT_MAX', { code: 'BAD_USER_INPUT' }, () => gql('mutation { deposit(amount: 1001, currency: EUR, idempotencyKey: "big") { operationId } }')],
   ['50 aliased deposits of 1e9', { code: 'BAD_USER_INPUT' }, () => gql(`mutation { ${Array.from({ length: 50 }, (_, i) => `d${i}: deposit(amount: 1000000000, currency: EUR, idempotencyKey: "mint-${i}") { operationId }`).join(' ')} }`)],
   ['creditAccount without the operator role', { code: 'FORBIDDEN' }, () => gql('mutation { creditAccount(userName: "mallory", amount: 5, currency: EUR, idempotencyKey: "x") { operationId } }')],
+  ['creditAccount by an operator for a user named with NUL', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-nul") { operationId } }', { u: 'a\u0000b' }, e2e.operator('olga').token!)],
+  ['creditAccount by an operator for a user named with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-sur") { operationId } }', { u: '\ud800' }, e2e.operator('olga').token!)],
   ['myPayments cursor with an out-of-range date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`275760-09-13T00:00:00.000Z|${victimPaymentId}`) })],
   ['myPayments cursor with a year-0 date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`+002024-13-45T00:00:00.000Z|${victimPaymentId}`) })],
   ['myPayments cursor of 10 KB', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: 'A'.repeat(10_000) })],
