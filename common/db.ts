@@ -1,6 +1,8 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import type { Tracer } from '@opentelemetry/api';
+import { tracePool } from './db-tracing';
 
 export interface Database<S extends Record<string, unknown>> {
   pool: pg.Pool;
@@ -8,8 +10,10 @@ export interface Database<S extends Record<string, unknown>> {
   close(): Promise<void>;
 }
 
-export function connectDatabase<S extends Record<string, unknown>>(url: string, schema: S, max = 10): Database<S> {
+/** `tracer`: record each query inside a traced request or message as a span (see tracePool). */
+export function connectDatabase<S extends Record<string, unknown>>(url: string, schema: S, max = 10, tracer?: Tracer): Database<S> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+  if (tracer) tracePool(pool, tracer);
   // An idle client losing its connection (a Postgres restart) must not crash the process.
   pool.on('error', () => undefined);
   // Nor a client in use (a transaction open when the server goes away): its query fails and is

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from './logger';
 import type { Registry } from 'prom-client';
+import type { Tracer } from '@opentelemetry/api';
+import { traceRequest } from './http-tracing';
 import { handleHealth, sendJson, type ReadinessCheck } from './http';
 import { handleMetrics } from './metrics';
 
@@ -11,20 +13,26 @@ export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Pr
 /** How a failed request is answered: by default a 500 that carries an error id, never internals. */
 export type ErrorAnswer = (res: http.ServerResponse, error: unknown) => void;
 
+export interface HttpServerOptions {
+  logger: Logger;
+  /** Serve each request in a span of this tracer (see traceRequest). */
+  tracer?: Tracer;
+  answerError?: ErrorAnswer;
+}
+
 /** An HTTP listener for a set of routes, with JSON 404s. */
-export async function startHttpServer(address: { port: number; host: string }, routes: Routes, logger: Logger, answerError?: ErrorAnswer): Promise<http.Server> {
-  const answer = answerError ?? internalError(logger);
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      try {
-        if (await routes(req, res)) return;
-        sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
-      } catch (e) {
-        if (res.headersSent) res.destroy();
-        else answer(res, e);
-      }
-    })();
-  });
+export async function startHttpServer(address: { port: number; host: string }, routes: Routes, o: HttpServerOptions): Promise<http.Server> {
+  const answer = o.answerError ?? internalError(o.logger);
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    try {
+      if (await routes(req, res)) return;
+      sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
+    } catch (e) {
+      if (res.headersSent) res.destroy();
+      else answer(res, e);
+    }
+  };
+  const server = http.createServer((req, res) => void (o.tracer ? traceRequest(o.tracer, req, res, () => serve(req, res)) : serve(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(address.port, address.host, () => {
@@ -46,7 +54,7 @@ const internalError =
 
 /** For services whose only public HTTP is health and metrics: `/healthz`, `/readyz`, `/metrics`, on every interface for probes and Prometheus. */
 export const startHealthServer = (port: number, checks: Record<string, ReadinessCheck>, metrics: Registry, logger: Logger): Promise<http.Server> =>
-  startHttpServer({ port, host: '0.0.0.0' }, async (req, res) => (await handleHealth(req, res, checks)) || handleMetrics(req, res, metrics), logger);
+  startHttpServer({ port, host: '0.0.0.0' }, async (req, res) => (await handleHealth(req, res, checks)) || handleMetrics(req, res, metrics), { logger });
 
 export function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {

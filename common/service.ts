@@ -1,17 +1,25 @@
 import type { Admin } from 'kafkajs';
 import { setStallHandler } from './kafka/consumer-watchdog';
 import type { Logger } from './logger';
+import type { Tracing } from './tracing';
 
 export interface RunningService {
   /** Stop taking work, finish or hand back what is in flight, commit offsets, close connections. */
   stop(): Promise<void>;
 }
 
+export interface RunOptions {
+  /** How long a stop may take before the process exits anyway. */
+  graceMs?: number;
+  /** Flushed after the service has stopped, so the spans of its last work are exported too. */
+  tracing?: Tracing;
+}
+
 /**
  * Runs a long-lived service: starts it, and on SIGTERM/SIGINT stops it within `graceMs`.
  * A failed start exits 1 with the reason in the log, so a supervisor sees it at once.
  */
-export function runService(logger: Logger, start: () => Promise<RunningService>, graceMs = 30_000): void {
+export function runService(logger: Logger, start: () => Promise<RunningService>, { graceMs = 30_000, tracing }: RunOptions = {}): void {
   let running: RunningService | undefined;
   let stopping = false;
 
@@ -26,6 +34,7 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
     timer.unref();
     try {
       await running?.stop();
+      await tracing?.shutdown();
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (e) {

@@ -12,8 +12,10 @@ import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
+import { traceRequest } from '../../common/http-tracing';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
+import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
 import { TokenVerifier } from './auth';
 import type { GatewayConfig } from './config';
@@ -50,7 +52,7 @@ export interface Gateway extends RunningService {
 
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
-  const database = connectDatabase(config.DATABASE_URL, schema, 20);
+  const database = connectDatabase(config.DATABASE_URL, schema, 20, tracerOf('gateway'));
   const metrics = new GatewayMetrics();
   const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS, metrics.statusChanged);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
@@ -130,8 +132,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
   };
 
+  const tracer = tracerOf('gateway');
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((e) => {
+    traceRequest(tracer, req, res, () => handle(req, res)).catch((e) => {
       if (res.headersSent) return void res.destroy();
       const graphqlShape = e instanceof GraphQLBodyError;
       sendPublicError(res, toPublicError(graphqlShape ? e.cause : e, logger), graphqlShape ? 'graphql' : 'rest');

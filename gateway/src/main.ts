@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { createLogger } from '../../common/logger';
 import { runService } from '../../common/service';
+import { startTracing } from '../../common/tracing';
 import { startGateway } from './app';
 import { loadGatewayConfig } from './config';
 
+const tracing = startTracing('gateway');
 const config = loadGatewayConfig();
 const logger = createLogger('gateway', config.LOG_LEVEL);
-runService(logger, () => startGateway(config, logger));
+runService(logger, () => startGateway(config, logger), { tracing });

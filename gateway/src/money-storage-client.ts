@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { UserId } from '../../common/ids';
 import { CURRENCIES, type Currency } from '../../common/money';
+import { traceHeaders } from '../../common/tracing';
 import { unavailable } from './errors';
 
 export interface AccountBalance {
@@ -51,7 +52,7 @@ export class MoneyStorageClient {
   private async get<T>(path: string, body: z.ZodType<T>, what: string): Promise<T> {
     try {
       const res = await fetch(new URL(path, this.baseUrl), {
-        headers: { 'x-service-token': this.serviceToken },
+        headers: { 'x-service-token': this.serviceToken, ...traceHeaders() },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!res.ok) throw new Error(`money-storage answered ${res.status}`);

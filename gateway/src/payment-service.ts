@@ -1,4 +1,5 @@
 import { newTraceparent } from '../../common/kafka/client';
+import { activeTraceparent } from '../../common/tracing';
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
 import { isUuid, newPaymentId, UUID, type PaymentId, type UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
@@ -74,7 +75,7 @@ export class PaymentService {
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
     const userId = await this.p.gate.userId(caller);
-    const { payment, outbox } = await this.p.store.createPayment({ id: newPaymentId(), userId, amount, currency, idempotencyKey, traceparent: newTraceparent() });
+    const { payment, outbox } = await this.p.store.createPayment({ id: newPaymentId(), userId, amount, currency, idempotencyKey, traceparent: activeTraceparent() ?? newTraceparent() });
     if (!outbox) return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };
     // Kafka's ack within the bound makes it CREATED; otherwise it is NEW and the sweeper takes over.
     const published = await this.p.relay.publishSoon(outbox, this.p.publishTimeoutMs);

@@ -8,10 +8,13 @@ import { batchScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { waitForGroupJoin } from '../../common/kafka/group-join';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
-import type { TopicNames } from '../../common/kafka/topics';
+import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
+import { inMessageSpan, inMessageSpans, tracerOf } from '../../common/tracing';
 import type { PaymentStore } from './payment-store';
 import type { StatusHub } from './status-hub';
+
+const TRACER = tracerOf('gateway');
 
 export interface ConsumerSettings {
   sessionTimeoutMs: number;
@@ -28,7 +31,10 @@ async function writeBatch(payload: EachBatchPayload, store: PaymentStore, produc
   const target = { producer, topic: batch.topic, partition: batch.partition };
   const decoded = await decodeOrPark('statusPayments', batch.messages, target, scope);
   if (decoded.settled === 'abandoned') return 'abandoned';
-  return processIsolatingPoison(decoded.items, (items) => store.applyStatuses(items.map((i) => i.value)).then(() => undefined), target, scope);
+  const messages = decoded.items.map((i) => i.message);
+  return inMessageSpans(TRACER, TOPICS.statusPayments.name, batch.partition, messages, () =>
+    processIsolatingPoison(decoded.items, (items) => store.applyStatuses(items.map((i) => i.value)).then(() => undefined), target, scope),
+  );
 }
 
 /**
@@ -81,7 +87,7 @@ export async function startStatusBroadcast(kafka: Kafka, names: TopicNames, hub:
     eachBatch: async ({ batch }) => {
       for (const message of batch.messages) {
         const decoded = decode('statusPayments', message.value);
-        if (decoded.ok) hub.publish(decoded.value);
+        if (decoded.ok) inMessageSpan(TRACER, TOPICS.statusPayments.name, message, batch.partition, () => hub.publish(decoded.value));
       }
     },
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { UserId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
+import { traceHeaders } from '../../common/tracing';
 
 export type UserStatus = 'ACTIVE' | 'BLOCKED';
 
@@ -60,7 +61,7 @@ export class GatewayClient implements UserDirectory {
     let res: Response;
     try {
       res = await fetch(new URL(`/internal/users/${encodeURIComponent(userId)}`, baseUrl), {
-        headers: { [SERVICE_TOKEN_HEADER]: serviceToken, accept: 'application/json' },
+        headers: { [SERVICE_TOKEN_HEADER]: serviceToken, accept: 'application/json', ...traceHeaders() },
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {

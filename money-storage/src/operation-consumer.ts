@@ -1,12 +1,14 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
-import { groupSession, headerString, publish, type Outgoing } from '../../common/kafka/client';
-import type { TopicNames } from '../../common/kafka/topics';
+import { groupSession, publish, type Outgoing } from '../../common/kafka/client';
+import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import { decodeOrPark, processIsolatingPoison, type DlqTarget, type Item, type Settled } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../common/logger';
+import { inMessageSpans, traceparentOf, tracerOf, withSpan } from '../../common/tracing';
 import type { OperationHandler, SettleOperation } from './operation-handler';
 
 /** Test seam: runs after a chunk's results are published and before its offset is committed. */
@@ -28,7 +30,9 @@ export interface OperationConsumerOptions {
   beforeCommit?: BeforeCommitHook;
 }
 
-type Command = Item & { value: MoneyOperation };
+type Command = Item & { value: MoneyOperation; span: Span };
+
+const TRACER = tracerOf('money-storage');
 
 /**
  * Consumes `money-operations` a chunk at a time: handle (each in its own DB transaction), publish
@@ -73,7 +77,10 @@ async function processChunk(o: OperationConsumerOptions, chunk: KafkaMessage[], 
   if (decoded.settled === 'abandoned') return 'abandoned';
   // A result that fails its schema throws in publish, before anything is sent: deterministic, so isolated like a failed command.
   const answerAll = async (commands: Command[]): Promise<void> => publish(o.producer, o.names, 'moneyOperationResults', await handleAll(commands, o));
-  return processIsolatingPoison(decoded.items, answerAll, target, scope);
+  const messages = decoded.items.map((item) => item.message);
+  return inMessageSpans(TRACER, TOPICS.moneyOperations.name, target.partition, messages, (spans) =>
+    processIsolatingPoison(decoded.items.map((item, i) => ({ ...item, span: spans[i]! })), answerAll, target, scope),
+  );
 }
 
 /**
@@ -97,7 +104,7 @@ async function handleAll(items: Command[], o: OperationConsumerOptions): Promise
   }
   const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
   const answer = (index: number, value: MoneyOperationResult): void => {
-    results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: headerString(items[index]!.message.headers, 'traceparent') };
+    results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: traceparentOf(items[index]!.span) };
   };
   const settleAll = async (): Promise<void> => {
     const settled = await o.handler.settleAll(loneSettles.map((index) => items[index]!.value as SettleOperation));
@@ -113,7 +120,7 @@ async function handleAll(items: Command[], o: OperationConsumerOptions): Promise
         // The chunk's lookup predates this key's earlier commands (a compensation before a
         // re-sent debit): only the first command of a key may trust it, the others read afresh.
         const known = position === 0 ? { stored: stored.get(items[index]!.value.operationId) } : undefined;
-        answer(index, await o.handler.handle(items[index]!.value, known));
+        answer(index, await withSpan(items[index]!.span, () => o.handler.handle(items[index]!.value, known)));
       }
     }
   };

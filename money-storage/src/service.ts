@@ -9,6 +9,7 @@ import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
+import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
 import { internalRoutes } from './internal-api';
 import type { MoneyStorageConfig } from './config';
@@ -33,7 +34,7 @@ export interface StartOptions {
 
 export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logger, options: StartOptions = {}): Promise<MoneyStorage> {
   await applyMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, 'money');
-  const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE);
+  const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE, tracerOf('money-storage'));
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
   const admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger);
@@ -56,7 +57,7 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
   metrics.watch({ admin, groups: [{ groupId, topics: [names.moneyOperations], fromBeginning: true }] });
 
   const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) }, metrics.registry, logger);
-  const internal = await startHttpServer({ port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN), logger);
+  const internal = await startHttpServer({ port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN), { logger, tracer: tracerOf('money-storage') });
   const consumer = await startOperationConsumer({
     kafka,
     producer: countingParked(producer, metrics.registry),

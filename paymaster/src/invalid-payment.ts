@@ -4,9 +4,11 @@ import { classifyFailure } from '../../common/failure-class';
 import { paymentStatusChanged } from '../../common/kafka/contracts';
 import { isUserId, isUuid, asPaymentId, asUserId, type PaymentId, type UserId } from '../../common/ids';
 import type { Sender } from '../../common/kafka/self-healing-producer';
+import { TOPICS } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import type { Publisher } from './payment-conductor';
-import { PAYMASTER_REASONS, childTraceparent, statusEvent } from './messages';
+import { PAYMASTER_REASONS, statusEvent } from './messages';
+import { inProducerSpan, tracerOf } from '../../common/tracing';
 
 /** The ids of a payment that failed validation, when they can still be trusted. */
 export function readableIds(value: Buffer | null): { paymentId: PaymentId; userId: UserId } | null {
@@ -45,9 +47,8 @@ export async function rejectInvalidPayment(
   });
   const ids = readableIds(message.value);
   if (!ids) return;
-  await deps.publisher.publish('statusPayments', {
-    key: ids.paymentId,
-    value: statusEvent(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment),
-    traceparent: childTraceparent(headerString(message.headers, 'traceparent')),
-  });
+  const value = statusEvent(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment);
+  await inProducerSpan(tracerOf('paymaster'), TOPICS.statusPayments.name, headerString(message.headers, 'traceparent'), (traceparent) =>
+    deps.publisher.publish('statusPayments', { key: ids.paymentId, value, traceparent }),
+  );
 }

@@ -1,6 +1,5 @@
 import type { MoneyOperation, MoneyOperationResult, PaymentRequested, PaymentStatusChanged } from '../../common/kafka/contracts';
-import { newTraceparent } from '../../common/kafka/client';
-import { asOperationId, randomHex, type PaymentId, type UserId } from '../../common/ids';
+import { asOperationId, type PaymentId, type UserId } from '../../common/ids';
 import { statusRank, type PaymentStatus, type TerminalStatus } from '../../common/payment-status';
 
 /** Reasons the paymaster itself gives; money-storage's reasons pass through unchanged. */
@@ -125,13 +124,4 @@ export function compensationOutcome(result: MoneyOperationResult): Outcome | und
     default:
       return undefined;
   }
-}
-
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
-
-/** Same trace, a new span for this hop; a missing or malformed parent starts a new trace. */
-export function childTraceparent(parent: string | undefined): string {
-  const m = parent ? TRACEPARENT.exec(parent) : null;
-  if (!m) return newTraceparent();
-  return `${m[1]}-${m[2]}-${randomHex(8)}-${m[3]}`;
 }

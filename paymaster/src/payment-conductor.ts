@@ -1,11 +1,11 @@
 import type { MoneyOperation, MoneyOperationResult, PaymentRequested } from '../../common/kafka/contracts';
 import type { Outgoing } from '../../common/kafka/client';
 import type { Ticket } from '../../common/kafka/inflight-offsets';
-import type { TopicKey } from '../../common/kafka/topics';
+import { TOPICS, type TopicKey } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
+import { inProducerSpan, tracerOf } from '../../common/tracing';
 import type { Delays } from './delays';
 import {
-  childTraceparent,
   compensationCommand,
   compensationOutcome,
   debitCommand,
@@ -262,7 +262,7 @@ export class PaymentConductor {
   }
 
   private send<T extends TopicKey>(entry: InFlight, topic: T, value: Outgoing<T>['value']): Promise<void> {
-    return this.o.publisher.publish(topic, { key: entry.payment.paymentId, value, traceparent: childTraceparent(entry.traceparent) });
+    return inProducerSpan(tracerOf('paymaster'), TOPICS[topic].name, entry.traceparent, (traceparent) => this.o.publisher.publish(topic, { key: entry.payment.paymentId, value, traceparent }));
   }
 
   /** A stage that fails (publisher stopped, or a bug) leaves the payment unfinished for redelivery. */

@@ -1,8 +1,9 @@
 import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
-import type { TopicNames } from '../../common/kafka/topics';
-import { groupSession, headerString } from '../../common/kafka/client';
+import { TOPICS, type TopicNames } from '../../common/kafka/topics';
+import { groupSession } from '../../common/kafka/client';
+import { inMessageSpan, traceparentOf, tracerOf } from '../../common/tracing';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
@@ -114,16 +115,17 @@ export class PaymentsIntake {
         break;
       }
       const ticket = this.offsets.start(topic, partition, message.offset);
-      if (ticket) this.take(message, ticket);
+      if (ticket) this.take(message, partition, ticket);
       resolveOffset(message.offset);
     }
     await heartbeat();
   }
 
-  private take(message: KafkaMessage, ticket: Ticket): void {
+  private take(message: KafkaMessage, partition: number, ticket: Ticket): void {
     const decoded = decode('payments', message.value, message.headers);
     if (decoded.ok) {
-      this.o.conductor.start(decoded.value, headerString(message.headers, 'traceparent'), ticket);
+      // The intake span is short; the stages that follow are its children through the traceparent the conductor keeps.
+      inMessageSpan(tracerOf('paymaster'), TOPICS.payments.name, message, partition, (span) => this.o.conductor.start(decoded.value, traceparentOf(span), ticket));
       return;
     }
     this.rejecting++;

@@ -2,12 +2,13 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
-import type { TopicNames } from '../../common/kafka/topics';
+import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import { parkMessage, type DlqTarget } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Logger } from '../../common/logger';
+import { inMessageSpan, tracerOf } from '../../common/tracing';
 import { isUuid } from '../../common/ids';
 
 export interface ResultsListenerOptions {
@@ -93,13 +94,18 @@ export class ResultsListener {
       const key = message.key?.toString();
       if (!parks && key !== undefined && isUuid(key) && !this.o.holds(key)) continue;
       const decoded = decode('moneyOperationResults', message.value, message.headers);
-      if (decoded.ok) this.o.onResult(decoded.value);
+      if (decoded.ok) this.answer(decoded.value, message, batch.partition);
       // Not awaited: a DLQ that is slow or away must not hold back the good results behind it
       // (their payments' deadlines run); this group is private and commits as it goes anyway.
       else if (parks) this.parkAside({ producer: this.o.producer, topic: batch.topic, partition: batch.partition }, message, decoded.error, scope);
       else this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result, left to the partition owner to park');
     }
     await heartbeat();
+  }
+
+  /** In the result's trace: it continues the money-storage span that produced it. */
+  private answer(result: MoneyOperationResult, message: KafkaMessage, partition: number): void {
+    inMessageSpan(tracerOf('paymaster'), TOPICS.moneyOperationResults.name, message, partition, () => this.o.onResult(result));
   }
 
   /** Outlives its batch, so it must not heartbeat one that is over. */

@@ -3,7 +3,6 @@ import { ConfigError } from '../../common/config';
 import { uniformDelays } from '../../paymaster/src/delays';
 import { readableIds } from '../../paymaster/src/invalid-payment';
 import {
-  childTraceparent,
   compensationCommand,
   compensationOutcome,
   debitVerdict,
@@ -132,11 +131,5 @@ describe('paymaster building blocks', () => {
     expect(readableIds(Buffer.from(JSON.stringify({ paymentId: id, userId: 'abc' })))).toBeNull();
     expect(readableIds(Buffer.from('{{'))).toBeNull();
     expect(readableIds(null)).toBeNull();
-  });
-
-  it('continues the incoming trace with a span of its own', () => {
-    const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    expect(childTraceparent(parent)).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-01$/);
-    expect(childTraceparent('garbage')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 });

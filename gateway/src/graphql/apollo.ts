@@ -3,7 +3,9 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { trace } from '@opentelemetry/api';
 import type { Logger } from '../../../common/logger';
+import { inSpan, tracerOf } from '../../../common/tracing';
 import { GatewayError } from '../errors';
 import { publicDetails, toPublicError } from '../public-error';
 import type { GraphQLContext } from './context';
@@ -63,6 +65,7 @@ export async function createApollo(schema: GraphQLSchema, options: ApolloOptions
     formatError: formatError(options.logger),
     plugins: [
       limitsPlugin({ maxDepth: options.maxDepth, maxCost: options.maxCost, introspection: !options.production }),
+      operationNamePlugin,
       // The explorer (http/explorer.ts) is served from our own files; Apollo's landing page loads Sandbox from a CDN.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -81,6 +84,18 @@ const limitsPlugin = (limits: QueryLimits): ApolloServerPlugin<GraphQLContext> =
   }),
 });
 
+/** Names the request's `graphql` span after its operation once it is known (`graphql mutation CreatePayment`). */
+const operationNamePlugin: ApolloServerPlugin<GraphQLContext> = {
+  requestDidStart: async () => ({
+    didResolveOperation: async ({ operation, operationName }) => {
+      const span = trace.getActiveSpan();
+      const type = operation?.operation ?? 'query';
+      span?.updateName(`graphql ${type}${operationName ? ` ${operationName}` : ''}`);
+      span?.setAttributes({ 'graphql.operation.type': type, ...(operationName ? { 'graphql.operation.name': operationName } : {}) });
+    },
+  }),
+};
+
 /** Runs one HTTP request through Apollo; the body is already parsed (and size-limited) by the caller. */
 export async function executeGraphQL(
   apollo: ApolloServer<GraphQLContext>,
@@ -94,10 +109,9 @@ export async function executeGraphQL(
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-    context,
-  });
+  const result = await inSpan(tracerOf('gateway'), 'graphql', {}, () =>
+    apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body }, context }),
+  );
   res.statusCode = result.status ?? 200;
   for (const [key, value] of result.headers) res.setHeader(key, value);
   if (result.body.kind === 'complete') {

@@ -4,6 +4,7 @@ import { HttpError, readJson, sendJson } from '../../../common/http';
 import { isUserId, type UserId } from '../../../common/ids';
 import { startHttpServer } from '../../../common/health-server';
 import type { Logger } from '../../../common/logger';
+import { tracerOf } from '../../../common/tracing';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../../common/service-token';
 import { userStatus, type UserStatus } from '../../db/schema';
 import type { PaymentStore } from '../payment-store';
@@ -48,7 +49,11 @@ export async function serveInternalApi(routes: Router, address: { port: number; 
     if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     return outcome === 'handled';
   };
-  const server = await startHttpServer(address, dispatch, logger, (res, e) => sendPublicError(res, toPublicError(e, logger), 'rest', SERVICE_TOKEN_CHALLENGE));
+  const server = await startHttpServer(address, dispatch, {
+    logger,
+    tracer: tracerOf('gateway'),
+    answerError: (res, e) => sendPublicError(res, toPublicError(e, logger), 'rest', SERVICE_TOKEN_CHALLENGE),
+  });
   logger.info({ port: (server.address() as AddressInfo).port, host: address.host }, 'internal API listening');
   return server;
 }
