@@ -15,6 +15,8 @@ export interface PartitionLag {
   topic: string;
   partition: number;
   lag: number;
+  /** The partition's end offset: with `lag`, how far the group has come. */
+  end: number;
 }
 
 /** Messages each group has yet to commit: the partition's end offset minus the group's committed one. */
@@ -31,7 +33,7 @@ export async function consumerLag(admin: Admin, groups: CommittingGroup[]): Prom
         // Not committed yet: everything retained is ahead of a group reading from the beginning,
         // nothing of one that started at the end.
         const from = offset !== '-1' ? Number(offset) : group.fromBeginning ? Number(end?.low ?? 0) : high;
-        return { group: group.groupId, topic, partition, lag: Math.max(0, high - from) };
+        return { group: group.groupId, topic, partition, lag: Math.max(0, high - from), end: high };
       }),
     ),
   );

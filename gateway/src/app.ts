@@ -18,7 +18,7 @@ import { kafkaReadiness, type RunningService } from '../../common/service';
 import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
 import { TokenVerifier } from './auth';
-import type { GatewayConfig } from './config';
+import { admissionLimits, type GatewayConfig } from './config';
 import { BEARER_CHALLENGE, sendPublicError, toPublicError } from './public-error';
 import { createApollo, executeGraphQL } from './graphql/apollo';
 import type { GraphQLContext } from './graphql/context';
@@ -30,7 +30,9 @@ import { explorerFor } from './http/explorer';
 import { attachWebSocket } from './http/websocket';
 import { MoneyStorageClient } from './money-storage-client';
 import { OutboxRelay } from './outbox-relay';
+import { Admission } from './admission';
 import { CallerGate } from './caller-gate';
+import { LoadSignals } from './load-signals';
 import { startDepositOutcomes } from './deposit-outcomes';
 import { DepositStore } from './deposit-store';
 import { GatewayMetrics } from './metrics';
@@ -68,9 +70,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     batchSize: 500,
   });
   const gate = new CallerGate(store, new RateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  const load = new LoadSignals(
+    {
+      outboxBacklog: () => store.outboxBacklog(),
+      writeQueueWaitMs: () => store.writeQueueWaitMs(),
+      admin,
+      paymasterGroup: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID), topics: [names.payments], fromBeginning: true },
+    },
+    config.ADMISSION_SAMPLE_MS,
+  );
+  const admission = new Admission(load.readings, admissionLimits(config), metrics.admissionRefused);
   const deposits = new DepositStore(database.db);
   const services = {
-    service: new PaymentService({ store, relay, hub, gate, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, createTimer: metrics.createPayment }),
+    service: new PaymentService({ store, relay, hub, gate, admission, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, createTimer: metrics.createPayment }),
     money: new MoneyService({
       store,
       deposits,
@@ -96,6 +108,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   ]);
   metrics.watch({ store, hub, admin, groups: Object.values(groups) });
   relay.start();
+  load.start();
 
   const graphqlSchema = await buildGatewaySchema();
   const apollo = await createApollo(graphqlSchema, { production: config.production, logger, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
@@ -169,6 +182,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       // Stop taking requests, let in-flight ones finish, then close consumers (committing) and connections.
       await Promise.all([ws.close(), closeServer(server), closeServer(internalServer)]);
       await apollo.stop();
+      load.stop();
       await relay.stop();
       await Promise.all(consumers.map((c) => c.disconnect()));
       await Promise.all([producer.disconnect(), admin.disconnect()]);

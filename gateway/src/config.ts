@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonShape, env, internalListenerShape, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
+import type { AdmissionLimits } from './admission';
 import { isOrigin } from './http/cors';
 import { tokenShape } from './token-config';
 
@@ -35,6 +36,15 @@ const gatewayShape = {
   /** Subscribe messages per user per minute across their sockets; 0 turns the limit off. */
   WS_SUBSCRIBES_PER_MINUTE: env.int(120),
   GATEWAY_GROUP_ID: z.string().default('gateway-status-writer'),
+  /** The paymaster's consumer group (the same variable the paymaster reads): its lag is a load signal. */
+  PAYMASTER_GROUP_ID: z.string().min(1).default('paymaster'),
+  /** Admission (see admission.ts): createPayment is refused with RESOURCE_EXHAUSTED while a reading is above its limit; 0 ignores it. */
+  ADMISSION_MAX_EVENT_LOOP_DELAY_MS: env.int(500, 0),
+  ADMISSION_MAX_WRITE_QUEUE_MS: env.int(200, 0),
+  ADMISSION_MAX_OUTBOX_BACKLOG: env.int(20_000, 0),
+  ADMISSION_MAX_BACKLOG_SECONDS: env.int(60, 0),
+  /** How often the sampled readings (event loop, outbox, paymaster lag) are taken. */
+  ADMISSION_SAMPLE_MS: env.int(1000, 50),
   /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default outside production. */
   EXPLORER: z.enum(['on', 'off']).optional(),
   /** Browser origins allowed to call GraphQL and REST cross-origin, comma-separated; empty: none. */
@@ -46,6 +56,13 @@ const gatewayShape = {
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export const admissionLimits = (c: GatewayConfig): AdmissionLimits => ({
+  eventLoopDelayMs: c.ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
+  writeQueueWaitMs: c.ADMISSION_MAX_WRITE_QUEUE_MS,
+  outboxBacklog: c.ADMISSION_MAX_OUTBOX_BACKLOG,
+  paymentsBacklogSeconds: c.ADMISSION_MAX_BACKLOG_SECONDS,
+});
 
 export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   const raw = loadConfig(gatewayShape, withSecrets(e, gatewayShape));

@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   /** The same idempotency key came back with different parameters. */
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  /** The system is measurably behind (see admission.ts): refused at once, retry after `Retry-After`. */
+  RESOURCE_EXHAUSTED: 429,
   /** A dependency (Postgres, Kafka, money-storage) is down: retry later, with the same idempotency key. */
   UNAVAILABLE: 503,
 } as const;

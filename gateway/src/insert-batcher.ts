@@ -2,6 +2,7 @@ import { isTransientFailure } from '../../common/failure-class';
 
 interface Waiting<I, O> {
   item: I;
+  at: number;
   resolve: (o: O) => void;
   reject: (e: unknown) => void;
 }
@@ -25,9 +26,15 @@ export class Batcher<I, O> {
 
   submit(item: I): Promise<O> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, at: performance.now(), resolve, reject });
       this.pump();
     });
+  }
+
+  /** How long the oldest call still waiting for a batch has waited: 0 when none waits. */
+  oldestWaitMs(): number {
+    const oldest = this.alone[0] ?? this.queue[0];
+    return oldest ? performance.now() - oldest.at : 0;
   }
 
   /**

@@ -3,6 +3,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { registerConsumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
 import { createRegistry, liveGauge, scrapedGauge } from '../../common/metrics';
 import type { PaymentStatus } from '../../common/payment-status';
+import type { Overload } from './admission';
 import type { PaymentStore } from './payment-store';
 import type { StatusHub } from './status-hub';
 
@@ -25,6 +26,17 @@ export class GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+
+  private readonly refusals = new Counter({
+    name: 'gateway_admission_refusals_total',
+    help: 'createPayment calls refused with RESOURCE_EXHAUSTED, by the load reading that was over its limit',
+    labelNames: ['signal'],
+    registers: [this.registry],
+  });
+
+  readonly admissionRefused = (overload: Overload): void => {
+    this.refusals.inc({ signal: overload.signal });
+  };
 
   readonly statusChanged = (status: PaymentStatus, currency: string): void => {
     this.statuses.inc({ status, currency });

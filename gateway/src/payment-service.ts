@@ -6,6 +6,7 @@ import type { Currency } from '../../common/money';
 import { isTerminal, PAYMENT_STATUSES, type PaymentStatus } from '../../common/payment-status';
 import type { Histogram } from 'prom-client';
 import type { Caller } from './auth';
+import type { Admission } from './admission';
 import type { CallerGate } from './caller-gate';
 import { badInput, GatewayError } from './errors';
 import type { CreateOutcome } from './metrics';
@@ -44,6 +45,7 @@ export interface PaymentServiceParts {
   relay: OutboxRelay;
   hub: StatusHub;
   gate: CallerGate;
+  admission: Admission;
   /** How long createPayment waits for the broker's ack before answering NEW. */
   publishTimeoutMs: number;
   /** createPayment's duration, by outcome (see GatewayMetrics). */
@@ -74,6 +76,7 @@ export class PaymentService {
     this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
+    this.p.admission.admit();
     const userId = await this.p.gate.userId(caller);
     const { payment, outbox } = await this.p.store.createPayment({ id: newPaymentId(), userId, amount, currency, idempotencyKey, traceparent: activeTraceparent() ?? newTraceparent() });
     if (!outbox) return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };

@@ -109,6 +109,11 @@ export class PaymentStore {
     return this.inserts.submit(p);
   }
 
+  /** How long the oldest createPayment has waited for its INSERT to start (admission reads it). */
+  writeQueueWaitMs(): number {
+    return this.inserts.oldestWaitMs();
+  }
+
   private readonly inserts = new Batcher((batch: NewPayment[]) => this.insertMany(batch));
 
   private async insertMany(batch: NewPayment[]): Promise<Array<{ payment: PaymentRow; outbox: OutboxRow | null }>> {

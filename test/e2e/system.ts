@@ -16,6 +16,7 @@ import { freePort } from '../../infra/free-port';
 import { PaymentSystem } from '../../infra/system';
 import { eventually, uniqueName } from '../support/infra';
 import { testSecrets } from '../support/secrets';
+import { ADMISSION_OFF } from '../gateway/harness';
 
 const run = promisify(execFile);
 
@@ -48,7 +49,7 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     database: uniqueName(`e2e_${label}`).toLowerCase(),
     topicPrefix: options.ownKafka ? '' : `${uniqueName(label)}.`,
     ports: { gateway: await freePort(), paymaster: await freePort(), 'money-storage': await freePort() },
-    env: { LOG_LEVEL: 'warn', ...testSecrets(), ...options.env },
+    env: { LOG_LEVEL: 'warn', ...testSecrets(), ...ADMISSION_OFF, ...options.env },
     onServiceLine: (name, line) => {
       recent.push(`${name}: ${line}`);
       if (recent.length > 300) recent.shift();

@@ -34,6 +34,18 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * Admission refuses payments by the machine's load; a test about something else must not depend
+ * on how busy the CI machine is (and there is no paymaster here to drain `payments`).
+ * test/gateway/admission.test.ts turns each reading on.
+ */
+export const ADMISSION_OFF = {
+  ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '0',
+  ADMISSION_MAX_WRITE_QUEUE_MS: '0',
+  ADMISSION_MAX_OUTBOX_BACKLOG: '0',
+  ADMISSION_MAX_BACKLOG_SECONDS: '0',
+};
+
 /** A real gateway on a free port, with its own database and topics, on the run's Kafka and Postgres. */
 export async function startTestGateway(label: string, env: Record<string, string> = {}): Promise<TestGateway> {
   const [databaseUrl, { prefix, names }] = await Promise.all([freshDatabase(label), freshTopics(label)]);
@@ -46,6 +58,7 @@ export async function startTestGateway(label: string, env: Record<string, string
     KAFKA_BROKERS: kafkaBrokers().join(','),
     KAFKA_TOPIC_PREFIX: prefix,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...ADMISSION_OFF,
     ...env,
   });
   const logger = createLogger('gateway-test', config.LOG_LEVEL);

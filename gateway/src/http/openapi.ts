@@ -38,7 +38,7 @@ const schemas = {
         required: ['code', 'message'],
         additionalProperties: false,
         properties: {
-          code: { type: 'string', examples: ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE'] },
+          code: { type: 'string', examples: ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE'] },
           message: { type: 'string' },
           errorId: { type: 'string', description: 'On 5xx only: the id of the server log line' },
           retryAfterSeconds: { type: 'integer', minimum: 0, description: 'On 429 and 503: also sent as Retry-After' },

@@ -1,0 +1,93 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Admin } from 'kafkajs';
+import { consumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
+import { within } from '../../common/metrics';
+import type { LoadReadings } from './admission';
+
+/**
+ * The best pace (payments/s) the paymaster group showed over the last `window` samples. The
+ * backlog is measured against its best rather than its current pace, so a paymaster that is
+ * restarting (pace 0) does not make a handful of waiting payments look like an endless backlog.
+ */
+class DrainPace {
+  private last: { done: number; at: number } | undefined;
+  private readonly rates: number[] = [];
+
+  constructor(private readonly window: number) {}
+
+  record(done: number, at: number): void {
+    if (this.last && at > this.last.at) {
+      this.rates.push(Math.max(0, done - this.last.done) / ((at - this.last.at) / 1000));
+      if (this.rates.length > this.window) this.rates.shift();
+    }
+    this.last = { done, at };
+  }
+
+  /** At least one payment a second, so an idle system's first payments are not a backlog. */
+  get best(): number {
+    return Math.max(1, ...this.rates);
+  }
+}
+
+export interface LoadSources {
+  outboxBacklog(): Promise<number>;
+  writeQueueWaitMs(): number;
+  admin: Admin;
+  /** The paymaster's group on `payments`: what it has not committed is not finished. */
+  paymasterGroup: CommittingGroup;
+}
+
+/** A source slower than this keeps its last reading; samples never overlap, so a slow one only delays the next. */
+const SOURCE_TIMEOUT_MS = 2000;
+
+/**
+ * Samples the system's load once per `everyMs` for admission (see admission.ts); the write
+ * queue is read live. A reading whose source does not answer in time keeps its last value: an
+ * outage is answered by the outage path (UNAVAILABLE), not by admission.
+ */
+export class LoadSignals {
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
+  private readonly pace = new DrainPace(60);
+  private readonly sampled = { eventLoopDelayMs: 0, outboxBacklog: 0, paymentsBacklogSeconds: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private sampling = false;
+
+  constructor(
+    private readonly sources: LoadSources,
+    private readonly everyMs: number,
+  ) {}
+
+  start(): void {
+    this.loop.enable();
+    this.timer = setInterval(() => void this.sample(), this.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.loop.disable();
+  }
+
+  readonly readings = (): LoadReadings => ({ ...this.sampled, writeQueueWaitMs: this.sources.writeQueueWaitMs() });
+
+  private async sample(): Promise<void> {
+    this.sampled.eventLoopDelayMs = this.loop.percentile(99) / 1e6;
+    this.loop.reset();
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      const [backlog, lags] = await Promise.allSettled([
+        within(this.sources.outboxBacklog(), SOURCE_TIMEOUT_MS, 'outbox backlog'),
+        within(consumerLag(this.sources.admin, [this.sources.paymasterGroup]), SOURCE_TIMEOUT_MS, 'paymaster lag'),
+      ]);
+      if (backlog.status === 'fulfilled') this.sampled.outboxBacklog = backlog.value;
+      if (lags.status === 'fulfilled') {
+        const waiting = lags.value.reduce((n, p) => n + p.lag, 0);
+        this.pace.record(lags.value.reduce((n, p) => n + p.end - p.lag, 0), Date.now());
+        this.sampled.paymentsBacklogSeconds = waiting / this.pace.best;
+      }
+    } finally {
+      this.sampling = false;
+    }
+  }
+}
