@@ -36,7 +36,10 @@ export type RequestKind = 'graphql' | 'rest' | 'ping';
 
 export interface LoadResult {
   sent: number;
+  /** Accepted: a payment (or the baseline's answer). */
   ok: number;
+  /** Refused at once by admission: RESOURCE_EXHAUSTED (REST: 429 with Retry-After). */
+  refused: number;
   errors: number;
   answered: Record<string, number>;
   latencyMs: LatencySummary;
@@ -51,15 +54,20 @@ export interface LoadResult {
 interface RequestShape {
   path: string;
   body: (i: number) => string;
-  /** The payment status answered (or 'OK'), null for a failure. */
-  read: (statusCode: number, text: string) => string | null;
+  /** The payment status answered (or 'OK', or REFUSED), null for a failure. */
+  read: (statusCode: number, text: string, headers: http.IncomingHttpHeaders) => string | null;
 }
 
 const plan = JSON.parse(fs.readFileSync(process.env.LOAD_PLAN_FILE ?? '', 'utf8')) as LoadPlan;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const amount = (i: number): number => 1 + (i % 100);
 const statusIn = (text: string): string => /"status":"(\w+)"/.exec(text)?.[1] ?? 'OK';
-const graphqlAnswer = (code: number, text: string): string | null => (code !== 200 || /"errors"/.test(text) ? null : statusIn(text));
+const REFUSED = 'RESOURCE_EXHAUSTED';
+const refusal = /"code":"RESOURCE_EXHAUSTED"/;
+const graphqlAnswer = (code: number, text: string): string | null => {
+  if (code === 200 && refusal.test(text)) return REFUSED;
+  return code !== 200 || /"errors"/.test(text) ? null : statusIn(text);
+};
 
 const REQUESTS: Record<RequestKind, RequestShape> = {
   graphql: {
@@ -74,7 +82,10 @@ const REQUESTS: Record<RequestKind, RequestShape> = {
   rest: {
     path: '/api/payments',
     body: (i) => JSON.stringify({ userName: plan.userNames[i % plan.userNames.length], amount: amount(i), currency: 'EUR' }),
-    read: (code, text) => (code === 201 ? statusIn(text) : null),
+    read: (code, text, headers) => {
+      if (code === 429 && refusal.test(text) && headers['retry-after']) return REFUSED;
+      return code === 201 ? statusIn(text) : null;
+    },
   },
   ping: {
     path: '/graphql',
@@ -97,7 +108,7 @@ function post(i: number): Promise<string | null> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(shape.read(res.statusCode ?? 0, Buffer.concat(chunks).toString())));
+        res.on('end', () => resolve(shape.read(res.statusCode ?? 0, Buffer.concat(chunks).toString(), res.headers)));
       },
     );
     req.on('error', () => resolve(null));
@@ -160,6 +171,7 @@ async function watch(): Promise<void> {
   const result: LoadResult = {
     sent: 0,
     ok: 0,
+    refused: 0,
     errors: 0,
     answered: {},
     latencyMs: none,
@@ -178,12 +190,14 @@ async function main(): Promise<void> {
   const answered: Record<string, number> = {};
   let sent = 0;
   let ok = 0;
+  let refused = 0;
   let errors = 0;
   const record = (status: string | null, startedAt: number): void => {
     latencies.push(performance.now() - startedAt);
     if (status === null) errors += 1;
     else {
-      ok += 1;
+      if (status === REFUSED) refused += 1;
+      else ok += 1;
       answered[status] = (answered[status] ?? 0) + 1;
     }
   };
@@ -218,6 +232,7 @@ async function main(): Promise<void> {
   const result: LoadResult = {
     sent,
     ok,
+    refused,
     errors,
     answered,
     latencyMs: summarize(latencies),

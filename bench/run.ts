@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--users 1000] [--rate 2000] [--duration 60] [--subscribers 5000]
  *                    [--api graphql|rest] [--subscriber-processes 4] [--delay real|zero]
- *                    [--baseline-seconds 10] [--profile DIR]
+ *                    [--baseline-seconds 10] [--profile DIR] [--overload]
  *
  * Starts Kafka, Postgres and the three services as `npm start` does (KAFKA_BROKERS / DATABASE_URL
  * are honoured) and seeds users with deposits. A plain Apollo Server answering a trivial mutation,
@@ -11,6 +11,9 @@
  * process offers createPayment at a fixed rate (open loop), through GraphQL or the REST facade,
  * while graphql-ws subscribers, spread over `--subscriber-processes` watcher processes, watch
  * their payments.
+ * `--overload` offers three times what createPayment sustains (measured closed loop just before,
+ * instead of `--rate`) and reports how the excess was answered: accepted, refused at once with
+ * RESOURCE_EXHAUSTED, or failed; then that every accepted payment finished and reconcile is clean.
  * Writes bench/results/<timestamp>.json and prints a table.
  */
 import { spawn } from 'node:child_process';
@@ -43,6 +46,7 @@ const { values: args } = parseArgs({
     'baseline-seconds': { type: 'string', default: '10' },
     /** Writes a V8 CPU profile of every service to this folder when they stop (open in Chrome DevTools). */
     profile: { type: 'string' },
+    overload: { type: 'boolean', default: false },
     /** Processes that share the subscribers (each a graphql-ws client per subscriber). */
     'subscriber-processes': { type: 'string', default: '4' },
   },
@@ -99,6 +103,10 @@ async function main(): Promise<void> {
     // and share the cores with the baseline, understating the ceiling.
     print(`plain Apollo for ${seconds} s, closed loop (the HTTP layer's ceiling on this machine)...`);
     const baseline = await runBaseline(plan, seconds);
+    // The gateway's own ceiling: measured before the load when the load is a multiple of it.
+    const measureMax = () => runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds }, 0).result;
+    const sustained = args.overload ? await measureMax() : undefined;
+    if (sustained) plan.rate = 3 * sustained.achievedPerSecond;
     const sampler = new ResourceSampler(() => ({
       gateway: system.service('gateway')?.child.pid,
       paymaster: system.service('paymaster')?.child.pid,
@@ -116,14 +124,27 @@ async function main(): Promise<void> {
     const resources = sampler.stop();
     const drainS = await drain(sql);
 
+    const reconciled = args.overload ? await reconcileClean(system) : undefined;
     print(`the gateway's createPayment for ${seconds} s, closed loop...`);
-    const gatewayMax = await runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds }, 0).result;
+    const gatewayMax = sustained ?? (await measureMax());
 
     const report = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
       settings: { users: USERS, api: API, rate: plan.rate, durationS: plan.durationS, subscribers: plan.subscribers, delays: zeroDelay ? 'zero' : '0.5-5 s' },
-      createPayment: { offeredPerSecond: plan.rate, achievedPerSecond: main.achievedPerSecond, latencyMs: main.latencyMs, errors: main.errors, answered: main.answered },
+      createPayment: { offeredPerSecond: plan.rate, achievedPerSecond: main.achievedPerSecond, latencyMs: main.latencyMs, refused: main.refused, errors: main.errors, answered: main.answered },
+      ...(sustained && {
+        overload: {
+          sustainedPerSecond: sustained.achievedPerSecond,
+          offeredPerSecond: plan.rate,
+          accepted: main.ok,
+          refusedResourceExhausted: main.refused,
+          failed: main.errors,
+          answerLatencyMs: main.latencyMs,
+          everyAcceptedPaymentFinished: true, // drain() throws otherwise
+          reconcileClean: reconciled,
+        },
+      }),
       endToEnd: {
         ...completions,
         drainAfterLoadS: drainS,
@@ -249,6 +270,13 @@ function trackCompletions(sql: pg.Pool) {
   };
 }
 
+/** `npm run reconcile` against the benchmarked system: true when every payment matches the ledger. */
+async function reconcileClean(system: PaymentSystem): Promise<boolean> {
+  const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
+  const child = spawn(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env }, stdio: 'ignore' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code === 0)));
+}
+
 /** Seconds until every acknowledged payment is terminal after the load stops. */
 async function drain(sql: pg.Pool): Promise<number> {
   const t0 = Date.now();
@@ -260,7 +288,8 @@ async function drain(sql: pg.Pool): Promise<number> {
 }
 
 function printReport(r: {
-  createPayment: { offeredPerSecond: number; achievedPerSecond: number; latencyMs: { p50: number; p95: number; p99: number }; errors: number };
+  createPayment: { offeredPerSecond: number; achievedPerSecond: number; latencyMs: { p50: number; p95: number; p99: number; max: number }; refused: number; errors: number };
+  overload?: { sustainedPerSecond: number; accepted: number; refusedResourceExhausted: number; failed: number; reconcileClean?: boolean };
   endToEnd: { completedPerSecond: number; drainAfterLoadS: number; overallPerSecond: number };
   statusPush: { subscribers: number; pushes: number; latencyMs: { p50: number; p99: number } };
   resources: Record<string, { peakRssMb: number; avgCores: number }>;
@@ -268,7 +297,9 @@ function printReport(r: {
 }): void {
   const c = r.createPayment;
   print('');
-  print(`createPayment      offered ${c.offeredPerSecond}/s, achieved ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, errors ${c.errors}`);
+  print(`createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms, refused ${c.refused}, errors ${c.errors}`);
+  const o = r.overload;
+  if (o) print(`overload           3 x ${o.sustainedPerSecond}/s sustained: ${o.accepted} accepted, ${o.refusedResourceExhausted} refused (RESOURCE_EXHAUSTED), ${o.failed} failed; all accepted finished; reconcile ${o.reconcileClean ? 'clean' : 'NOT clean'}`);
   print(`end to end         ${r.endToEnd.overallPerSecond} completed/s overall (${r.endToEnd.completedPerSecond}/s sampled in the window), drained ${r.endToEnd.drainAfterLoadS} s after the load`);
   print(`status push        ${r.statusPush.subscribers} subscribers, ${r.statusPush.pushes} pushes, p50 ${r.statusPush.latencyMs.p50} ms, p99 ${r.statusPush.latencyMs.p99} ms`);
   for (const [name, u] of Object.entries(r.resources)) print(`${name.padEnd(18)} peak RSS ${u.peakRssMb} MB, ${u.avgCores} cores`);
