@@ -6,6 +6,8 @@ export interface ProcessUsage {
   peakRssMb: number;
   /** CPU seconds used while sampled, divided by wall seconds: 1.0 = one full core. */
   avgCores: number;
+  /** CPU seconds used while sampled, by the process and its descendants. */
+  cpuSeconds: number;
 }
 
 interface Sample {
@@ -13,19 +15,56 @@ interface Sample {
   ticks: number;
 }
 
-function read(pid: number): Sample | undefined {
+/** utime + stime of a process, and cutime + cstime of the children it has reaped, in ticks. */
+function ownTicks(pid: number | string): { ticks: number; ppid: number } | undefined {
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { rssKb, ticks: Number(fields[11]) + Number(fields[12]) };
+    return { ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]), ppid: Number(fields[1]) };
   } catch {
     return undefined; // the process is gone (or restarted)
   }
 }
 
-/** Samples RSS and CPU of named processes once a second from /proc. */
+/**
+ * CPU of a process and all its descendants, living or exited: Postgres works in one backend
+ * process per connection, and a backend that exits moves its time into the postmaster's cutime.
+ */
+function treeTicks(root: number): number | undefined {
+  const own = ownTicks(root);
+  if (!own) return undefined;
+  const children = new Map<number, Array<{ pid: number; ticks: number }>>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const p = ownTicks(entry);
+    if (!p) continue;
+    const list = children.get(p.ppid) ?? [];
+    list.push({ pid: Number(entry), ticks: p.ticks });
+    children.set(p.ppid, list);
+  }
+  let total = own.ticks;
+  const stack = [root];
+  while (stack.length > 0) {
+    for (const child of children.get(stack.pop()!) ?? []) {
+      total += child.ticks;
+      stack.push(child.pid);
+    }
+  }
+  return total;
+}
+
+function read(pid: number): Sample | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const ticks = treeTicks(pid);
+    return ticks === undefined ? undefined : { rssKb, ticks };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples RSS (of the process itself) and CPU (with its descendants) of named processes once a second from /proc. */
 export class ResourceSampler {
   private readonly first = new Map<string, { ticks: number; at: number }>();
   private readonly last = new Map<string, { ticks: number; at: number }>();
@@ -50,6 +89,7 @@ export class ResourceSampler {
       out[name] = {
         peakRssMb: Math.round((this.peak.get(name) ?? 0) / 1024),
         avgCores: wall > 0 ? Math.round(((last.ticks - first.ticks) / TICKS_PER_SECOND / wall) * 100) / 100 : 0,
+        cpuSeconds: (last.ticks - first.ticks) / TICKS_PER_SECOND,
       };
     }
     return out;

@@ -107,11 +107,13 @@ async function main(): Promise<void> {
     const measureMax = () => runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds }, 0).result;
     const sustained = args.overload ? await measureMax() : undefined;
     if (sustained) plan.rate = 3 * sustained.achievedPerSecond;
+    const terminalBefore = await terminalCount(sql);
     const sampler = new ResourceSampler(() => ({
       gateway: system.service('gateway')?.child.pid,
       paymaster: system.service('paymaster')?.child.pid,
       'money-storage': system.service('money-storage')?.child.pid,
       kafka: system.infra.broker?.pid,
+      postgres: postmasterPid(dataRoot),
       load: loadPid,
     })).start();
     print(`offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`);
@@ -121,14 +123,20 @@ async function main(): Promise<void> {
     const requests = await runLoad(plan, 0).result;
     const main = mergePushes(requests, await Promise.all(watchers));
     const completions = timeline.stop(plan.durationS);
-    const resources = sampler.stop();
     const drainS = await drain(sql);
+    // CPU from the start of the load until the last payment is terminal, over the payments that finished meanwhile.
+    const resources = sampler.stop();
+    const finished = (await terminalCount(sql)) - terminalBefore;
+    const systemCpuSeconds = Object.entries(resources).reduce((n, [name, u]) => n + (name === 'load' ? 0 : u.cpuSeconds), 0);
 
     const reconciled = args.overload ? await reconcileClean(system) : undefined;
     print(`the gateway's createPayment for ${seconds} s, closed loop...`);
     const gatewayMax = sustained ?? (await measureMax());
 
     const report = {
+      /** CPU ms per finished payment, summed over gateway, paymaster, money-storage, Kafka and Postgres (not the load generator or the subscribers). */
+      cpuMsPerPayment: Math.round((systemCpuSeconds * 1000 * 100) / Math.max(1, finished)) / 100,
+      cpuCountedOver: { payments: finished, processes: Object.keys(resources).filter((name) => name !== 'load') },
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
       settings: { users: USERS, api: API, rate: plan.rate, durationS: plan.durationS, subscribers: plan.subscribers, delays: zeroDelay ? 'zero' : '0.5-5 s' },
@@ -277,6 +285,18 @@ async function reconcileClean(system: PaymentSystem): Promise<boolean> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code === 0)));
 }
 
+const terminalCount = async (sql: pg.Pool): Promise<number> =>
+  (await sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)).rows[0].n;
+
+/** The embedded Postgres' postmaster, whose descendants are its backends; undefined for a DATABASE_URL server (then not counted). */
+function postmasterPid(dataRoot: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(dataRoot, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Seconds until every acknowledged payment is terminal after the load stops. */
 async function drain(sql: pg.Pool): Promise<number> {
   const t0 = Date.now();
@@ -288,6 +308,8 @@ async function drain(sql: pg.Pool): Promise<number> {
 }
 
 function printReport(r: {
+  cpuMsPerPayment: number;
+  cpuCountedOver: { payments: number; processes: string[] };
   createPayment: { offeredPerSecond: number; achievedPerSecond: number; latencyMs: { p50: number; p95: number; p99: number; max: number }; refused: number; errors: number };
   overload?: { sustainedPerSecond: number; accepted: number; refusedResourceExhausted: number; failed: number; reconcileClean?: boolean };
   endToEnd: { completedPerSecond: number; drainAfterLoadS: number; overallPerSecond: number };
@@ -297,6 +319,7 @@ function printReport(r: {
 }): void {
   const c = r.createPayment;
   print('');
+  print(`CPU per payment    ${r.cpuMsPerPayment} ms over ${r.cpuCountedOver.payments} payments (${r.cpuCountedOver.processes.join(', ')})`);
   print(`createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms, refused ${c.refused}, errors ${c.errors}`);
   const o = r.overload;
   if (o) print(`overload           3 x ${o.sustainedPerSecond}/s sustained: ${o.accepted} accepted, ${o.refusedResourceExhausted} refused (RESOURCE_EXHAUSTED), ${o.failed} failed; all accepted finished; reconcile ${o.reconcileClean ? 'clean' : 'NOT clean'}`);

@@ -5,22 +5,27 @@ import { within } from '../../common/metrics';
 import type { LoadReadings } from './admission';
 
 /**
- * The best pace (payments/s) the paymaster group showed over the last `window` samples. The
- * backlog is measured against its best rather than its current pace, so a paymaster that is
- * restarting (pace 0) does not make a handful of waiting payments look like an endless backlog.
+ * The best pace (payments/s) seen over the last `window` samples, of payments arriving on
+ * `payments` or of the paymaster finishing them. The backlog is measured against the best rather
+ * than the current pace: payments in flight are not yet committed, so when load starts the lag
+ * grows before any finishes (arrivals set the pace), and when the paymaster restarts (finishing
+ * none) or the load stops (arriving none), a handful of waiting payments is not an endless backlog.
+ * Only a backlog that keeps growing for longer than the limit, at the pace the system has shown,
+ * refuses new payments.
  */
 class DrainPace {
-  private last: { done: number; at: number } | undefined;
+  private last: { arrived: number; done: number; at: number } | undefined;
   private readonly rates: number[] = [];
 
   constructor(private readonly window: number) {}
 
-  record(done: number, at: number): void {
+  record(arrived: number, done: number, at: number): void {
     if (this.last && at > this.last.at) {
-      this.rates.push(Math.max(0, done - this.last.done) / ((at - this.last.at) / 1000));
+      const seconds = (at - this.last.at) / 1000;
+      this.rates.push(Math.max(0, arrived - this.last.arrived, done - this.last.done) / seconds);
       if (this.rates.length > this.window) this.rates.shift();
     }
-    this.last = { done, at };
+    this.last = { arrived, done, at };
   }
 
   /** At least one payment a second, so an idle system's first payments are not a backlog. */
@@ -37,6 +42,9 @@ export interface LoadSources {
   paymasterGroup: CommittingGroup;
 }
 
+/** How far back the best pace is remembered. */
+const PACE_WINDOW_MS = 60_000;
+
 /** A source slower than this keeps its last reading; samples never overlap, so a slow one only delays the next. */
 const SOURCE_TIMEOUT_MS = 2000;
 
@@ -47,7 +55,7 @@ const SOURCE_TIMEOUT_MS = 2000;
  */
 export class LoadSignals {
   private readonly loop = monitorEventLoopDelay({ resolution: 10 });
-  private readonly pace = new DrainPace(60);
+  private readonly pace: DrainPace;
   private readonly sampled = { eventLoopDelayMs: 0, outboxBacklog: 0, paymentsBacklogSeconds: 0 };
   private timer: NodeJS.Timeout | undefined;
   private sampling = false;
@@ -55,7 +63,9 @@ export class LoadSignals {
   constructor(
     private readonly sources: LoadSources,
     private readonly everyMs: number,
-  ) {}
+  ) {
+    this.pace = new DrainPace(Math.ceil(PACE_WINDOW_MS / everyMs));
+  }
 
   start(): void {
     this.loop.enable();
@@ -83,7 +93,11 @@ export class LoadSignals {
       if (backlog.status === 'fulfilled') this.sampled.outboxBacklog = backlog.value;
       if (lags.status === 'fulfilled') {
         const waiting = lags.value.reduce((n, p) => n + p.lag, 0);
-        this.pace.record(lags.value.reduce((n, p) => n + p.end - p.lag, 0), Date.now());
+        this.pace.record(
+          lags.value.reduce((n, p) => n + p.end, 0),
+          lags.value.reduce((n, p) => n + p.end - p.lag, 0),
+          Date.now(),
+        );
         this.sampled.paymentsBacklogSeconds = waiting / this.pace.best;
       }
     } finally {
