@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { setStallHandler } from './kafka/consumer-watchdog';
 import type { Logger } from './logger';
+import { withTimeout } from './with-timeout';
 
 export interface RunningService {
   /** Stop taking work, finish or hand back what is in flight, commit offsets, close connections. */
@@ -61,11 +62,7 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
 /** Kafka is ready when the cluster answers a metadata request in time. */
 export function kafkaReadiness(admin: Admin, timeoutMs = 2000): () => Promise<boolean> {
   return async () => {
-    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-    const probe = admin.describeCluster().then(
-      (c) => c.brokers.length > 0,
-      () => false,
-    );
-    return Promise.race([probe, timeout]);
+    const probe = admin.describeCluster().then((c) => c.brokers.length > 0);
+    return withTimeout(probe, timeoutMs, 'Kafka metadata').catch(() => false);
   };
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../common/project-root';
-import { waitFor } from './free-port';
+import { waitFor } from '../common/wait-for';
 
 export const SERVICES = ['gateway', 'paymaster', 'money-storage'] as const;
 export type ServiceName = (typeof SERVICES)[number];

@@ -1,21 +1,10 @@
 import type { Kafka, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
-import { TransientError } from '../failure-class';
 import type { Logger } from '../logger';
+import { withTimeout } from '../with-timeout';
 import { createProducer } from './client';
 
 /** What publishing code needs of a producer; both kafkajs' and ours provide it. */
 export type Sender = Pick<Producer, 'send' | 'sendBatch'>;
-
-/** A timeout is transient: consumers retry in place (and the producer is replaced meanwhile) rather than park the message. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TransientError(`${what} timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    );
-  });
-}
 
 /**
  * An idempotent producer that is thrown away and replaced when a send fails or hangs past

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { publish } from '../../common/kafka/client';
 import type { MoneyOperation, OperationOutcome } from '../../common/kafka/contracts';
-import { withTimeout, type Sender } from '../../common/kafka/self-healing-producer';
+import type { Sender } from '../../common/kafka/self-healing-producer';
+import { withTimeout } from '../../common/with-timeout';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, type OperationId, type UserId } from '../../common/ids';
 import type { Logger } from '../../common/logger';

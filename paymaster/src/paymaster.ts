@@ -5,6 +5,7 @@ import { countingParked } from '../../common/kafka/dlq-counter';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
+import { withTimeout } from '../../common/with-timeout';
 import { closeServer, startHealthServer } from '../../common/health-server';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import type { PaymasterConfig } from './config';
@@ -95,12 +96,4 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
     stats: () => ({ ...conductor.stats(), paused: started.isPaused }),
     stop: () => withTimeout(stop(), config.PAYMASTER_SHUTDOWN_GRACE_MS, 'paymaster stop'),
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-    timer.unref();
-    p.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
 }

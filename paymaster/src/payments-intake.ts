@@ -7,6 +7,7 @@ import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { Logger } from '../../common/logger';
+import { SharedPromise } from '../../common/shared-promise';
 import { rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
 
@@ -44,7 +45,7 @@ export class PaymentsIntake {
   private stopping = false;
   private rejecting = 0;
   private commitTimer: NodeJS.Timeout | undefined;
-  private committing: Promise<void> | undefined;
+  private readonly committing = new SharedPromise(() => this.commitDone());
 
   constructor(private readonly o: IntakeOptions) {
     this.topic = o.names.payments;
@@ -66,7 +67,7 @@ export class PaymentsIntake {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
-    this.commitTimer = setInterval(() => void this.commit(), this.o.commitIntervalMs);
+    this.commitTimer = setInterval(() => void this.committing.run(), this.o.commitIntervalMs);
   }
 
   /** Whether this process owns partition `partition` of `payments` in the current generation. */
@@ -92,8 +93,8 @@ export class PaymentsIntake {
     clearInterval(this.commitTimer);
     this.consumer.pause([{ topic: this.topic }]);
     const abandoned = this.o.conductor.abandon();
-    await this.committing;
-    await this.commit();
+    await this.committing.current;
+    await this.committing.run();
     this.o.logger.info({ abandoned }, 'payments intake stopped; unfinished payments are left to the next owner');
     await this.consumer.disconnect();
   }
@@ -166,18 +167,16 @@ export class PaymentsIntake {
     this.o.logger.info({ partitions: [...this.owned], dropped: [...lost], abandoned }, 'payments partitions assigned');
   }
 
-  private commit(): Promise<void> {
-    if (this.committing) return this.committing;
+  /** Commits every offset whose payments are done; run through `committing`, one commit at a time. */
+  private async commitDone(): Promise<void> {
     const positions = this.offsets.toCommit();
-    if (positions.length === 0) return Promise.resolve();
-    this.committing = this.consumer
-      .commitOffsets(positions)
-      .then(() => this.offsets.markCommitted(positions))
+    if (positions.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(positions);
+      this.offsets.markCommitted(positions);
+    } catch (e) {
       // A rebalance in progress refuses commits; the next tick (or the next owner) catches up.
-      .catch((e: unknown) => this.o.logger.warn({ err: e }, 'offset commit failed'))
-      .finally(() => {
-        this.committing = undefined;
-      });
-    return this.committing;
+      this.o.logger.warn({ err: e }, 'offset commit failed');
+    }
   }
 }

@@ -8,6 +8,7 @@ import { parkMessage, type DlqTarget } from '../../common/kafka/poison-isolation
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Logger } from '../../common/logger';
+import { withTimeout } from '../../common/with-timeout';
 import { isUuid } from '../../common/ids';
 
 export interface ResultsListenerOptions {
@@ -111,25 +112,18 @@ export class ResultsListener {
 
   private waitPositioned(timeoutMs: number): Promise<void> {
     const { GROUP_JOIN, FETCH } = this.consumer.events;
-    return new Promise((resolve, reject) => {
-      let joined = false;
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`results listener not positioned within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const offJoin = this.consumer.on(GROUP_JOIN, () => {
-        joined = true;
-      });
-      const offFetch = this.consumer.on(FETCH, () => {
-        if (!joined) return;
-        cleanup();
-        resolve();
-      });
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        offJoin();
-        offFetch();
-      };
+    let joined = false;
+    const removers: Array<() => void> = [];
+    const positioned = new Promise<void>((resolve) => {
+      removers.push(
+        this.consumer.on(GROUP_JOIN, () => {
+          joined = true;
+        }),
+        this.consumer.on(FETCH, () => {
+          if (joined) resolve();
+        }),
+      );
     });
+    return withTimeout(positioned, timeoutMs, 'positioning the results listener').finally(() => removers.forEach((remove) => remove()));
   }
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PROJECT_ROOT } from '../../common/project-root';
-import { freePort, waitFor } from '../../infra/free-port';
+import { waitFor } from '../../common/wait-for';
+import { freePort } from '../../infra/free-port';
 import { composeServices, resolvedEnvironment, type ComposeService } from '../support/compose';
 import { freshDatabase, kafkaBrokers, uniqueName } from '../support/infra';
 

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import jwt from 'jsonwebtoken';
 import { CreatePayment, Deposit, GetCredit } from '../../client/operations';
+import { waitFor } from '../../common/wait-for';
 import { dlqOf, topicNames, TOPIC_KEYS, type TopicNames } from '../../common/kafka/topics';
 import { collect, eventually } from '../support/infra';
 import { RawGraphQLWs, type WsOutcome } from '../support/raw-graphql-ws';
@@ -90,13 +91,11 @@ async function overWs(frame: (ws: RawGraphQLWs) => Promise<WsOutcome>, init: unk
 async function poison(topic: keyof TopicNames, value: string): Promise<Answer> {
   const key = `hostile-${Math.random().toString(36).slice(2)}`;
   await producer.send({ topic: names[topic], messages: [{ key, value }] });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const parked = dlqs.messages.find((m) => m.key === key);
-    if (parked) return { code: 'DLQ', text: parked.headers['dlq-error'] ?? '' };
-    if (Date.now() > deadline) return { code: 'NOT_PARKED', text: '' };
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const parked = async () => dlqs.messages.find((m) => m.key === key);
+  return waitFor(`${key} in a DLQ`, parked, 30_000, 50).then(
+    (m): Answer => ({ code: 'DLQ', text: m.headers['dlq-error'] ?? '' }),
+    (): Answer => ({ code: 'NOT_PARKED', text: '' }),
+  );
 }
 
 const operation = (fields: Record<string, unknown>) =>

@@ -1,6 +1,6 @@
 import { TransientError } from '../../common/failure-class';
 import { createLogger } from '../../common/logger';
-import { backoffMs, retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
+import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 
 const FAST = { baseMs: 1, maxMs: 4 };
 
@@ -21,19 +21,6 @@ function failing(...errors: unknown[]): { calls: number; work: () => Promise<str
   };
   return state;
 }
-
-describe('backoffMs', () => {
-  it('doubles from the base, with jitter in the upper half, and never passes the cap', () => {
-    const b = { baseMs: 100, maxMs: 5_000 };
-    for (let i = 0; i < 200; i++) {
-      expect(backoffMs(1, b)).toBeGreaterThanOrEqual(50);
-      expect(backoffMs(1, b)).toBeLessThanOrEqual(100);
-      expect(backoffMs(4, b)).toBeGreaterThanOrEqual(400);
-      expect(backoffMs(4, b)).toBeLessThanOrEqual(800);
-      expect(backoffMs(60, b)).toBeLessThanOrEqual(5_000);
-    }
-  });
-});
 
 describe('retryTransient', () => {
   it('retries transient failures in place, heartbeating, until the work passes', async () => {

@@ -3,7 +3,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { ensureTopics } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import { ensureDatabase } from '../../infra/postgres';
-import { waitFor } from '../../infra/free-port';
+import { waitFor } from '../../common/wait-for';
 
 export const kafkaBrokers = (): string[] => required('TEST_KAFKA_BROKERS').split(',');
 
