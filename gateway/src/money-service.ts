@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { publish } from '../../common/kafka/client';
-import type { MoneyOperation, OperationOutcome } from '../../common/kafka/contracts';
+import type { OperationOutcome } from '../../common/kafka/contracts';
+import { depositCommand } from '../../common/kafka/messages';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { withTimeout } from '../../common/with-timeout';
 import type { TopicNames } from '../../common/kafka/topics';
@@ -134,7 +135,7 @@ export class MoneyService {
     if (stored.userId !== to.userId || stored.amount !== m.amount || stored.currency !== m.currency) {
       throw new GatewayError('CONFLICT', 'this idempotencyKey was used for a credit with other parameters');
     }
-    const value: MoneyOperation = { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, userId: to.userId, amount: m.amount, currency: m.currency, paymentId: null, requestedAt: new Date().toISOString() };
+    const value = depositCommand(operationId, { userId: to.userId, amount: m.amount, currency: m.currency });
     await withTimeout(publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]), this.p.publishTimeoutMs * 5, 'credit').catch((e: unknown) => {
       throw unavailable('crediting', e);
     });

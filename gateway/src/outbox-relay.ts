@@ -1,10 +1,10 @@
-import { paymentRequested, type PaymentStatusChanged } from '../../common/kafka/contracts';
+import { paymentRequested } from '../../common/kafka/contracts';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { toKafkaMessage } from '../../common/kafka/client';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { SharedPromise } from '../../common/shared-promise';
-import { statusRank } from '../../common/payment-status';
 import type { OutboxRow, PaymentStore } from './payment-store';
 
 const MAX_PENDING = 10_000;
@@ -103,18 +103,7 @@ export class OutboxRelay {
 
   private async send(rows: OutboxRow[]): Promise<void> {
     const payments = rows.map((row) => paymentRequested.parse(row.payload));
-    const created = payments.map(
-      (p): PaymentStatusChanged => ({
-        version: 1,
-        type: 'PAYMENT_STATUS_CHANGED',
-        paymentId: p.paymentId,
-        userId: p.userId,
-        status: 'CREATED',
-        reason: null,
-        seq: statusRank('CREATED'),
-        at: new Date().toISOString(),
-      }),
-    );
+    const created = payments.map((p) => statusChangedMessage(p, 'CREATED', null));
     await this.producer.sendBatch({
       acks: -1,
       topicMessages: [

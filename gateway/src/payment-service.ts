@@ -1,5 +1,6 @@
 import { newTraceparent } from '../../common/kafka/client';
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { isUuid, newPaymentId, UUID, type PaymentId, type UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import { isTerminal, PAYMENT_STATUSES, type PaymentStatus } from '../../common/payment-status';
@@ -167,16 +168,8 @@ function eventView(e: PaymentStatusChanged): StatusEventView {
   return view;
 }
 
-const rowEvent = (row: PaymentRow, userId: UserId): PaymentStatusChanged => ({
-  version: 1,
-  type: 'PAYMENT_STATUS_CHANGED',
-  paymentId: row.id,
-  userId,
-  status: row.status,
-  reason: row.reason,
-  seq: row.statusSeq,
-  at: row.updatedAt.toISOString(),
-});
+const rowEvent = (row: PaymentRow, userId: UserId): PaymentStatusChanged =>
+  statusChangedMessage({ paymentId: row.id, userId }, row.status, row.reason, row.updatedAt);
 
 function decodePaymentCursor(cursor: unknown): { createdAt: Date; id: PaymentId } {
   const [at, id] = decodeCursor(cursor, [ISO_MILLIS, UUID]) as [string, string];

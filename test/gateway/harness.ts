@@ -3,9 +3,10 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
-import type { MoneyOperationResult, PaymentStatusChanged } from '../../common/kafka/contracts';
+import type { MoneyOperationResult } from '../../common/kafka/contracts';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { createLogger } from '../../common/logger';
-import { statusRank, type PaymentStatus } from '../../common/payment-status';
+import type { PaymentStatus } from '../../common/payment-status';
 import { asPaymentId, asUserId } from '../../common/ids';
 import { startGateway, type Gateway } from '../../gateway/src/app';
 import { signToken } from '../../gateway/src/auth';
@@ -66,16 +67,7 @@ export async function startTestGateway(label: string, env: Record<string, string
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
     client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, tokenPolicy(config)) : undefined),
     emitStatus: async (paymentId, userId, status, reason = null) => {
-      const value: PaymentStatusChanged = {
-        version: 1,
-        type: 'PAYMENT_STATUS_CHANGED',
-        paymentId: asPaymentId(paymentId),
-        userId: asUserId(userId),
-        status,
-        reason,
-        seq: statusRank(status),
-        at: new Date().toISOString(),
-      };
+      const value = statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, reason);
       await publish(producer, names, 'statusPayments', [{ key: paymentId, value }]);
     },
     emitResult: (result) => publish(producer, names, 'moneyOperationResults', [{ key: result.paymentId ?? result.operationId, value: result }]),

@@ -3,7 +3,7 @@ import { toKafkaMessage } from '../../common/kafka/client';
 import { dlqOf } from '../../common/kafka/topics';
 import { asPaymentId, asUserId } from '../../common/ids';
 import type { PaymentStatus } from '../../common/payment-status';
-import { statusEvent } from '../../paymaster/src/messages';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { CreatePayment } from '../../client/operations';
 import { collect, eventually, testKafka } from '../support/infra';
 import { refuseWrites } from '../support/refusing-trigger';
@@ -35,7 +35,7 @@ const refuseUpdates = (paymentId: string, sqlstate: string, times: 'always' | nu
 
 /** PROCESSING for each payment, in one send to partition 0: one batch, one UPDATE for the writer. */
 async function processingTogether(userId: string, paymentIds: string[]): Promise<void> {
-  const event = (paymentId: string, status: PaymentStatus) => statusEvent({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
+  const event = (paymentId: string, status: PaymentStatus) => statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
   const messages = paymentIds.map((id) => ({ ...toKafkaMessage('statusPayments', { key: id, value: event(id, 'PROCESSING') }), partition: 0 }));
   await producer.send({ topic: t.names.statusPayments, acks: -1, messages });
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import { compensationCommand, debitCommand, depositCommand, settleCommand } from '../../common/kafka/messages';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
@@ -67,43 +68,17 @@ export async function startGatewayStub(): Promise<GatewayStub> {
 
 export const newUserId = (): UserId => asUserId(String(randomInt(1_000_000, 2 ** 47)));
 
-export function debit(userId: UserId, amount: number, currency: Currency = 'USD', paymentId: string = randomUUID()): MoneyOperation {
-  const id = asPaymentId(paymentId);
-  return { version: 1, kind: 'DEBIT', operationId: asOperationId(id), paymentId: id, userId, amount, currency, requestedAt: new Date().toISOString() };
-}
+export const debit = (userId: UserId, amount: number, currency: Currency = 'USD', paymentId: string = randomUUID()): Debit =>
+  debitCommand({ paymentId: asPaymentId(paymentId), userId, amount, currency }) as Debit;
 
-export function deposit(userId: UserId, amount: number, currency: Currency = 'USD'): MoneyOperation {
-  const operationId = asOperationId(`deposit:${randomUUID()}`);
-  return { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, paymentId: null, userId, amount, currency, requestedAt: new Date().toISOString() };
-}
+export const deposit = (userId: UserId, amount: number, currency: Currency = 'USD'): MoneyOperation =>
+  depositCommand(asOperationId(`deposit:${randomUUID()}`), { userId, amount, currency });
 
-export function compensation(of: MoneyOperation & { kind: 'DEBIT' }): MoneyOperation {
-  return {
-    version: 1,
-    kind: 'CREDIT',
-    purpose: 'COMPENSATION',
-    operationId: asOperationId(`compensate:${of.operationId}`),
-    paymentId: of.paymentId,
-    reverses: of.operationId,
-    userId: of.userId,
-    amount: of.amount,
-    currency: of.currency,
-    requestedAt: new Date().toISOString(),
-  };
-}
+/** The paymaster's compensation of that debit, with the paymaster's operation id. */
+export const compensation = (of: Debit): MoneyOperation => compensationCommand(of);
 
 /** Makes the debit final, as the paymaster does before it publishes COMPLETED. */
-export function settle(of: MoneyOperation & { kind: 'DEBIT' }): MoneyOperation {
-  return {
-    version: 1,
-    kind: 'SETTLE',
-    operationId: asOperationId(`${of.paymentId}:settle`),
-    paymentId: of.paymentId,
-    userId: of.userId,
-    settles: of.operationId,
-    requestedAt: new Date().toISOString(),
-  };
-}
+export const settle = (of: Debit): MoneyOperation => settleCommand(of);
 
 export interface Received {
   topic: string;

@@ -1,5 +1,6 @@
 import { asOperationId, asPaymentId, newPaymentId } from '../../common/ids';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
+import { reversalId } from '../../common/kafka/messages';
 import { Ledger } from '../../money-storage/src/ledger';
 import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, ledgerWithOneAccount, newUserId, seed, settle, type Debit, type Harness } from './harness';
 
@@ -156,7 +157,7 @@ describe('a settle and a compensation of one debit at the same moment, on the le
       for (const d of debits) expect(await ledger.debit(d, 0)).toMatchObject({ outcome: 'APPLIED' });
 
       const undo = (d: (typeof debits)[number]): ReturnType<Ledger['compensate']> =>
-        ledger.compensate({ ...d, operationId: asOperationId(`compensate:${d.operationId}`), kind: 'CREDIT' }, d.operationId);
+        ledger.compensate({ ...d, operationId: reversalId(d.paymentId), kind: 'CREDIT' }, d.operationId);
       const settleOne = async (d: (typeof debits)[number]) => (await ledger.settle([d.operationId])).get(d.operationId)!;
       const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
       // Both of a pair are in flight together. Which one is issued a tick ahead alternates, so both

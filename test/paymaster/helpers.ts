@@ -4,7 +4,7 @@ import { decode, type MoneyOperation, type MoneyOperationResult, type PaymentReq
 import type { TopicNames } from '../../common/kafka/topics';
 import { createLogger } from '../../common/logger';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
-import { toResult } from '../../money-storage/src/operation-handler';
+import { operationResultMessage } from '../../common/kafka/messages';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../../paymaster/src/paymaster';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/infra';
@@ -94,7 +94,7 @@ export async function startResponder(prefix: string, names: TopicNames, decide: 
 
 /** money-storage's own answer shape, as the stand-in's reply. */
 export const resultFor = (op: MoneyOperation, answer: Pick<MoneyOperationResult, 'outcome' | 'reason'>): MoneyOperationResult =>
-  toResult(op, { ...answer, balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null });
+  operationResultMessage(op, { ...answer, balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null });
 
 export interface StatusSeen {
   paymentId: string;
