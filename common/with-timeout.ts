@@ -4,7 +4,6 @@ import { TransientError } from './failure-class';
 export class TimeoutError extends TransientError {
   constructor(what: string, ms: number) {
     super(`${what} timed out after ${ms} ms`);
-    this.name = 'TimeoutError';
   }
 }
 

@@ -26,7 +26,6 @@ interface Pending {
 export class PublisherStoppedError extends TransientError {
   constructor() {
     super('publisher stopped');
-    this.name = 'PublisherStoppedError';
   }
 }
 

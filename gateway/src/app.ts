@@ -2,9 +2,8 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Admin, Consumer } from 'kafkajs';
 import { HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
-import { handleHealth, HttpError, readJson } from '../../common/http';
+import { handleHealth, readJson } from '../../common/http';
 import { countingParked } from '../../common/kafka/dlq-counter';
 import { handleMetrics } from '../../common/metrics';
 import { closeServer } from '../../common/health-server';
@@ -39,6 +38,8 @@ import { RateLimiter } from './rate-limiter';
 import { StatusHub } from './status-hub';
 import { startStatusBroadcast, startStatusWriter } from './status-consumers';
 import { tokenPolicy } from './token-config';
+import { codedGraphQLError } from './errors';
+import { ApiError } from '../../common/api-error';
 
 export interface Gateway extends RunningService {
   port: number;
@@ -106,9 +107,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     try {
       return { caller: tokens.authenticate(req.headers.authorization), ...services };
     } catch (e) {
-      const message = (e as Error).message;
-      const answer = { status: 401, headers: new HeaderMap([['www-authenticate', BEARER_CHALLENGE]]) };
-      throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: answer } });
+      throw codedGraphQLError('UNAUTHENTICATED', (e as Error).message, new HeaderMap([['www-authenticate', BEARER_CHALLENGE]]));
     }
   };
 
@@ -121,20 +120,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     if (explorer?.(req, res, url)) return;
     const pathname = url.pathname;
     if (pathname === '/graphql') {
-      const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES).catch(graphqlBodyError) : undefined;
+      const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;
       await executeGraphQL(apollo, req, res, body, graphqlContext(req));
       return;
     }
     const outcome = await rest.dispatch(req, res);
-    if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
-    if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
+    if (outcome === 'method-not-allowed') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    if (outcome === 'no-route') throw new ApiError('NOT_FOUND', 'no such route');
   };
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e) => {
       if (res.headersSent) return void res.destroy();
-      const graphqlShape = e instanceof GraphQLBodyError;
-      sendPublicError(res, toPublicError(graphqlShape ? e.cause : e, logger), graphqlShape ? 'graphql' : 'rest');
+      // What Apollo never saw (a body too large, not JSON) is still answered in GraphQL's shape on its path.
+      const shape = req.url?.split('?')[0] === '/graphql' ? 'graphql' : 'rest';
+      sendPublicError(res, toPublicError(e, logger), shape);
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -172,11 +172,4 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await database.close();
     },
   };
-}
-
-/** A body Apollo never sees (too large, not JSON): answered in GraphQL's error shape. */
-class GraphQLBodyError extends Error {}
-
-function graphqlBodyError(e: unknown): never {
-  throw new GraphQLBodyError('unreadable GraphQL body', { cause: e });
 }

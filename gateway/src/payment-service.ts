@@ -7,13 +7,14 @@ import { isTerminal, PAYMENT_STATUSES, type PaymentStatus } from '../../common/p
 import type { Histogram } from 'prom-client';
 import type { Caller } from './auth';
 import type { CallerGate } from './caller-gate';
-import { badInput, GatewayError } from './errors';
+import { badInput } from './errors';
 import type { CreateOutcome } from './metrics';
 import { checkFirst, checkIdempotencyKey, checkMoney, decodeCursor, encodeCursor } from './inputs';
 import type { OutboxRelay } from './outbox-relay';
 import type { PaymentRow, PaymentStore } from './payment-store';
 import { PushStream } from './push-stream';
 import type { StatusHub } from './status-hub';
+import { ApiError } from '../../common/api-error';
 
 export interface PaymentView {
   id: PaymentId;
@@ -106,9 +107,9 @@ export class PaymentService {
   /** Current status first, then every later change; ends after a terminal status. */
   async watchPayment(caller: Caller, id: unknown): Promise<AsyncIterableIterator<StatusEventView>> {
     this.p.gate.charge(caller, 'read');
-    if (typeof id !== 'string' || !isUuid(id)) throw new GatewayError('NOT_FOUND', 'payment not found');
+    if (typeof id !== 'string' || !isUuid(id)) throw new ApiError('NOT_FOUND', 'payment not found');
     const userId = await this.p.gate.userId(caller);
-    if (!(await this.p.store.findOwned(id as PaymentId, userId))) throw new GatewayError('NOT_FOUND', 'payment not found');
+    if (!(await this.p.store.findOwned(id as PaymentId, userId))) throw new ApiError('NOT_FOUND', 'payment not found');
     let lastSeq = -1;
     const stream: PushStream<StatusEventView> = new PushStream(() => off());
     const push = (e: PaymentStatusChanged): void => {
@@ -146,7 +147,7 @@ export class PaymentService {
 /** Like Stripe: the same key with the same parameters is the first payment again; other parameters are a conflict. */
 function sameRequestOrConflict(existing: PaymentRow, amount: number, currency: Currency): PaymentRow {
   if (existing.amount === amount && existing.currency === currency) return existing;
-  throw new GatewayError('CONFLICT', 'this idempotencyKey was used for a payment with other parameters');
+  throw new ApiError('CONFLICT', 'this idempotencyKey was used for a payment with other parameters');
 }
 
 const view = (row: PaymentRow, caller: Caller): PaymentView => ({

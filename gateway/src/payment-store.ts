@@ -5,8 +5,8 @@ import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
-import { GatewayError } from './errors';
 import { Batcher } from './insert-batcher';
+import { ApiError } from '../../common/api-error';
 
 export type Db = NodePgDatabase<typeof schema>;
 export type PaymentRow = typeof schema.payments.$inferSelect;
@@ -44,7 +44,7 @@ export class PaymentStore {
   /** The caller's user id, creating the user on first sight; a blocked user may do nothing at all. */
   async userIdFor(userName: string): Promise<UserId> {
     const { id, status } = await this.userState(userName);
-    if (status === 'BLOCKED') throw new GatewayError('FORBIDDEN', 'this account is blocked');
+    if (status === 'BLOCKED') throw new ApiError('FORBIDDEN', 'this account is blocked');
     return id;
   }
 

@@ -4,11 +4,11 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../../../common/logger';
-import { GatewayError } from '../errors';
 import { publicDetails, toPublicError } from '../public-error';
 import type { GraphQLContext } from './context';
 import { checkLimits, type QueryLimits } from './limits';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApiError, isApiErrorCode, type ApiErrorCode } from '../../../common/api-error';
 
 export interface ApolloOptions {
   production: boolean;
@@ -29,7 +29,7 @@ export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const where = { locations: formatted.locations, path: formatted.path };
-    if (original instanceof GatewayError || !isAboutTheDocument(formatted, error)) {
+    if (original instanceof ApiError || !isAboutTheDocument(formatted, error)) {
       const p = toPublicError(original, logger);
       return { message: p.message, ...where, extensions: publicDetails(p) };
     }
@@ -48,10 +48,10 @@ function isAboutTheDocument(formatted: GraphQLFormattedError, error: unknown): b
   return error instanceof GraphQLError && !error.originalError;
 }
 
-function documentErrorCode(formatted: GraphQLFormattedError): unknown {
+function documentErrorCode(formatted: GraphQLFormattedError): ApiErrorCode {
   const code = formatted.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
   if (code === 'GRAPHQL_VALIDATION_FAILED' && BAD_LITERAL.test(formatted.message)) return 'BAD_USER_INPUT';
-  return code;
+  return isApiErrorCode(code) ? code : 'BAD_REQUEST';
 }
 
 export async function createApollo(schema: GraphQLSchema, options: ApolloOptions): Promise<ApolloServer<GraphQLContext>> {
@@ -76,7 +76,7 @@ const limitsPlugin = (limits: QueryLimits): ApolloServerPlugin<GraphQLContext> =
   requestDidStart: async () => ({
     didResolveOperation: async ({ schema, document, request }) => {
       const error = checkLimits(schema, document, request.operationName, request.variables, limits);
-      if (error) throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
+      if (error) throw error;
     },
   }),
 });

@@ -1,6 +1,6 @@
 import {
   getNamedType,
-  GraphQLError,
+  type GraphQLError,
   isObjectType,
   Kind,
   valueFromASTUntyped,
@@ -12,6 +12,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { codedGraphQLError } from '../errors';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -64,7 +65,7 @@ export function checkLimits(
   return undefined;
 }
 
-const tooComplex = (message: string): GraphQLError => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } });
+const tooComplex = (message: string): GraphQLError => codedGraphQLError('QUERY_TOO_COMPLEX', message);
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
