@@ -1,18 +1,23 @@
 import type { Admin } from 'kafkajs';
-import { setStallHandler } from './kafka/consumer-watchdog';
+import type { StallHandler } from './kafka/consumer-watchdog';
+import type { Stoppable } from './lifecycle';
 import type { Logger } from './logger';
 import { withTimeout } from './with-timeout';
 
-export interface RunningService {
-  /** Stop taking work, finish or hand back what is in flight, commit offsets, close connections. */
-  stop(): Promise<void>;
+/** A whole service is stopped like any of its parts: stop taking work, hand back what is in flight, commit, disconnect. */
+export type RunningService = Stoppable;
+
+/** What a supervised process gives the service it starts. */
+export interface Supervision {
+  /** Called when a consumer is stuck for good: the process exits so its supervisor restarts it. */
+  onStall: StallHandler;
 }
 
 /**
  * Runs a long-lived service: starts it, and on SIGTERM/SIGINT stops it within `graceMs`.
  * A failed start exits 1 with the reason in the log, so a supervisor sees it at once.
  */
-export function runService(logger: Logger, start: () => Promise<RunningService>, graceMs = 30_000): void {
+export function runService(logger: Logger, start: (supervision: Supervision) => Promise<RunningService>, graceMs = 30_000): void {
   let running: RunningService | undefined;
   let stopping = false;
 
@@ -35,10 +40,10 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
     }
   };
 
-  setStallHandler((consumer, reason) => {
+  const onStall: StallHandler = (consumer, reason) => {
     logger.fatal({ consumer, reason }, 'a Kafka consumer is stuck; exiting so the supervisor restarts this process');
     process.exit(1);
-  });
+  };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // A stray rejection is a bug to fix, not a reason to drop every payment in flight.
@@ -48,7 +53,7 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
     process.exit(1);
   });
 
-  start()
+  start({ onStall })
     .then((service) => {
       running = service;
       logger.info('started');

@@ -1,4 +1,5 @@
 import type { Kafka, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
+import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
 import { withTimeout } from '../with-timeout';
 import { createProducer } from './client';
@@ -16,7 +17,7 @@ export type Sender = Pick<Producer, 'send' | 'sendBatch'>;
 /** Long enough for kafkajs' own retries of a healthy cluster, short enough to notice a wedged producer. */
 export const SEND_TIMEOUT_MS = 10_000;
 
-export class SelfHealingProducer implements Sender {
+export class SelfHealingProducer implements Sender, Stoppable {
   private current: Promise<Producer> | undefined;
 
   constructor(
@@ -33,7 +34,7 @@ export class SelfHealingProducer implements Sender {
     return this.use((p) => p.sendBatch(batch));
   }
 
-  async disconnect(): Promise<void> {
+  async stop(): Promise<void> {
     const current = this.current;
     this.current = undefined;
     await (await current?.catch(() => undefined))?.disconnect();

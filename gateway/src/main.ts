@@ -6,4 +6,4 @@ import { loadGatewayConfig } from './config';
 
 const config = loadGatewayConfig();
 const logger = createLogger('gateway', config.LOG_LEVEL);
-runService(logger, () => startGateway(config, logger));
+runService(logger, (supervision) => startGateway(config, logger, supervision));

@@ -6,4 +6,4 @@ import { startMoneyStorage } from './service';
 const config = loadMoneyStorageConfig();
 const logger = createLogger('money-storage', config.LOG_LEVEL);
 
-runService(logger, () => startMoneyStorage(config, logger));
+runService(logger, (supervision) => startMoneyStorage(config, logger, supervision));

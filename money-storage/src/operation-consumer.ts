@@ -1,11 +1,12 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
-import { groupSession, headerString, publish, type Outgoing } from '../../common/kafka/client';
+import { headerString, publish, type Outgoing } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
-import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { decodeOrPark, processIsolatingPoison, type DlqTarget, type Item, type Settled } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
+import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import type { OperationHandler, SettleOperation } from './operation-handler';
 
@@ -13,7 +14,6 @@ import type { OperationHandler, SettleOperation } from './operation-handler';
 export type BeforeCommitHook = (info: { partition: number; lastOffset: string }) => Promise<void>;
 
 export interface OperationConsumerOptions {
-  kafka: Kafka;
   producer: Sender;
   names: TopicNames;
   groupId: string;
@@ -22,9 +22,6 @@ export interface OperationConsumerOptions {
   partitionsConcurrently: number;
   concurrency: number;
   chunkSize: number;
-  /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
-  stallMs: number;
-  sessionTimeoutMs: number;
   beforeCommit?: BeforeCommitHook;
 }
 
@@ -38,14 +35,13 @@ type Command = Item & { value: MoneyOperation };
  * redo one command at a time when it fails deterministically (see processIsolatingPoison): the
  * culprit goes to the DLQ, the others are answered, and the partition moves on.
  */
-export async function startOperationConsumer(o: OperationConsumerOptions): Promise<Consumer> {
+export async function startOperationConsumer(ctx: ConsumerContext, o: OperationConsumerOptions): Promise<Stoppable> {
   // Fuller fetches under load: fewer broker requests and bigger chunks (one lookup, one settle
   // statement each); at most 50 ms added per command when quiet, next to the paymaster's delays.
-  const consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 50, minBytes: 64 * 1024, ...groupSession(o.sessionTimeoutMs) });
-  watchConsumer(consumer, 'money-operations', o.stallMs, o.logger);
-  await consumer.connect();
-  await consumer.subscribe({ topic: o.names.moneyOperations, fromBeginning: true });
-  await consumer.run({
+  const tuning = { maxWaitTimeInMs: 50, minBytes: 64 * 1024 };
+  const operations = new GroupConsumer({ ...ctx, name: 'money-operations', groupId: o.groupId, topic: o.names.moneyOperations, fromBeginning: true, tuning });
+  const { consumer } = operations;
+  await operations.start({
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: o.partitionsConcurrently,
@@ -65,7 +61,7 @@ export async function startOperationConsumer(o: OperationConsumerOptions): Promi
       }
     },
   });
-  return consumer;
+  return operations;
 }
 
 async function processChunk(o: OperationConsumerOptions, chunk: KafkaMessage[], target: DlqTarget, scope: ConsumerScope): Promise<Settled> {

@@ -7,4 +7,4 @@ const config = loadPaymasterConfig();
 const logger = createLogger('paymaster', config.LOG_LEVEL);
 
 // The grace covers our own bounded stop plus a margin; runService exits 1 if even that is exceeded.
-runService(logger, () => startPaymaster(config, logger), config.PAYMASTER_SHUTDOWN_GRACE_MS + 5000);
+runService(logger, (supervision) => startPaymaster(config, logger, supervision), config.PAYMASTER_SHUTDOWN_GRACE_MS + 5000);

@@ -1,23 +1,21 @@
-import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import type { TopicNames } from '../../common/kafka/topics';
-import { groupSession, headerString } from '../../common/kafka/client';
-import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { headerString } from '../../common/kafka/client';
+import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
+import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { SharedPromise } from '../../common/shared-promise';
 import { rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
 
 export interface IntakeOptions {
-  /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
-  stallMs: number;
-  kafka: Kafka;
+  consumers: ConsumerContext;
   names: TopicNames;
   groupId: string;
-  sessionTimeoutMs: number;
   maxInFlight: number;
   commitIntervalMs: number;
   conductor: PaymentConductor;
@@ -34,7 +32,8 @@ export interface IntakeOptions {
  * terminal status is acknowledged (InflightOffsets). When `maxInFlight` are held the topic is
  * paused; it resumes once the conductor has drained to 90%.
  */
-export class PaymentsIntake {
+export class PaymentsIntake implements Stoppable {
+  private readonly group: GroupConsumer;
   private readonly consumer: Consumer;
   private readonly offsets = new InflightOffsets();
   private readonly topic: string;
@@ -50,23 +49,22 @@ export class PaymentsIntake {
   constructor(private readonly o: IntakeOptions) {
     this.topic = o.names.payments;
     this.resumeAt = Math.max(0, Math.floor(o.maxInFlight * 0.9));
-    this.consumer = o.kafka.consumer({
+    this.group = new GroupConsumer({
+      ...o.consumers,
+      name: 'payments-intake',
       groupId: o.groupId,
-      ...groupSession(o.sessionTimeoutMs),
+      topic: this.topic,
+      fromBeginning: true,
       // Under load the broker answers when 64 KB are ready (fewer, fuller fetches save its CPU);
       // when quiet, within 100 ms, so a resume or a new payment is picked up promptly.
-      maxWaitTimeInMs: 100,
-      minBytes: 64 * 1024,
-      allowAutoTopicCreation: false,
+      tuning: { maxWaitTimeInMs: 100, minBytes: 64 * 1024, allowAutoTopicCreation: false },
     });
+    this.consumer = this.group.consumer;
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => this.onJoin(e.payload));
-    watchConsumer(this.consumer, 'payments-intake', o.stallMs, o.logger);
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    await this.group.start({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
     this.commitTimer = setInterval(() => void this.committing.run(), this.o.commitIntervalMs);
   }
 
@@ -96,7 +94,7 @@ export class PaymentsIntake {
     await this.committing.current;
     await this.committing.run();
     this.o.logger.info({ abandoned }, 'payments intake stopped; unfinished payments are left to the next owner');
-    await this.consumer.disconnect();
+    await this.group.stop();
   }
 
   private load(): number {

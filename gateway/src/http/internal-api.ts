@@ -1,8 +1,7 @@
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readJson, sendJson } from '../../../common/http';
 import { isUserId, type UserId } from '../../../common/ids';
-import { startHttpServer } from '../../../common/health-server';
+import { startHttpServer, type RunningServer } from '../../../common/health-server';
 import type { Logger } from '../../../common/logger';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../../common/service-token';
 import { userStatus, type UserStatus } from '../../db/schema';
@@ -43,13 +42,13 @@ const SERVICE_TOKEN_CHALLENGE = `ServiceToken header="${SERVICE_TOKEN_HEADER}"`;
  * The internal API on a listener of its own (INTERNAL_HOST:INTERNAL_PORT, loopback by default), so
  * blocking a user is not one leaked service token away from anyone who can reach the public port.
  */
-export async function serveInternalApi(routes: Router, address: { port: number; host: string }, logger: Logger): Promise<http.Server> {
+export async function serveInternalApi(routes: Router, address: { port: number; host: string }, logger: Logger): Promise<RunningServer> {
   const dispatch = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const outcome = await routes.dispatch(req, res);
     if (outcome === 'method-not-allowed') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     return outcome === 'handled';
   };
   const server = await startHttpServer(address, dispatch, logger, (res, e) => sendPublicError(res, toPublicError(e, logger), 'rest', SERVICE_TOKEN_CHALLENGE));
-  logger.info({ port: (server.address() as AddressInfo).port, host: address.host }, 'internal API listening');
+  logger.info({ port: server.port, host: address.host }, 'internal API listening');
   return server;
 }
