@@ -51,7 +51,7 @@ interface Tally {
 async function main(): Promise<void> {
   const { brokers, broker, dataDir } = await kafkaForBench();
   const prefix = `bench_${randomBytes(4).toString('hex')}.`;
-  const kafka = createKafka({ brokers, clientId: 'bench', topicPrefix: prefix, logger });
+  const kafka = createKafka({ brokers, clientId: 'bench', logger });
   const admin = kafka.admin();
   await admin.connect();
   const names = await ensureTopics(admin, prefix);

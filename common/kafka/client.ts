@@ -13,7 +13,6 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 export interface KafkaSettings {
   brokers: string[];
   clientId: string;
-  topicPrefix: string;
   logger: Logger;
   /** How long a connection attempt may take; kept short so an outage is noticed quickly. */
   connectionTimeoutMs?: number;

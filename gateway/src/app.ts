@@ -48,7 +48,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   const database = connectDatabase(config.DATABASE_URL, schema, 20);
   const metrics = new GatewayMetrics();
   const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS, metrics.statusChanged);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
   const admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
   await admin.connect();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { UserId } from '../../common/ids';
+import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import { CURRENCIES, type Currency } from '../../common/money';
 import { unavailable } from './errors';
 
@@ -51,7 +52,7 @@ export class MoneyStorageClient {
   private async get<T>(path: string, body: z.ZodType<T>, what: string): Promise<T> {
     try {
       const res = await fetch(new URL(path, this.baseUrl), {
-        headers: { 'x-service-token': this.serviceToken },
+        headers: { [SERVICE_TOKEN_HEADER]: this.serviceToken },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!res.ok) throw new Error(`money-storage answered ${res.status}`);

@@ -1,6 +1,6 @@
 import { newTraceparent } from '../../common/kafka/client';
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
-import { statusChangedMessage } from '../../common/kafka/messages';
+import { paymentRequestedMessage, statusChangedMessage } from '../../common/kafka/messages';
 import { isUuid, newPaymentId, UUID, type PaymentId, type UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import { isTerminal, PAYMENT_STATUSES, type PaymentStatus } from '../../common/payment-status';
@@ -76,7 +76,9 @@ export class PaymentService {
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
     const userId = await this.p.gate.userId(caller);
-    const { payment, outbox } = await this.p.store.createPayment({ id: newPaymentId(), userId, amount, currency, idempotencyKey, traceparent: newTraceparent() });
+    const id = newPaymentId();
+    const outboxPayload = paymentRequestedMessage({ paymentId: id, userId, amount, currency }, new Date());
+    const { payment, outbox } = await this.p.store.createPayment({ id, userId, amount, currency, idempotencyKey, traceparent: newTraceparent(), outboxPayload });
     if (!outbox) return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };
     // Kafka's ack within the bound makes it CREATED; otherwise it is NEW and the sweeper takes over.
     const published = await this.p.relay.publishSoon(outbox, this.p.publishTimeoutMs);

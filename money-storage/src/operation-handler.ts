@@ -3,7 +3,7 @@ import { operationResultMessage } from '../../common/kafka/messages';
 import type { OperationId } from '../../common/ids';
 import { TransientError } from '../../common/failure-class';
 import type { Logger } from '../../common/logger';
-import type { UserDirectory } from './gateway-client';
+import type { UserDirectory } from './gateway-users';
 import type { Answer, Ledger, Movement, StoredOperation } from './ledger';
 
 const UNIQUE_VIOLATION = '23505';

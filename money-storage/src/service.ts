@@ -13,7 +13,7 @@ import { kafkaReadiness, type RunningService } from '../../common/service';
 import * as schema from '../db/schema';
 import { internalRoutes } from './internal-api';
 import type { MoneyStorageConfig } from './config';
-import { GatewayClient } from './gateway-client';
+import { GatewayUsers } from './gateway-users';
 import { Ledger } from './ledger';
 import { MoneyStorageMetrics } from './metrics';
 import { startOperationConsumer, type BeforeCommitHook } from './operation-consumer';
@@ -36,14 +36,14 @@ export interface StartOptions {
 export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logger, options: StartOptions = {}): Promise<MoneyStorage> {
   await applyMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, 'money');
   const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', logger });
   const admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger);
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
 
   const ledger = new Ledger(database.db);
-  const gateway = new GatewayClient({
+  const gateway = new GatewayUsers({
     baseUrl: config.GATEWAY_URL,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,

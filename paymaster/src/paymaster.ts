@@ -33,7 +33,7 @@ export interface PaymasterOptions {
 }
 
 export async function startPaymaster(config: PaymasterConfig, logger: Logger, options: PaymasterOptions = {}): Promise<Paymaster> {
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'paymaster', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'paymaster', logger });
   const admin = kafka.admin();
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);

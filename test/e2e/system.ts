@@ -68,7 +68,7 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig))),
     operator: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig), { roles: ['operator'] })),
     reconcile: async () => {
-      const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
+      const script = path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js');
       const result = await run(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env } }).then(
         (r) => ({ code: 0, stdout: r.stdout }),
         (e: { code?: number; stdout?: string }) => ({ code: e.code ?? 2, stdout: e.stdout ?? '' }),

@@ -51,7 +51,7 @@ export async function startTestGateway(label: string, env: Record<string, string
   });
   const logger = createLogger('gateway-test', config.LOG_LEVEL);
   const gateway = await startGateway(config, logger);
-  const producer: Producer = createProducer(createKafka({ brokers: kafkaBrokers(), clientId: 'test-paymaster', topicPrefix: prefix, logger }));
+  const producer: Producer = createProducer(createKafka({ brokers: kafkaBrokers(), clientId: 'test-paymaster', logger }));
   await producer.connect();
   const sql = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   const url = `http://127.0.0.1:${gateway.port}`;

@@ -110,7 +110,7 @@ export async function createHarness(label: string): Promise<Harness> {
   const [{ prefix, names }, databaseUrl, gateway] = await Promise.all([freshTopics(label), freshDatabase(label), startGatewayStub()]);
   // Also done by the service on start; here so a test can seed rows before starting one.
   await applyMigrations(databaseUrl, MIGRATIONS_FOLDER, 'money');
-  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `test-${label}`, topicPrefix: prefix, logger: createLogger('test', 'silent') });
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `test-${label}`, logger: createLogger('test', 'silent') });
   const producer = createProducer(kafka);
   await producer.connect();
   const collector = await collect([names.moneyOperationResults, `${names.moneyOperations}.dlq`]);

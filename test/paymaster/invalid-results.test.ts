@@ -10,8 +10,8 @@ describe('invalid results on money-operation-results', () => {
   it('are parked exactly once although every paymaster process reads them all', async () => {
     const { prefix, names } = await freshTopics('invalid_results');
     const collector = await collect([names.statusPayments]);
-    const responder = await startResponder(prefix, names, () => ({ outcome: 'APPLIED', reason: null }));
-    const producer = await testProducer(prefix);
+    const responder = await startResponder(names, () => ({ outcome: 'APPLIED', reason: null }));
+    const producer = await testProducer();
     const admin = testKafka().admin();
     await admin.connect();
     const env = paymasterEnv(prefix);

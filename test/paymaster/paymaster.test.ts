@@ -63,8 +63,8 @@ interface Rig {
 async function withRig(label: string, env: Record<string, string>, run: (rig: Rig) => Promise<void>): Promise<void> {
   const { prefix, names } = await freshTopics(label);
   const collector = await collect([names.statusPayments, names.moneyOperations, dlqOf(names.payments)]);
-  const responder = await startResponder(prefix, names, BY_USER);
-  const producer = await testProducer(prefix);
+  const responder = await startResponder(names, BY_USER);
+  const producer = await testProducer();
   const fullEnv = paymasterEnv(prefix, env);
   const paymaster = await startInProcess(fullEnv);
   try {

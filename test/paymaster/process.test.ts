@@ -27,10 +27,10 @@ function expectConsistentLives(seen: StatusSeen[], paymentIds: string[]): void {
 async function scenario(label: string, stopFirst: (first: ServiceProcess) => Promise<void>): Promise<void> {
   const { prefix, names } = await freshTopics(label);
   const collector = await collect([names.statusPayments]);
-  const responder = await startResponder(prefix, names, (op) =>
+  const responder = await startResponder(names, (op) =>
     op.userId === '2' ? { outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' } : { outcome: 'APPLIED', reason: null },
   );
-  const producer = await testProducer(prefix);
+  const producer = await testProducer();
   const env = paymasterEnv(prefix, { PAYMASTER_DELAY_MIN_MS: '200', PAYMASTER_DELAY_MAX_MS: '2000', LOG_LEVEL: 'info' });
   const lines: string[] = [];
   const started: ServiceProcess[] = [];

@@ -6,8 +6,8 @@ describe('paymaster group rebalance', () => {
   it('drops the work of partitions that move to a new member, which redoes it; every payment still ends once', async () => {
     const { prefix, names } = await freshTopics('rebalance');
     const collector = await collect([names.statusPayments]);
-    const responder = await startResponder(prefix, names, () => ({ outcome: 'APPLIED', reason: null }));
-    const producer = await testProducer(prefix);
+    const responder = await startResponder(names, () => ({ outcome: 'APPLIED', reason: null }));
+    const producer = await testProducer();
     const env = paymasterEnv(prefix, { PAYMASTER_DELAY_MIN_MS: '2000', PAYMASTER_DELAY_MAX_MS: '4000' });
     const running: Paymaster[] = [];
     try {

@@ -17,7 +17,7 @@ export interface UserDirectory {
   lookup(userId: UserId): Promise<UserLookup>;
 }
 
-export interface GatewayClientOptions {
+export interface GatewayUsersOptions {
   baseUrl: string;
   serviceToken: string;
   timeoutMs: number;
@@ -36,8 +36,8 @@ const userBody = z.object({
 class Retryable extends Error {}
 
 /** Reads a user's auth data from the gateway's internal REST endpoint. */
-export class GatewayClient implements UserDirectory {
-  constructor(private readonly options: GatewayClientOptions) {}
+export class GatewayUsers implements UserDirectory {
+  constructor(private readonly options: GatewayUsersOptions) {}
 
   async lookup(userId: UserId): Promise<UserLookup> {
     const { retries, retryBaseMs, logger } = this.options;
