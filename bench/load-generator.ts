@@ -156,7 +156,7 @@ async function watch(): Promise<void> {
   pushLatencies = [];
   process.stdout.write('ready\n');
   await sleep(plan.durationS * 1000 + Number(process.env.LOAD_PUSH_GRACE_MS ?? 0));
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(clients.map((c) => Promise.resolve(c.dispose())));
   const none = summarize([]);
   const result: LoadResult = {
     sent: 0,

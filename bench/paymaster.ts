@@ -19,7 +19,7 @@ import { decode, type PaymentRequested } from '../common/kafka/contracts';
 import { operationResultMessage, paymentRequestedMessage } from '../common/kafka/messages';
 import type { TopicNames } from '../common/kafka/topics';
 import { asPaymentId, asUserId, newPaymentId } from '../common/ids';
-import { createLogger, type Logger } from '../common/logger';
+import { createLogger } from '../common/logger';
 import { PROJECT_ROOT } from '../common/project-root';
 import { startKafkaBroker, type Broker } from '../infra/kafka-broker';
 import { loadPaymasterConfig } from '../paymaster/src/config';
@@ -110,6 +110,7 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
   await consumer.subscribe({ topic: names.moneyOperations, fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
+      const acks: Promise<void>[] = [];
       for (const m of batch.messages) {
         const decoded = decode('moneyOperations', m.value);
         if (!decoded.ok) throw new Error(`the paymaster sent an invalid command: ${decoded.error}`);
@@ -118,8 +119,10 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
         const answer = rejected
           ? { outcome: 'REJECTED' as const, reason: 'INSUFFICIENT_FUNDS' as const, balanceAfter: null }
           : { outcome: 'APPLIED' as const, reason: null, balanceAfter: '1000000' };
-        void publisher.publish('moneyOperationResults', { key: op.paymentId ?? op.operationId, value: operationResultMessage(op, answer) });
+        acks.push(publisher.publish('moneyOperationResults', { key: op.paymentId ?? op.operationId, value: operationResultMessage(op, answer) }));
       }
+      // Published together (the publisher batches them), acknowledged before the offsets move on.
+      await Promise.all(acks);
     },
   });
   return {
@@ -137,7 +140,7 @@ async function startCounter(plain: Kafka, names: TopicNames, tally: Tally, t0: {
   await consumer.connect();
   await consumer.subscribe({ topic: names.statusPayments, fromBeginning: true });
   await consumer.run({
-    eachBatch: async ({ batch }) => {
+    eachBatch: ({ batch }) => {
       const now = Date.now();
       for (const m of batch.messages) {
         const decoded = decode('statusPayments', m.value);
@@ -154,6 +157,7 @@ async function startCounter(plain: Kafka, names: TopicNames, tally: Tally, t0: {
         const fed = tally.fedAt.get(s.paymentId);
         if (fed !== undefined) tally.latenciesMs.push(now - fed);
       }
+      return Promise.resolve();
     },
   });
   return consumer;
@@ -251,7 +255,7 @@ function writeReport(report: ReturnType<typeof buildReport>): void {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    (logger as Logger).error({ err: e }, 'bench failed');
+    logger.error({ err: e }, 'bench failed');
     console.error(e);
     process.exit(1);
   },

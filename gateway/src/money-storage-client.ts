@@ -45,7 +45,7 @@ export class MoneyStorageClient {
   /** `after` is the id of the last entry of the previous page. */
   ledger(userId: UserId, first: number, after?: string): Promise<LedgerPage> {
     const query = new URLSearchParams({ first: String(first), ...(after ? { after } : {}) });
-    return this.get(`/internal/ledger/${userId}?${query}`, ledgerBody, 'the ledger');
+    return this.get(`/internal/ledger/${userId}?${query.toString()}`, ledgerBody, 'the ledger');
   }
 
   /** Any failure to get a well-formed answer is an outage from the caller's point of view. */

@@ -60,11 +60,12 @@ export async function startStatusBroadcast(ctx: ConsumerContext, o: { names: Top
   const groupId = `gateway-broadcast-${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const tuning = { maxWaitTimeInMs: 20 };
   const broadcast = new GroupConsumer({ ...ctx, name: 'status-broadcast', groupId, topic: o.names.statusPayments, fromBeginning: false, tuning });
-  const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
+  const eachBatch = ({ batch }: EachBatchPayload): Promise<void> => {
     for (const message of batch.messages) {
       const decoded = decode('statusPayments', message.value);
       if (decoded.ok) o.hub.publish(decoded.value);
     }
+    return Promise.resolve();
   };
   await broadcast.start({ partitionsConsumedConcurrently: 8, eachBatch }, { awaitJoin: true });
   return broadcast;

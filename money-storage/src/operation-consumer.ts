@@ -46,7 +46,7 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: o.partitionsConcurrently,
     eachBatch: async (payload) => {
-      const { batch, resolveOffset, heartbeat } = payload;
+      const { batch } = payload;
       const scope = batchScope(payload, o.logger);
       const target: DlqTarget = { producer: o.producer, topic: batch.topic, partition: batch.partition };
       for (let i = 0; i < batch.messages.length; i += o.chunkSize) {
@@ -56,8 +56,8 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
         if ((await processChunk(o, chunk, target, scope)) === 'abandoned') return;
         await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-        resolveOffset(last);
-        await heartbeat();
+        payload.resolveOffset(last);
+        await payload.heartbeat();
       }
     },
   });
@@ -91,7 +91,7 @@ async function handleAll(items: Command[], o: OperationConsumerOptions): Promise
     if (group.length === 1 && items[group[0]!]!.value.kind === 'SETTLE') loneSettles.push(group[0]!);
     else groups.push(group);
   }
-  const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
+  const results = new Array<Outgoing<'moneyOperationResults'>>(items.length);
   const answer = (index: number, value: MoneyOperationResult): void => {
     results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: headerString(items[index]!.message.headers, 'traceparent') };
   };

@@ -101,12 +101,12 @@ export class PaymentsIntake implements Stoppable {
     return this.o.conductor.size + this.rejecting;
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch;
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition } = payload.batch;
     // A batch fetched before a rebalance may still arrive for a partition we just lost.
     if (topic !== this.topic || !this.owned.has(partition)) return;
-    for (const message of batch.messages) {
-      if (this.stopping || !isRunning() || isStale()) break;
+    for (const message of payload.batch.messages) {
+      if (this.stopping || !payload.isRunning() || payload.isStale()) break;
       if (this.load() >= this.o.maxInFlight) {
         // Unresolved messages are fetched again after the resume.
         this.pause();
@@ -114,9 +114,9 @@ export class PaymentsIntake implements Stoppable {
       }
       const ticket = this.offsets.start(topic, partition, message.offset);
       if (ticket) this.take(message, ticket);
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   private take(message: KafkaMessage, ticket: Ticket): void {
@@ -138,7 +138,7 @@ export class PaymentsIntake implements Stoppable {
    * would stall the partition's commits for good, and the message stays at its source offset.
    */
   private async rejectUntilDone(message: KafkaMessage, ticket: Ticket, error: string): Promise<void> {
-    const scope: ConsumerScope = { isActive: () => !this.stopping, heartbeat: async () => undefined, logger: this.o.logger };
+    const scope: ConsumerScope = { isActive: () => !this.stopping, heartbeat: () => Promise.resolve(), logger: this.o.logger };
     const rejected = await retryTransient('invalid payment', () => rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error), scope);
     if (rejected.kind === 'deterministic') this.o.logger.error({ err: rejected.error, partition: ticket.partition, offset: message.offset }, 'could not park an invalid payment; skipped');
     if (rejected.kind !== 'abandoned') ticket.done();

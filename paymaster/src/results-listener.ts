@@ -89,7 +89,7 @@ export class ResultsListener implements Stoppable {
    * same source offset, and every process still logs it with its partition and offset.
    */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat } = payload;
+    const { batch } = payload;
     const parks = this.o.ownsPartition(batch.partition);
     const scope = batchScope(payload, this.o.logger);
     for (const message of batch.messages) {
@@ -103,12 +103,12 @@ export class ResultsListener implements Stoppable {
       else if (parks) this.parkAside({ producer: this.o.producer, topic: batch.topic, partition: batch.partition }, message, decoded.error, scope);
       else this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result, left to the partition owner to park');
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   /** Outlives its batch, so it must not heartbeat one that is over. */
   private parkAside(target: DlqTarget, message: KafkaMessage, error: string, scope: ConsumerScope): void {
-    parkMessage(target, message, { error, class: 'deterministic' }, { ...scope, heartbeat: async () => undefined }).catch((e: unknown) =>
+    parkMessage(target, message, { error, class: 'deterministic' }, { ...scope, heartbeat: () => Promise.resolve() }).catch((e: unknown) =>
       this.o.logger.error({ err: e, partition: target.partition, offset: message.offset }, 'could not park an invalid result'),
     );
   }

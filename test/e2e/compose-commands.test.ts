@@ -67,7 +67,7 @@ it('runs the topics job, then every service to readiness and a clean exit on SIG
       return (await healthy(services[name]!, Number(ports[name]!.PORT))) ? true : undefined;
     }, 30_000, 200);
   };
-  const stopAll = async () => Object.fromEntries(await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()])));
+  const stopAll = async () => Object.fromEntries(await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()] as const)));
   try {
     // In compose's order: money-storage waits for a healthy gateway.
     await Promise.all([ready('gateway'), ready('paymaster')]);

@@ -73,7 +73,7 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
         (r) => ({ code: 0, stdout: r.stdout }),
         (e: { code?: number; stdout?: string }) => ({ code: e.code ?? 2, stdout: e.stdout ?? '' }),
       );
-      return { code: result.code, report: JSON.parse(result.stdout) };
+      return { code: result.code, report: JSON.parse(result.stdout) as { ok: boolean } & Record<string, unknown> };
     },
     stop: async () => {
       await sql.end();

@@ -27,7 +27,7 @@ describe('a real Kafka broker', () => {
           },
         },
       ]);
-      const got = await eventually('the message to come back', async () => collector.messages.find((m) => m.key === paymentId));
+      const got = await eventually('the message to come back', () => collector.messages.find((m) => m.key === paymentId));
       expect(got.headers['event-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(got.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
       const decoded = decode('payments', Buffer.from(JSON.stringify(got.value)), got.headers);

@@ -5,7 +5,7 @@ import { retryTransient, type ConsumerScope } from '../../common/kafka/transient
 const FAST = { baseMs: 1, maxMs: 4 };
 
 function scope(active: () => boolean = () => true): ConsumerScope & { heartbeats: number } {
-  const s = { heartbeats: 0, isActive: active, logger: createLogger('test', 'silent'), heartbeat: async () => void s.heartbeats++ };
+  const s = { heartbeats: 0, isActive: active, logger: createLogger('test', 'silent'), heartbeat: () => Promise.resolve(void s.heartbeats++) };
   return s;
 }
 
@@ -13,10 +13,9 @@ function scope(active: () => boolean = () => true): ConsumerScope & { heartbeats
 function failing(...errors: unknown[]): { calls: number; work: () => Promise<string> } {
   const state = {
     calls: 0,
-    work: async () => {
+    work: () => {
       const error = errors[state.calls++];
-      if (error !== undefined) throw error;
-      return 'ok';
+      return error === undefined ? Promise.resolve('ok') : Promise.reject(error as Error);
     },
   };
   return state;

@@ -80,19 +80,19 @@ export async function startTestGateway(label: string, env: Record<string, string
 }
 
 export async function paymentRow(t: TestGateway, id: string): Promise<{ status: string; user_id: string; amount: number } | undefined> {
-  const { rows } = await t.sql.query('SELECT status, user_id, amount FROM gateway.payments WHERE id = $1', [id]);
+  const { rows } = await t.sql.query<{ status: string; user_id: string; amount: number }>('SELECT status, user_id, amount FROM gateway.payments WHERE id = $1', [id]);
   return rows[0];
 }
 
 export async function countRows(t: TestGateway): Promise<{ payments: number; outbox: number }> {
-  const { rows } = await t.sql.query(
+  const { rows } = await t.sql.query<{ payments: number; outbox: number }>(
     'SELECT (SELECT count(*)::int FROM gateway.payments) AS payments, (SELECT count(*)::int FROM gateway.outbox) AS outbox',
   );
-  return rows[0];
+  return rows[0]!;
 }
 
 export async function userIdOf(t: TestGateway, userName: string): Promise<string> {
-  const { rows } = await t.sql.query('SELECT id FROM gateway.users WHERE user_name = $1', [userName]);
+  const { rows } = await t.sql.query<{ id: string }>('SELECT id FROM gateway.users WHERE user_name = $1', [userName]);
   if (!rows[0]) throw new Error(`no user ${userName}`);
   return String(rows[0].id);
 }

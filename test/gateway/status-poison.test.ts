@@ -49,7 +49,7 @@ it('parks the one event Postgres refuses for good (22023) and applies the rest o
   await processingTogether(await userIdOf(t, 'fay'), [a, poison, b]);
 
   await processing([a, b]);
-  const parked = await eventually('the refused event in the DLQ', async () => dlq.messages.find((m) => m.key === poison));
+  const parked = await eventually('the refused event in the DLQ', () => dlq.messages.find((m) => m.key === poison));
   expect(parked.headers).toMatchObject({ 'dlq-error': '22023: refused by a test trigger', 'dlq-class': 'deterministic', 'dlq-source-partition': '0' });
   expect(await statusOf(poison)).not.toBe('PROCESSING');
   expect(dlq.messages.filter((m) => m.key !== poison)).toEqual([]);

@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 const opened: Client[] = [];
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((client) => client.dispose()));
+  await Promise.all(opened.splice(0).map((client) => Promise.resolve(client.dispose())));
 });
 
 interface Socket {
@@ -60,7 +60,7 @@ function openSocket(token: string): Socket {
 }
 
 const tokenFor = (userName: string, ttlSeconds?: number): string => signToken(userName, { secret: t.secret }, { ttlSeconds });
-const errorCodes = (errors: unknown[]): unknown[] => errors.flatMap((e) => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
+const errorCodes = (errors: unknown[]): unknown[] => errors.flatMap((e): unknown[] => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
 
 describe('WebSocket sessions', () => {
   it('are closed with 4403 when the token expires, not before', async () => {
@@ -70,11 +70,11 @@ describe('WebSocket sessions', () => {
     expect(await withTimeout(socket.admitted, 5000, 'acknowledgement')).toBe(true);
     const before = t.gateway.hub.subscriberCount;
     subscribe(socket.client, WatchMyPayments);
-    await eventually('the subscription to be registered', async () => (t.gateway.hub.subscriberCount > before ? true : undefined));
+    await eventually('the subscription to be registered', () => (t.gateway.hub.subscriberCount > before ? true : undefined));
     const closed = await withTimeout(socket.closed, 10_000, 'close at expiry');
     expect(closed).toEqual({ code: CLOSE_FORBIDDEN, reason: 'token expired' });
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
-    await eventually('its subscription to be released', async () => (t.gateway.hub.subscriberCount === before ? true : undefined));
+    await eventually('its subscription to be released', () => (t.gateway.hub.subscriberCount === before ? true : undefined));
   });
 
   it('are closed with 4403 when their user is blocked, and only theirs', async () => {

@@ -153,7 +153,7 @@ export async function createHarness(label: string): Promise<Harness> {
     send: (ops, traceparent) => publish(producer, names, 'moneyOperations', ops.map((value) => ({ key: value.paymentId ?? value.operationId, value, traceparent }))),
     results,
     waitResults: (operationId, count = 1, timeoutMs = 20_000) =>
-      eventually(`${count} result(s) for ${operationId}`, async () => {
+      eventually(`${count} result(s) for ${operationId}`, () => {
         const found = results(operationId);
         return found.length >= count ? found : undefined;
       }, timeoutMs),
@@ -208,7 +208,7 @@ export async function appliedDebit(h: Harness): Promise<Debit> {
   const user = newUserId();
   h.gateway.users.set(user, 'ACTIVE');
   await seed(h, user, 1000);
-  const op = debit(user, 300) as Debit;
+  const op = debit(user, 300);
   await h.send([op]);
   expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'APPLIED', balanceAfter: '700' });
   return op;
@@ -222,7 +222,7 @@ export async function afterRejectedDebit(h: Harness, next: (op: Debit) => MoneyO
   const user = newUserId();
   h.gateway.users.set(user, 'ACTIVE');
   await seed(h, user, 10);
-  const op = debit(user, 300) as Debit;
+  const op = debit(user, 300);
   const follow = next(op);
   await h.send([op, follow]);
   expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });

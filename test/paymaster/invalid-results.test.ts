@@ -30,7 +30,7 @@ describe('invalid results on money-operation-results', () => {
         acks: -1,
         messages: payments.map((p, partition) => ({ ...toKafkaMessage('payments', { key: p.paymentId, value: p }), partition })),
       });
-      await eventually('a payment done on every partition', async () => (terminals(statuses(collector.messages, names.statusPayments)).size === PARTITIONS ? true : undefined), 30_000);
+      await eventually('a payment done on every partition', () => (terminals(statuses(collector.messages, names.statusPayments)).size === PARTITIONS ? true : undefined), 30_000);
 
       const poison = Array.from({ length: PARTITIONS }, (_, partition) => ({ key: 'poison', value: 'not json', partition }));
       await producer.send({ topic: names.moneyOperationResults, acks: -1, messages: poison });

@@ -39,13 +39,13 @@ async function scenario(label: string, stopFirst: (first: ServiceProcess) => Pro
     const payments = Array.from({ length: 400 }, (_, i) => payment(String((i % 2) + 1)));
     await sendPayments(producer, names, payments);
     const done = () => terminals(statuses(collector.messages, names.statusPayments)).size;
-    await eventually('the first terminal statuses', async () => (done() >= 20 ? true : undefined), 30_000);
+    await eventually('the first terminal statuses', () => (done() >= 20 ? true : undefined), 30_000);
 
     await stopFirst(started[0]!);
     expect(done()).toBeLessThan(payments.length);
 
     started.push(await spawnPaymaster(env, lines));
-    await eventually('every payment to reach a terminal status after the restart', async () => (done() === payments.length ? true : undefined), 60_000);
+    await eventually('every payment to reach a terminal status after the restart', () => (done() === payments.length ? true : undefined), 60_000);
     expectConsistentLives(
       statuses(collector.messages, names.statusPayments),
       payments.map((p) => p.paymentId),

@@ -73,12 +73,13 @@ export async function createApollo(schema: GraphQLSchema, options: ApolloOptions
 
 /** Depth and cost are checked once the variables are known, since `first: $n` is what a page costs. */
 const limitsPlugin = (limits: QueryLimits): ApolloServerPlugin<GraphQLContext> => ({
-  requestDidStart: async () => ({
-    didResolveOperation: async ({ schema, document, request }) => {
-      const error = checkLimits(schema, document, request.operationName, request.variables, limits);
-      if (error) throw error;
-    },
-  }),
+  requestDidStart: () =>
+    Promise.resolve({
+      didResolveOperation: ({ schema, document, request }) => {
+        const error = checkLimits(schema, document, request.operationName, request.variables, limits);
+        return error ? Promise.reject(error) : Promise.resolve();
+      },
+    }),
 });
 
 /** Runs one HTTP request through Apollo; the body is already parsed (and size-limited) by the caller. */

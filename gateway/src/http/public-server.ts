@@ -73,11 +73,11 @@ function publicHandler(config: GatewayConfig, deps: PublicHttpDeps, apollo: Apol
   const rest = restRoutes(deps.services.service, tokens, config.BODY_LIMIT_BYTES);
   const explorer = explorerFor(config);
   const corsOrigins = new Set(config.CORS_ORIGINS);
-  const graphqlContext = (req: http.IncomingMessage) => async (): Promise<GraphQLContext> => {
+  const graphqlContext = (req: http.IncomingMessage) => (): Promise<GraphQLContext> => {
     try {
-      return { caller: tokens.authenticate(req.headers.authorization), ...deps.services };
+      return Promise.resolve({ caller: tokens.authenticate(req.headers.authorization), ...deps.services });
     } catch (e) {
-      throw codedGraphQLError('UNAUTHENTICATED', (e as Error).message, new HeaderMap([['www-authenticate', BEARER_CHALLENGE]]));
+      return Promise.reject(codedGraphQLError('UNAUTHENTICATED', (e as Error).message, new HeaderMap([['www-authenticate', BEARER_CHALLENGE]])));
     }
   };
   return async (req, res) => {

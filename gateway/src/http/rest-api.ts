@@ -10,7 +10,7 @@ import { ApiError } from '../../../common/api-error';
 export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyLimit: number): Router {
   const caller = (req: http.IncomingMessage): Caller => tokens.authenticate(req.headers.authorization);
   return new Router()
-    .on('GET', /^\/api\/openapi\.json$/, async (_req, res) => sendJson(res, 200, OPENAPI_DOCUMENT))
+    .on('GET', /^\/api\/openapi\.json$/, (_req, res) => sendJson(res, 200, OPENAPI_DOCUMENT))
     .on('POST', /^\/api\/payments\/?$/, async (req, res) => {
       const who = caller(req);
       const body = await readJson(req, bodyLimit);

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { ApiError } from '../../../common/api-error';
 
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => Promise<void>;
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => void | Promise<void>;
 
 interface Route {
   method: string;
