@@ -26,6 +26,7 @@ import { signToken } from '../gateway/src/auth';
 import { loadGatewayConfig } from '../gateway/src/config';
 import { tokenPolicy } from '../gateway/src/token-config';
 import { waitFor } from '../common/wait-for';
+import { withTimeout } from '../common/with-timeout';
 import { freePort } from '../infra/free-port';
 import { PaymentSystem } from '../infra/system';
 import type { LoadPlan, LoadResult } from './load-generator';
@@ -188,8 +189,7 @@ async function startWatchers(plan: LoadPlan, processes: number, pushGraceMs: num
   await Promise.all(shards.map((w) => w.connected));
   print(`${plan.subscribers} subscribers connected; one payment per user to see every subscription live...`);
   await forEachUser(plan.url, plan.tokens, (client) => client.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } }));
-  const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000).unref());
-  if ((await Promise.race([Promise.all(shards.map((w) => w.ready)), late])) === 'late') throw new Error('some subscribers saw no push within 120 s');
+  await withTimeout(Promise.all(shards.map((w) => w.ready)), 120_000, 'a push to every subscriber');
   return shards.map((w) => w.result);
 }
 
