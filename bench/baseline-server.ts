@@ -17,10 +17,10 @@ async function main(): Promise<void> {
     req.on('end', () => {
       const headers = new HeaderMap();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-      apollo
+      void apollo
         .executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: '', body: JSON.parse(Buffer.concat(chunks).toString() || '{}') },
-          context: async () => ({}),
+          context: () => Promise.resolve({}),
         })
         .then((result) => {
           res.statusCode = result.status ?? 200;

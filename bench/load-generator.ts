@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { sleep } from '../common/sleep';
 import { summarize, type LatencySummary } from './stats';
 
 /**
@@ -165,8 +166,8 @@ async function watch(): Promise<void> {
   });
   pushLatencies = [];
   process.stdout.write('ready\n');
-  await new Promise((r) => setTimeout(r, plan.durationS * 1000 + Number(process.env.LOAD_PUSH_GRACE_MS ?? 0)));
-  await Promise.all(clients.map((c) => c.dispose()));
+  await sleep(plan.durationS * 1000 + Number(process.env.LOAD_PUSH_GRACE_MS ?? 0));
+  await Promise.all(clients.map((c) => Promise.resolve(c.dispose())));
   const none = summarize([]);
   const result: LoadResult = {
     sent: 0,
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
         void p.finally(() => inFlight.delete(p));
         next += interval;
       }
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
     }
   } else {
     const worker = async (): Promise<void> => {

@@ -15,10 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { BatchPublisher } from '../common/kafka/batch-publisher';
 import { createKafka, createProducer, ensureTopics, publish } from '../common/kafka/client';
-import type { MoneyOperation, PaymentRequested } from '../common/kafka/contracts';
+import { decode, type PaymentRequested } from '../common/kafka/contracts';
+import { operationResultMessage, paymentRequestedMessage } from '../common/kafka/messages';
 import type { TopicNames } from '../common/kafka/topics';
 import { asPaymentId, asUserId, newPaymentId } from '../common/ids';
-import { createLogger, type Logger } from '../common/logger';
+import { createLogger } from '../common/logger';
 import { PROJECT_ROOT } from '../common/project-root';
 import { startKafkaBroker, type Broker } from '../infra/kafka-broker';
 import { loadPaymasterConfig } from '../paymaster/src/config';
@@ -50,7 +51,7 @@ interface Tally {
 async function main(): Promise<void> {
   const { brokers, broker, dataDir } = await kafkaForBench();
   const prefix = `bench_${randomBytes(4).toString('hex')}.`;
-  const kafka = createKafka({ brokers, clientId: 'bench', topicPrefix: prefix, logger });
+  const kafka = createKafka({ brokers, clientId: 'bench', logger });
   const admin = kafka.admin();
   await admin.connect();
   const names = await ensureTopics(admin, prefix);
@@ -109,24 +110,19 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
   await consumer.subscribe({ topic: names.moneyOperations, fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
+      const acks: Promise<void>[] = [];
       for (const m of batch.messages) {
-        const op = JSON.parse(String(m.value)) as MoneyOperation;
+        const decoded = decode('moneyOperations', m.value);
+        if (!decoded.ok) throw new Error(`the paymaster sent an invalid command: ${decoded.error}`);
+        const op = decoded.value;
         const rejected = op.kind === 'DEBIT' && op.paymentId.endsWith('0');
-        void publisher.publish('moneyOperationResults', {
-          key: op.paymentId ?? op.operationId,
-          value: {
-            version: 1,
-            operationId: op.operationId,
-            kind: op.kind,
-            paymentId: op.paymentId,
-            userId: op.userId,
-            outcome: rejected ? 'REJECTED' : 'APPLIED',
-            reason: rejected ? 'INSUFFICIENT_FUNDS' : null,
-            balanceAfter: rejected ? null : '1000000',
-            at: new Date().toISOString(),
-          },
-        });
+        const answer = rejected
+          ? { outcome: 'REJECTED' as const, reason: 'INSUFFICIENT_FUNDS' as const, balanceAfter: null }
+          : { outcome: 'APPLIED' as const, reason: null, balanceAfter: '1000000' };
+        acks.push(publisher.publish('moneyOperationResults', { key: op.paymentId ?? op.operationId, value: operationResultMessage(op, answer) }));
       }
+      // Published together (the publisher batches them), acknowledged before the offsets move on.
+      await Promise.all(acks);
     },
   });
   return {
@@ -144,10 +140,12 @@ async function startCounter(plain: Kafka, names: TopicNames, tally: Tally, t0: {
   await consumer.connect();
   await consumer.subscribe({ topic: names.statusPayments, fromBeginning: true });
   await consumer.run({
-    eachBatch: async ({ batch }) => {
+    eachBatch: ({ batch }) => {
       const now = Date.now();
       for (const m of batch.messages) {
-        const s = JSON.parse(String(m.value)) as { paymentId: string; seq: number };
+        const decoded = decode('statusPayments', m.value);
+        if (!decoded.ok) throw new Error(`the paymaster sent an invalid status: ${decoded.error}`);
+        const s = decoded.value;
         const before = stage.get(s.paymentId) ?? 0;
         if (s.seq <= before) continue;
         if (s.seq === 3 && before !== 2) tally.outOfOrder++;
@@ -159,6 +157,7 @@ async function startCounter(plain: Kafka, names: TopicNames, tally: Tally, t0: {
         const fed = tally.fedAt.get(s.paymentId);
         if (fed !== undefined) tally.latenciesMs.push(now - fed);
       }
+      return Promise.resolve();
     },
   });
   return consumer;
@@ -171,15 +170,8 @@ async function feed(kafka: Kafka, names: TopicNames, n: number, fedAt: Map<strin
   for (let i = 0; i < n; i += 1000) {
     const chunk: PaymentRequested[] = [];
     for (let j = i; j < Math.min(n, i + 1000); j++) {
-      chunk.push({
-        version: 1,
-        type: 'PAYMENT_REQUESTED',
-        paymentId: asPaymentId(newPaymentId()),
-        userId: asUserId(String(1 + (j % 5000))),
-        amount: 100,
-        currency: 'EUR',
-        createdAt: new Date().toISOString(),
-      });
+      const payment = { paymentId: asPaymentId(newPaymentId()), userId: asUserId(String(1 + (j % 5000))), amount: 100, currency: 'EUR' as const };
+      chunk.push(paymentRequestedMessage(payment, new Date()));
     }
     const now = Date.now();
     for (const p of chunk) fedAt.set(p.paymentId, now);
@@ -263,7 +255,7 @@ function writeReport(report: ReturnType<typeof buildReport>): void {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    (logger as Logger).error({ err: e }, 'bench failed');
+    logger.error({ err: e }, 'bench failed');
     console.error(e);
     process.exit(1);
   },

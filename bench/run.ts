@@ -28,7 +28,9 @@ import { PROJECT_ROOT } from '../common/project-root';
 import { signToken } from '../gateway/src/auth';
 import { loadGatewayConfig } from '../gateway/src/config';
 import { tokenPolicy } from '../gateway/src/token-config';
-import { freePort, waitFor } from '../infra/free-port';
+import { waitFor } from '../common/wait-for';
+import { withTimeout } from '../common/with-timeout';
+import { freePort } from '../infra/free-port';
 import { PaymentSystem } from '../infra/system';
 import type { LoadPlan, LoadResult } from './load-generator';
 import { ResourceSampler } from './resources';
@@ -198,7 +200,7 @@ function runLoad(plan: LoadPlan, pushGraceMs: number): { connected: Promise<void
     });
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const result = new Promise<LoadResult>((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`load generator exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
   });
   return { connected: announced('connected'), ready: announced('ready'), result };
 }
@@ -216,8 +218,7 @@ async function startWatchers(plan: LoadPlan, processes: number, pushGraceMs: num
   await Promise.all(shards.map((w) => w.connected));
   print(`${plan.subscribers} subscribers connected; one payment per user to see every subscription live...`);
   await forEachUser(plan.url, plan.tokens, (client) => client.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } }));
-  const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 120_000).unref());
-  if ((await Promise.race([Promise.all(shards.map((w) => w.ready)), late])) === 'late') throw new Error('some subscribers saw no push within 120 s');
+  await withTimeout(Promise.all(shards.map((w) => w.ready)), 120_000, 'a push to every subscriber');
   return shards.map((w) => w.result);
 }
 
@@ -251,8 +252,8 @@ async function seed(system: PaymentSystem, tokens: string[], sql: pg.Pool): Prom
   print(`seeding ${tokens.length} users with deposits...`);
   await forEachUser(system.url('gateway'), tokens, (client) => client.data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'bench-seed' }));
   await waitFor('every deposit', async () => {
-    const { rows } = await sql.query('SELECT count(*)::int AS n FROM money.accounts');
-    return rows[0].n >= tokens.length ? true : undefined;
+    const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM money.accounts');
+    return rows[0]!.n >= tokens.length ? true : undefined;
   }, 120_000, 500);
 }
 
@@ -262,8 +263,8 @@ function trackCompletions(sql: pg.Pool) {
   const t0 = Date.now();
   const timer = setInterval(() => {
     void sql
-      .query(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)
-      .then(({ rows }) => points.push({ t: (Date.now() - t0) / 1000, terminal: rows[0].n }));
+      .query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)
+      .then(({ rows }) => points.push({ t: (Date.now() - t0) / 1000, terminal: rows[0]!.n }));
   }, 1000);
   return {
     /** Completions per second once the pipeline is full (after the first 10 s), to the end of the load. */
@@ -301,8 +302,8 @@ function postmasterPid(dataRoot: string): number | undefined {
 async function drain(sql: pg.Pool): Promise<number> {
   const t0 = Date.now();
   await waitFor('every payment to finish', async () => {
-    const { rows } = await sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('NEW','CREATED','PROCESSING')`);
-    return rows[0].n === 0 ? true : undefined;
+    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('NEW','CREATED','PROCESSING')`);
+    return rows[0]!.n === 0 ? true : undefined;
   }, 300_000, 500);
   return Math.round((Date.now() - t0) / 100) / 10;
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { CodedError } from './coded-error';
 
 /** Raised at start-up when the environment does not describe a runnable service. */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<'BAD_CONFIG'> {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
+    super('BAD_CONFIG', `Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
 }
 

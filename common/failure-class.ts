@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error';
+
 /**
  * Whether doing the same work again can succeed. Consumers retry `transient` failures in place
  * (with backoff) and park the one message behind a `deterministic` failure in its topic's DLQ.
@@ -5,10 +7,9 @@
 export type FailureClass = 'transient' | 'deterministic';
 
 /** Thrown by code that knows its failure will pass (a dependency that is down, not a bad message). */
-export class TransientError extends Error {
+export class TransientError extends CodedError<'TRANSIENT'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TransientError';
+    super('TRANSIENT', message, options);
   }
 }
 

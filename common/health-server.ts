@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Stoppable } from './lifecycle';
 import type { Logger } from './logger';
 import type { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
@@ -13,6 +15,23 @@ export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Pr
 /** How a failed request is answered: by default a 500 that carries an error id, never internals. */
 export type ErrorAnswer = (res: http.ServerResponse, error: unknown) => void;
 
+/** A listening server: the port it bound (0 picks one), and stop() closes it after the requests in flight. */
+export interface RunningServer extends Stoppable {
+  port: number;
+}
+
+/** Listens on `address` and hands the server back as a part to stop. */
+export async function listen(server: http.Server, address: { port: number; host: string }): Promise<RunningServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { port: (server.address() as AddressInfo).port, stop: () => closeServer(server) };
+}
+
 export interface HttpServerOptions {
   logger: Logger;
   /** Serve each request in a span of this tracer (see traceRequest). */
@@ -21,7 +40,7 @@ export interface HttpServerOptions {
 }
 
 /** An HTTP listener for a set of routes, with JSON 404s. */
-export async function startHttpServer(address: { port: number; host: string }, routes: Routes, o: HttpServerOptions): Promise<http.Server> {
+export function startHttpServer(address: { port: number; host: string }, routes: Routes, o: HttpServerOptions): Promise<RunningServer> {
   const answer = o.answerError ?? internalError(o.logger);
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
@@ -33,14 +52,7 @@ export async function startHttpServer(address: { port: number; host: string }, r
     }
   };
   const server = http.createServer((req, res) => void (o.tracer ? traceRequest(o.tracer, req, res, () => serve(req, res)) : serve(req, res)));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server;
+  return listen(server, address);
 }
 
 const internalError =
@@ -53,10 +65,10 @@ const internalError =
   };
 
 /** For services whose only public HTTP is health and metrics: `/healthz`, `/readyz`, `/metrics`, on every interface for probes and Prometheus. */
-export const startHealthServer = (port: number, checks: Record<string, ReadinessCheck>, metrics: Registry, logger: Logger): Promise<http.Server> =>
+export const startHealthServer = (port: number, checks: Record<string, ReadinessCheck>, metrics: Registry, logger: Logger): Promise<RunningServer> =>
   startHttpServer({ port, host: '0.0.0.0' }, async (req, res) => (await handleHealth(req, res, checks)) || handleMetrics(req, res, metrics), { logger });
 
-export function closeServer(server: http.Server): Promise<void> {
+function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

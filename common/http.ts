@@ -1,15 +1,5 @@
 import type http from 'node:http';
-
-/** An error that maps to an HTTP status and a JSON body `{ error: { code, message } }`. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ApiError } from './api-error';
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const payload = JSON.stringify(body);
@@ -22,7 +12,7 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
+      reject(new ApiError('PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
       req.resume();
       return;
     }
@@ -31,7 +21,7 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
+        reject(new ApiError('PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
         req.destroy();
         return;
       }
@@ -47,7 +37,7 @@ export async function readJson(req: http.IncomingMessage, limit: number): Promis
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
-    throw new HttpError(400, 'BAD_JSON', 'request body is not valid JSON');
+    throw new ApiError('BAD_JSON', 'request body is not valid JSON');
   }
 }
 

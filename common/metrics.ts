@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { withTimeout } from './with-timeout';
 
 /**
  * The registry of one running service: default process metrics plus the service's own, every
@@ -23,14 +24,6 @@ export async function handleMetrics(req: http.IncomingMessage, res: http.ServerR
   res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
   return true;
-}
-
-/** Resolves `work`, or rejects after `ms`: a scrape must answer even when a dependency does not. */
-export function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-    work.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
 }
 
 /** One answer shared by every call for `ttlMs`, so frequent scrapes cost the dependency one call. */
@@ -59,7 +52,7 @@ export function scrapedGauge(registry: Registry, name: string, help: string, rea
     help,
     registers: [registry],
     async collect() {
-      this.set(await within(read(), timeoutMs, name).catch(() => NaN));
+      this.set(await withTimeout(read(), timeoutMs, name).catch(() => NaN));
     },
   });
 }

@@ -1,11 +1,17 @@
 import type { Admin } from 'kafkajs';
-import { setStallHandler } from './kafka/consumer-watchdog';
+import type { StallHandler } from './kafka/consumer-watchdog';
+import type { Stoppable } from './lifecycle';
 import type { Logger } from './logger';
 import type { Tracing } from './tracing';
+import { withTimeout } from './with-timeout';
 
-export interface RunningService {
-  /** Stop taking work, finish or hand back what is in flight, commit offsets, close connections. */
-  stop(): Promise<void>;
+/** A whole service is stopped like any of its parts: stop taking work, hand back what is in flight, commit, disconnect. */
+export type RunningService = Stoppable;
+
+/** What a supervised process gives the service it starts. */
+export interface Supervision {
+  /** Called when a consumer is stuck for good: the process exits so its supervisor restarts it. */
+  onStall: StallHandler;
 }
 
 export interface RunOptions {
@@ -19,7 +25,7 @@ export interface RunOptions {
  * Runs a long-lived service: starts it, and on SIGTERM/SIGINT stops it within `graceMs`.
  * A failed start exits 1 with the reason in the log, so a supervisor sees it at once.
  */
-export function runService(logger: Logger, start: () => Promise<RunningService>, { graceMs = 30_000, tracing }: RunOptions = {}): void {
+export function runService(logger: Logger, start: (supervision: Supervision) => Promise<RunningService>, { graceMs = 30_000, tracing }: RunOptions = {}): void {
   let running: RunningService | undefined;
   let stopping = false;
 
@@ -43,10 +49,10 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
     }
   };
 
-  setStallHandler((consumer, reason) => {
+  const onStall: StallHandler = (consumer, reason) => {
     logger.fatal({ consumer, reason }, 'a Kafka consumer is stuck; exiting so the supervisor restarts this process');
     process.exit(1);
-  });
+  };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // A stray rejection is a bug to fix, not a reason to drop every payment in flight.
@@ -56,7 +62,7 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
     process.exit(1);
   });
 
-  start()
+  start({ onStall })
     .then((service) => {
       running = service;
       logger.info('started');
@@ -70,11 +76,7 @@ export function runService(logger: Logger, start: () => Promise<RunningService>,
 /** Kafka is ready when the cluster answers a metadata request in time. */
 export function kafkaReadiness(admin: Admin, timeoutMs = 2000): () => Promise<boolean> {
   return async () => {
-    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-    const probe = admin.describeCluster().then(
-      (c) => c.brokers.length > 0,
-      () => false,
-    );
-    return Promise.race([probe, timeout]);
+    const probe = admin.describeCluster().then((c) => c.brokers.length > 0);
+    return withTimeout(probe, timeoutMs, 'Kafka metadata').catch(() => false);
   };
 }

@@ -8,7 +8,7 @@ const config = loadConfig({ KAFKA_BROKERS: env.list('127.0.0.1:9092'), KAFKA_TOP
 const logger = createLogger('create-topics');
 
 async function main(): Promise<void> {
-  const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'create-topics', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger }).admin();
+  const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'create-topics', logger }).admin();
   await admin.connect();
   try {
     const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(from) || from < 0) usage('--from takes a DLQ offset');
   const config = loadConfig({ KAFKA_BROKERS: commonShape.KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: commonShape.KAFKA_TOPIC_PREFIX, LOG_LEVEL: commonShape.LOG_LEVEL });
   const logger = createLogger('dlq-replay', config.LOG_LEVEL);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'dlq-replay', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'dlq-replay', logger });
   const topic = topicNames(config.KAFKA_TOPIC_PREFIX)[key as TopicKey];
   const report = await replayDlq(kafka, { topic, from, dryRun: flags.includes('--dry-run') });
   process.stdout.write(`${JSON.stringify({ topic, dryRun: flags.includes('--dry-run'), ...report }, null, 2)}\n`);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { PROJECT_ROOT as ROOT } from '../common/project-root';
-import { freePort, waitFor } from './free-port';
+import { waitFor } from '../common/wait-for';
+import { freePort } from './free-port';
 import { fetchKafkaJars, requireJava } from './kafka-fetch';
 
 /**

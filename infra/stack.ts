@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../common/project-root';
-import { waitFor } from './free-port';
+import { waitFor } from '../common/wait-for';
 
 export const SERVICES = ['gateway', 'paymaster', 'money-storage'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -22,7 +22,7 @@ export function formatLogLine(name: string, line: string): string {
     const { level, msg, time, service: _s, ...rest } = JSON.parse(line) as Record<string, unknown>;
     const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
     const clock = typeof time === 'string' ? time.slice(11, 23) : '';
-    return `${tag} ${clock} ${String(level ?? '').toUpperCase().padEnd(5)} ${String(msg ?? '')}${extra}`;
+    return `${tag} ${clock} ${text(level).toUpperCase().padEnd(5)} ${text(msg)}${extra}`;
   } catch {
     return `${tag} ${line}`;
   }
@@ -87,3 +87,6 @@ export async function stopService(service: ServiceProcess, graceMs = 35_000): Pr
   clearTimeout(timer);
   return code;
 }
+
+/** A log field as text: pino writes strings and numbers here, anything else is shown as JSON. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));

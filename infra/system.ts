@@ -1,3 +1,4 @@
+import { backoffMs } from '../common/backoff';
 import { loadConfig } from '../common/config';
 import { secretsShape, withSecrets } from '../common/secrets';
 import { freePort } from './free-port';
@@ -95,7 +96,7 @@ export class PaymentSystem {
     const last = this.crashes.get(name);
     const count = last && Date.now() - last.at < 60_000 ? last.count + 1 : 1;
     this.crashes.set(name, { count, at: Date.now() });
-    const delay = Math.min(15_000, 500 * 2 ** (count - 1));
+    const delay = backoffMs(count, { baseMs: 500, maxMs: 15_000 });
     this.options.onUnexpectedExit?.(name, code, delay);
     this.running.delete(name);
     setTimeout(() => {

@@ -1,5 +1,7 @@
 import type { IHeaders, TopicMessages } from 'kafkajs';
+import { backoffMs } from '../backoff';
 import { TransientError } from '../failure-class';
+import { sleep } from '../sleep';
 import type { Logger } from '../logger';
 import { toKafkaMessage, type Outgoing } from './client';
 import type { Sender } from './self-healing-producer';
@@ -24,7 +26,6 @@ interface Pending {
 export class PublisherStoppedError extends TransientError {
   constructor() {
     super('publisher stopped');
-    this.name = 'PublisherStoppedError';
   }
 }
 
@@ -104,15 +105,15 @@ export class BatchPublisher {
       for (const p of batch) p.resolve();
     } catch (e) {
       this.failures++;
-      const backoffMs = Math.min(5000, 100 * 2 ** Math.min(this.failures, 6));
-      this.options.logger.error({ err: e, messages: batch.length, backoffMs }, 'batch publish failed, will retry');
+      const delayMs = backoffMs(this.failures);
+      this.options.logger.error({ err: e, messages: batch.length, backoffMs: delayMs }, 'batch publish failed, will retry');
       if (this.stopped) {
         for (const p of batch) p.reject(e as Error);
         return;
       }
       // Back to the front, so a retry never lets newer messages of a payment overtake older ones.
       this.queue.unshift(...batch);
-      await new Promise((r) => setTimeout(r, backoffMs).unref());
+      await sleep(delayMs, undefined, { ref: false });
       if (this.stopped) for (const p of this.queue.splice(0)) p.reject(new PublisherStoppedError());
     }
   }

@@ -3,6 +3,7 @@ import type { FailureClass } from '../failure-class';
 import { classifyFailure, describeFailure } from '../failure-class';
 import type { Logger } from '../logger';
 import { newEventId, randomHex } from '../ids';
+import { waitFor } from '../wait-for';
 import { encode, type MessageOf } from './contracts';
 import { kafkaLogLevels } from './log-levels';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
@@ -12,7 +13,6 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 export interface KafkaSettings {
   brokers: string[];
   clientId: string;
-  topicPrefix: string;
   logger: Logger;
   /** How long a connection attempt may take; kept short so an outage is noticed quickly. */
   connectionTimeoutMs?: number;
@@ -141,15 +141,8 @@ export async function ensureTopics(admin: Admin, prefix: string, timeoutMs = 60_
  * answers for a moment after creating a topic; this keeps asking until every partition has a leader.
  */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-    }
-    if (Date.now() > deadline) throw new Error(`topics have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(`leaders of ${topics.join(', ')}`, async () => {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+    return meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) || undefined;
+  }, timeoutMs, 100);
 }

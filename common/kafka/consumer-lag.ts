@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { cachedFor, within } from '../metrics';
+import { cachedFor } from '../metrics';
+import { withTimeout } from '../with-timeout';
 
 /** A consumer group and the topics whose committed offsets it owns. */
 export interface CommittingGroup {
@@ -53,7 +54,7 @@ export function registerConsumerLag(registry: Registry, admin: Admin, groups: Co
     registers: [registry],
     async collect() {
       this.reset();
-      const lags = await within(read(), options.timeoutMs, 'consumer lag').catch(() => []);
+      const lags = await withTimeout(read(), options.timeoutMs, 'consumer lag').catch(() => []);
       for (const { group, topic, partition, lag } of lags) this.set({ group, topic, partition }, lag);
     },
   });

@@ -1,25 +1,22 @@
 import type { Consumer } from 'kafkajs';
 import type { Logger } from '../logger';
 
-export type StallHandler = (consumerName: string, reason: string) => void;
-
 /**
  * What a process does with a consumer that stopped consuming. kafkajs sometimes hangs in its own
  * restart after a broker outage (no fetch, no heartbeat, no error, forever). The long-running
- * services replace this with "log and exit" (see runService): crash-only, a supervisor restarts
- * the process, and committed offsets make the restart lose nothing.
+ * services pass "log and exit" (see runService): crash-only, a supervisor restarts the process,
+ * and committed offsets make the restart lose nothing.
  */
-let onStall: StallHandler = () => undefined;
+export type StallHandler = (consumerName: string, reason: string) => void;
 
-export function setStallHandler(handler: StallHandler): void {
-  onStall = handler;
-}
+/** Where nobody supervises (tests, tools): the watchdog's own log line is all. */
+export const ignoreStall: StallHandler = () => undefined;
 
 /**
- * Calls the stall handler when the consumer shows no sign of life (fetch loop, heartbeat, batch)
- * for `stallMs`, or crashes without kafkajs planning a restart. Returns a function that stops watching.
+ * Calls `onStall` when the consumer shows no sign of life (fetch loop, heartbeat, batch) for
+ * `stallMs`, or crashes without kafkajs planning a restart. Returns a function that stops watching.
  */
-export function watchConsumer(consumer: Consumer, name: string, stallMs: number, logger: Logger): () => void {
+export function watchConsumer(consumer: Consumer, name: string, stallMs: number, logger: Logger, onStall: StallHandler): () => void {
   let last = Date.now();
   const alive = (): void => {
     last = Date.now();

@@ -180,6 +180,6 @@ export function decode<T extends TopicKey>(
     return { ok: false, error: `schema violation: ${detail}` };
   }
   const raw = headers?.['event-id'];
-  const eventId = raw === undefined ? null : (String(raw) as EventId);
+  const eventId = typeof raw === 'string' || Buffer.isBuffer(raw) ? (raw.toString() as EventId) : null;
   return { ok: true, value: parsed.data as MessageOf<T>, eventId };
 }

@@ -48,7 +48,7 @@ export async function replayDlq(kafka: Kafka, o: ReplayOptions): Promise<ReplayR
   await Promise.all([producer.connect(), consumer.connect()]);
   try {
     await consumer.subscribe({ topic: dlq, fromBeginning: true });
-    let settle!: (error?: unknown) => void;
+    let settle!: (error?: Error) => void;
     const done = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
     consumer.on(consumer.events.CRASH, ({ payload }) => settle(payload.error));
     await consumer.run({

@@ -17,6 +17,7 @@ interface BrokerError {
 }
 // kafkajs' own table of broker error codes (its typings leave it out). kafkajs logs only an
 // error's text, so the text is looked up here: a case is recognised by its Kafka error type.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped internal module: require keeps its cast in one visible place
 const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: BrokerError[] };
 
 /**

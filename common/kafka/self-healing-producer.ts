@@ -1,21 +1,11 @@
 import type { Kafka, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
-import { TransientError } from '../failure-class';
+import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
+import { withTimeout } from '../with-timeout';
 import { createProducer } from './client';
 
 /** What publishing code needs of a producer; both kafkajs' and ours provide it. */
 export type Sender = Pick<Producer, 'send' | 'sendBatch'>;
-
-/** A timeout is transient: consumers retry in place (and the producer is replaced meanwhile) rather than park the message. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TransientError(`${what} timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    );
-  });
-}
 
 /**
  * An idempotent producer that is thrown away and replaced when a send fails or hangs past
@@ -27,7 +17,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 /** Long enough for kafkajs' own retries of a healthy cluster, short enough to notice a wedged producer. */
 export const SEND_TIMEOUT_MS = 10_000;
 
-export class SelfHealingProducer implements Sender {
+export class SelfHealingProducer implements Sender, Stoppable {
   private current: Promise<Producer> | undefined;
 
   constructor(
@@ -44,7 +34,7 @@ export class SelfHealingProducer implements Sender {
     return this.use((p) => p.sendBatch(batch));
   }
 
-  async disconnect(): Promise<void> {
+  async stop(): Promise<void> {
     const current = this.current;
     this.current = undefined;
     await (await current?.catch(() => undefined))?.disconnect();

@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { EachBatchPayload } from 'kafkajs';
+import { backoffMs, DEFAULT_BACKOFF } from '../backoff';
+import { sleep } from '../sleep';
 import { classifyFailure, describeFailure } from '../failure-class';
 import type { Logger } from '../logger';
 
@@ -21,19 +22,8 @@ export const batchScope = (p: Pick<EachBatchPayload, 'isRunning' | 'isStale' | '
 /** The work succeeded, failed for a reason that will not pass, or was given up because the consumer stopped. */
 export type Attempt<T> = { kind: 'done'; value: T } | { kind: 'deterministic'; error: unknown } | { kind: 'abandoned' };
 
-export interface Backoff {
-  baseMs: number;
-  maxMs: number;
-}
-export const DEFAULT_BACKOFF: Backoff = { baseMs: 100, maxMs: 5_000 };
 /** Heartbeats well inside the shortest session timeout the services accept (6 s). */
 const HEARTBEAT_EVERY_MS = 1_000;
-
-/** Capped exponential backoff with jitter: replicas that failed together do not retry together. */
-export function backoffMs(attempt: number, b: Backoff): number {
-  const ceiling = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(attempt - 1, 20));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
 
 /**
  * Runs `work` until it succeeds or fails deterministically. A transient failure (database or broker

@@ -1,4 +1,4 @@
-import { GatewayError } from './errors';
+import { ApiError } from '../../common/api-error';
 
 /** What the gateway measures of the system's load, each read the moment a payment asks to enter. */
 export interface LoadReadings {
@@ -52,6 +52,6 @@ export class Admission {
     const overload = overloadOf(this.readings(), this.limits);
     if (!overload) return;
     this.onRefused(overload);
-    throw new GatewayError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, OVERLOAD_RETRY_AFTER_SECONDS);
+    throw new ApiError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, { retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS });
   }
 }

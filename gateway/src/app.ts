@@ -1,48 +1,33 @@
-import http from 'node:http';
 import path from 'node:path';
-import type { Admin, Consumer } from 'kafkajs';
-import { HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
-import { handleHealth, HttpError, readJson } from '../../common/http';
-import { countingParked } from '../../common/kafka/dlq-counter';
-import { handleMetrics } from '../../common/metrics';
-import { closeServer } from '../../common/health-server';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
+import { ignoreStall, type StallHandler } from '../../common/kafka/consumer-watchdog';
+import { countingParked } from '../../common/kafka/dlq-counter';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
+import { stopAll } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
-import { traceRequest } from '../../common/http-tracing';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
-import { TokenVerifier } from './auth';
-import { admissionLimits, type GatewayConfig } from './config';
-import { BEARER_CHALLENGE, sendPublicError, toPublicError } from './public-error';
-import { createApollo, executeGraphQL } from './graphql/apollo';
-import type { GraphQLContext } from './graphql/context';
-import { buildGatewaySchema } from './graphql/schema';
-import { applyCors } from './http/cors';
-import { internalRoutes, serveInternalApi } from './http/internal-api';
-import { restRoutes } from './http/rest-api';
-import { explorerFor } from './http/explorer';
-import { attachWebSocket } from './http/websocket';
-import { MoneyStorageClient } from './money-storage-client';
-import { OutboxRelay } from './outbox-relay';
 import { Admission } from './admission';
 import { CallerGate } from './caller-gate';
+import { admissionLimits, type GatewayConfig } from './config';
 import { LoadSignals } from './load-signals';
 import { startDepositOutcomes } from './deposit-outcomes';
 import { DepositStore } from './deposit-store';
+import { internalRoutes, serveInternalApi } from './http/internal-api';
+import { startPublicHttp } from './http/public-server';
 import { GatewayMetrics } from './metrics';
 import { MoneyService } from './money-service';
+import { MoneyStorageClient } from './money-storage-client';
+import { OutboxRelay } from './outbox-relay';
 import { PaymentService } from './payment-service';
 import { PaymentStore } from './payment-store';
 import { RateLimiter } from './rate-limiter';
 import { StatusHub } from './status-hub';
 import { startStatusBroadcast, startStatusWriter } from './status-consumers';
-import { tokenPolicy } from './token-config';
 
 export interface Gateway extends RunningService {
   port: number;
@@ -52,13 +37,22 @@ export interface Gateway extends RunningService {
   store: PaymentStore;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+export interface GatewayOptions {
+  onStall?: StallHandler;
+}
+
+/**
+ * Wires the gateway: database and Kafka, the services behind the API, the consumers and the outbox
+ * relay, then the internal API and the public port (http/public-server.ts). Stopping runs the
+ * other way round: no new requests, then no new messages, then the connections.
+ */
+export async function startGateway(config: GatewayConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20, tracerOf('gateway'));
   const metrics = new GatewayMetrics();
   const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS, metrics.statusChanged);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
-  const admin: Admin = kafka.admin();
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
+  const admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
@@ -96,104 +90,26 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       logger,
     }),
   };
-  const consumerSettings = { sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, stallMs: config.KAFKA_CONSUMER_STALL_MS };
+  const ctx = { kafka, stallMs: config.KAFKA_CONSUMER_STALL_MS, sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, onStall: options.onStall ?? ignoreStall, logger };
   const groups = {
     writer: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), topics: [names.statusPayments], fromBeginning: true },
     deposits: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'), topics: [names.moneyOperationResults], fromBeginning: true },
   };
-  const consumers: Consumer[] = await Promise.all([
-    startStatusWriter(kafka, groups.writer.groupId, names, store, countingParked(producer, metrics.registry), logger, consumerSettings),
-    startStatusBroadcast(kafka, names, hub, logger, consumerSettings),
-    startDepositOutcomes(kafka, groups.deposits.groupId, names, deposits, logger, consumerSettings),
+  const consumers = await Promise.all([
+    startStatusWriter(ctx, { groupId: groups.writer.groupId, names, store, producer: countingParked(producer, metrics.registry) }),
+    startStatusBroadcast(ctx, { names, hub }),
+    startDepositOutcomes(ctx, { groupId: groups.deposits.groupId, names, deposits }),
   ]);
   metrics.watch({ store, hub, admin, groups: Object.values(groups) });
   relay.start();
   load.start();
 
-  const graphqlSchema = await buildGatewaySchema();
-  const apollo = await createApollo(graphqlSchema, { production: config.production, logger, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
-  const tokens = new TokenVerifier(tokenPolicy(config));
-  const rest = restRoutes(services.service, tokens, config.BODY_LIMIT_BYTES);
-  const explorer = explorerFor(config);
-  const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
-
-  const graphqlContext = (req: http.IncomingMessage) => async (): Promise<GraphQLContext> => {
-    try {
-      return { caller: tokens.authenticate(req.headers.authorization), ...services };
-    } catch (e) {
-      const message = (e as Error).message;
-      const answer = { status: 401, headers: new HeaderMap([['www-authenticate', BEARER_CHALLENGE]]) };
-      throw new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: answer } });
-    }
-  };
-
-  const corsOrigins = new Set(config.CORS_ORIGINS);
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    if (applyCors(req, res, corsOrigins)) return;
-    if (await handleHealth(req, res, checks)) return;
-    if (await handleMetrics(req, res, metrics.registry)) return;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (explorer?.(req, res, url)) return;
-    const pathname = url.pathname;
-    if (pathname === '/graphql') {
-      const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES).catch(graphqlBodyError) : undefined;
-      await executeGraphQL(apollo, req, res, body, graphqlContext(req));
-      return;
-    }
-    const outcome = await rest.dispatch(req, res);
-    if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
-    if (outcome === 'no-route') throw new HttpError(404, 'NOT_FOUND', 'no such route');
-  };
-
-  const tracer = tracerOf('gateway');
-  const server = http.createServer((req, res) => {
-    traceRequest(tracer, req, res, () => handle(req, res)).catch((e) => {
-      if (res.headersSent) return void res.destroy();
-      const graphqlShape = e instanceof GraphQLBodyError;
-      sendPublicError(res, toPublicError(graphqlShape ? e.cause : e, logger), graphqlShape ? 'graphql' : 'rest');
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  const ws = attachWebSocket(server, graphqlSchema, services, {
-    tokens,
-    limits: {
-      maxSocketsPerUser: config.WS_MAX_SOCKETS_PER_USER,
-      maxSubscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
-      subscribesPerMinute: config.WS_SUBSCRIBES_PER_MINUTE,
-    },
-    blocked: { among: (userNames) => store.blockedAmong(userNames), everyMs: config.USER_STATUS_CACHE_MS },
-    maxDepth: config.GRAPHQL_MAX_DEPTH,
-    maxCost: config.GRAPHQL_MAX_COST,
-    maxPayload: config.BODY_LIMIT_BYTES,
-    logger,
-  });
   // Before the public port: once /readyz answers, money-storage can reach the internal API.
-  const internalServer = await serveInternalApi(internalRoutes(store, config.INTERNAL_SERVICE_TOKEN), { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, logger);
-  await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
-  const port = (server.address() as { port: number }).port;
-  logger.info({ port }, 'gateway listening');
+  const internal = await serveInternalApi(internalRoutes(store, config.INTERNAL_SERVICE_TOKEN), { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, logger);
+  const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
+  const http = await startPublicHttp(config, { services, store, checks, registry: metrics.registry, logger });
 
-  return {
-    port,
-    internalPort: (internalServer.address() as { port: number }).port,
-    hub,
-    store,
-    stop: async () => {
-      // Stop taking requests, let in-flight ones finish, then close consumers (committing) and connections.
-      await Promise.all([ws.close(), closeServer(server), closeServer(internalServer)]);
-      await apollo.stop();
-      load.stop();
-      await relay.stop();
-      await Promise.all(consumers.map((c) => c.disconnect()));
-      await Promise.all([producer.disconnect(), admin.disconnect()]);
-      await database.close();
-    },
-  };
-}
-
-/** A body Apollo never sees (too large, not JSON): answered in GraphQL's error shape. */
-class GraphQLBodyError extends Error {}
-
-function graphqlBodyError(e: unknown): never {
-  throw new GraphQLBodyError('unreadable GraphQL body', { cause: e });
+  // No new requests, then no new messages (consumers commit what they did), then the connections.
+  const stages = [[http, internal], [relay, load], consumers, [producer, { stop: () => admin.disconnect() }], { stop: () => database.close() }];
+  return { port: http.port, internalPort: internal.port, hub, store, stop: () => stopAll('gateway', stages) };
 }

@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { GatewayError } from './errors';
+import { ApiError } from '../../common/api-error';
 
 /** What a token may allow beyond the caller's own payments. */
 export type Role = 'operator';
@@ -52,7 +52,7 @@ export function signToken(
   });
 }
 
-const unauthenticated = (reason: string): GatewayError => new GatewayError('UNAUTHENTICATED', reason);
+const unauthenticated = (reason: string): ApiError => new ApiError('UNAUTHENTICATED', reason);
 
 /**
  * Accepts only `Bearer <HS256 JWT>` signed with our secret: pinning the algorithm is what

@@ -1,8 +1,8 @@
 import type { UserId } from '../../common/ids';
 import type { Caller } from './auth';
-import { GatewayError } from './errors';
 import type { PaymentStore } from './payment-store';
 import type { RateLimiter } from './rate-limiter';
+import { ApiError } from '../../common/api-error';
 
 /** What an operation spends of the caller's per-minute budget: reads are cheap, writes are not. */
 export const OPERATION_COST = { read: 1, write: 2 } as const;
@@ -21,7 +21,7 @@ export class CallerGate {
 
   charge(caller: Caller, weight: OperationWeight): void {
     const wait = this.limiter.take(caller.userName, OPERATION_COST[weight]);
-    if (wait > 0) throw new GatewayError('RATE_LIMITED', `too many requests; retry in ${wait} s`, wait);
+    if (wait > 0) throw new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, { retryAfterSeconds: wait });
   }
 
   /** Who the caller is; a blocked user is refused here. */

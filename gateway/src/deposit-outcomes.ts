@@ -1,11 +1,9 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
-import { groupSession } from '../../common/kafka/client';
-import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { batchScope, retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { TopicNames } from '../../common/kafka/topics';
-import type { Logger } from '../../common/logger';
-import type { ConsumerSettings } from './status-consumers';
+import type { Stoppable } from '../../common/lifecycle';
 import type { DepositStore } from './deposit-store';
 
 /** Credits are keyed by their operation id, `deposit:<hash>`; everything else on the topic is a payment's. */
@@ -42,19 +40,17 @@ async function recordAll(results: MoneyOperationResult[], deposits: DepositStore
  * never silent: `credit(operationId)` shows it, and the audit trail has it. One group across
  * replicas, committing after the write; a replay changes nothing (the first answer stays).
  */
-export async function startDepositOutcomes(kafka: Kafka, groupId: string, names: TopicNames, deposits: DepositStore, logger: Logger, settings: ConsumerSettings): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, minBytes: 64 * 1024, ...groupSession(settings.sessionTimeoutMs) });
-  watchConsumer(consumer, 'deposit-outcomes', settings.stallMs, logger);
-  await consumer.connect();
-  await consumer.subscribe({ topic: names.moneyOperationResults, fromBeginning: true });
-  await consumer.run({
+export async function startDepositOutcomes(ctx: ConsumerContext, o: { groupId: string; names: TopicNames; deposits: DepositStore }): Promise<Stoppable> {
+  const tuning = { maxWaitTimeInMs: 200, minBytes: 64 * 1024 };
+  const outcomes = new GroupConsumer({ ...ctx, name: 'deposit-outcomes', groupId: o.groupId, topic: o.names.moneyOperationResults, fromBeginning: true, tuning });
+  await outcomes.start({
     eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
-      if ((await recordAll(depositResults(payload), deposits, batchScope(payload, logger))) === 'abandoned') return;
+      if ((await recordAll(depositResults(payload), o.deposits, batchScope(payload, ctx.logger))) === 'abandoned') return;
       const last = payload.batch.messages.at(-1);
       if (last) payload.resolveOffset(last.offset);
       await payload.commitOffsetsIfNecessary();
     },
   });
-  return consumer;
+  return outcomes;
 }

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
 import { consumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
-import { within } from '../../common/metrics';
+import { withTimeout } from '../../common/with-timeout';
 import type { LoadReadings } from './admission';
 
 /**
@@ -73,7 +73,7 @@ export class LoadSignals {
     this.timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.loop.disable();
   }
@@ -87,8 +87,8 @@ export class LoadSignals {
     this.sampling = true;
     try {
       const [backlog, lags] = await Promise.allSettled([
-        within(this.sources.outboxBacklog(), SOURCE_TIMEOUT_MS, 'outbox backlog'),
-        within(consumerLag(this.sources.admin, [this.sources.paymasterGroup]), SOURCE_TIMEOUT_MS, 'paymaster lag'),
+        withTimeout(this.sources.outboxBacklog(), SOURCE_TIMEOUT_MS, 'outbox backlog'),
+        withTimeout(consumerLag(this.sources.admin, [this.sources.paymasterGroup]), SOURCE_TIMEOUT_MS, 'paymaster lag'),
       ]);
       if (backlog.status === 'fulfilled') this.sampled.outboxBacklog = backlog.value;
       if (lags.status === 'fulfilled') {

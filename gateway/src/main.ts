@@ -8,4 +8,4 @@ import { loadGatewayConfig } from './config';
 const tracing = startTracing('gateway');
 const config = loadGatewayConfig();
 const logger = createLogger('gateway', config.LOG_LEVEL);
-runService(logger, () => startGateway(config, logger), { tracing });
+runService(logger, (supervision) => startGateway(config, logger, supervision), { tracing });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { publish } from '../../common/kafka/client';
-import type { MoneyOperation, OperationOutcome } from '../../common/kafka/contracts';
-import { withTimeout, type Sender } from '../../common/kafka/self-healing-producer';
+import type { OperationOutcome } from '../../common/kafka/contracts';
+import { depositCommand } from '../../common/kafka/messages';
+import type { Sender } from '../../common/kafka/self-healing-producer';
+import { withTimeout } from '../../common/with-timeout';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, type OperationId, type UserId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
@@ -9,13 +11,14 @@ import type { Currency } from '../../common/money';
 import { isValidUserName, type Caller } from './auth';
 import type { CallerGate } from './caller-gate';
 import type { DepositRow, DepositStore } from './deposit-store';
-import { badInput, GatewayError, unavailable } from './errors';
+import { badInput, unavailable } from './errors';
 import { LEDGER_ENTRY_ID, MAX_LEDGER_PAGE } from '../../common/ledger-page';
 import { DEFAULT_PAGE } from './payment-service';
 import { checkFirst, checkIdempotencyKey, checkMoney, decodeCursor, encodeCursor } from './inputs';
 import type { AccountBalance, LedgerPage, MoneyStorageClient } from './money-storage-client';
 import type { PaymentStore } from './payment-store';
 import type { RateLimiter } from './rate-limiter';
+import { ApiError } from '../../common/api-error';
 
 export interface MoneyServiceParts {
   store: PaymentStore;
@@ -68,10 +71,10 @@ export class MoneyService {
     this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const key = requiredKey(input.idempotencyKey);
-    if (this.p.selfDepositMax <= 0) throw new GatewayError('FORBIDDEN', 'self-service deposits are turned off; an operator credits accounts');
+    if (this.p.selfDepositMax <= 0) throw new ApiError('FORBIDDEN', 'self-service deposits are turned off; an operator credits accounts');
     if (amount > this.p.selfDepositMax) throw badInput(`a self-service deposit is at most ${this.p.selfDepositMax}`);
     const wait = this.p.selfDeposits.take(caller.userName);
-    if (wait > 0) throw new GatewayError('RATE_LIMITED', `too many deposits; retry in ${wait} s`, wait);
+    if (wait > 0) throw new ApiError('RATE_LIMITED', `too many deposits; retry in ${wait} s`, { retryAfterSeconds: wait });
     const userId = await this.p.gate.userId(caller);
     return this.credit(caller, { userId, userName: caller.userName }, 'SELF', { amount, currency, key });
   }
@@ -79,13 +82,13 @@ export class MoneyService {
   /** An operator credits a named user's account; every credit is in the audit log and the deposits table. */
   async creditAccount(caller: Caller, input: MoneyInput & { userName: unknown }): Promise<CreditView> {
     this.p.gate.charge(caller, 'write');
-    if (!caller.roles.includes('operator')) throw new GatewayError('FORBIDDEN', 'only an operator may credit accounts');
+    if (!caller.roles.includes('operator')) throw new ApiError('FORBIDDEN', 'only an operator may credit accounts');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const key = requiredKey(input.idempotencyKey);
     if (typeof input.userName !== 'string' || !isValidUserName(input.userName)) throw badInput('userName is not a valid user name');
     await this.p.gate.userId(caller);
     const target = await this.p.store.findUserByName(input.userName);
-    if (!target) throw new GatewayError('NOT_FOUND', 'no such user');
+    if (!target) throw new ApiError('NOT_FOUND', 'no such user');
     const credit = await this.credit(caller, { userId: target.id, userName: target.userName }, 'OPERATOR', { amount, currency, key });
     this.p.logger.info({ audit: 'credit', operator: caller.userName, userName: target.userName, userId: target.id, amount, currency, operationId: credit.operationId }, 'operator credited an account');
     return credit;
@@ -131,9 +134,9 @@ export class MoneyService {
     const operationId = creditOperationId(caller.userName, m.key);
     const stored = await this.p.deposits.record({ operationId, userId: to.userId, requestedBy: caller.userName, channel, idempotencyKey: m.key, amount: m.amount, currency: m.currency });
     if (stored.userId !== to.userId || stored.amount !== m.amount || stored.currency !== m.currency) {
-      throw new GatewayError('CONFLICT', 'this idempotencyKey was used for a credit with other parameters');
+      throw new ApiError('CONFLICT', 'this idempotencyKey was used for a credit with other parameters');
     }
-    const value: MoneyOperation = { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, userId: to.userId, amount: m.amount, currency: m.currency, paymentId: null, requestedAt: new Date().toISOString() };
+    const value = depositCommand(operationId, { userId: to.userId, amount: m.amount, currency: m.currency });
     await withTimeout(publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]), this.p.publishTimeoutMs * 5, 'credit').catch((e: unknown) => {
       throw unavailable('crediting', e);
     });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { UserId } from '../../common/ids';
+import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import { CURRENCIES, type Currency } from '../../common/money';
 import { traceHeaders } from '../../common/tracing';
 import { unavailable } from './errors';
@@ -45,14 +46,14 @@ export class MoneyStorageClient {
   /** `after` is the id of the last entry of the previous page. */
   ledger(userId: UserId, first: number, after?: string): Promise<LedgerPage> {
     const query = new URLSearchParams({ first: String(first), ...(after ? { after } : {}) });
-    return this.get(`/internal/ledger/${userId}?${query}`, ledgerBody, 'the ledger');
+    return this.get(`/internal/ledger/${userId}?${query.toString()}`, ledgerBody, 'the ledger');
   }
 
   /** Any failure to get a well-formed answer is an outage from the caller's point of view. */
   private async get<T>(path: string, body: z.ZodType<T>, what: string): Promise<T> {
     try {
       const res = await fetch(new URL(path, this.baseUrl), {
-        headers: { 'x-service-token': this.serviceToken, ...traceHeaders() },
+        headers: { [SERVICE_TOKEN_HEADER]: this.serviceToken, ...traceHeaders() },
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!res.ok) throw new Error(`money-storage answered ${res.status}`);

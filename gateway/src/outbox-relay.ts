@@ -1,9 +1,10 @@
-import { paymentRequested, type PaymentStatusChanged } from '../../common/kafka/contracts';
+import { paymentRequested } from '../../common/kafka/contracts';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { toKafkaMessage } from '../../common/kafka/client';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
-import { statusRank } from '../../common/payment-status';
+import { SharedPromise } from '../../common/shared-promise';
 import type { OutboxRow, PaymentStore } from './payment-store';
 
 const MAX_PENDING = 10_000;
@@ -26,9 +27,10 @@ export interface RelayOptions {
  */
 export class OutboxRelay {
   private pending: Array<{ row: OutboxRow; done: (ok: boolean) => void }> = [];
-  private flushing = false;
+  private readonly flushing = new SharedPromise(() => this.flush());
+  // A sweep stuck behind a broker outage must not pile up more sweeps.
+  private readonly sweeping = new SharedPromise(() => this.sweep());
   private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
 
   constructor(
     private readonly store: PaymentStore,
@@ -51,40 +53,37 @@ export class OutboxRelay {
           resolve(ok);
         },
       });
-      if (!this.flushing) setImmediate(() => void this.flush());
+      // Unconditionally: a flush that just found the queue empty may not have ended yet; joining
+      // it would strand this row. After the current tick it has, and a new flush starts.
+      setImmediate(() => void this.flushing.run());
     });
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      // A sweep stuck behind a broker outage must not pile up more sweeps.
-      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
-    }, this.options.sweepEveryMs);
+    this.timer = setInterval(() => void this.sweeping.run(), this.options.sweepEveryMs);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.sweeping;
-    while (this.flushing) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all([this.sweeping.current, this.flushing.current]);
   }
 
+  /** Rows handed in while a batch is on the wire wait for the next batch of the same flush. */
   private async flush(): Promise<void> {
-    if (this.flushing || this.pending.length === 0) return;
-    this.flushing = true;
-    const batch = this.pending.splice(0, this.options.batchSize);
-    let ok = false;
-    try {
-      await this.send(batch.map((b) => b.row));
-      await this.store.completeOutbox(batch.map((b) => b.row));
-      ok = true;
-    } catch (e) {
-      // The rows stay in the outbox; the sweeper publishes them when Kafka is back.
-      this.logger.warn({ err: e, rows: batch.length }, 'outbox publish failed; the sweeper will retry');
-    } finally {
-      this.flushing = false;
-      for (const b of batch) b.done(ok);
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.options.batchSize);
+      let ok = false;
+      try {
+        await this.send(batch.map((b) => b.row));
+        await this.store.completeOutbox(batch.map((b) => b.row));
+        ok = true;
+      } catch (e) {
+        // The rows stay in the outbox; the sweeper publishes them when Kafka is back.
+        this.logger.warn({ err: e, rows: batch.length }, 'outbox publish failed; the sweeper will retry');
+      } finally {
+        for (const b of batch) b.done(ok);
+      }
     }
-    if (this.pending.length > 0) void this.flush();
   }
 
   private async sweep(): Promise<void> {
@@ -104,18 +103,7 @@ export class OutboxRelay {
 
   private async send(rows: OutboxRow[]): Promise<void> {
     const payments = rows.map((row) => paymentRequested.parse(row.payload));
-    const created = payments.map(
-      (p): PaymentStatusChanged => ({
-        version: 1,
-        type: 'PAYMENT_STATUS_CHANGED',
-        paymentId: p.paymentId,
-        userId: p.userId,
-        status: 'CREATED',
-        reason: null,
-        seq: statusRank('CREATED'),
-        at: new Date().toISOString(),
-      }),
-    );
+    const created = payments.map((p) => statusChangedMessage(p, 'CREATED', null));
     await this.producer.sendBatch({
       acks: -1,
       topicMessages: [

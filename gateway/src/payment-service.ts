@@ -1,6 +1,7 @@
 import { newTraceparent } from '../../common/kafka/client';
 import { activeTraceparent } from '../../common/tracing';
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
+import { paymentRequestedMessage, statusChangedMessage } from '../../common/kafka/messages';
 import { isUuid, newPaymentId, UUID, type PaymentId, type UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import { isTerminal, PAYMENT_STATUSES, type PaymentStatus } from '../../common/payment-status';
@@ -8,13 +9,14 @@ import type { Histogram } from 'prom-client';
 import type { Caller } from './auth';
 import type { Admission } from './admission';
 import type { CallerGate } from './caller-gate';
-import { badInput, GatewayError } from './errors';
+import { badInput } from './errors';
 import type { CreateOutcome } from './metrics';
 import { checkFirst, checkIdempotencyKey, checkMoney, decodeCursor, encodeCursor } from './inputs';
 import type { OutboxRelay } from './outbox-relay';
 import type { PaymentRow, PaymentStore } from './payment-store';
 import { PushStream } from './push-stream';
 import type { StatusHub } from './status-hub';
+import { ApiError } from '../../common/api-error';
 
 export interface PaymentView {
   id: PaymentId;
@@ -78,7 +80,10 @@ export class PaymentService {
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
     this.p.admission.admit();
     const userId = await this.p.gate.userId(caller);
-    const { payment, outbox } = await this.p.store.createPayment({ id: newPaymentId(), userId, amount, currency, idempotencyKey, traceparent: activeTraceparent() ?? newTraceparent() });
+    const id = newPaymentId();
+    const outboxPayload = paymentRequestedMessage({ paymentId: id, userId, amount, currency }, new Date());
+    const traceparent = activeTraceparent() ?? newTraceparent();
+    const { payment, outbox } = await this.p.store.createPayment({ id, userId, amount, currency, idempotencyKey, traceparent, outboxPayload });
     if (!outbox) return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };
     // Kafka's ack within the bound makes it CREATED; otherwise it is NEW and the sweeper takes over.
     const published = await this.p.relay.publishSoon(outbox, this.p.publishTimeoutMs);
@@ -109,9 +114,9 @@ export class PaymentService {
   /** Current status first, then every later change; ends after a terminal status. */
   async watchPayment(caller: Caller, id: unknown): Promise<AsyncIterableIterator<StatusEventView>> {
     this.p.gate.charge(caller, 'read');
-    if (typeof id !== 'string' || !isUuid(id)) throw new GatewayError('NOT_FOUND', 'payment not found');
+    if (typeof id !== 'string' || !isUuid(id)) throw new ApiError('NOT_FOUND', 'payment not found');
     const userId = await this.p.gate.userId(caller);
-    if (!(await this.p.store.findOwned(id as PaymentId, userId))) throw new GatewayError('NOT_FOUND', 'payment not found');
+    if (!(await this.p.store.findOwned(id as PaymentId, userId))) throw new ApiError('NOT_FOUND', 'payment not found');
     let lastSeq = -1;
     const stream: PushStream<StatusEventView> = new PushStream(() => off());
     const push = (e: PaymentStatusChanged): void => {
@@ -149,7 +154,7 @@ export class PaymentService {
 /** Like Stripe: the same key with the same parameters is the first payment again; other parameters are a conflict. */
 function sameRequestOrConflict(existing: PaymentRow, amount: number, currency: Currency): PaymentRow {
   if (existing.amount === amount && existing.currency === currency) return existing;
-  throw new GatewayError('CONFLICT', 'this idempotencyKey was used for a payment with other parameters');
+  throw new ApiError('CONFLICT', 'this idempotencyKey was used for a payment with other parameters');
 }
 
 const view = (row: PaymentRow, caller: Caller): PaymentView => ({
@@ -171,16 +176,8 @@ function eventView(e: PaymentStatusChanged): StatusEventView {
   return view;
 }
 
-const rowEvent = (row: PaymentRow, userId: UserId): PaymentStatusChanged => ({
-  version: 1,
-  type: 'PAYMENT_STATUS_CHANGED',
-  paymentId: row.id,
-  userId,
-  status: row.status,
-  reason: row.reason,
-  seq: row.statusSeq,
-  at: row.updatedAt.toISOString(),
-});
+const rowEvent = (row: PaymentRow, userId: UserId): PaymentStatusChanged =>
+  statusChangedMessage({ paymentId: row.id, userId }, row.status, row.reason, row.updatedAt);
 
 function decodePaymentCursor(cursor: unknown): { createdAt: Date; id: PaymentId } {
   const [at, id] = decodeCursor(cursor, [ISO_MILLIS, UUID]) as [string, string];

@@ -5,8 +5,8 @@ import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
-import { GatewayError } from './errors';
 import { Batcher } from './insert-batcher';
+import { ApiError } from '../../common/api-error';
 
 export type Db = NodePgDatabase<typeof schema>;
 export type PaymentRow = typeof schema.payments.$inferSelect;
@@ -20,6 +20,8 @@ export interface NewPayment {
   currency: Currency;
   idempotencyKey: string | null;
   traceparent: string;
+  /** What the outbox row carries to `payments`, built by the caller: the store does not know Kafka's shapes. */
+  outboxPayload: PaymentRequested;
 }
 
 type UserState = Pick<UserRow, 'id' | 'status'>;
@@ -44,7 +46,7 @@ export class PaymentStore {
   /** The caller's user id, creating the user on first sight; a blocked user may do nothing at all. */
   async userIdFor(userName: string): Promise<UserId> {
     const { id, status } = await this.userState(userName);
-    if (status === 'BLOCKED') throw new GatewayError('FORBIDDEN', 'this account is blocked');
+    if (status === 'BLOCKED') throw new ApiError('FORBIDDEN', 'this account is blocked');
     return id;
   }
 
@@ -118,19 +120,8 @@ export class PaymentStore {
 
   private async insertMany(batch: NewPayment[]): Promise<Array<{ payment: PaymentRow; outbox: OutboxRow | null }>> {
     const createdAt = new Date();
-    const messages = batch.map(
-      (p): PaymentRequested => ({
-        version: 1,
-        type: 'PAYMENT_REQUESTED',
-        paymentId: p.id,
-        userId: p.userId,
-        amount: p.amount,
-        currency: p.currency,
-        createdAt: createdAt.toISOString(),
-      }),
-    );
     const input = JSON.stringify(
-      batch.map((p, i) => ({ id: p.id, user_id: p.userId, amount: p.amount, currency: p.currency, key: p.idempotencyKey, payload: messages[i], traceparent: p.traceparent })),
+      batch.map((p) => ({ id: p.id, user_id: p.userId, amount: p.amount, currency: p.currency, key: p.idempotencyKey, payload: p.outboxPayload, traceparent: p.traceparent })),
     );
     const { rows } = await this.db.execute<{ id: string; message_key: PaymentId; created_at: Date }>(sql`
       WITH input AS (
@@ -147,12 +138,12 @@ export class PaymentStore {
     const outboxById = new Map(rows.map((r) => [r.message_key, r]));
     for (const p of batch) if (outboxById.has(p.id)) this.onStatusChange('NEW', p.currency);
     return Promise.all(
-      batch.map(async (p, i) => {
+      batch.map(async (p) => {
         const row = outboxById.get(p.id);
         if (!row) return { payment: await this.existingFor(p), outbox: null };
-        const { traceparent, ...fields } = p;
+        const { traceparent, outboxPayload, ...fields } = p;
         const payment: PaymentRow = { ...fields, status: 'NEW', reason: null, statusSeq: 0, createdAt, updatedAt: createdAt };
-        const outbox: OutboxRow = { id: Number(row.id), topic: 'payments', messageKey: p.id, payload: messages[i], traceparent, createdAt: new Date(row.created_at) };
+        const outbox: OutboxRow = { id: Number(row.id), topic: 'payments', messageKey: p.id, payload: outboxPayload, traceparent, createdAt: new Date(row.created_at) };
         return { payment, outbox };
       }),
     );

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { HttpError, sendJson } from '../../common/http';
+import { sendJson } from '../../common/http';
 import type { Logger } from '../../common/logger';
 import { isTransientFailure } from '../../common/failure-class';
-import { GatewayError, OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS, type ErrorCode } from './errors';
+import { OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS } from './errors';
+import { ApiError, type ApiErrorCode } from '../../common/api-error';
 
 /** What any answer may say about a failure: never SQL, parameters, stacks or another caller's data. */
 export interface PublicError {
   status: number;
-  code: ErrorCode | 'INTERNAL_SERVER_ERROR' | string;
+  code: ApiErrorCode;
   message: string;
   /** Only on 5xx: the same id is in the log line, so an operator can find what happened. */
   errorId?: string;
@@ -21,9 +22,8 @@ export interface PublicError {
  * else is a bug, logged in full under an error id and answered with that id alone.
  */
 export function toPublicError(e: unknown, logger: Logger): PublicError {
-  if (e instanceof GatewayError && e.code === 'UNAVAILABLE') return outage(e.message, e.cause, logger);
-  if (e instanceof GatewayError) return { status: e.httpStatus, code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
-  if (e instanceof HttpError) return { status: e.status, code: e.code, message: e.message };
+  if (e instanceof ApiError && e.code === 'UNAVAILABLE') return outage(e.message, e.cause, logger);
+  if (e instanceof ApiError) return { status: e.httpStatus, code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
   if (isTransientFailure(e)) return outage(`the service is unavailable right now; ${OUTAGE_MESSAGE}`, e, logger);
   const errorId = randomUUID();
   logger.error({ err: e, errorId }, 'internal error');

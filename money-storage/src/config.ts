@@ -28,8 +28,6 @@ export const moneyStorageShape = {
   OPERATION_CONCURRENCY: env.int(16, 1),
   /** Commands handled, published and committed as one unit; bounds re-work after a crash. */
   OPERATION_CHUNK_SIZE: env.int(500, 1),
-  /** The gateway's database for `npm run reconcile`; defaults to DATABASE_URL (both schemas in one database). */
-  GATEWAY_DATABASE_URL: z.string().url().optional(),
 };
 
 export type MoneyStorageConfig = ReturnType<typeof loadMoneyStorageConfig>;

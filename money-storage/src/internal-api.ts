@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { API_ERROR_STATUS, type ApiErrorCode } from '../../common/api-error';
 import { sendJson } from '../../common/http';
 import { isUserId, type UserId } from '../../common/ids';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../common/service-token';
@@ -8,7 +9,11 @@ import { LEDGER_ENTRY_ID, MAX_LEDGER_PAGE } from '../../common/ledger-page';
 const ROUTE = /^\/internal\/(accounts|ledger)\/([^/]+)$/;
 
 type Answer = { status: number; body: unknown; headers?: http.OutgoingHttpHeaders };
-const refusal = (status: number, code: string, message: string, headers?: http.OutgoingHttpHeaders): Answer => ({ status, body: { error: { code, message } }, headers });
+const refusal = (code: ApiErrorCode, message: string, headers?: http.OutgoingHttpHeaders): Answer => ({
+  status: API_ERROR_STATUS[code],
+  body: { error: { code, message } },
+  headers,
+});
 
 /**
  * Money-storage's internal API, for the gateway, behind the service token:
@@ -18,9 +23,9 @@ const refusal = (status: number, code: string, message: string, headers?: http.O
  */
 export function internalRoutes(ledger: Ledger, serviceToken: string) {
   const answer = async (req: http.IncomingMessage, resource: string, rawUserId: string, query: URLSearchParams): Promise<Answer> => {
-    if (req.method !== 'GET') return refusal(405, 'METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
-    if (!hasServiceToken(req, serviceToken)) return refusal(401, 'UNAUTHENTICATED', `a valid ${SERVICE_TOKEN_HEADER} header is required`);
-    if (!isUserId(rawUserId)) return refusal(400, 'BAD_USER_INPUT', 'userId must be a positive bigint');
+    if (req.method !== 'GET') return refusal('METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
+    if (!hasServiceToken(req, serviceToken)) return refusal('UNAUTHENTICATED', `a valid ${SERVICE_TOKEN_HEADER} header is required`);
+    if (!isUserId(rawUserId)) return refusal('BAD_USER_INPUT', 'userId must be a positive bigint');
     return resource === 'accounts' ? { status: 200, body: { userId: rawUserId, accounts: await ledger.balances(rawUserId) } } : history(ledger, rawUserId, query);
   };
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
@@ -37,7 +42,7 @@ async function history(ledger: Ledger, userId: UserId, query: URLSearchParams): 
   const first = Number(query.get('first') ?? 50);
   const after = query.get('after');
   if (!Number.isInteger(first) || first < 0 || first > MAX_LEDGER_PAGE || (after !== null && !LEDGER_ENTRY_ID.test(after))) {
-    return refusal(400, 'BAD_USER_INPUT', `first (0-${MAX_LEDGER_PAGE}) or after is malformed`);
+    return refusal('BAD_USER_INPUT', `first (0-${MAX_LEDGER_PAGE}) or after is malformed`);
   }
   const page = await ledger.history(userId, first, after === null ? undefined : Number(after));
   return { status: 200, body: { entries: page.entries.map(render), hasNextPage: page.hasNextPage } };

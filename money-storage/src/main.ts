@@ -8,4 +8,4 @@ const tracing = startTracing('money-storage');
 const config = loadMoneyStorageConfig();
 const logger = createLogger('money-storage', config.LOG_LEVEL);
 
-runService(logger, () => startMoneyStorage(config, logger), { tracing });
+runService(logger, (supervision) => startMoneyStorage(config, logger, supervision), { tracing });

@@ -1,11 +1,12 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
-import { groupSession, publish, type Outgoing } from '../../common/kafka/client';
+import { publish, type Outgoing } from '../../common/kafka/client';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
-import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { decodeOrPark, processIsolatingPoison, type DlqTarget, type Item, type Settled } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
+import type { Stoppable } from '../../common/lifecycle';
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../common/logger';
 import { inMessageSpans, traceparentOf, tracerOf, withSpan } from '../../common/tracing';
@@ -15,7 +16,6 @@ import type { OperationHandler, SettleOperation } from './operation-handler';
 export type BeforeCommitHook = (info: { partition: number; lastOffset: string }) => Promise<void>;
 
 export interface OperationConsumerOptions {
-  kafka: Kafka;
   producer: Sender;
   names: TopicNames;
   groupId: string;
@@ -24,9 +24,6 @@ export interface OperationConsumerOptions {
   partitionsConcurrently: number;
   concurrency: number;
   chunkSize: number;
-  /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
-  stallMs: number;
-  sessionTimeoutMs: number;
   beforeCommit?: BeforeCommitHook;
 }
 
@@ -42,19 +39,18 @@ const TRACER = tracerOf('money-storage');
  * redo one command at a time when it fails deterministically (see processIsolatingPoison): the
  * culprit goes to the DLQ, the others are answered, and the partition moves on.
  */
-export async function startOperationConsumer(o: OperationConsumerOptions): Promise<Consumer> {
+export async function startOperationConsumer(ctx: ConsumerContext, o: OperationConsumerOptions): Promise<Stoppable> {
   // Fuller fetches under load: fewer broker requests and bigger chunks (one lookup, one settle
   // statement each); at most 50 ms added per command when quiet, next to the paymaster's delays.
-  const consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 50, minBytes: 64 * 1024, ...groupSession(o.sessionTimeoutMs) });
-  watchConsumer(consumer, 'money-operations', o.stallMs, o.logger);
-  await consumer.connect();
-  await consumer.subscribe({ topic: o.names.moneyOperations, fromBeginning: true });
-  await consumer.run({
+  const tuning = { maxWaitTimeInMs: 50, minBytes: 64 * 1024 };
+  const operations = new GroupConsumer({ ...ctx, name: 'money-operations', groupId: o.groupId, topic: o.names.moneyOperations, fromBeginning: true, tuning });
+  const { consumer } = operations;
+  await operations.start({
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: o.partitionsConcurrently,
     eachBatch: async (payload) => {
-      const { batch, resolveOffset, heartbeat } = payload;
+      const { batch } = payload;
       const scope = batchScope(payload, o.logger);
       const target: DlqTarget = { producer: o.producer, topic: batch.topic, partition: batch.partition };
       for (let i = 0; i < batch.messages.length; i += o.chunkSize) {
@@ -64,12 +60,12 @@ export async function startOperationConsumer(o: OperationConsumerOptions): Promi
         if ((await processChunk(o, chunk, target, scope)) === 'abandoned') return;
         await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-        resolveOffset(last);
-        await heartbeat();
+        payload.resolveOffset(last);
+        await payload.heartbeat();
       }
     },
   });
-  return consumer;
+  return operations;
 }
 
 async function processChunk(o: OperationConsumerOptions, chunk: KafkaMessage[], target: DlqTarget, scope: ConsumerScope): Promise<Settled> {
@@ -102,7 +98,7 @@ async function handleAll(items: Command[], o: OperationConsumerOptions): Promise
     if (group.length === 1 && items[group[0]!]!.value.kind === 'SETTLE') loneSettles.push(group[0]!);
     else groups.push(group);
   }
-  const results: Outgoing<'moneyOperationResults'>[] = new Array(items.length);
+  const results = new Array<Outgoing<'moneyOperationResults'>>(items.length);
   const answer = (index: number, value: MoneyOperationResult): void => {
     results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: traceparentOf(items[index]!.span) };
   };

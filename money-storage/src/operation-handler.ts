@@ -1,8 +1,9 @@
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import { operationResultMessage } from '../../common/kafka/messages';
 import type { OperationId } from '../../common/ids';
 import { TransientError } from '../../common/failure-class';
 import type { Logger } from '../../common/logger';
-import type { UserDirectory } from './gateway-client';
+import type { UserDirectory } from './gateway-users';
 import type { Answer, Ledger, Movement, StoredOperation } from './ledger';
 
 const UNIQUE_VIOLATION = '23505';
@@ -49,10 +50,10 @@ export class OperationHandler {
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = attempt === 1 && known ? known.stored : await this.ledger.findProcessed(op.operationId);
-        if (stored) return toResult(op, answerAgain(stored));
+        if (stored) return operationResultMessage(op, answerAgain(stored));
         const answer = await this.decide(op);
         this.onDecided(op.kind, answer);
-        return toResult(op, answer);
+        return operationResultMessage(op, answer);
       } catch (e) {
         // Another consumer (a rebalance, a second replica) processed the same id concurrently.
         if (!isUniqueViolation(e) || attempt >= MAX_ATTEMPTS) throw e;
@@ -68,7 +69,7 @@ export class OperationHandler {
     return ops.map((op) => {
       const answer = answers.get(op.settles)!;
       this.onDecided(op.kind, answer);
-      return toResult(op, answer);
+      return operationResultMessage(op, answer);
     });
   }
 
@@ -112,19 +113,5 @@ function movementOf(op: MovingOperation): Movement {
     userId: op.userId,
     currency: op.currency,
     amount: op.amount,
-  };
-}
-
-export function toResult(op: MoneyOperation, answer: Answer): MoneyOperationResult {
-  return {
-    version: 1,
-    operationId: op.operationId,
-    kind: op.kind,
-    paymentId: op.paymentId,
-    userId: op.userId,
-    outcome: answer.outcome,
-    reason: answer.reason,
-    balanceAfter: answer.balanceAfter,
-    at: new Date().toISOString(),
   };
 }

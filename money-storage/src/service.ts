@@ -1,9 +1,10 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
-import { closeServer, startHealthServer, startHttpServer } from '../../common/health-server';
+import { startHealthServer, startHttpServer } from '../../common/health-server';
+import { stopAll } from '../../common/lifecycle';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { countingParked } from '../../common/kafka/dlq-counter';
+import { ignoreStall, type StallHandler } from '../../common/kafka/consumer-watchdog';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
@@ -13,7 +14,7 @@ import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
 import { internalRoutes } from './internal-api';
 import type { MoneyStorageConfig } from './config';
-import { GatewayClient } from './gateway-client';
+import { GatewayUsers } from './gateway-users';
 import { Ledger } from './ledger';
 import { MoneyStorageMetrics } from './metrics';
 import { startOperationConsumer, type BeforeCommitHook } from './operation-consumer';
@@ -30,19 +31,20 @@ export interface MoneyStorage extends RunningService {
 
 export interface StartOptions {
   beforeCommit?: BeforeCommitHook;
+  onStall?: StallHandler;
 }
 
 export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logger, options: StartOptions = {}): Promise<MoneyStorage> {
   await applyMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, 'money');
   const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE, tracerOf('money-storage'));
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', logger });
   const admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger);
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
 
   const ledger = new Ledger(database.db);
-  const gateway = new GatewayClient({
+  const gateway = new GatewayUsers({
     baseUrl: config.GATEWAY_URL,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
@@ -58,8 +60,8 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
 
   const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) }, metrics.registry, logger);
   const internal = await startHttpServer({ port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN), { logger, tracer: tracerOf('money-storage') });
-  const consumer = await startOperationConsumer({
-    kafka,
+  const consumers = { kafka, stallMs: config.KAFKA_CONSUMER_STALL_MS, sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, onStall: options.onStall ?? ignoreStall, logger };
+  const consumer = await startOperationConsumer(consumers, {
     producer: countingParked(producer, metrics.registry),
     names,
     groupId,
@@ -68,20 +70,10 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
     partitionsConcurrently: config.KAFKA_PARTITIONS_CONCURRENTLY,
     concurrency: config.OPERATION_CONCURRENCY,
     chunkSize: config.OPERATION_CHUNK_SIZE,
-    stallMs: config.KAFKA_CONSUMER_STALL_MS,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     beforeCommit: options.beforeCommit,
   });
 
-  return {
-    port: (server.address() as AddressInfo).port,
-    internalPort: (internal.address() as AddressInfo).port,
-    stop: async () => {
-      // The consumer first: it finishes its chunk (publish + commit) while the producer and DB are still up.
-      await consumer.disconnect();
-      await Promise.all([closeServer(server), closeServer(internal)]);
-      await Promise.all([producer.disconnect(), admin.disconnect()]);
-      await database.close();
-    },
-  };
+  // The consumer first: it finishes its chunk (publish + commit) while the producer and DB are still up.
+  const stages = [consumer, [server, internal], [producer, { stop: () => admin.disconnect() }], { stop: () => database.close() }];
+  return { port: server.port, internalPort: internal.port, stop: () => stopAll('money-storage', stages) };
 }

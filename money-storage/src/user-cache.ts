@@ -1,5 +1,5 @@
 import type { UserId } from '../../common/ids';
-import type { UserDirectory, UserLookup } from './gateway-client';
+import type { UserDirectory, UserLookup } from './gateway-users';
 
 interface Entry {
   value: UserLookup;

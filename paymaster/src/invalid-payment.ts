@@ -2,12 +2,13 @@ import type { KafkaMessage } from 'kafkajs';
 import { headerString, sendToDlq } from '../../common/kafka/client';
 import { classifyFailure } from '../../common/failure-class';
 import { paymentStatusChanged } from '../../common/kafka/contracts';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { isUserId, isUuid, asPaymentId, asUserId, type PaymentId, type UserId } from '../../common/ids';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { TOPICS } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import type { Publisher } from './payment-conductor';
-import { PAYMASTER_REASONS, statusEvent } from './messages';
+import { PAYMASTER_REASONS } from './messages';
 import { inProducerSpan, tracerOf } from '../../common/tracing';
 
 /** The ids of a payment that failed validation, when they can still be trusted. */
@@ -25,7 +26,7 @@ export function readableIds(value: Buffer | null): { paymentId: PaymentId; userI
   if (typeof userId !== 'string' || !isUserId(userId)) return null;
   const ids = { paymentId: asPaymentId(paymentId), userId: asUserId(userId) };
   // Only ids the status schema accepts, or publishing the ERROR would fail on every retry.
-  return paymentStatusChanged.safeParse(statusEvent(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment)).success ? ids : null;
+  return paymentStatusChanged.safeParse(statusChangedMessage(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment)).success ? ids : null;
 }
 
 /**
@@ -47,7 +48,7 @@ export async function rejectInvalidPayment(
   });
   const ids = readableIds(message.value);
   if (!ids) return;
-  const value = statusEvent(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment);
+  const value = statusChangedMessage(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment);
   await inProducerSpan(tracerOf('paymaster'), TOPICS.statusPayments.name, headerString(message.headers, 'traceparent'), (traceparent) =>
     deps.publisher.publish('statusPayments', { key: ids.paymentId, value, traceparent }),
   );

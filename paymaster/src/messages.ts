@@ -1,6 +1,5 @@
-import type { MoneyOperation, MoneyOperationResult, PaymentRequested, PaymentStatusChanged } from '../../common/kafka/contracts';
-import { asOperationId, type PaymentId, type UserId } from '../../common/ids';
-import { statusRank, type PaymentStatus, type TerminalStatus } from '../../common/payment-status';
+import type { MoneyOperationResult } from '../../common/kafka/contracts';
+import type { TerminalStatus } from '../../common/payment-status';
 
 /** Reasons the paymaster itself gives; money-storage's reasons pass through unchanged. */
 export const PAYMASTER_REASONS = {
@@ -13,72 +12,6 @@ export const PAYMASTER_REASONS = {
 export interface Outcome {
   status: TerminalStatus;
   reason: string | null;
-}
-
-/**
- * `seq` is the status rank, not a counter: a redelivered payment publishes the same seq for the
- * same status, so the gateway's forward-only rule drops the duplicate.
- */
-export function statusEvent(
-  payment: { paymentId: PaymentId; userId: UserId },
-  status: PaymentStatus,
-  reason: string | null,
-): PaymentStatusChanged {
-  return {
-    version: 1,
-    type: 'PAYMENT_STATUS_CHANGED',
-    paymentId: payment.paymentId,
-    userId: payment.userId,
-    status,
-    reason,
-    seq: statusRank(status),
-    at: new Date().toISOString(),
-  };
-}
-
-export function debitCommand(p: PaymentRequested): MoneyOperation {
-  return {
-    version: 1,
-    kind: 'DEBIT',
-    operationId: asOperationId(p.paymentId),
-    paymentId: p.paymentId,
-    userId: p.userId,
-    amount: p.amount,
-    currency: p.currency,
-    requestedAt: new Date().toISOString(),
-  };
-}
-
-export const reversalId = (paymentId: string): string => `${paymentId}:reversal`;
-export const settleId = (paymentId: string): string => `${paymentId}:settle`;
-
-/** Undoes the debit if money-storage applied it and nobody settled it; money-storage fences it otherwise. */
-export function compensationCommand(p: PaymentRequested): MoneyOperation {
-  return {
-    version: 1,
-    kind: 'CREDIT',
-    purpose: 'COMPENSATION',
-    operationId: asOperationId(reversalId(p.paymentId)),
-    reverses: asOperationId(p.paymentId),
-    paymentId: p.paymentId,
-    userId: p.userId,
-    amount: p.amount,
-    currency: p.currency,
-    requestedAt: new Date().toISOString(),
-  };
-}
-
-/** Makes the applied debit final; only then may the payment read COMPLETED. */
-export function settleCommand(p: PaymentRequested): MoneyOperation {
-  return {
-    version: 1,
-    kind: 'SETTLE',
-    operationId: asOperationId(settleId(p.paymentId)),
-    settles: asOperationId(p.paymentId),
-    paymentId: p.paymentId,
-    userId: p.userId,
-    requestedAt: new Date().toISOString(),
-  };
 }
 
 const COMPLETED: Outcome = { status: 'COMPLETED', reason: null };

@@ -1,11 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import { BatchPublisher } from '../../common/kafka/batch-publisher';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { countingParked } from '../../common/kafka/dlq-counter';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
-import { closeServer, startHealthServer } from '../../common/health-server';
+import { startHealthServer } from '../../common/health-server';
+import { ignoreStall, type StallHandler } from '../../common/kafka/consumer-watchdog';
+import { stopAll } from '../../common/lifecycle';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import type { PaymasterConfig } from './config';
 import { uniformDelays, type Delays } from './delays';
@@ -23,10 +24,16 @@ export interface Paymaster extends RunningService {
 /**
  * Wires the paymaster: results listener first (it must be positioned before any debit goes
  * out), then the payments intake, then the health server. Stopping runs the other way round,
- * each step bounded by the shutdown grace.
+ * every step under the one shutdown grace.
  */
-export async function startPaymaster(config: PaymasterConfig, logger: Logger, delays?: Delays): Promise<Paymaster> {
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'paymaster', topicPrefix: config.KAFKA_TOPIC_PREFIX, logger });
+export interface PaymasterOptions {
+  /** The random waits between steps; the configured uniform range by default. */
+  delays?: Delays;
+  onStall?: StallHandler;
+}
+
+export async function startPaymaster(config: PaymasterConfig, logger: Logger, options: PaymasterOptions = {}): Promise<Paymaster> {
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'paymaster', logger });
   const admin = kafka.admin();
   await admin.connect();
   const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
@@ -38,18 +45,18 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   let intake: PaymentsIntake | undefined;
   const conductor = new PaymentConductor({
     publisher,
-    delays: delays ?? uniformDelays(config.PAYMASTER_DELAY_MIN_MS, config.PAYMASTER_DELAY_MAX_MS),
+    delays: options.delays ?? uniformDelays(config.PAYMASTER_DELAY_MIN_MS, config.PAYMASTER_DELAY_MAX_MS),
     resultDeadlineMs: config.PAYMASTER_RESULT_DEADLINE_MS,
     resendIntervalMs: config.PAYMASTER_RESEND_INTERVAL_MS,
     logger,
     onRelease: () => intake?.maybeResume(),
     onMilestone: metrics.milestoneReached,
   });
+  const consumers = { kafka, stallMs: config.KAFKA_CONSUMER_STALL_MS, onStall: options.onStall ?? ignoreStall, logger };
   const results = new ResultsListener({
-    kafka,
+    consumers,
     names,
     groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
-    stallMs: config.KAFKA_CONSUMER_STALL_MS,
     holds: (id) => conductor.holds(id),
     onResult: (r) => conductor.onResult(r),
     ownsPartition: (partition) => intake?.owns(partition) ?? false,
@@ -58,11 +65,9 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   });
   await results.start();
   intake = new PaymentsIntake({
-    kafka,
+    consumers: { ...consumers, sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS },
     names,
     groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    stallMs: config.KAFKA_CONSUMER_STALL_MS,
     maxInFlight: config.PAYMASTER_MAX_IN_FLIGHT,
     commitIntervalMs: config.PAYMASTER_COMMIT_INTERVAL_MS,
     conductor,
@@ -79,28 +84,10 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, de
   const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin) }, metrics.registry, logger);
   const started = intake;
 
-  // Every step runs even if an earlier one failed, so connections are not left open on the way out.
-  const stop = async (): Promise<void> => {
-    const failures = [
-      await started.stop().then(() => null, (e: unknown) => e),
-      ...(await Promise.allSettled([results.stop(), publisher.stop()])).map((r) => (r.status === 'rejected' ? r.reason : null)),
-      await producer.disconnect().then(() => null, (e: unknown) => e),
-      await closeServer(server).then(() => null, (e: unknown) => e),
-      await admin.disconnect().then(() => null, (e: unknown) => e),
-    ].filter((e) => e !== null);
-    if (failures.length > 0) throw new AggregateError(failures, 'paymaster did not stop cleanly');
-  };
+  const stages = [started, [results, publisher], producer, server, { stop: () => admin.disconnect() }];
   return {
-    port: (server.address() as AddressInfo).port,
+    port: server.port,
     stats: () => ({ ...conductor.stats(), paused: started.isPaused }),
-    stop: () => withTimeout(stop(), config.PAYMASTER_SHUTDOWN_GRACE_MS, 'paymaster stop'),
+    stop: () => stopAll('paymaster', stages, config.PAYMASTER_SHUTDOWN_GRACE_MS),
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-    timer.unref();
-    p.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
 }

@@ -1,22 +1,12 @@
 import type { MoneyOperation, MoneyOperationResult, PaymentRequested } from '../../common/kafka/contracts';
 import type { Outgoing } from '../../common/kafka/client';
 import type { Ticket } from '../../common/kafka/inflight-offsets';
+import { compensationCommand, debitCommand, reversalId, settleCommand, settleId, statusChangedMessage } from '../../common/kafka/messages';
 import { TOPICS, type TopicKey } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { inProducerSpan, tracerOf } from '../../common/tracing';
 import type { Delays } from './delays';
-import {
-  compensationCommand,
-  compensationOutcome,
-  debitCommand,
-  debitVerdict,
-  reversalId,
-  settleCommand,
-  settleId,
-  settleOutcome,
-  statusEvent,
-  type Outcome,
-} from './messages';
+import { compensationOutcome, debitVerdict, settleOutcome, type Outcome } from './messages';
 
 /** Where the conductor's messages go; a BatchPublisher in production. */
 export interface Publisher {
@@ -169,7 +159,7 @@ export class PaymentConductor {
 
   private async beginProcessing(entry: InFlight): Promise<void> {
     entry.stage = 'processing';
-    await this.send(entry, 'statusPayments', statusEvent(entry.payment, 'PROCESSING', null));
+    await this.send(entry, 'statusPayments', statusChangedMessage(entry.payment, 'PROCESSING', null));
     if (entry.abandoned) return;
     this.reached(entry, 'processing');
     // Accept the answer from now on: it may arrive before the debit's own ack reaches us.
@@ -243,7 +233,7 @@ export class PaymentConductor {
   }
 
   private async publishTerminal(entry: InFlight, outcome: Outcome): Promise<void> {
-    await this.send(entry, 'statusPayments', statusEvent(entry.payment, outcome.status, outcome.reason));
+    await this.send(entry, 'statusPayments', statusChangedMessage(entry.payment, outcome.status, outcome.reason));
     if (entry.abandoned) return;
     this.held.delete(entry.payment.paymentId);
     for (const t of entry.tickets) t.done();

@@ -1,23 +1,21 @@
-import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
-import { groupSession } from '../../common/kafka/client';
+import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { inMessageSpan, traceparentOf, tracerOf } from '../../common/tracing';
-import { watchConsumer } from '../../common/kafka/consumer-watchdog';
 import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
+import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
+import { SharedPromise } from '../../common/shared-promise';
 import { rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
 
 export interface IntakeOptions {
-  /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
-  stallMs: number;
-  kafka: Kafka;
+  consumers: ConsumerContext;
   names: TopicNames;
   groupId: string;
-  sessionTimeoutMs: number;
   maxInFlight: number;
   commitIntervalMs: number;
   conductor: PaymentConductor;
@@ -34,7 +32,8 @@ export interface IntakeOptions {
  * terminal status is acknowledged (InflightOffsets). When `maxInFlight` are held the topic is
  * paused; it resumes once the conductor has drained to 90%.
  */
-export class PaymentsIntake {
+export class PaymentsIntake implements Stoppable {
+  private readonly group: GroupConsumer;
   private readonly consumer: Consumer;
   private readonly offsets = new InflightOffsets();
   private readonly topic: string;
@@ -45,29 +44,28 @@ export class PaymentsIntake {
   private stopping = false;
   private rejecting = 0;
   private commitTimer: NodeJS.Timeout | undefined;
-  private committing: Promise<void> | undefined;
+  private readonly committing = new SharedPromise(() => this.commitDone());
 
   constructor(private readonly o: IntakeOptions) {
     this.topic = o.names.payments;
     this.resumeAt = Math.max(0, Math.floor(o.maxInFlight * 0.9));
-    this.consumer = o.kafka.consumer({
+    this.group = new GroupConsumer({
+      ...o.consumers,
+      name: 'payments-intake',
       groupId: o.groupId,
-      ...groupSession(o.sessionTimeoutMs),
+      topic: this.topic,
+      fromBeginning: true,
       // Under load the broker answers when 64 KB are ready (fewer, fuller fetches save its CPU);
       // when quiet, within 100 ms, so a resume or a new payment is picked up promptly.
-      maxWaitTimeInMs: 100,
-      minBytes: 64 * 1024,
-      allowAutoTopicCreation: false,
+      tuning: { maxWaitTimeInMs: 100, minBytes: 64 * 1024, allowAutoTopicCreation: false },
     });
+    this.consumer = this.group.consumer;
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => this.onJoin(e.payload));
-    watchConsumer(this.consumer, 'payments-intake', o.stallMs, o.logger);
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
-    this.commitTimer = setInterval(() => void this.commit(), this.o.commitIntervalMs);
+    await this.group.start({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+    this.commitTimer = setInterval(() => void this.committing.run(), this.o.commitIntervalMs);
   }
 
   /** Whether this process owns partition `partition` of `payments` in the current generation. */
@@ -93,22 +91,22 @@ export class PaymentsIntake {
     clearInterval(this.commitTimer);
     this.consumer.pause([{ topic: this.topic }]);
     const abandoned = this.o.conductor.abandon();
-    await this.committing;
-    await this.commit();
+    await this.committing.current;
+    await this.committing.run();
     this.o.logger.info({ abandoned }, 'payments intake stopped; unfinished payments are left to the next owner');
-    await this.consumer.disconnect();
+    await this.group.stop();
   }
 
   private load(): number {
     return this.o.conductor.size + this.rejecting;
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch;
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition } = payload.batch;
     // A batch fetched before a rebalance may still arrive for a partition we just lost.
     if (topic !== this.topic || !this.owned.has(partition)) return;
-    for (const message of batch.messages) {
-      if (this.stopping || !isRunning() || isStale()) break;
+    for (const message of payload.batch.messages) {
+      if (this.stopping || !payload.isRunning() || payload.isStale()) break;
       if (this.load() >= this.o.maxInFlight) {
         // Unresolved messages are fetched again after the resume.
         this.pause();
@@ -116,9 +114,9 @@ export class PaymentsIntake {
       }
       const ticket = this.offsets.start(topic, partition, message.offset);
       if (ticket) this.take(message, partition, ticket);
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   private take(message: KafkaMessage, partition: number, ticket: Ticket): void {
@@ -141,7 +139,7 @@ export class PaymentsIntake {
    * would stall the partition's commits for good, and the message stays at its source offset.
    */
   private async rejectUntilDone(message: KafkaMessage, ticket: Ticket, error: string): Promise<void> {
-    const scope: ConsumerScope = { isActive: () => !this.stopping, heartbeat: async () => undefined, logger: this.o.logger };
+    const scope: ConsumerScope = { isActive: () => !this.stopping, heartbeat: () => Promise.resolve(), logger: this.o.logger };
     const rejected = await retryTransient('invalid payment', () => rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error), scope);
     if (rejected.kind === 'deterministic') this.o.logger.error({ err: rejected.error, partition: ticket.partition, offset: message.offset }, 'could not park an invalid payment; skipped');
     if (rejected.kind !== 'abandoned') ticket.done();
@@ -168,18 +166,16 @@ export class PaymentsIntake {
     this.o.logger.info({ partitions: [...this.owned], dropped: [...lost], abandoned }, 'payments partitions assigned');
   }
 
-  private commit(): Promise<void> {
-    if (this.committing) return this.committing;
+  /** Commits every offset whose payments are done; run through `committing`, one commit at a time. */
+  private async commitDone(): Promise<void> {
     const positions = this.offsets.toCommit();
-    if (positions.length === 0) return Promise.resolve();
-    this.committing = this.consumer
-      .commitOffsets(positions)
-      .then(() => this.offsets.markCommitted(positions))
+    if (positions.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(positions);
+      this.offsets.markCommitted(positions);
+    } catch (e) {
       // A rebalance in progress refuses commits; the next tick (or the next owner) catches up.
-      .catch((e: unknown) => this.o.logger.warn({ err: e }, 'offset commit failed'))
-      .finally(() => {
-        this.committing = undefined;
-      });
-    return this.committing;
+      this.o.logger.warn({ err: e }, 'offset commit failed');
+    }
   }
 }

@@ -1,19 +1,21 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
-import { watchConsumer } from '../../common/kafka/consumer-watchdog';
+import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { parkMessage, type DlqTarget } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
+import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { inMessageSpan, tracerOf } from '../../common/tracing';
+import { withTimeout } from '../../common/with-timeout';
 import { isUuid } from '../../common/ids';
 
 export interface ResultsListenerOptions {
-  stallMs: number;
-  kafka: Kafka;
+  /** No session: the group is this process's alone, nobody waits for a rebalance. */
+  consumers: Omit<ConsumerContext, 'sessionTimeoutMs'>;
   names: TopicNames;
   /** The paymaster group; the listener's own group is derived from it, unique per process. */
   groupId: string;
@@ -42,7 +44,8 @@ export const resultsGroupId = (group: string): string =>
  * cost is one small group per process, which the broker forgets `offsets.retention.minutes`
  * (7 days) after the process is gone.
  */
-export class ResultsListener {
+export class ResultsListener implements Stoppable {
+  private readonly group: GroupConsumer;
   private readonly consumer: Consumer;
   /** This process's own group (see above). */
   readonly groupId: string;
@@ -50,13 +53,15 @@ export class ResultsListener {
   constructor(private readonly o: ResultsListenerOptions) {
     this.groupId = resultsGroupId(o.groupId);
     // Fuller fetches under load, at most 100 ms of added latency when quiet (next to 0.5-5 s delays).
-    this.consumer = o.kafka.consumer({
+    this.group = new GroupConsumer({
+      ...o.consumers,
+      name: 'results-listener',
       groupId: this.groupId,
-      maxWaitTimeInMs: 100,
-      minBytes: 64 * 1024,
-      allowAutoTopicCreation: false,
+      topic: o.names.moneyOperationResults,
+      fromBeginning: false,
+      tuning: { maxWaitTimeInMs: 100, minBytes: 64 * 1024, allowAutoTopicCreation: false },
     });
-    watchConsumer(this.consumer, 'results-listener', o.stallMs, o.logger);
+    this.consumer = this.group.consumer;
   }
 
   /**
@@ -66,14 +71,13 @@ export class ResultsListener {
    */
   async start(): Promise<void> {
     const positioned = this.waitPositioned(this.o.joinTimeoutMs ?? 60_000);
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.o.names.moneyOperationResults, fromBeginning: false });
-    await this.consumer.run({ autoCommit: true, autoCommitInterval: 1000, eachBatch: (p) => this.onBatch(p) });
+    void positioned.catch(() => undefined); // awaited below; a failed start must not leave it unhandled
+    await this.group.start({ autoCommit: true, autoCommitInterval: 1000, eachBatch: (p) => this.onBatch(p) });
     await positioned;
   }
 
   stop(): Promise<void> {
-    return this.consumer.disconnect();
+    return this.group.stop();
   }
 
   /**
@@ -86,7 +90,7 @@ export class ResultsListener {
    * same source offset, and every process still logs it with its partition and offset.
    */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat } = payload;
+    const { batch } = payload;
     const parks = this.o.ownsPartition(batch.partition);
     const scope = batchScope(payload, this.o.logger);
     for (const message of batch.messages) {
@@ -100,7 +104,7 @@ export class ResultsListener {
       else if (parks) this.parkAside({ producer: this.o.producer, topic: batch.topic, partition: batch.partition }, message, decoded.error, scope);
       else this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result, left to the partition owner to park');
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   /** In the result's trace: it continues the money-storage span that produced it. */
@@ -110,32 +114,25 @@ export class ResultsListener {
 
   /** Outlives its batch, so it must not heartbeat one that is over. */
   private parkAside(target: DlqTarget, message: KafkaMessage, error: string, scope: ConsumerScope): void {
-    parkMessage(target, message, { error, class: 'deterministic' }, { ...scope, heartbeat: async () => undefined }).catch((e: unknown) =>
+    parkMessage(target, message, { error, class: 'deterministic' }, { ...scope, heartbeat: () => Promise.resolve() }).catch((e: unknown) =>
       this.o.logger.error({ err: e, partition: target.partition, offset: message.offset }, 'could not park an invalid result'),
     );
   }
 
   private waitPositioned(timeoutMs: number): Promise<void> {
     const { GROUP_JOIN, FETCH } = this.consumer.events;
-    return new Promise((resolve, reject) => {
-      let joined = false;
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`results listener not positioned within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const offJoin = this.consumer.on(GROUP_JOIN, () => {
-        joined = true;
-      });
-      const offFetch = this.consumer.on(FETCH, () => {
-        if (!joined) return;
-        cleanup();
-        resolve();
-      });
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        offJoin();
-        offFetch();
-      };
+    let joined = false;
+    const removers: Array<() => void> = [];
+    const positioned = new Promise<void>((resolve) => {
+      removers.push(
+        this.consumer.on(GROUP_JOIN, () => {
+          joined = true;
+        }),
+        this.consumer.on(FETCH, () => {
+          if (joined) resolve();
+        }),
+      );
     });
+    return withTimeout(positioned, timeoutMs, 'positioning the results listener').finally(() => removers.forEach((remove) => remove()));
   }
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PROJECT_ROOT } from '../../common/project-root';
-import { freePort, waitFor } from '../../infra/free-port';
+import { waitFor } from '../../common/wait-for';
+import { freePort } from '../../infra/free-port';
 import { composeServices, resolvedEnvironment, type ComposeService } from '../support/compose';
 import { freshDatabase, kafkaBrokers, uniqueName } from '../support/infra';
 
@@ -66,7 +67,7 @@ it('runs the topics job, then every service to readiness and a clean exit on SIG
       return (await healthy(services[name]!, Number(ports[name]!.PORT))) ? true : undefined;
     }, 30_000, 200);
   };
-  const stopAll = async () => Object.fromEntries(await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()])));
+  const stopAll = async () => Object.fromEntries(await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()] as const)));
   try {
     // In compose's order: money-storage waits for a healthy gateway.
     await Promise.all([ready('gateway'), ready('paymaster')]);

@@ -43,8 +43,8 @@ afterAll(() => e2e?.stop(), 120_000);
 const clients = () => USERS.map((u) => e2e.client(u));
 
 async function inFlight(ids: string[]): Promise<number> {
-  const { rows } = await e2e.sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING')`, [ids]);
-  return rows[0].n;
+  const { rows } = await e2e.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING')`, [ids]);
+  return rows[0]!.n;
 }
 
 /**
@@ -75,7 +75,7 @@ async function settle(scenario: string, load: PaymentLoad, atFault: number): Pro
   expect(code).toBe(0);
 }
 
-async function crashUnderLoad(scenario: string, service: ServiceName, faultWhen: (ids: string[]) => Promise<boolean>): Promise<void> {
+async function crashUnderLoad(scenario: string, service: ServiceName, faultWhen: (ids: string[]) => boolean | Promise<boolean>): Promise<void> {
   const load = new PaymentLoad(clients(), 16, 600).start();
   await eventually(`load to build up for ${scenario}`, async () => ((await faultWhen(load.acknowledged)) ? true : undefined), 60_000);
   const atFault = await inFlight(load.acknowledged);
@@ -93,29 +93,29 @@ describe('faults under load', () => {
   it('SIGKILL of money-storage mid-batch loses nothing and debits nothing twice', async () => {
     await crashUnderLoad('money-storage SIGKILL', 'money-storage', async (ids) => {
       if (ids.length < 300) return false;
-      const { rows } = await e2e.sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = 'PROCESSING'`, [ids]);
-      return rows[0].n >= 50;
+      const { rows } = await e2e.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = 'PROCESSING'`, [ids]);
+      return rows[0]!.n >= 50;
     });
   });
 
   it('a Kafka outage of about 12 s: createPayment keeps answering (NEW), nothing is lost', async () => {
     const load = new PaymentLoad(clients(), 4).start();
-    await eventually('some payments before the outage', async () => (load.acknowledged.length >= 50 ? true : undefined));
+    await eventually('some payments before the outage', () => (load.acknowledged.length >= 50 ? true : undefined));
     const atFault = await inFlight(load.acknowledged);
     await e2e.system.infra.stopBroker();
     const during = load.acknowledged.length;
     const outageEnds = Date.now() + 12_000;
-    await eventually('the outage to last its 12 s', async () => (Date.now() >= outageEnds ? true : undefined), 30_000);
+    await eventually('the outage to last its 12 s', () => (Date.now() >= outageEnds ? true : undefined), 30_000);
     expect(load.acknowledged.length).toBeGreaterThan(during); // still answering
     expect(load.answered.NEW ?? 0).toBeGreaterThan(0);
     await e2e.system.infra.startBroker();
     const afterOutage = load.acknowledged.length;
-    await eventually('payments created after the outage', async () => (load.acknowledged.length >= afterOutage + 50 ? true : undefined), 120_000);
+    await eventually('payments created after the outage', () => (load.acknowledged.length >= afterOutage + 50 ? true : undefined), 120_000);
     await load.stop();
     await settle('kafka outage', load, atFault);
   });
 
   it('SIGKILL of the gateway during load: every acknowledged payment still ends, and the books agree', async () => {
-    await crashUnderLoad('gateway SIGKILL', 'gateway', async (ids) => ids.length >= 200);
+    await crashUnderLoad('gateway SIGKILL', 'gateway', (ids) => ids.length >= 200);
   });
 });

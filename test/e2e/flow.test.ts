@@ -26,8 +26,8 @@ async function balance(user: string): Promise<number> {
 }
 
 async function userId(user: string): Promise<string> {
-  const { rows } = await e2e.sql.query('SELECT id FROM gateway.users WHERE user_name = $1', [user]);
-  return String(rows[0].id);
+  const { rows } = await e2e.sql.query<{ id: string }>('SELECT id FROM gateway.users WHERE user_name = $1', [user]);
+  return String(rows[0]!.id);
 }
 
 describe('end to end', () => {
@@ -51,7 +51,7 @@ describe('end to end', () => {
       const statuses = one.events.map((e) => e.paymentStatus.status);
       expect(statuses.at(-1)).toBe('COMPLETED');
       expect(statuses).toEqual([...new Set(statuses)]); // each at most once, in the order they happened
-      await eventually('all three statuses on myPaymentStatuses', async () =>
+      await eventually('all three statuses on myPaymentStatuses', () =>
         mine.events.filter((e) => e.myPaymentStatuses.paymentId === createPayment.id).length === 3 ? true : undefined,
       );
       expect(mine.events.filter((e) => e.myPaymentStatuses.paymentId === createPayment.id).map((e) => e.myPaymentStatuses.status)).toEqual([
@@ -94,7 +94,7 @@ describe('end to end', () => {
     expect((await block(e2e.system.internalUrl('gateway'))).status).toBe(200);
     const refused = await carol.request(CreatePayment, { input: { amount: 10, currency: 'EUR' } });
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const { rows } = await e2e.sql.query("SELECT balance::int AS balance FROM money.accounts WHERE user_id = $1 AND currency = 'EUR'", [carolId]);
+    const { rows } = await e2e.sql.query<{ balance: number }>("SELECT balance::int AS balance FROM money.accounts WHERE user_id = $1 AND currency = 'EUR'", [carolId]);
     expect(rows[0]?.balance).toBe(1_000);
   });
 
@@ -112,7 +112,7 @@ describe('end to end', () => {
       const doras = await Promise.all([1, 2, 3].map(() => dora.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })));
       const ids = doras.map((d) => d.createPayment.id);
       await awaitTerminal(e2e.sql, [...ids, ...eves.map((e) => e.createPayment.id)], 30_000);
-      await eventually('a terminal event for each of dora’s payments', async () =>
+      await eventually('a terminal event for each of dora’s payments', () =>
         ids.every((id) => sub.events.some((e) => e.myPaymentStatuses.paymentId === id && e.myPaymentStatuses.status === 'COMPLETED')) ? true : undefined,
       );
       const eveIds = new Set(eves.map((e) => e.createPayment.id));

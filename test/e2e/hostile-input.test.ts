@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import jwt from 'jsonwebtoken';
 import { CreatePayment, Deposit, GetCredit } from '../../client/operations';
+import { waitFor } from '../../common/wait-for';
 import { dlqOf, topicNames, TOPIC_KEYS, type TopicNames } from '../../common/kafka/topics';
 import { collect, eventually } from '../support/infra';
 import { RawGraphQLWs, type WsOutcome } from '../support/raw-graphql-ws';
@@ -55,7 +56,7 @@ async function http(path: string, init: RequestInit & { base?: string } = {}): P
   const text = await res.text();
   let body: { errors?: Array<{ extensions?: { code?: unknown } }>; error?: { code?: unknown } } = {};
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(text) as typeof body;
   } catch {
     // a body that is not JSON fails the JSON assertion below
   }
@@ -90,13 +91,11 @@ async function overWs(frame: (ws: RawGraphQLWs) => Promise<WsOutcome>, init: unk
 async function poison(topic: keyof TopicNames, value: string): Promise<Answer> {
   const key = `hostile-${Math.random().toString(36).slice(2)}`;
   await producer.send({ topic: names[topic], messages: [{ key, value }] });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const parked = dlqs.messages.find((m) => m.key === key);
-    if (parked) return { code: 'DLQ', text: parked.headers['dlq-error'] ?? '' };
-    if (Date.now() > deadline) return { code: 'NOT_PARKED', text: '' };
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const parked = () => dlqs.messages.find((m) => m.key === key);
+  return waitFor(`${key} in a DLQ`, parked, 30_000, 50).then(
+    (m): Answer => ({ code: 'DLQ', text: m.headers['dlq-error'] ?? '' }),
+    (): Answer => ({ code: 'NOT_PARKED', text: '' }),
+  );
 }
 
 const operation = (fields: Record<string, unknown>) =>
@@ -124,8 +123,8 @@ const CASES: Case[] = [
   ['deposit above SELF_DEPOSIT_MAX', { code: 'BAD_USER_INPUT' }, () => gql('mutation { deposit(amount: 1001, currency: EUR, idempotencyKey: "big") { operationId } }')],
   ['50 aliased deposits of 1e9', { code: 'BAD_USER_INPUT' }, () => gql(`mutation { ${Array.from({ length: 50 }, (_, i) => `d${i}: deposit(amount: 1000000000, currency: EUR, idempotencyKey: "mint-${i}") { operationId }`).join(' ')} }`)],
   ['creditAccount without the operator role', { code: 'FORBIDDEN' }, () => gql('mutation { creditAccount(userName: "mallory", amount: 5, currency: EUR, idempotencyKey: "x") { operationId } }')],
-  ['creditAccount by an operator for a user named with NUL', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-nul") { operationId } }', { u: 'a\u0000b' }, e2e.operator('olga').token!)],
-  ['creditAccount by an operator for a user named with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-sur") { operationId } }', { u: '\ud800' }, e2e.operator('olga').token!)],
+  ['creditAccount by an operator for a user named with NUL', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-nul") { operationId } }', { u: 'a\u0000b' }, e2e.operator('olga').token)],
+  ['creditAccount by an operator for a user named with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-sur") { operationId } }', { u: '\ud800' }, e2e.operator('olga').token)],
   ['myPayments cursor with an out-of-range date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`275760-09-13T00:00:00.000Z|${victimPaymentId}`) })],
   ['myPayments cursor with a year-0 date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`+002024-13-45T00:00:00.000Z|${victimPaymentId}`) })],
   ['myPayments cursor of 10 KB', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: 'A'.repeat(10_000) })],
@@ -147,8 +146,8 @@ const CASES: Case[] = [
   ['a token with roles that are not a list', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({ roles: 'operator' }, e2e.jwtSecret, { subject: 'mallory', expiresIn: '1m' }))],
   ['a token signed with another secret', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, 'x'.repeat(40), { subject: VICTIM, expiresIn: '1m' }))],
   // GraphQL over WebSocket
-  ['WebSocket without a token', { status: 4401 }, () => overWs(async () => ({ kind: 'closed', code: 0, reason: '' }), {})],
-  ['WebSocket with an expired token', { status: 4401 }, () => overWs(async () => ({ kind: 'closed', code: 0, reason: '' }), { authorization: `Bearer ${jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, e2e.jwtSecret, { subject: 'mallory' })}` })],
+  ['WebSocket without a token', { status: 4401 }, () => overWs(() => Promise.resolve({ kind: 'closed', code: 0, reason: '' }), {})],
+  ['WebSocket with an expired token', { status: 4401 }, () => overWs(() => Promise.resolve({ kind: 'closed', code: 0, reason: '' }), { authorization: `Bearer ${jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, e2e.jwtSecret, { subject: 'mallory' })}` })],
   ['WebSocket frame that is not JSON', { status: 4400 }, () => overWs((ws) => ws.send('{not json'))],
   ['WebSocket subscribe to a NUL id', { code: 'NOT_FOUND' }, () => overWs((ws) => ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: '\u0000' }))],
   ['WebSocket subscribe to another user’s payment', { code: 'NOT_FOUND' }, () => overWs((ws) => ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: victimPaymentId }))],
@@ -187,11 +186,11 @@ const CASES: Case[] = [
 const LEAKS = /\bselect\b|\binsert\b|\bupdate\b|jsonb|gateway\.|money\.|params:|\n\s+at |node_modules|\.js:\d+/i;
 
 async function counts(): Promise<Record<string, number>> {
-  const { rows } = await e2e.sql.query(`SELECT
+  const { rows } = await e2e.sql.query<Record<string, number>>(`SELECT
     (SELECT count(*)::int FROM gateway.payments) AS payments, (SELECT count(*)::int FROM gateway.outbox) AS outbox,
     (SELECT count(*)::int FROM gateway.deposits) AS deposits, (SELECT count(*)::int FROM money.processed_operations) AS operations,
     (SELECT count(*)::int FROM money.ledger_entries) AS entries, (SELECT max(status_seq)::int FROM gateway.payments) AS seq`);
-  return rows[0];
+  return rows[0]!;
 }
 
 it(`has at least 40 cases (${CASES.length})`, () => expect(CASES.length).toBeGreaterThanOrEqual(40));

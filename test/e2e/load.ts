@@ -1,4 +1,5 @@
 import type { GatewayClient } from '../../client/gateway-client';
+import { sleep } from '../../common/sleep';
 import { CreatePayment } from '../../client/operations';
 
 /**
@@ -49,7 +50,7 @@ export class PaymentLoad {
         }
       } catch {
         this.failed += 1; // the gateway is down: nothing was acknowledged
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   }

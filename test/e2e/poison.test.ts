@@ -38,7 +38,7 @@ it('parks every poison message in its DLQ, keeps every service up, and completes
   const parkedIn = (topic: TopicKey): Set<string> =>
     new Set(collector.messages.filter((m) => m.topic === dlqOf(names[topic])).map((m) => `${m.headers['dlq-source-partition']}:${m.headers['dlq-source-offset']}`));
   const allParked = (topic: TopicKey, positions: string[]) =>
-    eventually(`every poison message of ${topic} in its DLQ`, async () => (positions.every((p) => parkedIn(topic).has(p)) ? true : undefined), 60_000);
+    eventually(`every poison message of ${topic} in its DLQ`, () => (positions.every((p) => parkedIn(topic).has(p)) ? true : undefined), 60_000);
   try {
     const expected: Partial<Record<TopicKey, string[]>> = {};
     for (const topic of ['payments', 'statusPayments', 'moneyOperations'] as const) expected[topic] = await poisonEveryPartition(producer, names, topic);

@@ -9,6 +9,7 @@ import { CreatePayment, CreditAccount, MyAccounts } from '../../client/operation
 import { TOPICS } from '../../common/kafka/topics';
 import { GatewayClient } from '../../client/gateway-client';
 import { PROJECT_ROOT } from '../../common/project-root';
+import { waitFor } from '../../common/wait-for';
 import { signToken } from '../../gateway/src/auth';
 import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
@@ -68,12 +69,12 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig))),
     operator: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig), { roles: ['operator'] })),
     reconcile: async () => {
-      const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
+      const script = path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js');
       const result = await run(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env } }).then(
         (r) => ({ code: 0, stdout: r.stdout }),
         (e: { code?: number; stdout?: string }) => ({ code: e.code ?? 2, stdout: e.stdout ?? '' }),
       );
-      return { code: result.code, report: JSON.parse(result.stdout) };
+      return { code: result.code, report: JSON.parse(result.stdout) as { ok: boolean } & Record<string, unknown> };
     },
     stop: async () => {
       await sql.end();
@@ -87,18 +88,17 @@ const TERMINAL = ['COMPLETED', 'REJECTED', 'ERROR'];
 
 /** Status counts of these payments, once every one is terminal (or throws after `timeoutMs`). */
 export async function awaitTerminal(sql: pg.Pool, ids: string[], timeoutMs: number): Promise<Record<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // The probe throws while some are not terminal, so a timeout reports the last counts.
+  return waitFor('every payment to be terminal', async () => {
     const { rows } = await sql.query<{ status: string; n: number }>(
       'SELECT status, count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) GROUP BY status',
       [ids],
     );
-    const counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    const counts: Record<string, number> = Object.fromEntries(rows.map((r) => [r.status, r.n]));
     const terminal = TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
     if (terminal === ids.length) return counts;
-    if (Date.now() > deadline) throw new Error(`only ${terminal} of ${ids.length} payments are terminal: ${JSON.stringify(counts)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    throw new Error(`only ${terminal} of ${ids.length} payments are terminal: ${JSON.stringify(counts)}`);
+  }, timeoutMs);
 }
 
 const partitioner = Partitioners.DefaultPartitioner();

@@ -25,7 +25,7 @@ it('replays a DLQ to its source topic with the original key, value and headers, 
     expect(await replayDlq(kafka, { topic: names.statusPayments, from: 0, dryRun: true })).toMatchObject({ replayed: 2, next: 3 });
     const report = await replayDlq(kafka, { topic: names.statusPayments, from: 0, dryRun: false });
     expect(report).toEqual({ replayed: 2, skipped: [{ offset: '1', sourcePartition: '3', sourceOffset: '1' }], next: 3 });
-    await eventually('the replayed messages', async () => (source.messages.length === 2 ? true : undefined));
+    await eventually('the replayed messages', () => (source.messages.length === 2 ? true : undefined));
     expect(source.messages.map((m) => [m.key, m.value])).toEqual([[`${key}-0`, { first: 1 }], [`${key}-2`, { third: 3 }]]);
     expect(source.messages[0]!.headers).toEqual({ traceparent: 't', 'dlq-replayed-from': '0' });
     expect(await replayDlq(kafka, { topic: names.statusPayments, from: report.next, dryRun: false })).toMatchObject({ replayed: 0, next: 3 });

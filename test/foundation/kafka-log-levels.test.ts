@@ -2,6 +2,7 @@ import { logLevel } from 'kafkajs';
 import { kafkaLogLevels, STARTUP_WINDOW_MS } from '../../common/kafka/log-levels';
 
 /** The entries below have the shapes kafkajs 2.2.4 logs (network/connection.js, consumer/index.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' untyped internal error table, as log-levels.ts reads it
 const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error };
 const brokerText = (code: number): string => createErrorFromCode(code).message;
 const response = (code: number) => ({ message: 'Response FindCoordinator(key: 10, version: 2)', error: brokerText(code), correlationId: 3, size: 40 });

@@ -6,8 +6,8 @@ import { collect, eventually, freshTopics, kafkaBrokers } from '../support/infra
 
 describe('a real Kafka broker', () => {
   it('carries a validated message with event-id and traceparent headers through a topic and back', async () => {
-    const { prefix, names } = await freshTopics('roundtrip');
-    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'roundtrip', topicPrefix: prefix, logger: createLogger('test', 'silent') });
+    const { names } = await freshTopics('roundtrip');
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'roundtrip', logger: createLogger('test', 'silent') });
     const producer = createProducer(kafka);
     await producer.connect();
     const collector = await collect([names.payments]);
@@ -27,7 +27,7 @@ describe('a real Kafka broker', () => {
           },
         },
       ]);
-      const got = await eventually('the message to come back', async () => collector.messages.find((m) => m.key === paymentId));
+      const got = await eventually('the message to come back', () => collector.messages.find((m) => m.key === paymentId));
       expect(got.headers['event-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(got.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
       const decoded = decode('payments', Buffer.from(JSON.stringify(got.value)), got.headers);
@@ -39,8 +39,8 @@ describe('a real Kafka broker', () => {
   });
 
   it('refuses to publish a message that breaks its topic schema', async () => {
-    const { prefix, names } = await freshTopics('refuse');
-    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'refuse', topicPrefix: prefix, logger: createLogger('test', 'silent') });
+    const { names } = await freshTopics('refuse');
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'refuse', logger: createLogger('test', 'silent') });
     const producer = createProducer(kafka);
     await producer.connect();
     try {

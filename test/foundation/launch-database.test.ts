@@ -38,9 +38,9 @@ describe('the database npm start uses', () => {
       expect(infra.databaseUrl).toBe(launch.DATABASE_URL);
       const client = new pg.Client({ connectionString: infra.databaseUrl });
       await client.connect();
-      const { rows } = await client.query('SELECT current_database() AS name');
+      const { rows } = await client.query<{ name: string }>('SELECT current_database() AS name');
       await client.end();
-      expect(rows[0].name).toBe(name);
+      expect(rows[0]?.name).toBe(name);
     } finally {
       await infra.stop();
       fs.rmSync(dataRoot, { recursive: true, force: true });

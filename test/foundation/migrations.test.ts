@@ -11,7 +11,8 @@ describe('committed SQL migrations on a real Postgres', () => {
     const url = await freshDatabase('migrations');
     const folder = path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations');
     await Promise.all([applyMigrations(url, folder, 'gateway'), applyMigrations(url, folder, 'gateway')]);
-    const { db, close } = connectDatabase(url, schema);
+    const database = connectDatabase(url, schema);
+    const { db } = database;
     try {
       const [user] = await db.insert(schema.users).values({ userName: 'alice' }).returning();
       expect(user).toMatchObject({ userName: 'alice', status: 'ACTIVE' });
@@ -21,7 +22,7 @@ describe('committed SQL migrations on a real Postgres', () => {
       const [row] = await db.select().from(schema.payments).where(eq(schema.payments.id, id));
       expect(row).toMatchObject({ id, userId: user!.id, amount: 100, currency: 'USD', status: 'NEW', statusSeq: 0 });
     } finally {
-      await close();
+      await database.close();
     }
   });
 });

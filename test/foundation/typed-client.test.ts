@@ -29,6 +29,7 @@ describe('client/generated/', () => {
       // The project's own codegen settings, aimed at the drifted copy.
       const aimed = { ...codegenConfig, generates: { [`${generated}/`]: codegenConfig.generates['client/generated/'] } };
       fs.writeFileSync(path.join(dir, 'codegen.json'), JSON.stringify(aimed));
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
       await expect(check(path.join(dir, 'codegen.json'))).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(/stale[\s\S]*graphql\.ts/) });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

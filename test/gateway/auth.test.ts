@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { signToken, TokenVerifier, type TokenPolicy } from '../../gateway/src/auth';
-import { GatewayError } from '../../gateway/src/errors';
 import { testSecrets } from '../support/secrets';
+import { ApiError } from '../../common/api-error';
 
 const policy: TokenPolicy = { secret: testSecrets().JWT_SECRET, maxTtlSeconds: 3600, clockToleranceSeconds: 5 };
 const verifier = new TokenVerifier(policy);
@@ -11,8 +11,8 @@ const refusal = (header: string): string => {
   try {
     verifier.verify(header);
   } catch (e) {
-    expect(e).toBeInstanceOf(GatewayError);
-    expect((e as GatewayError).code).toBe('UNAUTHENTICATED');
+    expect(e).toBeInstanceOf(ApiError);
+    expect((e as ApiError).code).toBe('UNAUTHENTICATED');
     return (e as Error).message;
   }
   throw new Error('expected the token to be refused');

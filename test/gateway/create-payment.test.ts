@@ -17,10 +17,10 @@ describe('createPayment', () => {
       expect(createPayment).toMatchObject({ status: 'CREATED', payment: { amount: 12_345, currency: 'EUR', userName: 'alice', status: 'CREATED' } });
       expect(await paymentRow(t, createPayment.id)).toMatchObject({ status: 'CREATED', amount: 12_345 });
 
-      const sent = await eventually('the payment in `payments`', async () => collector.messages.find((m) => m.topic === t.names.payments && m.key === createPayment.id));
+      const sent = await eventually('the payment in `payments`', () => collector.messages.find((m) => m.topic === t.names.payments && m.key === createPayment.id));
       expect(sent.value).toMatchObject({ version: 1, type: 'PAYMENT_REQUESTED', paymentId: createPayment.id, amount: 12_345, currency: 'EUR' });
       expect(sent.headers['event-id']).toBeDefined();
-      const created = await eventually('its CREATED event', async () => collector.messages.find((m) => m.topic === t.names.statusPayments && m.key === createPayment.id));
+      const created = await eventually('its CREATED event', () => collector.messages.find((m) => m.topic === t.names.statusPayments && m.key === createPayment.id));
       expect(created.value).toMatchObject({ status: 'CREATED', seq: 1 });
 
       expect((await alice.data(GetPayment, { id: createPayment.id })).payment).toMatchObject({ id: createPayment.id, status: 'CREATED' });

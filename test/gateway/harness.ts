@@ -3,9 +3,10 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
-import type { MoneyOperationResult, PaymentStatusChanged } from '../../common/kafka/contracts';
+import type { MoneyOperationResult } from '../../common/kafka/contracts';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { createLogger } from '../../common/logger';
-import { statusRank, type PaymentStatus } from '../../common/payment-status';
+import type { PaymentStatus } from '../../common/payment-status';
 import { asPaymentId, asUserId } from '../../common/ids';
 import { startGateway, type Gateway } from '../../gateway/src/app';
 import { signToken } from '../../gateway/src/auth';
@@ -63,7 +64,7 @@ export async function startTestGateway(label: string, env: Record<string, string
   });
   const logger = createLogger('gateway-test', config.LOG_LEVEL);
   const gateway = await startGateway(config, logger);
-  const producer: Producer = createProducer(createKafka({ brokers: kafkaBrokers(), clientId: 'test-paymaster', topicPrefix: prefix, logger }));
+  const producer: Producer = createProducer(createKafka({ brokers: kafkaBrokers(), clientId: 'test-paymaster', logger }));
   await producer.connect();
   const sql = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   const url = `http://127.0.0.1:${gateway.port}`;
@@ -79,16 +80,7 @@ export async function startTestGateway(label: string, env: Record<string, string
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
     client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, tokenPolicy(config)) : undefined),
     emitStatus: async (paymentId, userId, status, reason = null) => {
-      const value: PaymentStatusChanged = {
-        version: 1,
-        type: 'PAYMENT_STATUS_CHANGED',
-        paymentId: asPaymentId(paymentId),
-        userId: asUserId(userId),
-        status,
-        reason,
-        seq: statusRank(status),
-        at: new Date().toISOString(),
-      };
+      const value = statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, reason);
       await publish(producer, names, 'statusPayments', [{ key: paymentId, value }]);
     },
     emitResult: (result) => publish(producer, names, 'moneyOperationResults', [{ key: result.paymentId ?? result.operationId, value: result }]),
@@ -101,19 +93,19 @@ export async function startTestGateway(label: string, env: Record<string, string
 }
 
 export async function paymentRow(t: TestGateway, id: string): Promise<{ status: string; user_id: string; amount: number } | undefined> {
-  const { rows } = await t.sql.query('SELECT status, user_id, amount FROM gateway.payments WHERE id = $1', [id]);
+  const { rows } = await t.sql.query<{ status: string; user_id: string; amount: number }>('SELECT status, user_id, amount FROM gateway.payments WHERE id = $1', [id]);
   return rows[0];
 }
 
 export async function countRows(t: TestGateway): Promise<{ payments: number; outbox: number }> {
-  const { rows } = await t.sql.query(
+  const { rows } = await t.sql.query<{ payments: number; outbox: number }>(
     'SELECT (SELECT count(*)::int FROM gateway.payments) AS payments, (SELECT count(*)::int FROM gateway.outbox) AS outbox',
   );
-  return rows[0];
+  return rows[0]!;
 }
 
 export async function userIdOf(t: TestGateway, userName: string): Promise<string> {
-  const { rows } = await t.sql.query('SELECT id FROM gateway.users WHERE user_name = $1', [userName]);
+  const { rows } = await t.sql.query<{ id: string }>('SELECT id FROM gateway.users WHERE user_name = $1', [userName]);
   if (!rows[0]) throw new Error(`no user ${userName}`);
   return String(rows[0].id);
 }

@@ -2,9 +2,9 @@ import { connectDatabase, type Database } from '../../common/db';
 import { subscribe } from '../../client/gateway-client';
 import { CreatePayment, MyPayments, WatchMyPayments } from '../../client/operations';
 import * as schema from '../../gateway/db/schema';
-import { GatewayError } from '../../gateway/src/errors';
 import { PaymentStore } from '../../gateway/src/payment-store';
 import { startTestGateway, userIdOf, type TestGateway } from './harness';
+import { ApiError } from '../../common/api-error';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -74,7 +74,7 @@ describe('a blocked user', () => {
     const database: Database<typeof schema> = connectDatabase(t.databaseUrl, schema, 1);
     try {
       const refused = await new PaymentStore(database.db, 0).userIdFor('rex').catch((e: unknown) => e);
-      expect(refused).toBeInstanceOf(GatewayError);
+      expect(refused).toBeInstanceOf(ApiError);
       expect(refused).toMatchObject({ code: 'FORBIDDEN', message: 'this account is blocked' });
     } finally {
       await database.close();

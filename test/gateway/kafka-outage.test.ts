@@ -50,9 +50,9 @@ describe('createPayment while Kafka is down', () => {
     const keys: string[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic: 'outage.payments', fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void keys.push(String(message.key)) });
+    await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void keys.push(String(message.key))) });
     try {
-      await eventually('the payment in `payments`', async () => (keys.includes(during.createPayment.id) ? true : undefined), 30_000);
+      await eventually('the payment in `payments`', () => (keys.includes(during.createPayment.id) ? true : undefined), 30_000);
     } finally {
       await consumer.disconnect();
     }

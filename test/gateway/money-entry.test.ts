@@ -18,7 +18,7 @@ afterAll(() => Promise.all([t?.stop(), locked?.stop()]));
 
 const operator = (g: TestGateway, name = 'olga') =>
   new GatewayClient(g.url, jwt.sign({ roles: ['operator'] }, g.secret, { algorithm: 'HS256', subject: name, expiresIn: '5m' }));
-const deposits = async (g: TestGateway) => (await g.sql.query('SELECT * FROM gateway.deposits ORDER BY created_at')).rows;
+const deposits = async (g: TestGateway) => (await g.sql.query<Record<string, unknown>>('SELECT * FROM gateway.deposits ORDER BY created_at')).rows;
 const code = (r: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => r.errors?.[0]?.extensions?.code;
 
 describe('self-service deposits', () => {
@@ -98,6 +98,7 @@ describe('operator credits', () => {
       return credit?.status === 'PENDING' ? undefined : credit;
     });
     // The first answer stays: money-storage answers a command again only from what it stored.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
     expect(decided).toMatchObject({ status: 'REJECTED', reason: 'USER_UNKNOWN', decidedAt: expect.any(String) });
   });
 

@@ -34,6 +34,7 @@ it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then reco
   await proxy.cut();
   try {
     for (const r of [await c.request(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } }), await c.request(MyPayments, {})]) {
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
       expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterSeconds: expect.any(Number), errorId: expect.any(String) });
       expect(r.errors?.[0]?.message).not.toMatch(LEAKS);
     }
@@ -44,9 +45,10 @@ it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then reco
     });
     expect(rest.status).toBe(503);
     expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
-    await new OpenApiValidator(JSON.parse(JSON.stringify(OPENAPI_DOCUMENT))).check('POST', '/api/payments', rest.clone());
+    await new OpenApiValidator(JSON.parse(JSON.stringify(OPENAPI_DOCUMENT)) as Record<string, unknown>).check('POST', '/api/payments', rest.clone());
     const text = await rest.text();
-    expect(JSON.parse(text)).toMatchObject({ error: { code: 'UNAVAILABLE', errorId: expect.any(String) } });
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
+    expect(JSON.parse(text) as unknown).toMatchObject({ error: { code: 'UNAVAILABLE', errorId: expect.any(String) } });
     expect(text).not.toMatch(LEAKS);
   } finally {
     await proxy.restore();

@@ -27,11 +27,16 @@ const errorCode = (body: unknown) => (body as { error: { code: string } }).error
 
 describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 on the 2020-12 dialect, with a bearer JWT scheme and the Idempotency-Key header', async () => {
-    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as Record<string, any>;
+    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as {
+      openapi: string;
+      jsonSchemaDialect: string;
+      components: { securitySchemes: Record<string, unknown> };
+      paths: Record<string, { post?: { parameters?: unknown[] } }>;
+    };
     expect(doc.openapi).toMatch(/^3\.1\./);
     expect(doc.jsonSchemaDialect).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    expect(doc.paths['/api/payments'].post.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
+    expect(doc.paths['/api/payments']?.post?.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
     expect(Object.keys(doc.paths).sort()).toEqual(['/api/payments', '/api/payments/{id}', '/api/payments/{id}/status']);
   });
 });
@@ -48,6 +53,7 @@ describe('real answers match the document', () => {
     // The same key again is the same payment, still 201 with its Location.
     const again = await post('ada', { userName: 'ada', amount: 1250, currency: 'EUR' }, { 'idempotency-key': 'order-1' });
     expect(again.headers.get('location')).toBe(`/api/payments/${id}`);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
     expect(await api.check('POST', '/api/payments', again)).toEqual({ id, status: expect.any(String) });
   });
 
@@ -86,6 +92,7 @@ describe('real answers match the document', () => {
     for (let i = 0; i <= RATE_LIMIT && res?.status !== 429; i++) res = await get('/api/payments', auth('greedy'));
     expect(res!.status).toBe(429);
     expect(Number(res!.headers.get('retry-after'))).toBeGreaterThan(0);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
     expect(await api.check('GET', '/api/payments', res!)).toMatchObject({ error: { code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) } });
   });
 });

@@ -3,7 +3,7 @@ import { toKafkaMessage } from '../../common/kafka/client';
 import { dlqOf } from '../../common/kafka/topics';
 import { asPaymentId, asUserId } from '../../common/ids';
 import type { PaymentStatus } from '../../common/payment-status';
-import { statusEvent } from '../../paymaster/src/messages';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { CreatePayment } from '../../client/operations';
 import { collect, eventually, testKafka } from '../support/infra';
 import { refuseWrites } from '../support/refusing-trigger';
@@ -35,7 +35,7 @@ const refuseUpdates = (paymentId: string, sqlstate: string, times: 'always' | nu
 
 /** PROCESSING for each payment, in one send to partition 0: one batch, one UPDATE for the writer. */
 async function processingTogether(userId: string, paymentIds: string[]): Promise<void> {
-  const event = (paymentId: string, status: PaymentStatus) => statusEvent({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
+  const event = (paymentId: string, status: PaymentStatus) => statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
   const messages = paymentIds.map((id) => ({ ...toKafkaMessage('statusPayments', { key: id, value: event(id, 'PROCESSING') }), partition: 0 }));
   await producer.send({ topic: t.names.statusPayments, acks: -1, messages });
 }
@@ -49,7 +49,7 @@ it('parks the one event Postgres refuses for good (22023) and applies the rest o
   await processingTogether(await userIdOf(t, 'fay'), [a, poison, b]);
 
   await processing([a, b]);
-  const parked = await eventually('the refused event in the DLQ', async () => dlq.messages.find((m) => m.key === poison));
+  const parked = await eventually('the refused event in the DLQ', () => dlq.messages.find((m) => m.key === poison));
   expect(parked.headers).toMatchObject({ 'dlq-error': '22023: refused by a test trigger', 'dlq-class': 'deterministic', 'dlq-source-partition': '0' });
   expect(await statusOf(poison)).not.toBe('PROCESSING');
   expect(dlq.messages.filter((m) => m.key !== poison)).toEqual([]);

@@ -43,7 +43,7 @@ describe('status events from `status-payments`', () => {
     const ws = t.client('frank').connect();
     try {
       const sub = subscribe(ws, WatchPayment, { id });
-      await eventually('the current status', async () => (sub.events.length > 0 ? true : undefined));
+      await eventually('the current status', () => (sub.events.length > 0 ? true : undefined));
       await t.emitStatus(id, userId, 'PROCESSING');
       await t.emitStatus(id, userId, 'PROCESSING');
       await t.emitStatus(id, userId, 'COMPLETED');
@@ -64,7 +64,7 @@ describe('status events from `status-payments`', () => {
     try {
       const before = t.gateway.hub.subscriberCount;
       const sub = subscribe(ws, WatchMyPayments);
-      await eventually('the subscription to be registered', async () => (t.gateway.hub.subscriberCount > before ? true : undefined));
+      await eventually('the subscription to be registered', () => (t.gateway.hub.subscriberCount > before ? true : undefined));
       const mine = await pay('gina');
       const theirs = await pay('hank');
       const gina = await userIdOf(t, 'gina');
@@ -73,7 +73,7 @@ describe('status events from `status-payments`', () => {
       await t.emitStatus(mine, gina, 'PROCESSING');
       await t.emitStatus(theirs, hank, 'COMPLETED');
       await t.emitStatus(mine, gina, 'ERROR', 'MONEY_STORAGE_TIMEOUT');
-      await eventually('gina’s terminal status', async () => (sub.events.some((e) => e.myPaymentStatuses.status === 'ERROR') ? true : undefined));
+      await eventually('gina’s terminal status', () => (sub.events.some((e) => e.myPaymentStatuses.status === 'ERROR') ? true : undefined));
       expect(sub.events.every((e) => e.myPaymentStatuses.paymentId === mine)).toBe(true);
       expect(sub.events.map((e) => e.myPaymentStatuses.status)).toEqual(expect.arrayContaining(['PROCESSING', 'ERROR']));
       expect(sub.events.at(-1)?.myPaymentStatuses).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
@@ -84,25 +84,25 @@ describe('status events from `status-payments`', () => {
 
   it('give subscribers asking the same thing one shared result, each query its own shape, and let an idle one go at once', async () => {
     // Earlier tests' sockets close asynchronously: count from a hub with nobody left on it.
-    await eventually('earlier subscriptions to be released', async () => (t.gateway.hub.subscriberCount === 0 ? true : undefined));
+    await eventually('earlier subscriptions to be released', () => (t.gateway.hub.subscriberCount === 0 ? true : undefined));
     const before = 0;
     const sockets = [t.client('kate').connect(), t.client('kate').connect(), t.client('kate').connect()];
     try {
       const statusOnly = parse('subscription { myPaymentStatuses { status } }') as TypedDocumentNode<{ myPaymentStatuses: { status: string } }, Record<string, never>>;
       const [full, same, narrow] = [subscribe(sockets[0]!, WatchMyPayments), subscribe(sockets[1]!, WatchMyPayments), subscribe(sockets[2]!, statusOnly)];
-      await eventually('three subscriptions registered', async () => (t.gateway.hub.subscriberCount === before + 3 ? true : undefined));
+      await eventually('three subscriptions registered', () => (t.gateway.hub.subscriberCount === before + 3 ? true : undefined));
       const id = await pay('kate');
       await t.emitStatus(id, await userIdOf(t, 'kate'), 'PROCESSING');
       const processing = (events: Array<{ myPaymentStatuses: { status: string } }>) => events.some((e) => e.myPaymentStatuses.status === 'PROCESSING');
-      await eventually('PROCESSING on all three', async () => ([full, same, narrow].every((sub) => processing(sub.events)) ? true : undefined));
+      await eventually('PROCESSING on all three', () => ([full, same, narrow].every((sub) => processing(sub.events)) ? true : undefined));
       expect(same.events).toEqual(full.events);
       expect(full.events.find((e) => e.myPaymentStatuses.status === 'PROCESSING')?.myPaymentStatuses).toMatchObject({ paymentId: id, reason: null });
       expect(narrow.events.map((e) => Object.keys(e.myPaymentStatuses))).toEqual(narrow.events.map(() => ['status']));
 
       same.stop(); // no event pending: the listener must go now, not at the next event
-      await eventually('the idle subscription to be released', async () => (t.gateway.hub.subscriberCount === before + 2 ? true : undefined));
+      await eventually('the idle subscription to be released', () => (t.gateway.hub.subscriberCount === before + 2 ? true : undefined));
     } finally {
-      await Promise.all(sockets.map((ws) => ws.dispose()));
+      await Promise.all(sockets.map((ws) => Promise.resolve(ws.dispose())));
     }
   });
 

@@ -6,6 +6,7 @@ import { subscribe } from '../../client/gateway-client';
 import { MyPayments, WatchMyPayments, WatchPayment } from '../../client/operations';
 import { signToken } from '../../gateway/src/auth';
 import { CLOSE_FORBIDDEN, CLOSE_TOO_MANY_SOCKETS } from '../../gateway/src/http/socket-sessions';
+import { withTimeout } from '../../common/with-timeout';
 import { eventually } from '../support/infra';
 import { startTestGateway, type TestGateway } from './harness';
 
@@ -23,12 +24,8 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 const opened: Client[] = [];
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((client) => client.dispose()));
+  await Promise.all(opened.splice(0).map((client) => Promise.resolve(client.dispose())));
 });
-
-/** Rejects when `promise` has not settled within `ms`: every wait here is on an event, bounded. */
-const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms).unref())]);
 
 interface Socket {
   client: Client;
@@ -63,30 +60,30 @@ function openSocket(token: string): Socket {
 }
 
 const tokenFor = (userName: string, ttlSeconds?: number): string => signToken(userName, { secret: t.secret }, { ttlSeconds });
-const errorCodes = (errors: unknown[]): unknown[] => errors.flatMap((e) => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
+const errorCodes = (errors: unknown[]): unknown[] => errors.flatMap((e): unknown[] => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
 
 describe('WebSocket sessions', () => {
   it('are closed with 4403 when the token expires, not before', async () => {
     const token = tokenFor('short-lived', 2);
     const { exp } = jwt.decode(token) as { exp: number };
     const socket = openSocket(token);
-    expect(await within(socket.admitted, 5000, 'acknowledgement')).toBe(true);
+    expect(await withTimeout(socket.admitted, 5000, 'acknowledgement')).toBe(true);
     const before = t.gateway.hub.subscriberCount;
     subscribe(socket.client, WatchMyPayments);
-    await eventually('the subscription to be registered', async () => (t.gateway.hub.subscriberCount > before ? true : undefined));
-    const closed = await within(socket.closed, 10_000, 'close at expiry');
+    await eventually('the subscription to be registered', () => (t.gateway.hub.subscriberCount > before ? true : undefined));
+    const closed = await withTimeout(socket.closed, 10_000, 'close at expiry');
     expect(closed).toEqual({ code: CLOSE_FORBIDDEN, reason: 'token expired' });
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
-    await eventually('its subscription to be released', async () => (t.gateway.hub.subscriberCount === before ? true : undefined));
+    await eventually('its subscription to be released', () => (t.gateway.hub.subscriberCount === before ? true : undefined));
   });
 
   it('are closed with 4403 when their user is blocked, and only theirs', async () => {
     await t.client('to-block').request(MyPayments, {}); // a user row exists from the first operation on
     const [blocked, bystander] = [openSocket(tokenFor('to-block')), openSocket(tokenFor('bystander'))];
-    expect(await within(Promise.all([blocked.admitted, bystander.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
+    expect(await withTimeout(Promise.all([blocked.admitted, bystander.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
     // Through the database, as another replica would: this one learns of it by its periodic check.
     await t.sql.query(`UPDATE gateway.users SET status = 'BLOCKED' WHERE user_name = 'to-block'`);
-    expect(await within(blocked.closed, 10_000, 'close after the block')).toEqual({ code: CLOSE_FORBIDDEN, reason: 'account blocked' });
+    expect(await withTimeout(blocked.closed, 10_000, 'close after the block')).toEqual({ code: CLOSE_FORBIDDEN, reason: 'account blocked' });
     const stillOpen = await Promise.race([bystander.closed.then(() => false), new Promise<boolean>((r) => setImmediate(() => r(true)))]);
     expect(stillOpen).toBe(true);
   });
@@ -94,25 +91,25 @@ describe('WebSocket sessions', () => {
   it('are capped per user (4429), and a closed socket frees its place', async () => {
     const token = tokenFor('socky');
     const [first, second] = [openSocket(token), openSocket(token)];
-    expect(await within(Promise.all([first.admitted, second.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
+    expect(await withTimeout(Promise.all([first.admitted, second.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
     const third = openSocket(token);
-    const refused = await within(third.closed, 5000, 'refusal');
+    const refused = await withTimeout(third.closed, 5000, 'refusal');
     expect(refused.code).toBe(CLOSE_TOO_MANY_SOCKETS);
     expect(refused.reason).toMatch(/too many sockets for this user \(at most 2\)/);
-    expect(await within(openSocket(tokenFor('someone-else')).admitted, 5000, 'another user’s socket')).toBe(true);
+    expect(await withTimeout(openSocket(tokenFor('someone-else')).admitted, 5000, 'another user’s socket')).toBe(true);
 
     await first.client.dispose();
-    await within(first.closed, 5000, 'close');
+    await withTimeout(first.closed, 5000, 'close');
     // The server releases the place when it sees the close, which may come just after the client does.
     await eventually('a freed place to admit a new socket', async () => ((await openSocket(token).admitted) ? true : undefined), 5000);
   });
 
   it('cap subscriptions per socket with RATE_LIMITED', async () => {
     const socket = openSocket(tokenFor('subby'));
-    expect(await within(socket.admitted, 5000, 'acknowledgement')).toBe(true);
+    expect(await withTimeout(socket.admitted, 5000, 'acknowledgement')).toBe(true);
     const open = [subscribe(socket.client, WatchMyPayments), subscribe(socket.client, WatchMyPayments)];
     const third = subscribe(socket.client, WatchMyPayments);
-    await within(third.done, 5000, 'the third subscription’s refusal');
+    await withTimeout(third.done, 5000, 'the third subscription’s refusal');
     expect(errorCodes(third.errors)).toEqual(['RATE_LIMITED']);
     expect(JSON.stringify(third.errors)).toMatch(/too many subscriptions on this socket \(at most 2\)/);
     expect(open.every((sub) => sub.errors.length === 0)).toBe(true);
@@ -120,15 +117,15 @@ describe('WebSocket sessions', () => {
 
   it('limit subscribes per user per minute with RATE_LIMITED', async () => {
     const socket = openSocket(tokenFor('ratey'));
-    expect(await within(socket.admitted, 5000, 'acknowledgement')).toBe(true);
+    expect(await withTimeout(socket.admitted, 5000, 'acknowledgement')).toBe(true);
     // Each asks for a payment that does not exist: refused at once (NOT_FOUND), so no cap is reached.
     for (let i = 0; i < SUBSCRIBES_PER_MINUTE; i++) {
       const sub = subscribe(socket.client, WatchPayment, { id: randomUUID() });
-      await within(sub.done, 5000, 'an answer');
+      await withTimeout(sub.done, 5000, 'an answer');
       expect(errorCodes(sub.errors)).toEqual(['NOT_FOUND']);
     }
     const limited = subscribe(socket.client, WatchPayment, { id: randomUUID() });
-    await within(limited.done, 5000, 'an answer');
+    await withTimeout(limited.done, 5000, 'an answer');
     expect(errorCodes(limited.errors)).toEqual(['RATE_LIMITED']);
   });
 });

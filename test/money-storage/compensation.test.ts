@@ -1,4 +1,4 @@
-import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, newUserId, seed, type Debit, type Harness } from './harness';
+import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, newUserId, seed, type Harness } from './harness';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 
 describe('compensations', () => {
@@ -40,7 +40,7 @@ describe('compensations', () => {
     const user = newUserId();
     h.gateway.users.set(user, 'ACTIVE');
     await seed(h, user, 1000);
-    const op = debit(user, 300) as Debit;
+    const op = debit(user, 300);
     await h.send([compensation(op)]);
     expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
     await h.send([op]);

@@ -15,9 +15,9 @@ describe('a crash between the DB commit and the offset commit', () => {
     let crashes = 0;
     // The first process dies every time right after publishing, before committing its offset.
     const doomed = await h.start({}, {
-      beforeCommit: async () => {
+      beforeCommit: () => {
         crashes++;
-        throw new Error('simulated crash before the offset commit');
+        return Promise.reject(new Error('simulated crash before the offset commit'));
       },
     });
     const op = debit(user, 400);
@@ -32,8 +32,8 @@ describe('a crash between the DB commit and the offset commit', () => {
     const again = await h.waitResults(op.operationId, publishedByDoomed + 1, 30_000);
     for (const r of again) expect(r).toMatchObject({ outcome: 'APPLIED', reason: null, balanceAfter: '600', paymentId: op.paymentId });
     expect(await h.balance(user)).toBe('600');
-    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [op.operationId]);
-    expect(rows[0].n).toBe(1);
+    const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [op.operationId]);
+    expect(rows[0]?.n).toBe(1);
 
     // And this time the offset was committed: the group's position is past the command.
     const admin = testKafka().admin();

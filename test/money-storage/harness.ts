@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
+import { compensationCommand, debitCommand, depositCommand, settleCommand } from '../../common/kafka/messages';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
@@ -67,43 +68,17 @@ export async function startGatewayStub(): Promise<GatewayStub> {
 
 export const newUserId = (): UserId => asUserId(String(randomInt(1_000_000, 2 ** 47)));
 
-export function debit(userId: UserId, amount: number, currency: Currency = 'USD', paymentId: string = randomUUID()): MoneyOperation {
-  const id = asPaymentId(paymentId);
-  return { version: 1, kind: 'DEBIT', operationId: asOperationId(id), paymentId: id, userId, amount, currency, requestedAt: new Date().toISOString() };
-}
+export const debit = (userId: UserId, amount: number, currency: Currency = 'USD', paymentId: string = randomUUID()): Debit =>
+  debitCommand({ paymentId: asPaymentId(paymentId), userId, amount, currency }) as Debit;
 
-export function deposit(userId: UserId, amount: number, currency: Currency = 'USD'): MoneyOperation {
-  const operationId = asOperationId(`deposit:${randomUUID()}`);
-  return { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, paymentId: null, userId, amount, currency, requestedAt: new Date().toISOString() };
-}
+export const deposit = (userId: UserId, amount: number, currency: Currency = 'USD'): MoneyOperation =>
+  depositCommand(asOperationId(`deposit:${randomUUID()}`), { userId, amount, currency });
 
-export function compensation(of: MoneyOperation & { kind: 'DEBIT' }): MoneyOperation {
-  return {
-    version: 1,
-    kind: 'CREDIT',
-    purpose: 'COMPENSATION',
-    operationId: asOperationId(`compensate:${of.operationId}`),
-    paymentId: of.paymentId,
-    reverses: of.operationId,
-    userId: of.userId,
-    amount: of.amount,
-    currency: of.currency,
-    requestedAt: new Date().toISOString(),
-  };
-}
+/** The paymaster's compensation of that debit, with the paymaster's operation id. */
+export const compensation = (of: Debit): MoneyOperation => compensationCommand(of);
 
 /** Makes the debit final, as the paymaster does before it publishes COMPLETED. */
-export function settle(of: MoneyOperation & { kind: 'DEBIT' }): MoneyOperation {
-  return {
-    version: 1,
-    kind: 'SETTLE',
-    operationId: asOperationId(`${of.paymentId}:settle`),
-    paymentId: of.paymentId,
-    userId: of.userId,
-    settles: of.operationId,
-    requestedAt: new Date().toISOString(),
-  };
-}
+export const settle = (of: Debit): MoneyOperation => settleCommand(of);
 
 export interface Received {
   topic: string;
@@ -135,7 +110,7 @@ export async function createHarness(label: string): Promise<Harness> {
   const [{ prefix, names }, databaseUrl, gateway] = await Promise.all([freshTopics(label), freshDatabase(label), startGatewayStub()]);
   // Also done by the service on start; here so a test can seed rows before starting one.
   await applyMigrations(databaseUrl, MIGRATIONS_FOLDER, 'money');
-  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `test-${label}`, topicPrefix: prefix, logger: createLogger('test', 'silent') });
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `test-${label}`, logger: createLogger('test', 'silent') });
   const producer = createProducer(kafka);
   await producer.connect();
   const collector = await collect([names.moneyOperationResults, `${names.moneyOperations}.dlq`]);
@@ -178,7 +153,7 @@ export async function createHarness(label: string): Promise<Harness> {
     send: (ops, traceparent) => publish(producer, names, 'moneyOperations', ops.map((value) => ({ key: value.paymentId ?? value.operationId, value, traceparent }))),
     results,
     waitResults: (operationId, count = 1, timeoutMs = 20_000) =>
-      eventually(`${count} result(s) for ${operationId}`, async () => {
+      eventually(`${count} result(s) for ${operationId}`, () => {
         const found = results(operationId);
         return found.length >= count ? found : undefined;
       }, timeoutMs),
@@ -233,7 +208,7 @@ export async function appliedDebit(h: Harness): Promise<Debit> {
   const user = newUserId();
   h.gateway.users.set(user, 'ACTIVE');
   await seed(h, user, 1000);
-  const op = debit(user, 300) as Debit;
+  const op = debit(user, 300);
   await h.send([op]);
   expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'APPLIED', balanceAfter: '700' });
   return op;
@@ -247,7 +222,7 @@ export async function afterRejectedDebit(h: Harness, next: (op: Debit) => MoneyO
   const user = newUserId();
   h.gateway.users.set(user, 'ACTIVE');
   await seed(h, user, 10);
-  const op = debit(user, 300) as Debit;
+  const op = debit(user, 300);
   const follow = next(op);
   await h.send([op, follow]);
   expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });

@@ -74,8 +74,8 @@ describe('money-storage handles money-operations', () => {
       ['APPLIED', '750'],
     ]);
     expect(await h.balance(user)).toBe('750');
-    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [op.operationId]);
-    expect(rows[0].n).toBe(1);
+    const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [op.operationId]);
+    expect(rows[0]?.n).toBe(1);
   });
 
   it.each(['FAIL_503', 'DROP_CONNECTION', 'HANG'] as const)(
@@ -119,7 +119,7 @@ describe('money-storage handles money-operations', () => {
     const op = deposit(user, 42);
     await h.send([op]);
     await h.waitResults(op.operationId);
-    const parked = await eventually('the bad command in the DLQ', async () => h.received.find((m) => m.topic === `${h.names.moneyOperations}.dlq`));
+    const parked = await eventually('the bad command in the DLQ', () => h.received.find((m) => m.topic === `${h.names.moneyOperations}.dlq`));
     expect(parked.key).toBe('bad');
     expect(parked.headers['dlq-error']).toMatch(/schema violation/);
   });

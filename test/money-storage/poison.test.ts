@@ -2,7 +2,7 @@ import { toKafkaMessage } from '../../common/kafka/client';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 import { eventually } from '../support/infra';
 import { refuseWrites } from '../support/refusing-trigger';
-import { createHarness, debit, deposit, newUserId, seed, settle, type Debit, type Harness, type Received } from './harness';
+import { createHarness, debit, deposit, newUserId, seed, settle, type Harness, type Received } from './harness';
 
 /**
  * A command that can never be processed must cost its partition one DLQ entry, not its progress:
@@ -18,7 +18,7 @@ describe('money-storage with poison on money-operations', () => {
   afterAll(() => h.close());
 
   const dlq = (): Received[] => h.received.filter((m) => m.topic === `${h.names.moneyOperations}.dlq`);
-  const parked = (what: (m: Received) => boolean): Promise<Received> => eventually('the poison in the DLQ', async () => dlq().find(what));
+  const parked = (what: (m: Received) => boolean): Promise<Received> => eventually('the poison in the DLQ', () => dlq().find(what));
   /** Everything on partition 0, in one send: one batch, one chunk. */
   const sendRaw = (messages: Array<{ key: string; value: string | Buffer }>): Promise<unknown> =>
     h.producer.send({ topic: h.names.moneyOperations, messages: messages.map((m) => ({ ...m, partition: 0 })) });
@@ -60,7 +60,7 @@ describe('money-storage with poison on money-operations', () => {
 
   it('isolates a command Postgres refuses for good (22023): it alone goes to the DLQ, the rest of its chunk is answered', async () => {
     const user = await fundedUser();
-    const earlier = debit(user, 50) as Debit;
+    const earlier = debit(user, 50);
     await h.send([earlier]);
     await h.waitResults(earlier.operationId);
     const poison = debit(user, 100);
@@ -123,7 +123,7 @@ describe('money-storage with poison on money-operations', () => {
     const op = deposit(user, 70);
     await h.send([op]);
     // One lookup is 1 + GATEWAY_RETRIES (2) requests: more than 3 means the chunk was retried.
-    await eventually('the deposit retried', async () => ((h.gateway.requests.get(user) ?? 0) > 3 ? true : undefined));
+    await eventually('the deposit retried', () => ((h.gateway.requests.get(user) ?? 0) > 3 ? true : undefined));
     expect(h.results(op.operationId)).toEqual([]);
     const { rowCount } = await h.pool.query('SELECT 1 FROM money.processed_operations WHERE operation_id = $1', [op.operationId]);
     expect(rowCount).toBe(0);

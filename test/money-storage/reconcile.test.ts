@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { applyMigrations } from '../../common/db';
 import { PROJECT_ROOT } from '../../common/project-root';
-import { reconcile, type ReconcileReport } from '../../money-storage/src/reconcile-checks';
+import { reconcile, type ReconcileReport } from '../../tools/reconcile/checks';
 import { compensation, createHarness, debit, newUserId, seed, settle, type Harness } from './harness';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 
@@ -56,7 +56,7 @@ describe('npm run reconcile', () => {
       [other],
     );
 
-    const { stdout, code } = await run(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js'), '--json'], {
+    const { stdout, code } = await run(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js'), '--json'], {
       env: { ...process.env, DATABASE_URL: h.databaseUrl, LOG_LEVEL: 'silent' },
     }).then(
       (r) => ({ ...r, code: 0 }),

@@ -1,7 +1,8 @@
 import { asOperationId, asPaymentId, newPaymentId } from '../../common/ids';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
+import { reversalId } from '../../common/kafka/messages';
 import { Ledger } from '../../money-storage/src/ledger';
-import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, ledgerWithOneAccount, newUserId, seed, settle, type Debit, type Harness } from './harness';
+import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, ledgerWithOneAccount, newUserId, seed, settle, type Harness } from './harness';
 
 describe('settles', () => {
   let h: Harness;
@@ -9,8 +10,8 @@ describe('settles', () => {
   afterAll(() => h.close());
 
   const debitRow = async (debitId: string): Promise<{ settled_at: Date | null; reversed_by: string | null }> => {
-    const { rows } = await h.pool.query('SELECT settled_at, reversed_by FROM money.processed_operations WHERE operation_id = $1', [debitId]);
-    return rows[0];
+    const { rows } = await h.pool.query<{ settled_at: Date | null; reversed_by: string | null }>('SELECT settled_at, reversed_by FROM money.processed_operations WHERE operation_id = $1', [debitId]);
+    return rows[0]!;
   };
   const reversals = async (debitId: string): Promise<number> => {
     const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE reverses = $1', [debitId]);
@@ -81,7 +82,7 @@ describe('settles', () => {
     const user = newUserId();
     h.gateway.users.set(user, 'ACTIVE');
     await seed(h, user, 1000);
-    const op = debit(user, 300) as Debit;
+    const op = debit(user, 300);
     await h.send([compensation(op), settle(op)]);
     expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
     expect((await h.waitResults(settle(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'REVERSED' });
@@ -90,7 +91,7 @@ describe('settles', () => {
 
   it('find nothing to settle for an unknown debit or a rejected one', async () => {
     const stranger = newUserId(); // unknown to the gateway too: a settle does not ask it
-    const unknown = settle(debit(stranger, 300) as Debit);
+    const unknown = settle(debit(stranger, 300));
     await h.send([unknown]);
     expect((await h.waitResults(unknown.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_SETTLE', balanceAfter: null });
     expect(h.gateway.requests.get(stranger)).toBeUndefined();
@@ -104,7 +105,7 @@ describe('settles', () => {
     const [a, b, undone] = [await appliedDebit(h), await appliedDebit(h), await appliedDebit(h)];
     await h.send([compensation(undone)]);
     await h.waitResults(compensation(undone).operationId);
-    const stranger = settle(debit(newUserId(), 300) as Debit);
+    const stranger = settle(debit(newUserId(), 300));
     await h.send([settle(a), settle(b), settle(undone), stranger]);
     const verdicts = await Promise.all([a, b, undone].map(async (op) => (await h.waitResults(settle(op).operationId))[0]!));
     expect(verdicts.map((v) => [v.outcome, v.reason, v.balanceAfter])).toEqual([
@@ -156,7 +157,7 @@ describe('a settle and a compensation of one debit at the same moment, on the le
       for (const d of debits) expect(await ledger.debit(d, 0)).toMatchObject({ outcome: 'APPLIED' });
 
       const undo = (d: (typeof debits)[number]): ReturnType<Ledger['compensate']> =>
-        ledger.compensate({ ...d, operationId: asOperationId(`compensate:${d.operationId}`), kind: 'CREDIT' }, d.operationId);
+        ledger.compensate({ ...d, operationId: reversalId(d.paymentId), kind: 'CREDIT' }, d.operationId);
       const settleOne = async (d: (typeof debits)[number]) => (await ledger.settle([d.operationId])).get(d.operationId)!;
       const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
       // Both of a pair are in flight together. Which one is issued a tick ahead alternates, so both

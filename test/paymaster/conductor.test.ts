@@ -1,4 +1,4 @@
-import type { MoneyOperation, MoneyOperationResult, OperationOutcome, OperationReason } from '../../common/kafka/contracts';
+import type { MoneyOperation, OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import type { Outgoing } from '../../common/kafka/client';
 import type { Ticket } from '../../common/kafka/inflight-offsets';
 import type { TopicKey } from '../../common/kafka/topics';
@@ -25,13 +25,13 @@ class HeldPublisher implements Publisher {
   }
 
   async status(status: string): Promise<Sent> {
-    return eventually(`a ${status} status`, async () =>
+    return eventually(`a ${status} status`, () =>
       this.sent.find((s) => s.topic === 'statusPayments' && (s.value as { status: string }).status === status),
     );
   }
 
   async command(kind: MoneyOperation['kind']): Promise<Sent> {
-    return eventually(`a ${kind} command`, async () => this.commands(kind)[0]);
+    return eventually(`a ${kind} command`, () => this.commands(kind)[0]);
   }
 }
 
@@ -49,7 +49,7 @@ function rig(o: { delayMs: number; deadlineMs?: number; resendMs?: number }) {
   const ticket: Ticket = { topic: 'payments', partition: 0, offset: 0, done: () => (finished = true) };
   conductor.start(p, undefined, ticket);
   const answer = (sent: Sent, outcome: OperationOutcome, reason: OperationReason | null = null): void =>
-    conductor.onResult(resultFor(sent.value as MoneyOperation, { outcome, reason }) as MoneyOperationResult);
+    conductor.onResult(resultFor(sent.value as MoneyOperation, { outcome, reason }));
   /** PROCESSING acknowledged, then the debit sent (not yet acknowledged). */
   const debitSent = async (): Promise<Sent> => {
     (await publisher.status('PROCESSING')).ack();
@@ -68,7 +68,7 @@ describe('PaymentConductor stage races (held acks, real timers)', () => {
     r.answer(settle, 'APPLIED');
     settle.ack();
     (await r.publisher.status('COMPLETED')).ack();
-    await eventually('the ticket to be done', async () => (r.finished() ? true : undefined));
+    await eventually('the ticket to be done', () => (r.finished() ? true : undefined));
     expect(r.publisher.commands('SETTLE')).toHaveLength(1);
     expect(r.conductor.size).toBe(0);
   });
@@ -79,7 +79,7 @@ describe('PaymentConductor stage races (held acks, real timers)', () => {
     debit.ack();
     r.answer(debit, 'APPLIED');
     (await r.publisher.command('SETTLE')).ack();
-    const again = await eventually('the settle sent again', async () => r.publisher.commands('SETTLE')[1]);
+    const again = await eventually('the settle sent again', () => r.publisher.commands('SETTLE')[1]);
     r.answer(again, 'REJECTED', 'REVERSED');
     again.ack();
     expect((await r.publisher.status('ERROR')).value).toMatchObject({ status: 'ERROR', reason: 'REVERSED' });
@@ -103,7 +103,7 @@ describe('PaymentConductor stage races (held acks, real timers)', () => {
     const credit = await r.publisher.command('CREDIT');
     credit.ack();
     r.answer(credit, 'FAILED', 'INTERNAL_ERROR');
-    const again = await eventually('the compensation sent again', async () => r.publisher.commands('CREDIT')[1]);
+    const again = await eventually('the compensation sent again', () => r.publisher.commands('CREDIT')[1]);
     again.ack();
     r.answer(again, 'APPLIED');
     expect((await r.publisher.status('ERROR')).value).toMatchObject({ reason: 'MONEY_STORAGE_TIMEOUT' });

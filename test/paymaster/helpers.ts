@@ -4,27 +4,18 @@ import { decode, type MoneyOperation, type MoneyOperationResult, type PaymentReq
 import type { TopicNames } from '../../common/kafka/topics';
 import { createLogger } from '../../common/logger';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
-import { toResult } from '../../money-storage/src/operation-handler';
+import { operationResultMessage, paymentRequestedMessage } from '../../common/kafka/messages';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../../paymaster/src/paymaster';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/infra';
 
 export const quietLogger = () => createLogger('paymaster-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
-export function payment(userId: string, amount = 100): PaymentRequested {
-  return {
-    version: 1,
-    type: 'PAYMENT_REQUESTED',
-    paymentId: asPaymentId(newPaymentId()),
-    userId: asUserId(userId),
-    amount,
-    currency: 'EUR',
-    createdAt: new Date().toISOString(),
-  };
-}
+export const payment = (userId: string, amount = 100): PaymentRequested =>
+  paymentRequestedMessage({ paymentId: asPaymentId(newPaymentId()), userId: asUserId(userId), amount, currency: 'EUR' }, new Date());
 
-export async function testProducer(prefix: string): Promise<Producer> {
-  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'paymaster-test', topicPrefix: prefix, logger: quietLogger() });
+export async function testProducer(): Promise<Producer> {
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'paymaster-test', logger: quietLogger() });
   const producer = createProducer(kafka);
   await producer.connect();
   return producer;
@@ -64,8 +55,8 @@ export type Decide = (op: MoneyOperation) => Pick<MoneyOperationResult, 'outcome
  * Plays money-storage on the topics: answers each command with whatever `decide` says (null: stay
  * silent). Deciding from the command alone keeps it idempotent, like the real one.
  */
-export async function startResponder(prefix: string, names: TopicNames, decide: Decide): Promise<{ commands: MoneyOperation[]; stop: () => Promise<void> }> {
-  const producer = await testProducer(prefix);
+export async function startResponder(names: TopicNames, decide: Decide): Promise<{ commands: MoneyOperation[]; stop: () => Promise<void> }> {
+  const producer = await testProducer();
   const consumer = testKafka().consumer({ groupId: uniqueName('responder'), maxWaitTimeInMs: 100 });
   const commands: MoneyOperation[] = [];
   await consumer.connect();
@@ -94,7 +85,7 @@ export async function startResponder(prefix: string, names: TopicNames, decide: 
 
 /** money-storage's own answer shape, as the stand-in's reply. */
 export const resultFor = (op: MoneyOperation, answer: Pick<MoneyOperationResult, 'outcome' | 'reason'>): MoneyOperationResult =>
-  toResult(op, { ...answer, balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null });
+  operationResultMessage(op, { ...answer, balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null });
 
 export interface StatusSeen {
   paymentId: string;

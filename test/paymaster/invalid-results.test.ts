@@ -10,8 +10,8 @@ describe('invalid results on money-operation-results', () => {
   it('are parked exactly once although every paymaster process reads them all', async () => {
     const { prefix, names } = await freshTopics('invalid_results');
     const collector = await collect([names.statusPayments]);
-    const responder = await startResponder(prefix, names, () => ({ outcome: 'APPLIED', reason: null }));
-    const producer = await testProducer(prefix);
+    const responder = await startResponder(names, () => ({ outcome: 'APPLIED', reason: null }));
+    const producer = await testProducer();
     const admin = testKafka().admin();
     await admin.connect();
     const env = paymasterEnv(prefix);
@@ -30,7 +30,7 @@ describe('invalid results on money-operation-results', () => {
         acks: -1,
         messages: payments.map((p, partition) => ({ ...toKafkaMessage('payments', { key: p.paymentId, value: p }), partition })),
       });
-      await eventually('a payment done on every partition', async () => (terminals(statuses(collector.messages, names.statusPayments)).size === PARTITIONS ? true : undefined), 30_000);
+      await eventually('a payment done on every partition', () => (terminals(statuses(collector.messages, names.statusPayments)).size === PARTITIONS ? true : undefined), 30_000);
 
       const poison = Array.from({ length: PARTITIONS }, (_, partition) => ({ key: 'poison', value: 'not json', partition }));
       await producer.send({ topic: names.moneyOperationResults, acks: -1, messages: poison });

@@ -63,8 +63,8 @@ interface Rig {
 async function withRig(label: string, env: Record<string, string>, run: (rig: Rig) => Promise<void>): Promise<void> {
   const { prefix, names } = await freshTopics(label);
   const collector = await collect([names.statusPayments, names.moneyOperations, dlqOf(names.payments)]);
-  const responder = await startResponder(prefix, names, BY_USER);
-  const producer = await testProducer(prefix);
+  const responder = await startResponder(names, BY_USER);
+  const producer = await testProducer();
   const fullEnv = paymasterEnv(prefix, env);
   const paymaster = await startInProcess(fullEnv);
   try {
@@ -79,7 +79,7 @@ const statusesOf = (rig: Rig, paymentId: string) => statuses(rig.seen, rig.names
 
 async function terminalOf(rig: Rig, paymentId: string) {
   // Generous: the suite shares two cores with the e2e suites, and each rig joins three fresh groups first.
-  return eventually(`a terminal status for ${paymentId}`, async () => statusesOf(rig, paymentId).find((s) => s.seq === 3), 60_000);
+  return eventually(`a terminal status for ${paymentId}`, () => statusesOf(rig, paymentId).find((s) => s.seq === 3), 60_000);
 }
 
 describe('paymaster against a fake money-storage on real Kafka', () => {
@@ -161,7 +161,7 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
 
       await eventually(
         'every payment to reach a terminal status',
-        async () => (terminals(statuses(rig.seen, rig.names.statusPayments)).size === payments.length ? true : undefined),
+        () => (terminals(statuses(rig.seen, rig.names.statusPayments)).size === payments.length ? true : undefined),
         45_000,
       );
       const all = statuses(rig.seen, rig.names.statusPayments);
@@ -195,7 +195,7 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
 
       expect(await terminalOf(rig, good.paymentId)).toMatchObject({ status: 'COMPLETED' });
       expect(await terminalOf(rig, readable.paymentId)).toMatchObject({ status: 'ERROR', reason: 'INVALID_PAYMENT' });
-      const parked = await eventually('both bad messages in the DLQ', async () => {
+      const parked = await eventually('both bad messages in the DLQ', () => {
         const dlq = rig.seen.filter((m) => m.topic === dlqOf(rig.names.payments));
         return dlq.length === 2 ? dlq : undefined;
       });
@@ -212,10 +212,10 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
     await withRig('ten-thousand', { PAYMASTER_DELAY_MIN_MS: '4000', PAYMASTER_DELAY_MAX_MS: '4000' }, async (rig) => {
       const payments = Array.from({ length: 10_000 }, () => payment('1'));
       await sendPayments(rig.producer, rig.names, payments);
-      await eventually('10,000 payments held at once', async () => (rig.paymaster.stats().inFlight >= 10_000 ? true : undefined), 30_000);
+      await eventually('10,000 payments held at once', () => (rig.paymaster.stats().inFlight >= 10_000 ? true : undefined), 30_000);
       await eventually(
         'all of them to complete',
-        async () => (rig.paymaster.stats().completed >= 10_000 ? true : undefined),
+        () => (rig.paymaster.stats().completed >= 10_000 ? true : undefined),
         50_000,
       );
     });

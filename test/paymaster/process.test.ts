@@ -27,10 +27,10 @@ function expectConsistentLives(seen: StatusSeen[], paymentIds: string[]): void {
 async function scenario(label: string, stopFirst: (first: ServiceProcess) => Promise<void>): Promise<void> {
   const { prefix, names } = await freshTopics(label);
   const collector = await collect([names.statusPayments]);
-  const responder = await startResponder(prefix, names, (op) =>
+  const responder = await startResponder(names, (op) =>
     op.userId === '2' ? { outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' } : { outcome: 'APPLIED', reason: null },
   );
-  const producer = await testProducer(prefix);
+  const producer = await testProducer();
   const env = paymasterEnv(prefix, { PAYMASTER_DELAY_MIN_MS: '200', PAYMASTER_DELAY_MAX_MS: '2000', LOG_LEVEL: 'info' });
   const lines: string[] = [];
   const started: ServiceProcess[] = [];
@@ -39,13 +39,13 @@ async function scenario(label: string, stopFirst: (first: ServiceProcess) => Pro
     const payments = Array.from({ length: 400 }, (_, i) => payment(String((i % 2) + 1)));
     await sendPayments(producer, names, payments);
     const done = () => terminals(statuses(collector.messages, names.statusPayments)).size;
-    await eventually('the first terminal statuses', async () => (done() >= 20 ? true : undefined), 30_000);
+    await eventually('the first terminal statuses', () => (done() >= 20 ? true : undefined), 30_000);
 
     await stopFirst(started[0]!);
     expect(done()).toBeLessThan(payments.length);
 
     started.push(await spawnPaymaster(env, lines));
-    await eventually('every payment to reach a terminal status after the restart', async () => (done() === payments.length ? true : undefined), 60_000);
+    await eventually('every payment to reach a terminal status after the restart', () => (done() === payments.length ? true : undefined), 60_000);
     expectConsistentLives(
       statuses(collector.messages, names.statusPayments),
       payments.map((p) => p.paymentId),

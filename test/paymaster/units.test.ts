@@ -2,14 +2,8 @@ import { InflightOffsets } from '../../common/kafka/inflight-offsets';
 import { ConfigError } from '../../common/config';
 import { uniformDelays } from '../../paymaster/src/delays';
 import { readableIds } from '../../paymaster/src/invalid-payment';
-import {
-  compensationCommand,
-  compensationOutcome,
-  debitVerdict,
-  settleCommand,
-  settleOutcome,
-  statusEvent,
-} from '../../paymaster/src/messages';
+import { compensationOutcome, debitVerdict, settleOutcome } from '../../paymaster/src/messages';
+import { compensationCommand, settleCommand, statusChangedMessage } from '../../common/kafka/messages';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import { payment, resultFor } from './helpers';
@@ -101,9 +95,9 @@ describe('paymaster building blocks', () => {
 
   it('derives seq from the status rank, so a redelivery repeats the same seq', () => {
     const p = payment('7');
-    expect(statusEvent(p, 'PROCESSING', null).seq).toBe(2);
-    expect(statusEvent(p, 'COMPLETED', null).seq).toBe(3);
-    expect(statusEvent(p, 'ERROR', 'X').seq).toBe(3);
+    expect(statusChangedMessage(p, 'PROCESSING', null).seq).toBe(2);
+    expect(statusChangedMessage(p, 'COMPLETED', null).seq).toBe(3);
+    expect(statusChangedMessage(p, 'ERROR', 'X').seq).toBe(3);
   });
 
   it('maps money-storage answers to terminal statuses: an applied debit must be settled first', () => {

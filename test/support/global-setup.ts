@@ -4,7 +4,6 @@ import path from 'node:path';
 import { startInfra, type Infra } from '../../infra/infrastructure';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __PAYMENTS_INFRA__: { infra: Infra; dataRoot: string } | undefined;
 }
 

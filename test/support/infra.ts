@@ -3,7 +3,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { ensureTopics } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import { ensureDatabase } from '../../infra/postgres';
-import { waitFor } from '../../infra/free-port';
+import { waitFor } from '../../common/wait-for';
 
 export const kafkaBrokers = (): string[] => required('TEST_KAFKA_BROKERS').split(',');
 
@@ -34,7 +34,7 @@ export async function freshTopics(label: string): Promise<{ prefix: string; name
 }
 
 /** Waits for `probe` to return a value; fails with `what` after `timeoutMs`. */
-export const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
+export const eventually = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
   waitFor(what, probe, timeoutMs, 50);
 
 /**
@@ -62,7 +62,7 @@ export async function collect(topics: string[]): Promise<{ messages: Array<{ top
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ topic, message }) => {
+    eachMessage: ({ topic, message }) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
       let value: unknown = message.value?.toString();
@@ -72,6 +72,7 @@ export async function collect(topics: string[]): Promise<{ messages: Array<{ top
         // keep the raw text: malformed messages are part of what tests look at
       }
       messages.push({ topic, key: message.key?.toString() ?? '', value, headers });
+      return Promise.resolve();
     },
   });
   return { messages, stop: () => consumer.disconnect() };

@@ -43,7 +43,8 @@ export class RawGraphQLWs {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(() => reject(new Error(`no WebSocket answer within ${timeoutMs} ms`))), timeoutMs);
       const onMessage = (data: WebSocket.RawData) => {
-        const raw = data.toString();
+        // graphql-ws sends text frames: one Buffer each.
+        const raw = (data as Buffer).toString();
         const parsed = JSON.parse(raw) as { type: string; payload?: unknown };
         if (parsed.type === 'ping' || parsed.type === 'pong') return;
         done(() => resolve({ kind: 'message', type: parsed.type, payload: parsed.payload, raw }));

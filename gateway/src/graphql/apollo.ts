@@ -6,11 +6,11 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { trace } from '@opentelemetry/api';
 import type { Logger } from '../../../common/logger';
 import { inSpan, tracerOf } from '../../../common/tracing';
-import { GatewayError } from '../errors';
 import { publicDetails, toPublicError } from '../public-error';
 import type { GraphQLContext } from './context';
 import { checkLimits, type QueryLimits } from './limits';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApiError, isApiErrorCode, type ApiErrorCode } from '../../../common/api-error';
 
 export interface ApolloOptions {
   production: boolean;
@@ -31,7 +31,7 @@ export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const where = { locations: formatted.locations, path: formatted.path };
-    if (original instanceof GatewayError || !isAboutTheDocument(formatted, error)) {
+    if (original instanceof ApiError || !isAboutTheDocument(formatted, error)) {
       const p = toPublicError(original, logger);
       return { message: p.message, ...where, extensions: publicDetails(p) };
     }
@@ -50,10 +50,10 @@ function isAboutTheDocument(formatted: GraphQLFormattedError, error: unknown): b
   return error instanceof GraphQLError && !error.originalError;
 }
 
-function documentErrorCode(formatted: GraphQLFormattedError): unknown {
+function documentErrorCode(formatted: GraphQLFormattedError): ApiErrorCode {
   const code = formatted.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
   if (code === 'GRAPHQL_VALIDATION_FAILED' && BAD_LITERAL.test(formatted.message)) return 'BAD_USER_INPUT';
-  return code;
+  return isApiErrorCode(code) ? code : 'BAD_REQUEST';
 }
 
 export async function createApollo(schema: GraphQLSchema, options: ApolloOptions): Promise<ApolloServer<GraphQLContext>> {
@@ -76,24 +76,27 @@ export async function createApollo(schema: GraphQLSchema, options: ApolloOptions
 
 /** Depth and cost are checked once the variables are known, since `first: $n` is what a page costs. */
 const limitsPlugin = (limits: QueryLimits): ApolloServerPlugin<GraphQLContext> => ({
-  requestDidStart: async () => ({
-    didResolveOperation: async ({ schema, document, request }) => {
-      const error = checkLimits(schema, document, request.operationName, request.variables, limits);
-      if (error) throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
-    },
-  }),
+  requestDidStart: () =>
+    Promise.resolve({
+      didResolveOperation: ({ schema, document, request }) => {
+        const error = checkLimits(schema, document, request.operationName, request.variables, limits);
+        return error ? Promise.reject(error) : Promise.resolve();
+      },
+    }),
 });
 
 /** Names the request's `graphql` span after its operation once it is known (`graphql mutation CreatePayment`). */
 const operationNamePlugin: ApolloServerPlugin<GraphQLContext> = {
-  requestDidStart: async () => ({
-    didResolveOperation: async ({ operation, operationName }) => {
-      const span = trace.getActiveSpan();
-      const type = operation?.operation ?? 'query';
-      span?.updateName(`graphql ${type}${operationName ? ` ${operationName}` : ''}`);
-      span?.setAttributes({ 'graphql.operation.type': type, ...(operationName ? { 'graphql.operation.name': operationName } : {}) });
-    },
-  }),
+  requestDidStart: () =>
+    Promise.resolve({
+      didResolveOperation: ({ operation, operationName }) => {
+        const span = trace.getActiveSpan();
+        const type = operation?.operation ?? 'query';
+        span?.updateName(`graphql ${type}${operationName ? ` ${operationName}` : ''}`);
+        span?.setAttributes({ 'graphql.operation.type': type, ...(operationName ? { 'graphql.operation.name': operationName } : {}) });
+        return Promise.resolve();
+      },
+    }),
 };
 
 /** Runs one HTTP request through Apollo; the body is already parsed (and size-limited) by the caller. */

@@ -1,7 +1,7 @@
 import type { Caller } from '../auth';
-import { GatewayError } from '../errors';
 import type { MoneyService } from '../money-service';
 import type { PaymentService } from '../payment-service';
+import { ApiError } from '../../../common/api-error';
 
 export interface GraphQLContext {
   caller: Caller | null;
@@ -10,6 +10,6 @@ export interface GraphQLContext {
 }
 
 export function requireCaller(ctx: GraphQLContext): Caller {
-  if (!ctx.caller) throw new GatewayError('UNAUTHENTICATED', 'missing Authorization: Bearer <token>');
+  if (!ctx.caller) throw new ApiError('UNAUTHENTICATED', 'missing Authorization: Bearer <token>');
   return ctx.caller;
 }

@@ -1,8 +1,9 @@
 import {
   getNamedType,
-  GraphQLError,
+  type GraphQLError,
   isObjectType,
   Kind,
+  OperationTypeNode,
   valueFromASTUntyped,
   type DocumentNode,
   type FieldNode,
@@ -12,6 +13,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { codedGraphQLError } from '../errors';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -57,14 +59,14 @@ export function checkLimits(
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const walk: Walk = { schema, fragments, variables: variables ?? {}, operation, maxCost: limits.maxCost, introspection: limits.introspection ?? false };
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root = operation.operation === OperationTypeNode.QUERY ? schema.getQueryType() : operation.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : schema.getSubscriptionType();
   const { depth, cost } = measure(walk, operation.selectionSet, root ?? undefined, 0, new Set());
   if (depth > limits.maxDepth) return tooComplex(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
   if (cost > limits.maxCost) return tooComplex(`query cost exceeds the limit of ${limits.maxCost}`);
   return undefined;
 }
 
-const tooComplex = (message: string): GraphQLError => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } });
+const tooComplex = (message: string): GraphQLError => codedGraphQLError('QUERY_TOO_COMPLEX', message);
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 

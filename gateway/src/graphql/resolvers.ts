@@ -97,7 +97,7 @@ export class PaymentResolver {
 export class StatusSubscriptionResolver {
   @Subscription(() => PaymentStatusEvent, {
     description: 'The current status of the caller’s payment, then each change; completes after a terminal one',
-    subscribe: ({ args, context }) => (context as GraphQLContext).service.watchPayment(requireCaller(context as GraphQLContext), args.id),
+    subscribe: ({ args, context }: { args: { id: unknown }; context: GraphQLContext }) => context.service.watchPayment(requireCaller(context), args.id),
   })
   paymentStatus(@Root() event: StatusEventView, @Arg('id', () => ID) _id: string): PaymentStatusEvent {
     return event;

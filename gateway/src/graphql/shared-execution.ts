@@ -22,7 +22,7 @@ export function sharedExecutionSubscribe(): (args: ExecutionArgs) => Promise<Asy
     return mapIterator(source, (payload) => {
       if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
       let byQuery = results.get(payload);
-      if (!byQuery) results.set(payload, (byQuery = new Map()));
+      if (!byQuery) results.set(payload, (byQuery = new Map<string, Result>()));
       let result = byQuery.get(query);
       if (!result) byQuery.set(query, (result = execute({ ...args, rootValue: payload })));
       return result;

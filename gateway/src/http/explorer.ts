@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import { HttpError } from '../../../common/http';
 import { PROJECT_ROOT } from '../../../common/project-root';
 import { signToken } from '../auth';
 import type { GatewayConfig } from '../config';
 import { tokenPolicy } from '../token-config';
+import { ApiError } from '../../../common/api-error';
 
 /**
  * The GraphQL explorer: GraphiQL, React and the graphql-ws client from node_modules plus our own
@@ -83,7 +83,7 @@ function explorerRoutes(options: ExplorerOptions): ExplorerRoute {
   return (req, res, url) => {
     const page = url.pathname === '/explorer' || (url.pathname === '/graphql' && req.method === 'GET' && wantsHtml(req, url));
     if (!page && !url.pathname.startsWith('/explorer/')) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     if (page) sendPage(res, options);
     else sendAsset(req, res, findAsset(assets, url.pathname));
     return true;
@@ -92,7 +92,7 @@ function explorerRoutes(options: ExplorerOptions): ExplorerRoute {
 
 function findAsset(assets: Map<string, LoadedAsset>, pathname: string): LoadedAsset {
   const asset = pathname.startsWith(ASSET_PREFIX) ? assets.get(pathname.slice(ASSET_PREFIX.length)) : undefined;
-  if (!asset) throw new HttpError(404, 'NOT_FOUND', 'no such explorer file');
+  if (!asset) throw new ApiError('NOT_FOUND', 'no such explorer file');
   return asset;
 }
 

@@ -1,8 +1,7 @@
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { HttpError, readJson, sendJson } from '../../../common/http';
+import { readJson, sendJson } from '../../../common/http';
 import { isUserId, type UserId } from '../../../common/ids';
-import { startHttpServer } from '../../../common/health-server';
+import { startHttpServer, type RunningServer } from '../../../common/health-server';
 import type { Logger } from '../../../common/logger';
 import { tracerOf } from '../../../common/tracing';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../../common/service-token';
@@ -10,28 +9,29 @@ import { userStatus, type UserStatus } from '../../db/schema';
 import type { PaymentStore } from '../payment-store';
 import { sendPublicError, toPublicError } from '../public-error';
 import { Router } from './router';
+import { ApiError } from '../../../common/api-error';
 
 /** For other services (money-storage) and operators: never exposed to users, always behind the service token. */
 export function internalRoutes(store: PaymentStore, serviceToken: string): Router {
   const guard = (req: http.IncomingMessage, rawId: string | undefined): UserId => {
-    if (!hasServiceToken(req, serviceToken)) throw new HttpError(401, 'UNAUTHENTICATED', `missing or wrong ${SERVICE_TOKEN_HEADER}`);
-    if (!rawId || !isUserId(rawId)) throw new HttpError(400, 'BAD_USER_INPUT', 'user id must be a positive integer');
+    if (!hasServiceToken(req, serviceToken)) throw new ApiError('UNAUTHENTICATED', `missing or wrong ${SERVICE_TOKEN_HEADER}`);
+    if (!rawId || !isUserId(rawId)) throw new ApiError('BAD_USER_INPUT', 'user id must be a positive integer');
     return rawId;
   };
   const render = (u: { id: UserId; userName: string; status: UserStatus }) => ({ id: u.id, userName: u.userName, status: u.status });
   return new Router()
     .on('GET', /^\/internal\/users\/([^/]+)$/, async (req, res, [rawId]) => {
       const user = await store.findUser(guard(req, rawId));
-      if (!user) throw new HttpError(404, 'NOT_FOUND', 'no such user');
+      if (!user) throw new ApiError('NOT_FOUND', 'no such user');
       sendJson(res, 200, render(user));
     })
     .on('PUT', /^\/internal\/users\/([^/]+)\/status$/, async (req, res, [rawId]) => {
       const id = guard(req, rawId);
       const body = (await readJson(req, 10_000)) as { status?: unknown } | null;
       const status = body?.status;
-      if (!(userStatus as readonly unknown[]).includes(status)) throw new HttpError(400, 'BAD_USER_INPUT', 'status must be ACTIVE or BLOCKED');
+      if (!(userStatus as readonly unknown[]).includes(status)) throw new ApiError('BAD_USER_INPUT', 'status must be ACTIVE or BLOCKED');
       const user = await store.setUserStatus(id, status as UserStatus);
-      if (!user) throw new HttpError(404, 'NOT_FOUND', 'no such user');
+      if (!user) throw new ApiError('NOT_FOUND', 'no such user');
       sendJson(res, 200, render(user));
     });
 }
@@ -43,10 +43,10 @@ const SERVICE_TOKEN_CHALLENGE = `ServiceToken header="${SERVICE_TOKEN_HEADER}"`;
  * The internal API on a listener of its own (INTERNAL_HOST:INTERNAL_PORT, loopback by default), so
  * blocking a user is not one leaked service token away from anyone who can reach the public port.
  */
-export async function serveInternalApi(routes: Router, address: { port: number; host: string }, logger: Logger): Promise<http.Server> {
+export async function serveInternalApi(routes: Router, address: { port: number; host: string }, logger: Logger): Promise<RunningServer> {
   const dispatch = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const outcome = await routes.dispatch(req, res);
-    if (outcome === 'method-not-allowed') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    if (outcome === 'method-not-allowed') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     return outcome === 'handled';
   };
   const server = await startHttpServer(address, dispatch, {
@@ -54,6 +54,6 @@ export async function serveInternalApi(routes: Router, address: { port: number; 
     tracer: tracerOf('gateway'),
     answerError: (res, e) => sendPublicError(res, toPublicError(e, logger), 'rest', SERVICE_TOKEN_CHALLENGE),
   });
-  logger.info({ port: (server.address() as AddressInfo).port, host: address.host }, 'internal API listening');
+  logger.info({ port: server.port, host: address.host }, 'internal API listening');
   return server;
 }

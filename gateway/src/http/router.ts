@@ -1,7 +1,7 @@
 import type http from 'node:http';
-import { HttpError } from '../../../common/http';
+import { ApiError } from '../../../common/api-error';
 
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => Promise<void>;
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => void | Promise<void>;
 
 interface Route {
   method: string;
@@ -39,6 +39,6 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'BAD_USER_INPUT', 'the path holds a malformed %-escape');
+    throw new ApiError('BAD_USER_INPUT', 'the path holds a malformed %-escape');
   }
 }

@@ -1,6 +1,7 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Caller, VerifiedToken } from '../auth';
+import { codedGraphQLError } from '../errors';
 import { RateLimiter } from '../rate-limiter';
 
 /** graphql-ws's own Forbidden code, with the reason a client can act on: its token expired, or its account is blocked. */
@@ -19,7 +20,7 @@ interface Session {
   expiry: NodeJS.Timeout;
 }
 
-const rateLimited = (message: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code: 'RATE_LIMITED' } })];
+const rateLimited = (message: string): GraphQLError[] => [codedGraphQLError('RATE_LIMITED', message)];
 
 /**
  * Who is on each authenticated socket, for how long, and how much of the gateway one user may

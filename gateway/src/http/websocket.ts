@@ -9,6 +9,7 @@ import { checkLimits, type QueryLimits } from '../graphql/limits';
 import { sharedExecutionSubscribe } from '../graphql/shared-execution';
 import type { Logger } from '../../../common/logger';
 import { SocketSessions, type SocketLimits } from './socket-sessions';
+import type { Stoppable } from '../../../common/lifecycle';
 
 export const CLOSE_UNAUTHORIZED = 4401;
 
@@ -22,7 +23,7 @@ export function attachWebSocket(
   schema: GraphQLSchema,
   services: Omit<GraphQLContext, 'caller'>,
   options: { tokens: TokenVerifier; limits: SocketLimits; blocked: BlockedUsers; maxDepth: number; maxCost: number; maxPayload: number; logger: Logger },
-): { close(): Promise<void> } {
+): Stoppable {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxPayload });
   const sessions = new SocketSessions(options.limits);
   const sweep = sweepBlocked(sessions, options.blocked, options.logger);
@@ -55,7 +56,7 @@ export function attachWebSocket(
     wss,
   );
   return {
-    close: async () => {
+    stop: async () => {
       clearInterval(sweep);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -1,16 +1,22 @@
 import pg from 'pg';
+import { z } from 'zod';
 import { commonShape, loadConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
-import { moneyStorageShape } from './config';
-import { formatReport, reconcile } from './reconcile-checks';
+import { formatReport, reconcile } from './checks';
 
 /**
- * `npm run reconcile`: checks payments against the ledger. Prints a summary, then the JSON report
+ * `npm run reconcile`: checks payments against the ledger. A tool, not part of either service: it
+ * is the one program allowed to read both schemas (gateway and money). Prints a summary, then the JSON report
  * (`--json` prints only the JSON). Exits 1 on any violation, 2 when it could not check at all.
  */
 async function main(): Promise<number> {
   // Only the databases: a check run by hand needs no service secrets.
-  const config = loadConfig({ DATABASE_URL: commonShape.DATABASE_URL, GATEWAY_DATABASE_URL: moneyStorageShape.GATEWAY_DATABASE_URL });
+  const config = loadConfig({
+    /** The money schema's database. */
+    DATABASE_URL: commonShape.DATABASE_URL,
+    /** The gateway schema's database, when it is another one. */
+    GATEWAY_DATABASE_URL: z.string().url().optional(),
+  });
   const moneyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   const gatewayUrl = config.GATEWAY_DATABASE_URL ?? config.DATABASE_URL;
   const gatewayPool = gatewayUrl === config.DATABASE_URL ? moneyPool : new pg.Pool({ connectionString: gatewayUrl, max: 2 });

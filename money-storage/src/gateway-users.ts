@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { backoffMs, DEFAULT_BACKOFF } from '../../common/backoff';
 import type { UserId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
+import { sleep } from '../../common/sleep';
 import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import { traceHeaders } from '../../common/tracing';
 
@@ -16,7 +18,7 @@ export interface UserDirectory {
   lookup(userId: UserId): Promise<UserLookup>;
 }
 
-export interface GatewayClientOptions {
+export interface GatewayUsersOptions {
   baseUrl: string;
   serviceToken: string;
   timeoutMs: number;
@@ -34,17 +36,15 @@ const userBody = z.object({
 /** A failure worth another attempt (network, timeout, 5xx), as opposed to an answer. */
 class Retryable extends Error {}
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Reads a user's auth data from the gateway's internal REST endpoint. */
-export class GatewayClient implements UserDirectory {
-  constructor(private readonly options: GatewayClientOptions) {}
+export class GatewayUsers implements UserDirectory {
+  constructor(private readonly options: GatewayUsersOptions) {}
 
   async lookup(userId: UserId): Promise<UserLookup> {
     const { retries, retryBaseMs, logger } = this.options;
     let lastError = '';
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await sleep(retryBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+      if (attempt > 0) await sleep(backoffMs(attempt, { baseMs: retryBaseMs, maxMs: DEFAULT_BACKOFF.maxMs }));
       try {
         return await this.attempt(userId);
       } catch (e) {

@@ -1,0 +1,14 @@
+/**
+ * The base of every error this project raises on purpose: a code a program can branch on, and
+ * `name` set to the concrete class's, so logs say which error it was without each class repeating it.
+ */
+export class CodedError<C extends string = string> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}

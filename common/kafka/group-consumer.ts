@@ -1,0 +1,62 @@
+import type { Consumer, ConsumerConfig, ConsumerRunConfig, Kafka } from 'kafkajs';
+import type { Stoppable } from '../lifecycle';
+import type { Logger } from '../logger';
+import { groupSession } from './client';
+import { watchConsumer, type StallHandler } from './consumer-watchdog';
+import { waitForGroupJoin } from './group-join';
+
+/** What every consumer of every service is given: where it reads, and how it is watched. */
+export interface GroupConsumerOptions {
+  kafka: Kafka;
+  /** For logs and the stall report. */
+  name: string;
+  groupId: string;
+  topic: string;
+  fromBeginning: boolean;
+  /** Silence after which the consumer counts as stuck (see consumer-watchdog). */
+  stallMs: number;
+  onStall: StallHandler;
+  logger: Logger;
+  /** Omitted: kafkajs' default session. */
+  sessionTimeoutMs?: number;
+  /** Fetch sizing and the like, per consumer. */
+  tuning?: Omit<ConsumerConfig, 'groupId' | 'sessionTimeout' | 'heartbeatInterval'>;
+}
+
+/** What a service hands every consumer it starts; each adds where it reads. */
+export type ConsumerContext = Pick<GroupConsumerOptions, 'kafka' | 'stallMs' | 'sessionTimeoutMs' | 'onStall' | 'logger'>;
+
+/**
+ * One kafkajs consumer, watched for stalls from creation to stop, started and stopped the same
+ * way in every service. `consumer` stays reachable for what a consumer does while it runs
+ * (pause, resume, commits, events).
+ */
+export class GroupConsumer implements Stoppable {
+  readonly consumer: Consumer;
+  private readonly stopWatching: () => void;
+
+  constructor(private readonly o: GroupConsumerOptions) {
+    const session = o.sessionTimeoutMs === undefined ? {} : groupSession(o.sessionTimeoutMs);
+    this.consumer = o.kafka.consumer({ ...o.tuning, ...session, groupId: o.groupId });
+    this.stopWatching = watchConsumer(this.consumer, o.name, o.stallMs, o.logger, o.onStall);
+  }
+
+  /**
+   * Connects, subscribes and runs. With `awaitJoin`, resolves only once the group is joined: a
+   * consumer that starts at the log's end must have joined before anything it should see is produced.
+   */
+  async start(run: ConsumerRunConfig, { awaitJoin = false } = {}): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.fromBeginning });
+    const joined = awaitJoin ? waitForGroupJoin(this.consumer) : undefined;
+    void joined?.catch(() => undefined); // awaited below; a failed run must not leave it unhandled
+    await this.consumer.run(run);
+    await joined;
+  }
+
+  /** Leaves the group after the batch in hand (kafkajs waits for it), committing what was resolved. */
+  async stop(): Promise<void> {
+    this.stopWatching();
+    await this.consumer.disconnect();
+  }
+}

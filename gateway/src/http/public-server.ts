@@ -1,0 +1,101 @@
+import http from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { Registry } from 'prom-client';
+import { ApiError } from '../../../common/api-error';
+import { listen, type RunningServer } from '../../../common/health-server';
+import { handleHealth, readJson, type ReadinessCheck } from '../../../common/http';
+import { stopStages } from '../../../common/lifecycle';
+import type { Logger } from '../../../common/logger';
+import { handleMetrics } from '../../../common/metrics';
+import { TokenVerifier } from '../auth';
+import type { GatewayConfig } from '../config';
+import { codedGraphQLError } from '../errors';
+import { createApollo, executeGraphQL } from '../graphql/apollo';
+import type { GraphQLContext } from '../graphql/context';
+import { buildGatewaySchema } from '../graphql/schema';
+import type { PaymentStore } from '../payment-store';
+import { BEARER_CHALLENGE, sendPublicError, toPublicError } from '../public-error';
+import { tokenPolicy } from '../token-config';
+import { applyCors } from './cors';
+import { explorerFor } from './explorer';
+import { restRoutes } from './rest-api';
+import { traceRequest } from '../../../common/http-tracing';
+import { tracerOf } from '../../../common/tracing';
+import { attachWebSocket } from './websocket';
+
+/** What the public port serves, wired by startGateway. */
+export interface PublicHttpDeps {
+  services: Omit<GraphQLContext, 'caller'>;
+  /** Open sockets of users blocked since are closed (see websocket.ts). */
+  store: PaymentStore;
+  checks: Record<string, ReadinessCheck>;
+  registry: Registry;
+  logger: Logger;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+/** The public port: GraphQL over HTTP and WebSocket, REST, the explorer, health and metrics. */
+export async function startPublicHttp(config: GatewayConfig, deps: PublicHttpDeps): Promise<RunningServer> {
+  const { logger } = deps;
+  const schema = await buildGatewaySchema();
+  const apollo = await createApollo(schema, { production: config.production, logger, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
+  const tokens = new TokenVerifier(tokenPolicy(config));
+  const handle = publicHandler(config, deps, apollo, tokens);
+  const tracer = tracerOf('gateway');
+  const server = http.createServer((req, res) => {
+    traceRequest(tracer, req, res, () => handle(req, res)).catch((e: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      // What Apollo never saw (a body too large, not JSON) is still answered in GraphQL's shape on its path.
+      const shape = req.url?.split('?')[0] === '/graphql' ? 'graphql' : 'rest';
+      sendPublicError(res, toPublicError(e, logger), shape);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const ws = attachWebSocket(server, schema, deps.services, {
+    tokens,
+    limits: {
+      maxSocketsPerUser: config.WS_MAX_SOCKETS_PER_USER,
+      maxSubscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      subscribesPerMinute: config.WS_SUBSCRIBES_PER_MINUTE,
+    },
+    blocked: { among: (userNames) => deps.store.blockedAmong(userNames), everyMs: config.USER_STATUS_CACHE_MS },
+    maxDepth: config.GRAPHQL_MAX_DEPTH,
+    maxCost: config.GRAPHQL_MAX_COST,
+    maxPayload: config.BODY_LIMIT_BYTES,
+    logger,
+  });
+  const listening = await listen(server, { port: config.PORT, host: '0.0.0.0' });
+  logger.info({ port: listening.port }, 'gateway listening');
+  // Stop taking requests and let those in flight finish before Apollo goes.
+  const stages = [[ws, listening], { stop: () => apollo.stop() }];
+  return { port: listening.port, stop: () => stopStages('the public port', stages) };
+}
+
+function publicHandler(config: GatewayConfig, deps: PublicHttpDeps, apollo: ApolloServer<GraphQLContext>, tokens: TokenVerifier): Handler {
+  const rest = restRoutes(deps.services.service, tokens, config.BODY_LIMIT_BYTES);
+  const explorer = explorerFor(config);
+  const corsOrigins = new Set(config.CORS_ORIGINS);
+  const graphqlContext = (req: http.IncomingMessage) => (): Promise<GraphQLContext> => {
+    try {
+      return Promise.resolve({ caller: tokens.authenticate(req.headers.authorization), ...deps.services });
+    } catch (e) {
+      return Promise.reject(codedGraphQLError('UNAUTHENTICATED', (e as Error).message, new HeaderMap([['www-authenticate', BEARER_CHALLENGE]])));
+    }
+  };
+  return async (req, res) => {
+    if (applyCors(req, res, corsOrigins)) return;
+    if (await handleHealth(req, res, deps.checks)) return;
+    if (await handleMetrics(req, res, deps.registry)) return;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (explorer?.(req, res, url)) return;
+    if (url.pathname === '/graphql') {
+      const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;
+      await executeGraphQL(apollo, req, res, body, graphqlContext(req));
+      return;
+    }
+    const outcome = await rest.dispatch(req, res);
+    if (outcome === 'method-not-allowed') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    if (outcome === 'no-route') throw new ApiError('NOT_FOUND', 'no such route');
+  };
+}
