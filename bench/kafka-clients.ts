@@ -98,10 +98,11 @@ async function runKafkajs(brokers: string[], topic: string, all: Outgoing[]): Pr
       new Promise<void>((resolve) => {
         let seen = 0;
         void consumer.run({
-          eachBatch: async ({ batch }) => {
+          eachBatch: ({ batch }) => {
             for (const m of batch.messages) parse(m.value);
             seen += batch.messages.length;
             if (seen >= all.length) resolve();
+            return Promise.resolve();
           },
         });
       }),
@@ -127,9 +128,9 @@ async function runPlatformatic(brokers: string[], topic: string, all: Outgoing[]
       parse(m.value);
       if (++seen >= all.length) break;
     }
-    await stream.close();
+    await new Promise<void>((resolve, reject) => stream.close((e) => (e ? reject(e) : resolve())));
   });
-  await consumer.close(true);
+  await new Promise<void>((resolve, reject) => consumer.close(true, (e) => (e ? reject(e) : resolve())));
   return { client: 'platformatic', produce, consume };
 }
 
@@ -149,7 +150,7 @@ function runChild(client: ClientName, brokers: string, topic: string): Promise<C
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) =>
-    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`${client} exited with ${code}`)))),
+    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ClientRun) : reject(new Error(`${client} exited with ${code}`)))),
   );
 }
 

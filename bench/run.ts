@@ -287,7 +287,7 @@ async function reconcileClean(system: PaymentSystem): Promise<boolean> {
 }
 
 const terminalCount = async (sql: pg.Pool): Promise<number> =>
-  (await sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)).rows[0].n;
+  (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)).rows[0]!.n;
 
 /** The embedded Postgres' postmaster, whose descendants are its backends; undefined for a DATABASE_URL server (then not counted). */
 function postmasterPid(dataRoot: string): number | undefined {

@@ -73,9 +73,10 @@ export class LoadSignals {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     clearInterval(this.timer);
     this.loop.disable();
+    return Promise.resolve();
   }
 
   readonly readings = (): LoadReadings => ({ ...this.sampled, writeQueueWaitMs: this.sources.writeQueueWaitMs() });

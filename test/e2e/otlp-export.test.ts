@@ -69,7 +69,7 @@ it('exports one trace per payment from all three services to the OTLP endpoint',
 
   const services = await eventually(
     'spans of the payment from every service',
-    async () => {
+    () => {
       const seen = new Set(receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.service));
       return seen.size === 3 ? seen : undefined;
     },

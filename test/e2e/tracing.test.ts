@@ -71,7 +71,7 @@ describe('one payment, one trace across the three services', () => {
     await eventually('COMPLETED', async () => ((await client.data(GetPaymentStatus, { id })).paymentStatus === 'COMPLETED' ? true : undefined), 30_000);
 
     const ours = (): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === CLIENT_TRACE);
-    const spans = await eventually('every hop in the trace', async () => (holdsEveryHop(ours()) ? ours() : undefined), 30_000);
+    const spans = await eventually('every hop in the trace', () => (holdsEveryHop(ours()) ? ours() : undefined), 30_000);
 
     // One tree: every span's parent is in the trace, up to the client's own span.
     const ids = new Set([CLIENT_SPAN, ...spans.map((s) => s.spanContext().spanId)]);

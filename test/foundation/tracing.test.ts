@@ -31,7 +31,7 @@ describe('tracing, exporting to memory', () => {
 
   it('continues a message producer trace and hands its own span on', async () => {
     let sent: string | undefined;
-    await inProducerSpan(tracer, 'status-payments', PARENT, async (traceparent) => void (sent = traceparent));
+    await inProducerSpan(tracer, 'status-payments', PARENT, (traceparent) => Promise.resolve(void (sent = traceparent)));
     const span = named(exporter.getFinishedSpans(), 'status-payments publish');
     expect(span.kind).toBe(SpanKind.PRODUCER);
     expect(span.spanContext().traceId).toBe(PARENT_TRACE);
@@ -42,7 +42,7 @@ describe('tracing, exporting to memory', () => {
   it('starts a new trace when the parent is missing or malformed', async () => {
     for (const parent of [undefined, 'garbage', `00-${'0'.repeat(32)}-${PARENT_SPAN}-01`, `00-${PARENT_TRACE}\u0000-${PARENT_SPAN}-01`]) {
       let sent: string | undefined;
-      await inProducerSpan(tracer, 'payments', parent, async (traceparent) => void (sent = traceparent));
+      await inProducerSpan(tracer, 'payments', parent, (traceparent) => Promise.resolve(void (sent = traceparent)));
       expect(sent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
       expect(sent).not.toContain(PARENT_TRACE);
     }
@@ -58,7 +58,7 @@ describe('tracing, exporting to memory', () => {
 
   it('puts trace_id and span_id in every log line written inside a span, and none outside', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(JSON.parse(chunk.toString()))) });
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)) });
     const logger = createLogger('test', 'info', sink);
     let ids: string | undefined;
     await inSpan(tracer, 'work', {}, async () => {
@@ -75,7 +75,7 @@ describe('tracing, exporting to memory', () => {
   });
 
   it('serves a request in a span continuing the caller traceparent; probes get none', async () => {
-    const server = http.createServer((req, res) => void traceRequest(tracer, req, res, async () => void res.end(activeTraceparent() ?? '')));
+    const server = http.createServer((req, res) => void traceRequest(tracer, req, res, () => Promise.resolve(void res.end(activeTraceparent() ?? ''))));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {

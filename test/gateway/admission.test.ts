@@ -50,6 +50,7 @@ describe('a gateway whose pipeline is behind', () => {
       return res.status === 429 ? res : undefined;
     });
     expect(refused.headers.get('retry-after')).toBe('1');
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers are typed any
     expect(await refused.json()).toEqual({ error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringContaining('retry in 1 s'), retryAfterSeconds: 1 } });
 
     const before = await countRows(t);
