@@ -103,7 +103,7 @@ async function main(): Promise<void> {
       gateway: system.service('gateway')?.child.pid,
       paymaster: system.service('paymaster')?.child.pid,
       'money-storage': system.service('money-storage')?.child.pid,
-      kafka: system.infra.broker?.pid,
+      kafka: system.infra.kafka?.node(0)?.pid,
       load: loadPid,
     })).start();
     print(`offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`);
