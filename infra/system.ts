@@ -103,11 +103,12 @@ export class PaymentSystem {
   }
 
   /**
-   * Replica `i` of the gateway and of money-storage call each other's replica `i`, as a pod would
-   * call a sidecar; in production a load balancer stands between them instead.
+   * Money-storage asks every gateway replica in turn (a debit must not fail because one is down);
+   * gateway `i` reads balances from money-storage `i`, a read its client may simply retry.
    */
   private envOf(name: ServiceName, replica: number): NodeJS.ProcessEnv {
-    const peers = { ...this.env, GATEWAY_URL: this.internalUrl('gateway', replica), MONEY_STORAGE_URL: this.internalUrl('money-storage', replica) };
+    const gateways = Array.from({ length: this.replicas }, (_, i) => this.internalUrl('gateway', i)).join(',');
+    const peers = { ...this.env, GATEWAY_URL: gateways, MONEY_STORAGE_URL: this.internalUrl('money-storage', replica) };
     return name === 'paymaster' ? peers : { ...peers, INTERNAL_PORT: String(replicaPort(this.internalPorts[name], replica)) };
   }
 

@@ -16,7 +16,8 @@ export interface UserDirectory {
 }
 
 export interface GatewayClientOptions {
-  baseUrl: string;
+  /** One gateway, or several replicas: each attempt asks the next, so a replica that is down costs one attempt, not the lookup. */
+  baseUrls: string[];
   serviceToken: string;
   timeoutMs: number;
   retries: number;
@@ -37,6 +38,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Reads a user's auth data from the gateway's internal REST endpoint. */
 export class GatewayClient implements UserDirectory {
+  private turn = 0;
+
   constructor(private readonly options: GatewayClientOptions) {}
 
   async lookup(userId: UserId): Promise<UserLookup> {
@@ -56,7 +59,8 @@ export class GatewayClient implements UserDirectory {
   }
 
   private async attempt(userId: UserId): Promise<UserLookup> {
-    const { baseUrl, serviceToken, timeoutMs } = this.options;
+    const { baseUrls, serviceToken, timeoutMs } = this.options;
+    const baseUrl = baseUrls[this.turn++ % baseUrls.length]!;
     let res: Response;
     try {
       res = await fetch(new URL(`/internal/users/${encodeURIComponent(userId)}`, baseUrl), {

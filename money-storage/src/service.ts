@@ -42,7 +42,7 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
 
   const ledger = new Ledger(database.db);
   const gateway = new GatewayClient({
-    baseUrl: config.GATEWAY_URL,
+    baseUrls: config.GATEWAY_URL,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
     retries: config.GATEWAY_RETRIES,
