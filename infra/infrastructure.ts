@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureTopics } from '../common/kafka/client';
-import { weakTopics } from '../common/kafka/topic-durability';
-import { dlqOf } from '../common/kafka/topics';
+import { weakTopics, withDlqs } from '../common/kafka/topic-durability';
 import { startKafkaCluster, type KafkaCluster } from './kafka-cluster';
 import { ensureDatabase, startEmbeddedPostgres, type Postgres } from './postgres';
 
@@ -94,8 +93,7 @@ async function prepareTopics(kafkaBrokers: string, prefix: string): Promise<stri
   const admin = new Kafka({ brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const names = Object.values(await ensureTopics(admin, prefix));
-    return await weakTopics(admin, [...names, ...names.map(dlqOf)]);
+    return await weakTopics(admin, withDlqs(await ensureTopics(admin, prefix)));
   } finally {
     await admin.disconnect();
   }

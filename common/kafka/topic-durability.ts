@@ -1,4 +1,5 @@
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { dlqOf, type TopicNames } from './topics';
 
 /** How many copies of each partition a topic keeps, and how many must hold a write before it is acknowledged. */
 export interface Durability {
@@ -26,6 +27,9 @@ export function creationSettings(d: Durability): { replicationFactor?: number; c
   if (d.replicationFactor === 1) return {};
   return { replicationFactor: d.replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(d.minInsyncReplicas) }] };
 }
+
+/** Every topic of a deployment with its DLQ. */
+export const withDlqs = (names: TopicNames): string[] => Object.values(names).flatMap((topic) => [topic, dlqOf(topic)]);
 
 /**
  * Existing topics that keep fewer copies, or acknowledge with fewer in sync, than the cluster

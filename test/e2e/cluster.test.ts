@@ -1,6 +1,7 @@
 import { subscribe, type Subscription } from '../../client/gateway-client';
 import { CreatePayment, WatchMyPayments } from '../../client/operations';
-import { dlqOf, TOPICS, topicNames } from '../../common/kafka/topics';
+import { withDlqs } from '../../common/kafka/topic-durability';
+import { TOPICS, topicNames } from '../../common/kafka/topics';
 import { SERVICES } from '../../infra/stack';
 import { awaitFullyReplicated, awaitLeadershipMovedFrom, busiestLeader, topicDurability } from '../support/cluster';
 import { eventually } from '../support/infra';
@@ -99,8 +100,7 @@ const keepDown = (ms: number): Promise<void> => new Promise((resolve) => setTime
 
 describe('three brokers, two of every service', () => {
   it('creates every topic and DLQ with replication factor 3 and min.insync.replicas=2', async () => {
-    const names = Object.values(topicNames(''));
-    const topics = [...names, ...names.map(dlqOf)].sort();
+    const topics = withDlqs(topicNames('')).sort();
     const found = (await topicDurability(brokers(), topics)).sort((a, b) => a.topic.localeCompare(b.topic));
     expect(found).toEqual(topics.map((topic) => ({ topic, replicas: [3], minInsyncReplicas: '2' })));
     expect(e2e.system.infra.weakTopics).toEqual([]);
@@ -135,8 +135,11 @@ describe('three brokers, two of every service', () => {
     const killed: Record<string, number> = {};
     try {
       for (const name of SERVICES) {
-        await eventually(`load before killing ${name} #0`, async () => (load.acknowledged.length >= 50 ? true : undefined), 60_000);
-        killed[name] = await inFlight(e2e, load.acknowledged);
+        // Killed with work in flight, so there is something to hand over.
+        killed[name] = await eventually(`payments in flight before killing ${name} #0`, async () => {
+          const n = await inFlight(e2e, load.acknowledged);
+          return n >= 20 ? n : undefined;
+        }, 60_000);
         await e2e.system.killService(name, 0);
         await progressOnEveryPartition(load, load.acknowledged.length, `${name} #1 to carry every partition alone`);
         // The subscriber connected to the survivor before the kill keeps receiving.
