@@ -72,6 +72,10 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const serverUrl = options.databaseUrl ?? postgres!.serverUrl;
   const databaseUrl = options.database ? await ensureDatabase(serverUrl, options.database) : serverUrl;
 
+  const weak = await prepareTopics(kafkaBrokers, options.topicPrefix ?? '').catch(async (e: unknown) => {
+    await stop();
+    throw e;
+  });
   const embedded = (): KafkaCluster => {
     if (!kafka) throw new Error('Kafka is external: there is no embedded broker to stop or start');
     return kafka;
@@ -81,7 +85,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     databaseUrl,
     kafka,
     postgres,
-    weakTopics: await prepareTopics(kafkaBrokers, options.topicPrefix ?? ''),
+    weakTopics: weak,
     stopBroker: (node = 0) => embedded().stopNode(node),
     startBroker: (node = 0) => embedded().startNode(node),
     stop,

@@ -43,12 +43,15 @@ export class GatewayClient implements UserDirectory {
   constructor(private readonly options: GatewayClientOptions) {}
 
   async lookup(userId: UserId): Promise<UserLookup> {
-    const { retries, retryBaseMs, logger } = this.options;
+    const { baseUrls, retries, retryBaseMs, logger } = this.options;
+    // Lookups start at successive gateways; a lookup's own attempts then walk on from its start,
+    // so a second attempt always asks another replica than the first.
+    const first = this.turn++;
     let lastError = '';
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(retryBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
       try {
-        return await this.attempt(userId);
+        return await this.attempt(userId, baseUrls[(first + attempt) % baseUrls.length]!);
       } catch (e) {
         lastError = (e as Error).message;
         if (!(e instanceof Retryable)) break;
@@ -58,9 +61,8 @@ export class GatewayClient implements UserDirectory {
     return { kind: 'unavailable', error: lastError };
   }
 
-  private async attempt(userId: UserId): Promise<UserLookup> {
-    const { baseUrls, serviceToken, timeoutMs } = this.options;
-    const baseUrl = baseUrls[this.turn++ % baseUrls.length]!;
+  private async attempt(userId: UserId, baseUrl: string): Promise<UserLookup> {
+    const { serviceToken, timeoutMs } = this.options;
     let res: Response;
     try {
       res = await fetch(new URL(`/internal/users/${encodeURIComponent(userId)}`, baseUrl), {
