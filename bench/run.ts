@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       gateway: system.service('gateway')?.child.pid,
       paymaster: system.service('paymaster')?.child.pid,
       'money-storage': system.service('money-storage')?.child.pid,
-      kafka: system.infra.broker?.pid,
+      kafka: system.infra.kafka?.node(0)?.pid,
       postgres: postmasterPid(dataRoot),
       load: loadPid,
     })).start();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env, loadConfig } from '../common/config';
 import { createKafka, ensureTopics } from '../common/kafka/client';
+import { weakTopics, withDlqs } from '../common/kafka/topic-durability';
 import { createLogger } from '../common/logger';
 
 /** Creates every topic and DLQ on an external cluster (docker compose, or an operator by hand). */
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   try {
     const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
     logger.info({ topics: Object.values(names) }, 'topics ready');
+    for (const weak of await weakTopics(admin, withDlqs(names))) logger.warn({ topic: weak }, 'topic less durable than this cluster allows');
   } finally {
     await admin.disconnect();
   }

@@ -16,6 +16,21 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/**
+ * A free port `base` with `base + stride·i` free too for every `i < count`: the ports of replicas
+ * that each add `stride` to their service's base port.
+ */
+export async function freePortBlock(count: number, stride: number): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    const others = Array.from({ length: count - 1 }, (_, i) => base + stride * (i + 1));
+    if (others.some((p) => p > 65_535 || handedOut.has(p))) continue;
+    if ((await Promise.all(others.map(portInUse))).some(Boolean)) continue;
+    others.forEach((p) => handedOut.add(p));
+    return base;
+  }
+}
+
 function osFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -42,9 +57,9 @@ export function portInUse(port: number): Promise<boolean> {
  * Fails before anything starts when a fixed port is taken, naming the variable that moves it:
  * otherwise the clash surfaces minutes later as a broker or service that never becomes ready.
  */
-export async function requirePortsFree(ports: Record<string, number>): Promise<void> {
+export async function requirePortsFree(ports: Array<[variable: string, port: number]>): Promise<void> {
   const taken: string[] = [];
-  for (const [variable, port] of Object.entries(ports)) {
+  for (const [variable, port] of ports) {
     if (port !== 0 && (await portInUse(port))) taken.push(`port ${port} is in use: stop what listens there, or set ${variable} to a free port`);
   }
   if (taken.length > 0) throw new Error(taken.join('\n'));

@@ -4,14 +4,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { durabilityFor } from '../common/kafka/topic-durability';
 import { PROJECT_ROOT as ROOT } from '../common/project-root';
 import { waitFor } from '../common/wait-for';
 import { freePort } from './free-port';
 import { fetchKafkaJars, requireJava } from './kafka-fetch';
 
 /**
- * A real single-node Apache Kafka broker in KRaft mode, from Maven Central jars, run with the
- * machine's Java 17. Used by `npm start`, the tests and the benchmark on machines without Docker.
+ * A real Apache Kafka node in KRaft mode (broker and controller in one process), from Maven
+ * Central jars, run with the machine's Java 17: alone, or one voter of a cluster
+ * (`kafka-cluster.ts`). Used by `npm start`, the tests and the benchmark on machines without Docker.
  */
 const POM = path.join(ROOT, 'tools', 'kafka', 'pom.xml');
 const LOG_CONFIG = path.join(ROOT, 'tools', 'kafka', 'log4j2.yaml');
@@ -23,9 +25,22 @@ export interface BrokerOptions {
   /** Fixed port for the client listener; a free one when absent. */
   port?: number;
   heapMb?: number;
+  /** This node's place in a cluster; a cluster of one when absent. */
+  membership?: Membership;
   onLog?: (line: string) => void;
   /** Long first steps (fetching the jars) say what they do and how far along they are. */
   onProgress?: (line: string) => void;
+}
+
+/** How a node joins a cluster: every node names the same voters and was formatted with the same cluster id. */
+export interface Membership {
+  nodeId: number;
+  /** This node's controller listener; fixed, since the other voters know it by port. */
+  controllerPort: number;
+  /** `id@host:controllerPort` of every voter, comma-separated. */
+  voters: string;
+  clusterSize: number;
+  clusterId: string;
 }
 
 export interface Broker {
@@ -52,29 +67,39 @@ export async function ensureKafkaJars(onProgress: (line: string) => void = () =>
   return libDir;
 }
 
-function serverProperties(dataDir: string, port: number, controllerPort: number): string {
+/** The broker's own topics (consumer offsets) are as durable as the system's (`durabilityFor`). */
+function serverProperties(dataDir: string, port: number, m: Membership): string {
+  const { replicationFactor: replicas, minInsyncReplicas: minIsr } = durabilityFor(m.clusterSize);
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `node.id=${m.nodeId}`,
+    `controller.quorum.voters=${m.voters}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${m.controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${path.join(dataDir, 'log')}`,
     'num.partitions=8',
     'auto.create.topics.enable=false',
-    'offsets.topic.replication.factor=1',
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minIsr}`,
+    `offsets.topic.replication.factor=${replicas}`,
     'offsets.topic.num.partitions=8',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
     'group.initial.rebalance.delay.ms=0',
     'log.retention.hours=168',
   ].join('\n');
 }
 
 /** A random cluster id; passed as `--cluster-id=...` because one may start with '-'. */
-const clusterId = (): string => randomBytes(16).toString('base64url');
+export const newClusterId = (): string => randomBytes(16).toString('base64url');
+
+/** A node of its own, as `npm start` and most tests run it. */
+const standalone = async (): Promise<Membership> => {
+  const controllerPort = await freePort();
+  return { nodeId: 1, controllerPort, voters: `1@127.0.0.1:${controllerPort}`, clusterSize: 1, clusterId: newClusterId() };
+};
 
 async function waitUntilServing(bootstrap: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
@@ -102,12 +127,12 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<Broker> 
   const classpath = path.join(libDir, '*');
   fs.mkdirSync(options.dataDir, { recursive: true });
   const port = options.port ?? (await freePort());
-  const controllerPort = await freePort();
+  const membership = options.membership ?? (await standalone());
   const propsFile = path.join(options.dataDir, 'server.properties');
-  fs.writeFileSync(propsFile, serverProperties(options.dataDir, port, controllerPort));
+  fs.writeFileSync(propsFile, serverProperties(options.dataDir, port, membership));
 
   if (!fs.existsSync(path.join(options.dataDir, 'log', 'meta.properties'))) {
-    await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '--config', propsFile]);
+    await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${membership.clusterId}`, '--config', propsFile]);
   }
   const heap = `${options.heapMb ?? 768}m`;
   const child = spawn(

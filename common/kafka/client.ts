@@ -6,6 +6,7 @@ import { newEventId, randomHex } from '../ids';
 import { waitFor } from '../wait-for';
 import { encode, type MessageOf } from './contracts';
 import { kafkaLogLevels } from './log-levels';
+import { clusterDurability, creationSettings } from './topic-durability';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -115,12 +116,16 @@ export async function sendToDlq(
   }
 }
 
-/** Creates every topic and its DLQ if missing; safe to run from several processes at once. */
+/**
+ * Creates every topic and its DLQ if missing, as durable as the cluster allows (`topic-durability.ts`);
+ * safe to run from several processes at once.
+ */
 export async function ensureTopics(admin: Admin, prefix: string, timeoutMs = 60_000): Promise<TopicNames> {
   const names = topicNames(prefix);
+  const settings = creationSettings(await clusterDurability(admin));
   const wanted = TOPIC_KEYS.flatMap((key) => [
-    { topic: names[key], numPartitions: TOPICS[key].partitions },
-    { topic: dlqOf(names[key]), numPartitions: 1 },
+    { topic: names[key], numPartitions: TOPICS[key].partitions, ...settings },
+    { topic: dlqOf(names[key]), numPartitions: 1, ...settings },
   ]);
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((t) => !existing.has(t.topic));

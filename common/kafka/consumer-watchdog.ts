@@ -18,6 +18,10 @@ export const ignoreStall: StallHandler = () => undefined;
  */
 export function watchConsumer(consumer: Consumer, name: string, stallMs: number, logger: Logger, onStall: StallHandler): () => void {
   let last = Date.now();
+  // Paused while the consumer is stopped. kafkajs stops a crashed consumer (STOP, DISCONNECT)
+  // before it reports the CRASH, so a stop only counts as deliberate if no CRASH follows: the
+  // CRASH listener stays, and a crash that kafkajs restarts resumes the watch.
+  let watching = true;
   const alive = (): void => {
     last = Date.now();
   };
@@ -25,23 +29,25 @@ export function watchConsumer(consumer: Consumer, name: string, stallMs: number,
   const removers = [FETCH_START, HEARTBEAT, START_BATCH_PROCESS, END_BATCH_PROCESS].map((event) => consumer.on(event, alive));
   removers.push(
     consumer.on(CRASH, (e) => {
-      if (e.payload.restart) return;
+      if (e.payload.restart) {
+        watching = true;
+        alive();
+        return;
+      }
       logger.error({ consumer: name, err: e.payload.error }, 'consumer crashed for good');
       onStall(name, `crashed without restart: ${String(e.payload.error)}`);
     }),
+    ...[STOP, DISCONNECT].map((event) => consumer.on(event, () => void (watching = false))),
   );
   const timer = setInterval(() => {
-    if (Date.now() - last <= stallMs) return;
+    if (!watching || Date.now() - last <= stallMs) return;
     logger.error({ consumer: name, silentForMs: Date.now() - last }, 'consumer stalled');
     last = Date.now(); // report once per silent period
     onStall(name, `no fetch or heartbeat for ${stallMs} ms`);
   }, Math.max(250, stallMs / 4));
   timer.unref();
-  const stop = (): void => {
+  return () => {
     clearInterval(timer);
     removers.forEach((remove) => remove());
   };
-  // A consumer stopped on purpose is silent by design.
-  removers.push(consumer.on(STOP, stop), consumer.on(DISCONNECT, stop));
-  return stop;
 }

@@ -26,6 +26,12 @@ const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: Br
  */
 export const STARTUP_ERROR_TYPES: ReadonlySet<string> = new Set(['GROUP_COORDINATOR_NOT_AVAILABLE', 'GROUP_LOAD_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
 const STARTUP_MESSAGES = new Set(errorCodes.filter((e) => e.retriable && STARTUP_ERROR_TYPES.has(e.type)).map((e) => e.message));
+/**
+ * What a member hears whenever another replica joins or leaves its group: kafkajs rejoins by
+ * itself and logs its own WARN line ("The group is rebalancing, re-joining"), so the broker's
+ * answer is debug at any time; with several replicas it is routine, not an error.
+ */
+const REBALANCE_MESSAGES = new Set(errorCodes.filter((e) => e.type === 'REBALANCE_IN_PROGRESS').map((e) => e.message));
 /** The consumer gives up looking for a coordinator this way (no broker error code to go by). */
 const STARTUP_CRASHES = new Set(['KafkaJSGroupCoordinatorNotFound']);
 
@@ -42,10 +48,14 @@ export function kafkaLogLevels(now: () => number = Date.now): (level: number, en
   const expectedRestarts = new Set<string>();
   return (level, entry) => {
     const base = LEVELS[level] ?? 'info';
+    if (base === 'error' && isRebalanceAnswer(entry)) return 'debug';
     if (base !== 'error' || now() - createdAt > STARTUP_WINDOW_MS) return base;
     return isStartupRetry(entry, expectedRestarts) ? 'debug' : 'error';
   };
 }
+
+const isRebalanceAnswer = (entry: Record<string, unknown>): boolean =>
+  typeof entry.error === 'string' && String(entry.message).startsWith('Response ') && REBALANCE_MESSAGES.has(entry.error);
 
 /** The three shapes kafkajs logs these in: a broker's error response, the consumer's crash, its restart after that crash. */
 function isStartupRetry(entry: Record<string, unknown>, expectedRestarts: Set<string>): boolean {

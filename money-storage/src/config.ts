@@ -9,8 +9,8 @@ export const moneyStorageShape = {
   ...internalListenerShape(4004),
   INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   MONEY_STORAGE_GROUP_ID: z.string().min(1).default('money-storage'),
-  /** The gateway's internal listener (its INTERNAL_PORT), not the public one. */
-  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4003'),
+  /** The gateway's internal listener (its INTERNAL_PORT), not the public one; several replicas' comma-separated, asked in turn. */
+  GATEWAY_URL: env.list('http://127.0.0.1:4003').pipe(z.array(z.string().url())),
   /** Per attempt: a slow gateway must not stall a whole partition. */
   GATEWAY_TIMEOUT_MS: env.int(1000, 50),
   /** Extra attempts after the first; bounded so a gateway outage turns into FAILED, not a stuck consumer. */

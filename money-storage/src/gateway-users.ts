@@ -19,7 +19,8 @@ export interface UserDirectory {
 }
 
 export interface GatewayUsersOptions {
-  baseUrl: string;
+  /** One gateway, or several replicas: each attempt asks the next, so a replica that is down costs one attempt, not the lookup. */
+  baseUrls: string[];
   serviceToken: string;
   timeoutMs: number;
   retries: number;
@@ -38,15 +39,20 @@ class Retryable extends Error {}
 
 /** Reads a user's auth data from the gateway's internal REST endpoint. */
 export class GatewayUsers implements UserDirectory {
+  private turn = 0;
+
   constructor(private readonly options: GatewayUsersOptions) {}
 
   async lookup(userId: UserId): Promise<UserLookup> {
-    const { retries, retryBaseMs, logger } = this.options;
+    const { baseUrls, retries, retryBaseMs, logger } = this.options;
+    // Lookups start at successive gateways; a lookup's own attempts then walk on from its start,
+    // so a second attempt always asks another replica than the first.
+    const first = this.turn++;
     let lastError = '';
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(backoffMs(attempt, { baseMs: retryBaseMs, maxMs: DEFAULT_BACKOFF.maxMs }));
       try {
-        return await this.attempt(userId);
+        return await this.attempt(userId, baseUrls[(first + attempt) % baseUrls.length]!);
       } catch (e) {
         lastError = (e as Error).message;
         if (!(e instanceof Retryable)) break;
@@ -56,8 +62,8 @@ export class GatewayUsers implements UserDirectory {
     return { kind: 'unavailable', error: lastError };
   }
 
-  private async attempt(userId: UserId): Promise<UserLookup> {
-    const { baseUrl, serviceToken, timeoutMs } = this.options;
+  private async attempt(userId: UserId, baseUrl: string): Promise<UserLookup> {
+    const { serviceToken, timeoutMs } = this.options;
     let res: Response;
     try {
       res = await fetch(new URL(`/internal/users/${encodeURIComponent(userId)}`, baseUrl), {

@@ -45,7 +45,7 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
 
   const ledger = new Ledger(database.db);
   const gateway = new GatewayUsers({
-    baseUrl: config.GATEWAY_URL,
+    baseUrls: config.GATEWAY_URL,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
     timeoutMs: config.GATEWAY_TIMEOUT_MS,
     retries: config.GATEWAY_RETRIES,

@@ -13,8 +13,8 @@ import { waitFor } from '../../common/wait-for';
 import { signToken } from '../../gateway/src/auth';
 import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
-import { freePort } from '../../infra/free-port';
-import { PaymentSystem } from '../../infra/system';
+import { freePortBlock } from '../../infra/free-port';
+import { PaymentSystem, REPLICA_PORT_STRIDE } from '../../infra/system';
 import { eventually, uniqueName } from '../support/infra';
 import { testSecrets } from '../support/secrets';
 import { ADMISSION_OFF } from '../gateway/harness';
@@ -24,7 +24,8 @@ const run = promisify(execFile);
 export interface E2ESystem {
   system: PaymentSystem;
   sql: pg.Pool;
-  client(userName: string): GatewayClient;
+  /** A user's client of gateway replica `replica` (the first by default). */
+  client(userName: string, replica?: number): GatewayClient;
   /** A client whose token carries the `operator` role. */
   operator(userName: string): GatewayClient;
   serviceToken: string;
@@ -34,22 +35,37 @@ export interface E2ESystem {
   stop(): Promise<void>;
 }
 
+export interface E2EOptions {
+  /** A Kafka of the suite's own, which it may stop and restart; otherwise the run's broker under a topic prefix of the suite's. */
+  ownKafka: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Nodes of the suite's own Kafka (KRaft, each a broker and a voter); 1 when absent. */
+  kafkaNodes?: number;
+  kafkaHeapMb?: number;
+  /** Processes of every service, on base ports + 10·i as under `npm start`; 1 when absent. */
+  replicas?: number;
+}
+
 /**
- * The three services as separate processes, started by the same launcher as `npm start`.
- * `ownKafka` gives the suite a broker of its own, which it may stop and restart; otherwise it
- * shares the run's broker under its own topic prefix. The database is always a fresh one on the run's Postgres.
+ * The services as separate processes, started by the same launcher as `npm start`. The database
+ * is always a fresh one on the run's Postgres.
  */
-export async function startE2E(label: string, options: { ownKafka: boolean; env: NodeJS.ProcessEnv }): Promise<E2ESystem> {
+export async function startE2E(label: string, options: E2EOptions): Promise<E2ESystem> {
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${label}-`));
   fs.chmodSync(dataRoot, 0o755);
   const recent: string[] = [];
+  const replicas = options.replicas ?? 1;
+  const basePort = (): Promise<number> => freePortBlock(replicas, REPLICA_PORT_STRIDE);
   const system = await PaymentSystem.start({
     dataRoot,
     kafkaBrokers: options.ownKafka ? undefined : process.env.TEST_KAFKA_BROKERS,
     databaseUrl: process.env.TEST_DATABASE_SERVER_URL,
     database: uniqueName(`e2e_${label}`).toLowerCase(),
     topicPrefix: options.ownKafka ? '' : `${uniqueName(label)}.`,
-    ports: { gateway: await freePort(), paymaster: await freePort(), 'money-storage': await freePort() },
+    kafkaNodes: options.kafkaNodes,
+    kafkaHeapMb: options.kafkaHeapMb,
+    replicas,
+    ports: { gateway: await basePort(), paymaster: await basePort(), 'money-storage': await basePort() },
     env: { LOG_LEVEL: 'warn', ...testSecrets(), ...ADMISSION_OFF, ...options.env },
     onServiceLine: (name, line) => {
       recent.push(`${name}: ${line}`);
@@ -66,7 +82,7 @@ export async function startE2E(label: string, options: { ownKafka: boolean; env:
     sql,
     serviceToken: gatewayConfig.INTERNAL_SERVICE_TOKEN,
     jwtSecret: gatewayConfig.JWT_SECRET,
-    client: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig))),
+    client: (userName, replica = 0) => new GatewayClient(system.url('gateway', replica), signToken(userName, tokenPolicy(gatewayConfig))),
     operator: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig), { roles: ['operator'] })),
     reconcile: async () => {
       const script = path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js');

@@ -24,7 +24,7 @@ describe('configuration from the environment', () => {
     const config = loadGatewayConfig({ ...noFile, ...testSecrets() });
     expect(config).toMatchObject({ PORT: 4000, INTERNAL_PORT: 4003, INTERNAL_HOST: '127.0.0.1', KAFKA_BROKERS: ['127.0.0.1:9092'] });
     expect(config).toMatchObject({ JWT_MAX_TTL_SECONDS: 86_400, JWT_CLOCK_TOLERANCE_SECONDS: 5, WS_MAX_SOCKETS_PER_USER: 10 });
-    expect(loadMoneyStorageConfig({ ...noFile, ...testSecrets() }).GATEWAY_URL).toBe('http://127.0.0.1:4003');
+    expect(loadMoneyStorageConfig({ ...noFile, ...testSecrets() }).GATEWAY_URL).toEqual(['http://127.0.0.1:4003']);
   });
 
   it('names every bad variable in one error', () => {

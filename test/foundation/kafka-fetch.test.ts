@@ -68,10 +68,10 @@ describe('fixed ports', () => {
     await new Promise((r) => server.once('listening', r));
     const { port } = server.address() as net.AddressInfo;
     try {
-      await expect(requirePortsFree({ KAFKA_PORT: port })).rejects.toThrow(`port ${port} is in use: stop what listens there, or set KAFKA_PORT to a free port`);
+      await expect(requirePortsFree([['KAFKA_PORT', port]])).rejects.toThrow(`port ${port} is in use: stop what listens there, or set KAFKA_PORT to a free port`);
     } finally {
       server.close();
     }
-    await expect(requirePortsFree({ KAFKA_PORT: port })).resolves.toBeUndefined();
+    await expect(requirePortsFree([['KAFKA_PORT', port]])).resolves.toBeUndefined();
   });
 });

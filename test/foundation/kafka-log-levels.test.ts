@@ -13,6 +13,7 @@ const GROUP_LOAD_IN_PROGRESS = 14;
 const GROUP_COORDINATOR_NOT_AVAILABLE = 15;
 const NOT_COORDINATOR_FOR_GROUP = 16;
 const MESSAGE_TOO_LARGE = 10;
+const REBALANCE_IN_PROGRESS = 27;
 
 describe("kafkajs' log levels", () => {
   it('puts a fresh broker\'s coordinator answers at debug, told by their Kafka error code', () => {
@@ -45,6 +46,16 @@ describe("kafkajs' log levels", () => {
     expect(levelOf(logLevel.ERROR, { message: 'Response JoinGroup', error: 'the coordinator is loading, maybe' })).toBe('error');
     expect(levelOf(logLevel.WARN, { message: 'The group is rebalancing, re-joining' })).toBe('warn');
     expect(levelOf(logLevel.INFO, { message: 'Consumer has joined the group' })).toBe('info');
+  });
+
+  it('puts a rebalance answer at debug at any time: replicas joining and leaving are routine', () => {
+    let now = 1_000_000;
+    const levelOf = kafkaLogLevels(() => now);
+    const syncGroup = { message: 'Response SyncGroup(key: 14, version: 3)', error: brokerText(REBALANCE_IN_PROGRESS), correlationId: 2, size: 14 };
+    expect(levelOf(logLevel.ERROR, syncGroup)).toBe('debug');
+    now += STARTUP_WINDOW_MS + 1;
+    expect(levelOf(logLevel.ERROR, syncGroup)).toBe('debug');
+    expect(levelOf(logLevel.ERROR, { message: 'Error when calling eachBatch', error: brokerText(REBALANCE_IN_PROGRESS) })).toBe('error');
   });
 
   it('stops treating them as start-up noise once the start-up window has passed', () => {

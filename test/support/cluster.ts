@@ -1,0 +1,56 @@
+import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
+import { eventually } from './infra';
+
+async function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'tests', retry: { retries: 2 } }).admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+type Partition = { partitionId: number; leader: number; replicas: number[]; isr: number[] };
+
+async function everyPartition(admin: Admin): Promise<Array<{ topic: string } & Partition>> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: await admin.listTopics() });
+  return topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
+}
+
+/**
+ * Until every partition of every topic (consumer offsets included) has all its replicas in sync:
+ * a restarted node has caught up, so the next fault starts from a whole cluster.
+ */
+export const awaitFullyReplicated = async (brokers: string[], timeoutMs = 90_000): Promise<void> =>
+  void (await eventually(
+    'every partition fully in sync',
+    () => withAdmin(brokers, async (admin) => ((await everyPartition(admin)).every((p) => p.isr.length === p.replicas.length) ? true : undefined)),
+    timeoutMs,
+  ));
+
+/** Until no partition is led by node `nodeId` any more: the controller has fenced it and moved its leaderships. */
+export const awaitLeadershipMovedFrom = async (brokers: string[], nodeId: number, timeoutMs = 60_000): Promise<void> =>
+  void (await eventually(
+    `leaderships to move off node ${nodeId}`,
+    () => withAdmin(brokers, async (admin) => ((await everyPartition(admin)).every((p) => p.leader !== nodeId) ? true : undefined)),
+    timeoutMs,
+  ));
+
+/** The node id (from 1) leading the most partitions of `topics`: killing it moves the most work. */
+export const busiestLeader = (brokers: string[], topics: string[]): Promise<number> =>
+  withAdmin(brokers, async (admin) => {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+    const led = new Map<number, number>();
+    for (const p of meta.flatMap((t) => t.partitions)) led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
+    return [...led.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  });
+
+/** The copies and in-sync minimum of each topic, for assertions on how topics were created. */
+export const topicDurability = (brokers: string[], topics: string[]) =>
+  withAdmin(brokers, async (admin) => {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })) });
+    const minIsr = new Map(resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue]));
+    return meta.map((t) => ({ topic: t.name, replicas: [...new Set(t.partitions.map((p) => p.replicas.length))], minInsyncReplicas: minIsr.get(t.name) }));
+  });
