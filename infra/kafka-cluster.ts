@@ -18,7 +18,6 @@ export interface ClusterOptions {
 export interface KafkaCluster {
   /** Every node's client address, comma-separated: what services take as KAFKA_BROKERS. */
   bootstrap: string;
-  size: number;
   /** The running node at each index, undefined while it is down. */
   node(index: number): Broker | undefined;
   /** SIGTERM one node and wait for it to exit. */
@@ -83,7 +82,6 @@ export async function startKafkaCluster(options: ClusterOptions): Promise<KafkaC
   };
   return {
     bootstrap: ports.map((p) => `127.0.0.1:${p}`).join(','),
-    size: options.size,
     node: (i) => nodes[i],
     stopNode: (i) => down(i, 'stop'),
     killNode: (i) => down(i, 'kill'),

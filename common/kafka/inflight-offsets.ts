@@ -29,6 +29,7 @@ class PartitionOffsets {
   private started: number[] = [];
   private head = 0;
   private readonly finishedAhead = new Set<number>();
+  private lowestStarted = Number.POSITIVE_INFINITY;
   private highestStarted = -1;
   committed = -1;
 
@@ -40,6 +41,7 @@ class PartitionOffsets {
   /** Null when the offset was already started here: a redelivery of something still tracked. */
   start(offset: number): Ticket | null {
     if (offset <= this.highestStarted) return null;
+    this.lowestStarted = Math.min(this.lowestStarted, offset);
     this.highestStarted = offset;
     this.started.push(offset);
     let finished = false;
@@ -71,6 +73,11 @@ class PartitionOffsets {
     return this.highestStarted < 0 ? -1 : this.highestStarted + 1;
   }
 
+  /** Whether `offset` lies below everything this partition's tracking ever started. */
+  precedes(offset: number): boolean {
+    return offset < this.lowestStarted;
+  }
+
   get unfinished(): number {
     return this.started.length - this.head;
   }
@@ -85,7 +92,10 @@ export class InflightOffsets {
   start(topic: string, partition: number, offset: string | number): Ticket | null {
     const key = keyOf(topic, partition);
     let state = this.partitions.get(key);
-    if (!state) {
+    // Below everything tracked: the consumer went back to a committed offset older than where this
+    // tracking began (a batch fetched before a rebalance began it). Those offsets were never
+    // started here, so tracking starts over; the messages above come again and get new tickets.
+    if (!state || state.precedes(Number(offset))) {
       state = new PartitionOffsets(topic, partition);
       this.partitions.set(key, state);
     }

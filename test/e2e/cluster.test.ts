@@ -1,10 +1,10 @@
 import { subscribe, type Subscription } from '../../client/gateway-client';
 import { CreatePayment, WatchMyPayments } from '../../client/operations';
-import { withDlqs } from '../../common/kafka/topic-durability';
+import { weakTopics, withDlqs } from '../../common/kafka/topic-durability';
 import { TOPICS, topicNames } from '../../common/kafka/topics';
 import { SERVICES } from '../../infra/stack';
-import { awaitFullyReplicated, awaitLeadershipMovedFrom, busiestLeader, topicDurability } from '../support/cluster';
-import { eventually } from '../support/infra';
+import { awaitFullyReplicated, awaitLeadershipMovedFrom, busiestLeader, topicDurability, withAdmin } from '../support/cluster';
+import { eventually, uniqueName } from '../support/infra';
 import { scrape } from '../support/prometheus-text';
 import { fundUsers, PaymentLoad } from './load';
 import { inFlight, settle } from './settle';
@@ -104,6 +104,19 @@ describe('three brokers, two of every service', () => {
     const found = (await topicDurability(brokers(), topics)).sort((a, b) => a.topic.localeCompare(b.topic));
     expect(found).toEqual(topics.map((topic) => ({ topic, replicas: [3], minInsyncReplicas: '2' })));
     expect(e2e.system.infra.weakTopics).toEqual([]);
+  });
+
+  it('reports an existing topic that keeps fewer copies than the cluster allows', async () => {
+    const topic = uniqueName('made-on-one-broker');
+    await withAdmin(brokers(), async (admin) => {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+      try {
+        expect(await weakTopics(admin, [topic])).toEqual([`${topic}: replication factor 1, min.insync.replicas 2; this cluster allows 3 and 2`]);
+      } finally {
+        // Its one copy would be leaderless while its broker is down in the tests below.
+        await admin.deleteTopics({ topics: [topic] });
+      }
+    });
   });
 
   it('streams a payment to a subscriber on the other gateway: created through #1 watched on #0, and the reverse', async () => {

@@ -1,7 +1,8 @@
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { eventually } from './infra';
 
-async function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Promise<T> {
+/** An admin client of the cluster for one use. */
+export async function withAdmin<T>(brokers: string[], use: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'tests', retry: { retries: 2 } }).admin();
   await admin.connect();
   try {
