@@ -65,10 +65,10 @@ export async function startKafkaCluster(options: ClusterOptions): Promise<KafkaC
   const launch = (i: number): Promise<Broker> =>
     startKafkaBroker({ dataDir: dirs[i]!, port: ports[i], heapMb: options.heapMb, membership: membership(i), onLog: options.onLog, onProgress: options.onProgress });
 
-  const nodes: Array<Broker | undefined> = new Array(options.size).fill(undefined);
+  const nodes = new Array<Broker | undefined>(options.size).fill(undefined);
   const started = await Promise.allSettled(indexes.map(async (i) => (nodes[i] = await launch(i))));
   const stopAll = async (): Promise<void> => {
-    await Promise.all(nodes.map((n) => n?.stop()));
+    await Promise.all(nodes.map((n) => n?.stop() ?? Promise.resolve()));
   };
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

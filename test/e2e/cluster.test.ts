@@ -71,7 +71,7 @@ const statusesOf = (sub: MineSubscription, id: string): string[] => [
 /** Pays through gateway `from` and waits until `sub` has seen the payment through CREATED, PROCESSING and COMPLETED. */
 async function expectPushed(sub: MineSubscription, user: string, from: number): Promise<void> {
   const { createPayment } = await e2e.client(user, from).data(CreatePayment, { input: { amount: 100, currency: 'EUR' } });
-  await eventually(`payment ${createPayment.id} pushed to its terminal status`, async () => (statusesOf(sub, createPayment.id).some((s) => TERMINAL.includes(s)) ? true : undefined), 60_000);
+  await eventually(`payment ${createPayment.id} pushed to its terminal status`, () => (statusesOf(sub, createPayment.id).some((s) => TERMINAL.includes(s)) ? true : undefined), 60_000);
   expect(statusesOf(sub, createPayment.id)).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
 }
 
@@ -126,7 +126,7 @@ describe('three brokers, two of every service', () => {
 
   it('kill -9 of the busiest broker under load, restarted 20 s later, loses no acknowledged payment', async () => {
     const load = new PaymentLoad(bothGateways(), 8).start();
-    await eventually('steady load', async () => (load.acknowledged.length >= 100 ? true : undefined), 60_000);
+    await eventually('steady load', () => (load.acknowledged.length >= 100 ? true : undefined), 60_000);
     const victim = await busiestLeader(brokers(), Object.values(topicNames('')));
     const atFault = await inFlight(e2e, load.acknowledged);
     const before = load.acknowledged.length;

@@ -4,8 +4,8 @@ import { awaitTerminal, type E2ESystem } from './system';
 
 /** How many of these payments are not terminal yet. */
 export async function inFlight(e2e: E2ESystem, ids: string[]): Promise<number> {
-  const { rows } = await e2e.sql.query(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING')`, [ids]);
-  return rows[0].n;
+  const { rows } = await e2e.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING')`, [ids]);
+  return rows[0]!.n;
 }
 
 /**

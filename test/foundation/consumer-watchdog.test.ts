@@ -28,11 +28,9 @@ describe('the consumer watchdog', () => {
   }
 
   it('reports a consumer that crashed for good, though kafkajs disconnected it first', async () => {
-    const consumer = await watchedConsumer('crashing', async () => {
-      throw new KafkaJSNonRetriableError('the coordinator is not aware of this member');
-    });
+    const consumer = await watchedConsumer('crashing', () => Promise.reject(new KafkaJSNonRetriableError('the coordinator is not aware of this member')));
     try {
-      await eventually('the crash reported', async () => (stalls.some((s) => s.startsWith('crashing: crashed without restart')) ? true : undefined), 30_000);
+      await eventually('the crash reported', () => (stalls.some((s) => s.startsWith('crashing: crashed without restart')) ? true : undefined), 30_000);
     } finally {
       await consumer.disconnect();
     }
@@ -40,8 +38,8 @@ describe('the consumer watchdog', () => {
 
   it('stays quiet when the service disconnects its consumer itself', async () => {
     let consumed = false;
-    const consumer = await watchedConsumer('stopping', async () => void (consumed = true));
-    await eventually('the message consumed', async () => (consumed ? true : undefined), 30_000);
+    const consumer = await watchedConsumer('stopping', () => Promise.resolve(void (consumed = true)));
+    await eventually('the message consumed', () => (consumed ? true : undefined), 30_000);
     const before = stalls.length;
     await consumer.disconnect();
     expect(stalls.slice(before)).toEqual([]);
