@@ -19,7 +19,12 @@ async function main(): Promise<void> {
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
       void apollo
         .executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: '', body: JSON.parse(Buffer.concat(chunks).toString() || '{}') },
+          httpGraphQLRequest: {
+            method: req.method ?? 'POST',
+            headers,
+            search: '',
+            body: JSON.parse(Buffer.concat(chunks).toString() || '{}'),
+          },
           context: () => Promise.resolve({}),
         })
         .then((result) => {

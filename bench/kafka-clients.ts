@@ -62,8 +62,20 @@ interface Outgoing {
 function messages(): Outgoing[] {
   return Array.from({ length: N }, (_, i) => {
     const paymentId = randomUUID();
-    const value = { version: 1, type: 'PAYMENT_REQUESTED', paymentId, userId: String(1 + (i % 1000)), amount: 1 + (i % 100), currency: 'EUR', createdAt: new Date().toISOString() };
-    return { key: Buffer.from(paymentId), value: Buffer.from(JSON.stringify(value)), headers: { 'event-id': Buffer.from(randomUUID()), traceparent: Buffer.from(newTraceparent()) } };
+    const value = {
+      version: 1,
+      type: 'PAYMENT_REQUESTED',
+      paymentId,
+      userId: String(1 + (i % 1000)),
+      amount: 1 + (i % 100),
+      currency: 'EUR',
+      createdAt: new Date().toISOString(),
+    };
+    return {
+      key: Buffer.from(paymentId),
+      value: Buffer.from(JSON.stringify(value)),
+      headers: { 'event-id': Buffer.from(randomUUID()), traceparent: Buffer.from(newTraceparent()) },
+    };
   });
 }
 
@@ -78,7 +90,9 @@ async function measured(work: () => Promise<void>): Promise<Phase> {
 
 /** `IN_FLIGHT` batches at a time, in order. */
 async function inBatches(all: Outgoing[], send: (batch: Outgoing[]) => Promise<unknown>): Promise<void> {
-  const batches = Array.from({ length: Math.ceil(all.length / BATCH) }, (_, i) => all.slice(i * BATCH, (i + 1) * BATCH));
+  const batches = Array.from({ length: Math.ceil(all.length / BATCH) }, (_, i) =>
+    all.slice(i * BATCH, (i + 1) * BATCH),
+  );
   for (let i = 0; i < batches.length; i += IN_FLIGHT) await Promise.all(batches.slice(i, i + IN_FLIGHT).map(send));
 }
 
@@ -114,13 +128,30 @@ async function runKafkajs(brokers: string[], topic: string, all: Outgoing[]): Pr
 async function runPlatformatic(brokers: string[], topic: string, all: Outgoing[]): Promise<ClientRun> {
   // An ES module only; the project compiles to CommonJS.
   const { Producer: PlatformaticProducer, Consumer: PlatformaticConsumer } = await import('@platformatic/kafka');
-  const producer = new PlatformaticProducer({ clientId: 'bench-platformatic', bootstrapBrokers: brokers, idempotent: true, acks: -1 });
+  const producer = new PlatformaticProducer({
+    clientId: 'bench-platformatic',
+    bootstrapBrokers: brokers,
+    idempotent: true,
+    acks: -1,
+  });
   // Its default serialisers take Buffers only, header names included; the Map is built before the clock starts.
-  const outgoing = all.map((m) => ({ topic, key: m.key, value: m.value, headers: new Map(Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), v])) }));
+  const outgoing = all.map((m) => ({
+    topic,
+    key: m.key,
+    value: m.value,
+    headers: new Map(Object.entries(m.headers).map(([k, v]) => [Buffer.from(k), v])),
+  }));
   const byMessage = new Map(all.map((m, i) => [m, outgoing[i]!]));
-  const produce = await measured(() => inBatches(all, (batch) => producer.send({ messages: batch.map((m) => byMessage.get(m)!) })));
+  const produce = await measured(() =>
+    inBatches(all, (batch) => producer.send({ messages: batch.map((m) => byMessage.get(m)!) })),
+  );
   await producer.close();
-  const consumer = new PlatformaticConsumer({ groupId: `${topic}-platformatic`, clientId: 'bench-platformatic', bootstrapBrokers: brokers, maxWaitTime: 100 });
+  const consumer = new PlatformaticConsumer({
+    groupId: `${topic}-platformatic`,
+    clientId: 'bench-platformatic',
+    bootstrapBrokers: brokers,
+    maxWaitTime: 100,
+  });
   const consume = await measured(async () => {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: true });
     let seen = 0;
@@ -138,19 +169,44 @@ async function runPlatformatic(brokers: string[], topic: string, all: Outgoing[]
 async function child(client: ClientName): Promise<void> {
   const brokers = args.brokers!.split(',');
   const all = messages();
-  const run = client === 'kafkajs' ? await runKafkajs(brokers, args.topic!, all) : await runPlatformatic(brokers, args.topic!, all);
+  const run =
+    client === 'kafkajs'
+      ? await runKafkajs(brokers, args.topic!, all)
+      : await runPlatformatic(brokers, args.topic!, all);
   process.stdout.write(`${JSON.stringify(run)}\n`);
   process.exit(0);
 }
 
 function runChild(client: ClientName, brokers: string, topic: string): Promise<ClientRun> {
-  const proc = spawn(process.execPath, [__filename, '--client', client, '--brokers', brokers, '--topic', topic, '--messages', String(N), '--batch', String(BATCH), '--in-flight', String(IN_FLIGHT)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      __filename,
+      '--client',
+      client,
+      '--brokers',
+      brokers,
+      '--topic',
+      topic,
+      '--messages',
+      String(N),
+      '--batch',
+      String(BATCH),
+      '--in-flight',
+      String(IN_FLIGHT),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) =>
-    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ClientRun) : reject(new Error(`${client} exited with ${code}`)))),
+    proc.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ClientRun)
+        : reject(new Error(`${client} exited with ${code}`)),
+    ),
   );
 }
 
@@ -159,7 +215,9 @@ const perThousand = (runs: ClientRun[], phase: 'produce' | 'consume', what: keyo
 
 async function parent(): Promise<void> {
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-kafka-'));
-  const broker = process.env.KAFKA_BROKERS ? undefined : await startKafkaBroker({ dataDir: path.join(dataRoot, 'kafka'), onLog: () => undefined });
+  const broker = process.env.KAFKA_BROKERS
+    ? undefined
+    : await startKafkaBroker({ dataDir: path.join(dataRoot, 'kafka'), onLog: () => undefined });
   const brokers = process.env.KAFKA_BROKERS ?? `127.0.0.1:${broker!.port}`;
   const admin = new Kafka({ clientId: 'bench-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
@@ -172,7 +230,9 @@ async function parent(): Promise<void> {
         await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
         const run = await runChild(client, brokers, topic);
         runs.push(run);
-        process.stdout.write(`round ${round + 1} ${client.padEnd(12)} produce ${Math.round(run.produce.cpuMs)} ms CPU / ${Math.round(run.produce.wallMs)} ms, consume ${Math.round(run.consume.cpuMs)} ms CPU / ${Math.round(run.consume.wallMs)} ms\n`);
+        process.stdout.write(
+          `round ${round + 1} ${client.padEnd(12)} produce ${Math.round(run.produce.cpuMs)} ms CPU / ${Math.round(run.produce.wallMs)} ms, consume ${Math.round(run.consume.cpuMs)} ms CPU / ${Math.round(run.consume.wallMs)} ms\n`,
+        );
       }
     }
   } finally {
@@ -183,21 +243,43 @@ async function parent(): Promise<void> {
   const summary = Object.fromEntries(
     CLIENTS.map((client) => {
       const mine = runs.filter((r) => r.client === client);
-      return [client, { produceCpuMsPer1000: perThousand(mine, 'produce', 'cpuMs'), consumeCpuMsPer1000: perThousand(mine, 'consume', 'cpuMs'), produceWallMsPer1000: perThousand(mine, 'produce', 'wallMs'), consumeWallMsPer1000: perThousand(mine, 'consume', 'wallMs') }];
+      return [
+        client,
+        {
+          produceCpuMsPer1000: perThousand(mine, 'produce', 'cpuMs'),
+          consumeCpuMsPer1000: perThousand(mine, 'consume', 'cpuMs'),
+          produceWallMsPer1000: perThousand(mine, 'produce', 'wallMs'),
+          consumeWallMsPer1000: perThousand(mine, 'consume', 'wallMs'),
+        },
+      ];
     }),
   );
   const total = (c: ClientName) => summary[c]!.produceCpuMsPer1000 + summary[c]!.consumeCpuMsPer1000;
-  const report = { at: new Date().toISOString(), settings: { messages: N, batch: BATCH, inFlight: IN_FLIGHT, partitions: PARTITIONS, rounds: Number(args.rounds) }, summary, kafkajsOverPlatformaticCpu: Math.round((total('kafkajs') / total('platformatic')) * 100) / 100, runs };
+  const report = {
+    at: new Date().toISOString(),
+    settings: { messages: N, batch: BATCH, inFlight: IN_FLIGHT, partitions: PARTITIONS, rounds: Number(args.rounds) },
+    summary,
+    kafkajsOverPlatformaticCpu: Math.round((total('kafkajs') / total('platformatic')) * 100) / 100,
+    runs,
+  };
   const file = path.join(PROJECT_ROOT, 'bench', 'results', `kafka-clients-${report.at.replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  for (const c of CLIENTS) process.stdout.write(`${c.padEnd(12)} CPU per 1,000 messages: produce ${summary[c]!.produceCpuMsPer1000} ms, consume ${summary[c]!.consumeCpuMsPer1000} ms\n`);
-  process.stdout.write(`kafkajs uses ${report.kafkajsOverPlatformaticCpu}x the CPU of @platformatic/kafka (produce + consume); written to ${path.relative(PROJECT_ROOT, file)}\n`);
+  for (const c of CLIENTS)
+    process.stdout.write(
+      `${c.padEnd(12)} CPU per 1,000 messages: produce ${summary[c]!.produceCpuMsPer1000} ms, consume ${summary[c]!.consumeCpuMsPer1000} ms\n`,
+    );
+  process.stdout.write(
+    `kafkajs uses ${report.kafkajsOverPlatformaticCpu}x the CPU of @platformatic/kafka (produce + consume); written to ${path.relative(PROJECT_ROOT, file)}\n`,
+  );
 }
 
 const asChild = args.client as ClientName | undefined;
 /** An AggregateError's causes too: @platformatic/kafka reports a failed send as a tree of them. */
 const describe = (e: unknown, depth = 0): string =>
-  [`${' '.repeat(depth)}${(e as Error).message ?? String(e)}`, ...((e as AggregateError).errors ?? []).slice(0, 3).map((c: unknown) => describe(c, depth + 2))].join('\n');
+  [
+    `${' '.repeat(depth)}${(e as Error).message ?? String(e)}`,
+    ...((e as AggregateError).errors ?? []).slice(0, 3).map((c: unknown) => describe(c, depth + 2)),
+  ].join('\n');
 
 (asChild ? child(asChild) : parent()).catch((e) => {
   process.stderr.write(`bench failed: ${describe(e)}\n`);

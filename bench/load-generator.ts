@@ -82,7 +82,8 @@ const REQUESTS: Record<RequestKind, RequestShape> = {
   },
   rest: {
     path: '/api/payments',
-    body: (i) => JSON.stringify({ userName: plan.userNames[i % plan.userNames.length], amount: amount(i), currency: 'EUR' }),
+    body: (i) =>
+      JSON.stringify({ userName: plan.userNames[i % plan.userNames.length], amount: amount(i), currency: 'EUR' }),
     read: (code, text, headers) => {
       if (code === 429 && refusal.test(text) && headers['retry-after']) return REFUSED;
       return code === 201 ? statusIn(text) : null;
@@ -101,11 +102,18 @@ function post(i: number): Promise<string | null> {
   const body = shape.body(i);
   return new Promise((resolve) => {
     const req = http.request(
-      { agent, host: target.hostname, port: target.port, path: shape.path, method: 'POST', headers: {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        authorization: `Bearer ${plan.tokens[i % plan.tokens.length]}`,
-      } },
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        path: shape.path,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${plan.tokens[i % plan.tokens.length]}`,
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -131,7 +139,11 @@ async function subscribe(count: number, onPush: (ms: number, subscriber: number)
     });
     client.subscribe<{ myPaymentStatuses: { at: string } }>(
       { query: 'subscription { myPaymentStatuses { paymentId status at } }' },
-      { next: (v) => v.data && onPush(Date.now() - Date.parse(v.data.myPaymentStatuses.at), i), error: () => undefined, complete: () => undefined },
+      {
+        next: (v) => v.data && onPush(Date.now() - Date.parse(v.data.myPaymentStatuses.at), i),
+        error: () => undefined,
+        complete: () => undefined,
+      },
     );
     return new Promise<void>((resolve) => {
       client.on('connected', () => {
@@ -141,7 +153,8 @@ async function subscribe(count: number, onPush: (ms: number, subscriber: number)
       client.on('closed', () => resolve());
     });
   };
-  for (let i = 0; i < count; i += 250) await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, k) => open(i + k)));
+  for (let i = 0; i < count; i += 250)
+    await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, k) => open(i + k)));
   return clients;
 }
 

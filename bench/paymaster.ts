@@ -105,7 +105,11 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
   const producer = createProducer(kafka);
   await producer.connect();
   const publisher = new BatchPublisher(producer, names, { lingerMs: 5, maxBatch: 2000, logger });
-  const consumer = plain.consumer({ groupId: `${names.moneyOperations}-responder`, maxWaitTimeInMs: 100, minBytes: 64 * 1024 });
+  const consumer = plain.consumer({
+    groupId: `${names.moneyOperations}-responder`,
+    maxWaitTimeInMs: 100,
+    minBytes: 64 * 1024,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: names.moneyOperations, fromBeginning: true });
   await consumer.run({
@@ -119,7 +123,12 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
         const answer = rejected
           ? { outcome: 'REJECTED' as const, reason: 'INSUFFICIENT_FUNDS' as const, balanceAfter: null }
           : { outcome: 'APPLIED' as const, reason: null, balanceAfter: '1000000' };
-        acks.push(publisher.publish('moneyOperationResults', { key: op.paymentId ?? op.operationId, value: operationResultMessage(op, answer) }));
+        acks.push(
+          publisher.publish('moneyOperationResults', {
+            key: op.paymentId ?? op.operationId,
+            value: operationResultMessage(op, answer),
+          }),
+        );
       }
       // Published together (the publisher batches them), acknowledged before the offsets move on.
       await Promise.all(acks);
@@ -135,7 +144,11 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
 }
 
 async function startCounter(plain: Kafka, names: TopicNames, tally: Tally, t0: { at: number }): Promise<Consumer> {
-  const consumer = plain.consumer({ groupId: `${names.statusPayments}-counter`, maxWaitTimeInMs: 100, minBytes: 64 * 1024 });
+  const consumer = plain.consumer({
+    groupId: `${names.statusPayments}-counter`,
+    maxWaitTimeInMs: 100,
+    minBytes: 64 * 1024,
+  });
   const stage = new Map<string, number>();
   await consumer.connect();
   await consumer.subscribe({ topic: names.statusPayments, fromBeginning: true });
@@ -170,12 +183,22 @@ async function feed(kafka: Kafka, names: TopicNames, n: number, fedAt: Map<strin
   for (let i = 0; i < n; i += 1000) {
     const chunk: PaymentRequested[] = [];
     for (let j = i; j < Math.min(n, i + 1000); j++) {
-      const payment = { paymentId: asPaymentId(newPaymentId()), userId: asUserId(String(1 + (j % 5000))), amount: 100, currency: 'EUR' as const };
+      const payment = {
+        paymentId: asPaymentId(newPaymentId()),
+        userId: asUserId(String(1 + (j % 5000))),
+        amount: 100,
+        currency: 'EUR' as const,
+      };
       chunk.push(paymentRequestedMessage(payment, new Date()));
     }
     const now = Date.now();
     for (const p of chunk) fedAt.set(p.paymentId, now);
-    await publish(producer, names, 'payments', chunk.map((p) => ({ key: p.paymentId, value: p })));
+    await publish(
+      producer,
+      names,
+      'payments',
+      chunk.map((p) => ({ key: p.paymentId, value: p })),
+    );
   }
   await producer.disconnect();
   return Date.now() - start;
@@ -210,7 +233,8 @@ function sample(paymaster: Paymaster): { stop: () => void; peak: () => { inFligh
   };
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 
 /** Completions/s between the 25th and 75th percent finished: the pipeline's pace once it is full. */
 function middleHalfRate(doneAt: number[]): number {
@@ -219,7 +243,13 @@ function middleHalfRate(doneAt: number[]): number {
   return b > a ? Math.round((doneAt.length / 2 / (b - a)) * 1000) : NaN;
 }
 
-function buildReport(tally: Tally, wallMs: number, feedMs: number, paymaster: Paymaster, peak: { inFlight: number; rssMb: number }) {
+function buildReport(
+  tally: Tally,
+  wallMs: number,
+  feedMs: number,
+  paymaster: Paymaster,
+  peak: { inFlight: number; rssMb: number },
+) {
   const perSecond = new Map<number, number>();
   for (const t of tally.doneAt) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
   const lat = [...tally.latenciesMs].sort((a, b) => a - b);
@@ -227,7 +257,12 @@ function buildReport(tally: Tally, wallMs: number, feedMs: number, paymaster: Pa
   return {
     at: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-    params: { payments: N, delayMs: [Number(args.min), Number(args.max)], maxInFlight: Number(args['max-in-flight']), publishLingerMs: Number(args.linger) },
+    params: {
+      payments: N,
+      delayMs: [Number(args.min), Number(args.max)],
+      maxInFlight: Number(args['max-in-flight']),
+      publishLingerMs: Number(args.linger),
+    },
     feedMs,
     wallMs,
     completedPerSec: Math.round((tally.terminal / wallMs) * 1000),

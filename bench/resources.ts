@@ -20,7 +20,10 @@ function ownTicks(pid: number | string): { ticks: number; ppid: number } | undef
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]), ppid: Number(fields[1]) };
+    return {
+      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+      ppid: Number(fields[1]),
+    };
   } catch {
     return undefined; // the process is gone (or restarted)
   }

@@ -118,7 +118,9 @@ async function main(): Promise<void> {
       postgres: postmasterPid(dataRoot),
       load: loadPid,
     })).start();
-    print(`offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`);
+    print(
+      `offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`,
+    );
     const timeline = trackCompletions(sql);
     const pushGraceMs = zeroDelay ? 2000 : 12_000;
     const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs);
@@ -129,7 +131,10 @@ async function main(): Promise<void> {
     // CPU from the start of the load until the last payment is terminal, over the payments that finished meanwhile.
     const resources = sampler.stop();
     const finished = (await terminalCount(sql)) - terminalBefore;
-    const systemCpuSeconds = Object.entries(resources).reduce((n, [name, u]) => n + (name === 'load' ? 0 : u.cpuSeconds), 0);
+    const systemCpuSeconds = Object.entries(resources).reduce(
+      (n, [name, u]) => n + (name === 'load' ? 0 : u.cpuSeconds),
+      0,
+    );
 
     const reconciled = args.overload ? await reconcileClean(system) : undefined;
     print(`the gateway's createPayment for ${seconds} s, closed loop...`);
@@ -141,8 +146,22 @@ async function main(): Promise<void> {
       cpuCountedOver: { payments: finished, processes: Object.keys(resources).filter((name) => name !== 'load') },
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
-      settings: { users: USERS, api: API, rate: plan.rate, durationS: plan.durationS, subscribers: plan.subscribers, delays: zeroDelay ? 'zero' : '0.5-5 s' },
-      createPayment: { offeredPerSecond: plan.rate, achievedPerSecond: main.achievedPerSecond, latencyMs: main.latencyMs, refused: main.refused, errors: main.errors, answered: main.answered },
+      settings: {
+        users: USERS,
+        api: API,
+        rate: plan.rate,
+        durationS: plan.durationS,
+        subscribers: plan.subscribers,
+        delays: zeroDelay ? 'zero' : '0.5-5 s',
+      },
+      createPayment: {
+        offeredPerSecond: plan.rate,
+        achievedPerSecond: main.achievedPerSecond,
+        latencyMs: main.latencyMs,
+        refused: main.refused,
+        errors: main.errors,
+        answered: main.answered,
+      },
       ...(sustained && {
         overload: {
           sustainedPerSecond: sustained.achievedPerSecond,
@@ -183,7 +202,10 @@ async function main(): Promise<void> {
 let loadPid: number | undefined;
 
 /** A load process; for a watcher, `connected` and `ready` follow its announcements (see load-generator). */
-function runLoad(plan: LoadPlan, pushGraceMs: number): { connected: Promise<void>; ready: Promise<void>; result: Promise<LoadResult> } {
+function runLoad(
+  plan: LoadPlan,
+  pushGraceMs: number,
+): { connected: Promise<void>; ready: Promise<void>; result: Promise<LoadResult> } {
   // A file, not an env var: a thousand tokens exceed what exec allows in the environment.
   const planFile = path.join(os.tmpdir(), `load-plan-${process.pid}-${plan.mode}-${plan.subscriberOffset}.json`);
   fs.writeFileSync(planFile, JSON.stringify(plan));
@@ -200,7 +222,11 @@ function runLoad(plan: LoadPlan, pushGraceMs: number): { connected: Promise<void
     });
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const result = new Promise<LoadResult>((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult)
+        : reject(new Error(`load generator exited with ${code}`)),
+    );
   });
   return { connected: announced('connected'), ready: announced('ready'), result };
 }
@@ -209,15 +235,26 @@ function runLoad(plan: LoadPlan, pushGraceMs: number): { connected: Promise<void
  * Subscribers split over `processes` watchers. Once all are connected, one payment per user
  * proves every subscription live; resolves when every subscriber has seen its push.
  */
-async function startWatchers(plan: LoadPlan, processes: number, pushGraceMs: number): Promise<Array<Promise<LoadResult>>> {
+async function startWatchers(
+  plan: LoadPlan,
+  processes: number,
+  pushGraceMs: number,
+): Promise<Array<Promise<LoadResult>>> {
   if (plan.subscribers === 0) return [];
   const share = Math.ceil(plan.subscribers / processes);
-  const shards = Array.from({ length: processes }, (_, k) => ({ offset: k * share, count: Math.max(0, Math.min(share, plan.subscribers - k * share)) }))
+  const shards = Array.from({ length: processes }, (_, k) => ({
+    offset: k * share,
+    count: Math.max(0, Math.min(share, plan.subscribers - k * share)),
+  }))
     .filter((shard) => shard.count > 0)
-    .map((shard) => runLoad({ ...plan, mode: 'watch', subscribers: shard.count, subscriberOffset: shard.offset }, pushGraceMs));
+    .map((shard) =>
+      runLoad({ ...plan, mode: 'watch', subscribers: shard.count, subscriberOffset: shard.offset }, pushGraceMs),
+    );
   await Promise.all(shards.map((w) => w.connected));
   print(`${plan.subscribers} subscribers connected; one payment per user to see every subscription live...`);
-  await forEachUser(plan.url, plan.tokens, (client) => client.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } }));
+  await forEachUser(plan.url, plan.tokens, (client) =>
+    client.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } }),
+  );
   await withTimeout(Promise.all(shards.map((w) => w.ready)), 120_000, 'a push to every subscriber');
   return shards.map((w) => w.result);
 }
@@ -233,28 +270,54 @@ function mergePushes(requests: LoadResult, watchers: LoadResult[]): LoadResult {
 }
 
 async function runBaseline(plan: LoadPlan, seconds: number): Promise<LoadResult> {
-  const server = spawn(process.execPath, [path.join(__dirname, 'baseline-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const server = spawn(process.execPath, [path.join(__dirname, 'baseline-server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+  );
   try {
-    return await runLoad({ ...plan, url: `http://127.0.0.1:${port}`, mode: 'closed', concurrency: 64, durationS: seconds, request: 'ping' }, 0).result;
+    return await runLoad(
+      {
+        ...plan,
+        url: `http://127.0.0.1:${port}`,
+        mode: 'closed',
+        concurrency: 64,
+        durationS: seconds,
+        request: 'ping',
+      },
+      0,
+    ).result;
   } finally {
     server.kill('SIGTERM');
   }
 }
 
 /** One call per user through the public API, 50 at a time. */
-async function forEachUser(url: string, tokens: string[], call: (client: GatewayClient) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < tokens.length; i += 50) await Promise.all(tokens.slice(i, i + 50).map((t) => call(new GatewayClient(url, t))));
+async function forEachUser(
+  url: string,
+  tokens: string[],
+  call: (client: GatewayClient) => Promise<unknown>,
+): Promise<void> {
+  for (let i = 0; i < tokens.length; i += 50)
+    await Promise.all(tokens.slice(i, i + 50).map((t) => call(new GatewayClient(url, t))));
 }
 
 /** Every user deposits, and the benchmark waits until money-storage has booked all of it. */
 async function seed(system: PaymentSystem, tokens: string[], sql: pg.Pool): Promise<void> {
   print(`seeding ${tokens.length} users with deposits...`);
-  await forEachUser(system.url('gateway'), tokens, (client) => client.data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'bench-seed' }));
-  await waitFor('every deposit', async () => {
-    const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM money.accounts');
-    return rows[0]!.n >= tokens.length ? true : undefined;
-  }, 120_000, 500);
+  await forEachUser(system.url('gateway'), tokens, (client) =>
+    client.data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'bench-seed' }),
+  );
+  await waitFor(
+    'every deposit',
+    async () => {
+      const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM money.accounts');
+      return rows[0]!.n >= tokens.length ? true : undefined;
+    },
+    120_000,
+    500,
+  );
 }
 
 /** Terminal payments counted once a second, for the end-to-end completion rate. */
@@ -263,7 +326,9 @@ function trackCompletions(sql: pg.Pool) {
   const t0 = Date.now();
   const timer = setInterval(() => {
     void sql
-      .query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)
+      .query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`,
+      )
       .then(({ rows }) => points.push({ t: (Date.now() - t0) / 1000, terminal: rows[0]!.n }));
   }, 1000);
   return {
@@ -273,8 +338,13 @@ function trackCompletions(sql: pg.Pool) {
       const window = points.filter((p) => p.t >= Math.min(10, durationS / 3) && p.t <= durationS);
       const first = window[0];
       const last = window.at(-1);
-      const perSecond = first && last && last.t > first.t ? Math.round((last.terminal - first.terminal) / (last.t - first.t)) : 0;
-      return { completedPerSecond: perSecond, windowS: first && last ? Math.round(last.t - first.t) : 0, terminalAtEndOfLoad: last?.terminal ?? 0 };
+      const perSecond =
+        first && last && last.t > first.t ? Math.round((last.terminal - first.terminal) / (last.t - first.t)) : 0;
+      return {
+        completedPerSecond: perSecond,
+        windowS: first && last ? Math.round(last.t - first.t) : 0,
+        terminalAtEndOfLoad: last?.terminal ?? 0,
+      };
     },
   };
 }
@@ -282,17 +352,26 @@ function trackCompletions(sql: pg.Pool) {
 /** `npm run reconcile` against the benchmarked system: true when every payment matches the ledger. */
 async function reconcileClean(system: PaymentSystem): Promise<boolean> {
   const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
-  const child = spawn(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [script, '--json'], {
+    env: { ...process.env, ...system.env },
+    stdio: 'ignore',
+  });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code === 0)));
 }
 
 const terminalCount = async (sql: pg.Pool): Promise<number> =>
-  (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`)).rows[0]!.n;
+  (
+    await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`,
+    )
+  ).rows[0]!.n;
 
 /** The embedded Postgres' postmaster, whose descendants are its backends; undefined for a DATABASE_URL server (then not counted). */
 function postmasterPid(dataRoot: string): number | undefined {
   try {
-    return Number(fs.readFileSync(path.join(dataRoot, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+    return (
+      Number(fs.readFileSync(path.join(dataRoot, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined
+    );
   } catch {
     return undefined;
   }
@@ -301,18 +380,37 @@ function postmasterPid(dataRoot: string): number | undefined {
 /** Seconds until every acknowledged payment is terminal after the load stops. */
 async function drain(sql: pg.Pool): Promise<number> {
   const t0 = Date.now();
-  await waitFor('every payment to finish', async () => {
-    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('NEW','CREATED','PROCESSING')`);
-    return rows[0]!.n === 0 ? true : undefined;
-  }, 300_000, 500);
+  await waitFor(
+    'every payment to finish',
+    async () => {
+      const { rows } = await sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('NEW','CREATED','PROCESSING')`,
+      );
+      return rows[0]!.n === 0 ? true : undefined;
+    },
+    300_000,
+    500,
+  );
   return Math.round((Date.now() - t0) / 100) / 10;
 }
 
 function printReport(r: {
   cpuMsPerPayment: number;
   cpuCountedOver: { payments: number; processes: string[] };
-  createPayment: { offeredPerSecond: number; achievedPerSecond: number; latencyMs: { p50: number; p95: number; p99: number; max: number }; refused: number; errors: number };
-  overload?: { sustainedPerSecond: number; accepted: number; refusedResourceExhausted: number; failed: number; reconcileClean?: boolean };
+  createPayment: {
+    offeredPerSecond: number;
+    achievedPerSecond: number;
+    latencyMs: { p50: number; p95: number; p99: number; max: number };
+    refused: number;
+    errors: number;
+  };
+  overload?: {
+    sustainedPerSecond: number;
+    accepted: number;
+    refusedResourceExhausted: number;
+    failed: number;
+    reconcileClean?: boolean;
+  };
   endToEnd: { completedPerSecond: number; drainAfterLoadS: number; overallPerSecond: number };
   statusPush: { subscribers: number; pushes: number; latencyMs: { p50: number; p99: number } };
   resources: Record<string, { peakRssMb: number; avgCores: number }>;
@@ -320,14 +418,28 @@ function printReport(r: {
 }): void {
   const c = r.createPayment;
   print('');
-  print(`CPU per payment    ${r.cpuMsPerPayment} ms over ${r.cpuCountedOver.payments} payments (${r.cpuCountedOver.processes.join(', ')})`);
-  print(`createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms, refused ${c.refused}, errors ${c.errors}`);
+  print(
+    `CPU per payment    ${r.cpuMsPerPayment} ms over ${r.cpuCountedOver.payments} payments (${r.cpuCountedOver.processes.join(', ')})`,
+  );
+  print(
+    `createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms, refused ${c.refused}, errors ${c.errors}`,
+  );
   const o = r.overload;
-  if (o) print(`overload           3 x ${o.sustainedPerSecond}/s sustained: ${o.accepted} accepted, ${o.refusedResourceExhausted} refused (RESOURCE_EXHAUSTED), ${o.failed} failed; all accepted finished; reconcile ${o.reconcileClean ? 'clean' : 'NOT clean'}`);
-  print(`end to end         ${r.endToEnd.overallPerSecond} completed/s overall (${r.endToEnd.completedPerSecond}/s sampled in the window), drained ${r.endToEnd.drainAfterLoadS} s after the load`);
-  print(`status push        ${r.statusPush.subscribers} subscribers, ${r.statusPush.pushes} pushes, p50 ${r.statusPush.latencyMs.p50} ms, p99 ${r.statusPush.latencyMs.p99} ms`);
-  for (const [name, u] of Object.entries(r.resources)) print(`${name.padEnd(18)} peak RSS ${u.peakRssMb} MB, ${u.avgCores} cores`);
-  print(`HTTP ceiling       plain Apollo ${r.ceiling.plainApolloPerSecond}/s, createPayment max ${r.ceiling.gatewayCreatePaymentMaxPerSecond}/s (${r.ceiling.fractionOfCeiling} of it)`);
+  if (o)
+    print(
+      `overload           3 x ${o.sustainedPerSecond}/s sustained: ${o.accepted} accepted, ${o.refusedResourceExhausted} refused (RESOURCE_EXHAUSTED), ${o.failed} failed; all accepted finished; reconcile ${o.reconcileClean ? 'clean' : 'NOT clean'}`,
+    );
+  print(
+    `end to end         ${r.endToEnd.overallPerSecond} completed/s overall (${r.endToEnd.completedPerSecond}/s sampled in the window), drained ${r.endToEnd.drainAfterLoadS} s after the load`,
+  );
+  print(
+    `status push        ${r.statusPush.subscribers} subscribers, ${r.statusPush.pushes} pushes, p50 ${r.statusPush.latencyMs.p50} ms, p99 ${r.statusPush.latencyMs.p99} ms`,
+  );
+  for (const [name, u] of Object.entries(r.resources))
+    print(`${name.padEnd(18)} peak RSS ${u.peakRssMb} MB, ${u.avgCores} cores`);
+  print(
+    `HTTP ceiling       plain Apollo ${r.ceiling.plainApolloPerSecond}/s, createPayment max ${r.ceiling.gatewayCreatePaymentMaxPerSecond}/s (${r.ceiling.fractionOfCeiling} of it)`,
+  );
 }
 
 main().catch((e) => {

@@ -38,7 +38,8 @@ export class GatewayClient {
   /** The data, or an error naming the GraphQL errors. */
   async data<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
     const response = await this.request(document, variables);
-    if (response.errors?.length || !response.data) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+    if (response.errors?.length || !response.data)
+      throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
     return response.data;
   }
 
@@ -69,7 +70,11 @@ export interface Subscription<R> {
 }
 
 /** Subscribes and records every event; `done` settles when the server completes it. */
-export function subscribe<R, V extends Record<string, unknown>>(client: Client, document: TypedDocumentNode<R, V>, variables?: V): Subscription<R> {
+export function subscribe<R, V extends Record<string, unknown>>(
+  client: Client,
+  document: TypedDocumentNode<R, V>,
+  variables?: V,
+): Subscription<R> {
   const events: R[] = [];
   const errors: unknown[] = [];
   let stop: () => void = () => undefined;

@@ -34,7 +34,8 @@ export const API_ERROR_STATUS = {
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 
-export const isApiErrorCode = (code: unknown): code is ApiErrorCode => typeof code === 'string' && Object.hasOwn(API_ERROR_STATUS, code);
+export const isApiErrorCode = (code: unknown): code is ApiErrorCode =>
+  typeof code === 'string' && Object.hasOwn(API_ERROR_STATUS, code);
 
 /** A failure the caller caused or can act on; anything else is an internal error and shows no details. */
 export class ApiError extends CodedError<ApiErrorCode> {

@@ -30,7 +30,8 @@ export function loadConfig<S extends z.ZodRawShape>(
 /** Helpers for env values, which always arrive as strings. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
-  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce.number().int().min(min).max(max).default(fallback),
   bool: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])
@@ -40,7 +41,12 @@ export const env = {
     z
       .string()
       .default(fallback)
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string()).min(1)),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
@@ -61,7 +67,10 @@ export const commonShape = {
   LOG_LEVEL: env.logLevel(),
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),
   /** Lets several test suites share one broker without seeing each other's messages. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/).default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/)
+    .default(''),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/payments'),
   /**
    * A consumer silent this long (no fetch, no heartbeat) is taken as stuck and the process exits.

@@ -21,12 +21,16 @@ export function tracePool(pool: pg.Pool, tracer: Tracer): void {
   // pg runs pool.query's work in a connect callback, which may fire from another caller's release:
   // binding it keeps each query in the trace of whoever asked.
   const connect = pool.connect.bind(pool) as (cb?: (...a: unknown[]) => void) => unknown;
-  pool.connect = ((cb?: (...a: unknown[]) => void) => connect(cb && context.bind(context.active(), cb))) as typeof pool.connect;
+  pool.connect = ((cb?: (...a: unknown[]) => void) =>
+    connect(cb && context.bind(context.active(), cb))) as typeof pool.connect;
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: QueryArgs) => unknown;
     client.query = ((...args: QueryArgs) => {
       if (!trace.getSpan(context.active())?.isRecording()) return query(...args);
-      const span = tracer.startSpan(`pg ${operationOf(args)}`, { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operationOf(args) } });
+      const span = tracer.startSpan(`pg ${operationOf(args)}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operationOf(args) },
+      });
       return runTraced(span, query, args);
     }) as typeof client.query;
   });

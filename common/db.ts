@@ -11,7 +11,12 @@ export interface Database<S extends Record<string, unknown>> {
 }
 
 /** `tracer`: record each query inside a traced request or message as a span (see tracePool). */
-export function connectDatabase<S extends Record<string, unknown>>(url: string, schema: S, max = 10, tracer?: Tracer): Database<S> {
+export function connectDatabase<S extends Record<string, unknown>>(
+  url: string,
+  schema: S,
+  max = 10,
+  tracer?: Tracer,
+): Database<S> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
   if (tracer) tracePool(pool, tracer);
   // An idle client losing its connection (a Postgres restart) must not crash the process.
@@ -36,7 +41,11 @@ export async function applyMigrations(url: string, migrationsFolder: string, sch
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATIONS_LOCK]);
     // The service's own schema is created by its first migration, so the journal lives apart from it.
-    await migrate(drizzle(client), { migrationsFolder, migrationsSchema: 'drizzle', migrationsTable: `${schemaName}_migrations` });
+    await migrate(drizzle(client), {
+      migrationsFolder,
+      migrationsSchema: 'drizzle',
+      migrationsTable: `${schemaName}_migrations`,
+    });
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [MIGRATIONS_LOCK]).catch(() => undefined);
     await client.end();

@@ -14,9 +14,20 @@ export class TransientError extends CodedError<'TRANSIENT'> {
 }
 
 // ENOTFOUND too: a container's name stops resolving while it restarts (compose, Kubernetes).
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 /** pg and pg-pool report a lost or unobtainable connection only in the message. */
-const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+const TRANSIENT_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 /**
  * SQLSTATEs that say "the database could not do it now", not "this can never be done":
@@ -25,13 +36,21 @@ const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying t
  * shutdown / cannot connect now, 25P03 idle-in-transaction timeout.
  */
 function isTransientSqlState(code: string): boolean {
-  return code.startsWith('08') || code.startsWith('53') || ['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '25P03'].includes(code);
+  return (
+    code.startsWith('08') ||
+    code.startsWith('53') ||
+    ['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '25P03'].includes(code)
+  );
 }
 
 /** The error and its causes (drizzle wraps the pg error; kafkajs wraps the last retry's error). */
 function* causes(e: unknown): Generator<Record<string, unknown>> {
   const seen = new Set<unknown>();
-  for (let current = e; typeof current === 'object' && current !== null && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+  for (
+    let current = e;
+    typeof current === 'object' && current !== null && !seen.has(current);
+    current = (current as { cause?: unknown }).cause
+  ) {
     seen.add(current);
     yield current as Record<string, unknown>;
   }
@@ -42,7 +61,11 @@ function isTransientLink(e: Record<string, unknown>): boolean {
   // kafkajs marks what its own retries may fix (connection, request timeout, leader moved).
   if (e.retriable === true) return true;
   const code = typeof e.code === 'string' ? e.code : undefined;
-  if (code !== undefined && (TRANSIENT_NETWORK_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isTransientSqlState(code)))) return true;
+  if (
+    code !== undefined &&
+    (TRANSIENT_NETWORK_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isTransientSqlState(code)))
+  )
+    return true;
   return typeof e.message === 'string' && TRANSIENT_MESSAGES.test(e.message);
 }
 
@@ -61,7 +84,11 @@ export function classifyFailure(e: unknown): FailureClass {
 export function describeFailure(e: unknown): string {
   const links = [...causes(e)];
   const code = links.map((l) => l.code).find((c): c is string => typeof c === 'string');
-  const message = links.map((l) => l.message).filter((m): m is string => typeof m === 'string').at(-1) ?? String(e);
+  const message =
+    links
+      .map((l) => l.message)
+      .filter((m): m is string => typeof m === 'string')
+      .at(-1) ?? String(e);
   return (code ? `${code}: ${message}` : message).slice(0, 500);
 }
 

@@ -40,7 +40,11 @@ export interface HttpServerOptions {
 }
 
 /** An HTTP listener for a set of routes, with JSON 404s. */
-export function startHttpServer(address: { port: number; host: string }, routes: Routes, o: HttpServerOptions): Promise<RunningServer> {
+export function startHttpServer(
+  address: { port: number; host: string },
+  routes: Routes,
+  o: HttpServerOptions,
+): Promise<RunningServer> {
   const answer = o.answerError ?? internalError(o.logger);
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
@@ -51,7 +55,9 @@ export function startHttpServer(address: { port: number; host: string }, routes:
       else answer(res, e);
     }
   };
-  const server = http.createServer((req, res) => void (o.tracer ? traceRequest(o.tracer, req, res, () => serve(req, res)) : serve(req, res)));
+  const server = http.createServer(
+    (req, res) => void (o.tracer ? traceRequest(o.tracer, req, res, () => serve(req, res)) : serve(req, res)),
+  );
   return listen(server, address);
 }
 
@@ -65,8 +71,17 @@ const internalError =
   };
 
 /** For services whose only public HTTP is health and metrics: `/healthz`, `/readyz`, `/metrics`, on every interface for probes and Prometheus. */
-export const startHealthServer = (port: number, checks: Record<string, ReadinessCheck>, metrics: Registry, logger: Logger): Promise<RunningServer> =>
-  startHttpServer({ port, host: '0.0.0.0' }, async (req, res) => (await handleHealth(req, res, checks)) || handleMetrics(req, res, metrics), { logger });
+export const startHealthServer = (
+  port: number,
+  checks: Record<string, ReadinessCheck>,
+  metrics: Registry,
+  logger: Logger,
+): Promise<RunningServer> =>
+  startHttpServer(
+    { port, host: '0.0.0.0' },
+    async (req, res) => (await handleHealth(req, res, checks)) || handleMetrics(req, res, metrics),
+    { logger },
+  );
 
 function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {

@@ -12,12 +12,21 @@ const routeOf = (path: string): string => path.replace(/\/[^/]*\d[^/]*/g, '/:id'
  * Serves a request inside a SERVER span that continues the caller's `traceparent`, so a payment's
  * trace starts where its client's does; what the handler logs and queries belongs to that span.
  */
-export function traceRequest(tracer: Tracer, req: http.IncomingMessage, res: http.ServerResponse, handle: () => Promise<void>): Promise<void> {
+export function traceRequest(
+  tracer: Tracer,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  handle: () => Promise<void>,
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
   if (UNTRACED.has(path)) return handle();
   const method = req.method ?? 'GET';
   const parent = propagation.extract(context.active(), req.headers);
-  const span = tracer.startSpan(`${method} ${routeOf(path)}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent);
+  const span = tracer.startSpan(
+    `${method} ${routeOf(path)}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } },
+    parent,
+  );
   res.once('close', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });

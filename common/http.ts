@@ -1,9 +1,18 @@
 import type http from 'node:http';
 import { ApiError } from './api-error';
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+export function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -47,14 +56,20 @@ export type ReadinessCheck = () => Promise<boolean>;
  * `/healthz`: the process is alive. `/readyz`: each dependency answers; 503 lists which does not.
  * Returns true when it handled the request.
  */
-export async function handleHealth(req: http.IncomingMessage, res: http.ServerResponse, checks: Record<string, ReadinessCheck>): Promise<boolean> {
+export async function handleHealth(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  checks: Record<string, ReadinessCheck>,
+): Promise<boolean> {
   const url = req.url?.split('?')[0];
   if (url === '/healthz') {
     sendJson(res, 200, { status: 'ok' });
     return true;
   }
   if (url === '/readyz') {
-    const entries = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const));
+    const entries = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
+    );
     const ready = entries.every(([, ok]) => ok);
     sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(entries) });
     return true;

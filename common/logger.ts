@@ -4,7 +4,11 @@ import { activeTraceIds } from './tracing';
 export type Logger = pino.Logger;
 
 /** JSON logs on stdout; the launcher and log shippers read one object per line. */
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  service: string,
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service },

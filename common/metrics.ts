@@ -18,7 +18,11 @@ export function createRegistry(service: string): Registry {
  * `GET /metrics` in the text exposition format. No token: Prometheus scrapes it, so the port must
  * not be reachable from the internet (see docs/operations.md). Returns true when it handled the request.
  */
-export async function handleMetrics(req: http.IncomingMessage, res: http.ServerResponse, registry: Registry): Promise<boolean> {
+export async function handleMetrics(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  registry: Registry,
+): Promise<boolean> {
   if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') return false;
   const body = await registry.metrics();
   res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(body) });
@@ -46,7 +50,13 @@ export function cachedFor<T>(ttlMs: number, load: () => Promise<T>): () => Promi
  * A gauge whose value is read at scrape time within `timeoutMs`. When the read fails or is too
  * slow it shows NaN, so a dashboard shows a gap rather than a stale or made-up number.
  */
-export function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>, timeoutMs: number): void {
+export function scrapedGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => Promise<number>,
+  timeoutMs: number,
+): void {
   new Gauge({
     name,
     help,

@@ -55,7 +55,10 @@ export function readSecretsFile(file: string): Secrets | undefined {
     throw new ConfigError([`SECRETS_FILE: ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`]);
   }
   const parsed = secretsFile.safeParse(parseJson(text));
-  if (!parsed.success) throw new ConfigError([`SECRETS_FILE: ${file} does not hold ${SECRET_NAMES.join(' and ')}: ${parsed.error.message}`]);
+  if (!parsed.success)
+    throw new ConfigError([
+      `SECRETS_FILE: ${file} does not hold ${SECRET_NAMES.join(' and ')}: ${parsed.error.message}`,
+    ]);
   return parsed.data;
 }
 
@@ -74,7 +77,9 @@ const parseJson = (text: string): unknown => {
  */
 export function createSecretsFile(file: string): Secrets {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const fresh = Object.fromEntries(SECRET_NAMES.map((name) => [name, randomBytes(32).toString('base64url')])) as Secrets;
+  const fresh = Object.fromEntries(
+    SECRET_NAMES.map((name) => [name, randomBytes(32).toString('base64url')]),
+  ) as Secrets;
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(temp, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   try {

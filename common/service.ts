@@ -25,7 +25,11 @@ export interface RunOptions {
  * Runs a long-lived service: starts it, and on SIGTERM/SIGINT stops it within `graceMs`.
  * A failed start exits 1 with the reason in the log, so a supervisor sees it at once.
  */
-export function runService(logger: Logger, start: (supervision: Supervision) => Promise<RunningService>, { graceMs = 30_000, tracing }: RunOptions = {}): void {
+export function runService(
+  logger: Logger,
+  start: (supervision: Supervision) => Promise<RunningService>,
+  { graceMs = 30_000, tracing }: RunOptions = {},
+): void {
   let running: RunningService | undefined;
   let stopping = false;
 

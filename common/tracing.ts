@@ -53,7 +53,11 @@ export function installTracing(o: TracingOptions): Tracing {
   // Once per process: the API keeps the first registration, and tracers handed out before it follow it.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(W3C);
-  const processor = o.exporter && (o.processing === 'simple' ? new SimpleSpanProcessor({ exporter: o.exporter }) : new BatchSpanProcessor({ exporter: o.exporter }));
+  const processor =
+    o.exporter &&
+    (o.processing === 'simple'
+      ? new SimpleSpanProcessor({ exporter: o.exporter })
+      : new BatchSpanProcessor({ exporter: o.exporter }));
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': o.service }),
     sampler: processor ? new ParentBasedSampler({ root: new AlwaysOnSampler() }) : new AlwaysOffSampler(),
@@ -65,7 +69,9 @@ export function installTracing(o: TracingOptions): Tracing {
 
 /** A service's tracing from the standard OTEL_* variables: OTLP over HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
 export function startTracing(service: ServiceName, env: NodeJS.ProcessEnv = process.env): Tracing {
-  const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) && env.OTEL_TRACES_EXPORTER !== 'none';
+  const exporting =
+    Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) &&
+    env.OTEL_TRACES_EXPORTER !== 'none';
   return installTracing({ service, exporter: exporting ? new OTLPTraceExporter() : undefined });
 }
 
@@ -112,8 +118,17 @@ export function endSpan(span: Span, error?: unknown): void {
 }
 
 /** Runs `work` with a new span active, ending it (with the error, if any) when the work settles. */
-export async function inSpan<T>(tracer: Tracer, name: string, o: { kind?: SpanKind; attributes?: Attributes; parent?: Context }, work: (span: Span) => Promise<T>): Promise<T> {
-  const span = tracer.startSpan(name, { kind: o.kind ?? SpanKind.INTERNAL, attributes: o.attributes }, o.parent ?? context.active());
+export async function inSpan<T>(
+  tracer: Tracer,
+  name: string,
+  o: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const span = tracer.startSpan(
+    name,
+    { kind: o.kind ?? SpanKind.INTERNAL, attributes: o.attributes },
+    o.parent ?? context.active(),
+  );
   try {
     const result = await context.with(trace.setSpan(o.parent ?? context.active(), span), () => work(span));
     span.end();
@@ -128,21 +143,37 @@ export async function inSpan<T>(tracer: Tracer, name: string, o: { kind?: SpanKi
 export const withSpan = <T>(span: Span, work: () => T): T => context.with(trace.setSpan(context.active(), span), work);
 
 /** A span for one consumed Kafka message: a child of the span whose `traceparent` its producer put in the headers. */
-export function startMessageSpan(tracer: Tracer, topic: string, message: { headers?: IHeaders; offset: string }, partition: number): Span {
+export function startMessageSpan(
+  tracer: Tracer,
+  topic: string,
+  message: { headers?: IHeaders; offset: string },
+  partition: number,
+): Span {
   const raw = message.headers?.traceparent;
   const traceparent = raw === undefined ? undefined : String(Array.isArray(raw) ? raw[0] : raw);
   return tracer.startSpan(
     `${topic} process`,
     {
       kind: SpanKind.CONSUMER,
-      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': Number(message.offset) },
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.kafka.offset': Number(message.offset),
+      },
     },
     contextFromTraceparent(traceparent),
   );
 }
 
 /** Hands one consumed message on synchronously inside its span (the work that follows is traced through what it keeps). */
-export function inMessageSpan<T>(tracer: Tracer, topic: string, message: { headers?: IHeaders; offset: string }, partition: number, work: (span: Span) => T): T {
+export function inMessageSpan<T>(
+  tracer: Tracer,
+  topic: string,
+  message: { headers?: IHeaders; offset: string },
+  partition: number,
+  work: (span: Span) => T,
+): T {
   const span = startMessageSpan(tracer, topic, message, partition);
   try {
     return withSpan(span, () => work(span));
@@ -171,11 +202,20 @@ export async function inMessageSpans<T>(
 }
 
 /** Sends with a PRODUCER span whose context the messages carry, so their consumers continue this trace. */
-export function inProducerSpan<T>(tracer: Tracer, topic: string, parent: string | undefined, send: (traceparent: string | undefined) => Promise<T>): Promise<T> {
+export function inProducerSpan<T>(
+  tracer: Tracer,
+  topic: string,
+  parent: string | undefined,
+  send: (traceparent: string | undefined) => Promise<T>,
+): Promise<T> {
   return inSpan(
     tracer,
     `${topic} publish`,
-    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic }, parent: contextFromTraceparent(parent) },
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic },
+      parent: contextFromTraceparent(parent),
+    },
     (span) => send(traceparentOf(span)),
   );
 }

@@ -4,7 +4,12 @@ import { sleep } from './sleep';
  * Asks `probe` every `everyMs` until it returns a value (not undefined), and returns it. A probe
  * that throws counts as "not yet"; after `timeoutMs` the last error is part of the failure.
  */
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -15,7 +20,10 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
       lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : `: ${describe(lastError)}`}`, { cause: lastError });
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : `: ${describe(lastError)}`}`,
+        { cause: lastError },
+      );
     }
     await sleep(everyMs);
   }

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   try {
     const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
     logger.info({ topics: Object.values(names) }, 'topics ready');
-    for (const weak of await weakTopics(admin, withDlqs(names))) logger.warn({ topic: weak }, 'topic less durable than this cluster allows');
+    for (const weak of await weakTopics(admin, withDlqs(names)))
+      logger.warn({ topic: weak }, 'topic less durable than this cluster allows');
   } finally {
     await admin.disconnect();
   }

@@ -18,12 +18,17 @@ import { createLogger } from '../common/logger';
 const REPLAYABLE: readonly TopicKey[] = ['statusPayments', 'moneyOperations', 'moneyOperationResults'];
 async function main(): Promise<void> {
   const [key, ...flags] = process.argv.slice(2);
-  if (key === 'payments') usage('payments is not replayable: each parked payment was answered ERROR; its owner creates it again');
+  if (key === 'payments')
+    usage('payments is not replayable: each parked payment was answered ERROR; its owner creates it again');
   if (!key || !(REPLAYABLE as readonly string[]).includes(key)) usage(`unknown topic ${JSON.stringify(key)}`);
   const fromFlag = flags.indexOf('--from');
   const from = fromFlag === -1 ? 0 : Number(flags[fromFlag + 1]);
   if (!Number.isInteger(from) || from < 0) usage('--from takes a DLQ offset');
-  const config = loadConfig({ KAFKA_BROKERS: commonShape.KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: commonShape.KAFKA_TOPIC_PREFIX, LOG_LEVEL: commonShape.LOG_LEVEL });
+  const config = loadConfig({
+    KAFKA_BROKERS: commonShape.KAFKA_BROKERS,
+    KAFKA_TOPIC_PREFIX: commonShape.KAFKA_TOPIC_PREFIX,
+    LOG_LEVEL: commonShape.LOG_LEVEL,
+  });
   const logger = createLogger('dlq-replay', config.LOG_LEVEL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'dlq-replay', logger });
   const topic = topicNames(config.KAFKA_TOPIC_PREFIX)[key as TopicKey];

@@ -60,7 +60,8 @@ export function portInUse(port: number): Promise<boolean> {
 export async function requirePortsFree(ports: Array<[variable: string, port: number]>): Promise<void> {
   const taken: string[] = [];
   for (const [variable, port] of ports) {
-    if (port !== 0 && (await portInUse(port))) taken.push(`port ${port} is in use: stop what listens there, or set ${variable} to a free port`);
+    if (port !== 0 && (await portInUse(port)))
+      taken.push(`port ${port} is in use: stop what listens there, or set ${variable} to a free port`);
   }
   if (taken.length > 0) throw new Error(taken.join('\n'));
 }

@@ -98,7 +98,13 @@ export const newClusterId = (): string => randomBytes(16).toString('base64url');
 /** A node of its own, as `npm start` and most tests run it. */
 const standalone = async (): Promise<Membership> => {
   const controllerPort = await freePort();
-  return { nodeId: 1, controllerPort, voters: `1@127.0.0.1:${controllerPort}`, clusterSize: 1, clusterId: newClusterId() };
+  return {
+    nodeId: 1,
+    controllerPort,
+    voters: `1@127.0.0.1:${controllerPort}`,
+    clusterSize: 1,
+    clusterId: newClusterId(),
+  };
 };
 
 async function waitUntilServing(bootstrap: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -132,12 +138,29 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<Broker> 
   fs.writeFileSync(propsFile, serverProperties(options.dataDir, port, membership));
 
   if (!fs.existsSync(path.join(options.dataDir, 'log', 'meta.properties'))) {
-    await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${membership.clusterId}`, '--config', propsFile]);
+    await run('java', [
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      `--cluster-id=${membership.clusterId}`,
+      '--config',
+      propsFile,
+    ]);
   }
   const heap = `${options.heapMb ?? 768}m`;
   const child = spawn(
     'java',
-    [`-Xmx${heap}`, `-Xms${heap}`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${LOG_CONFIG}`, '-cp', classpath, 'kafka.Kafka', propsFile],
+    [
+      `-Xmx${heap}`,
+      `-Xms${heap}`,
+      '-XX:+UseG1GC',
+      `-Dlog4j2.configurationFile=${LOG_CONFIG}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      propsFile,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const onLog = options.onLog ?? (() => undefined);

@@ -61,9 +61,22 @@ export async function startKafkaCluster(options: ClusterOptions): Promise<KafkaC
   }
   const voters = indexes.map((i) => `${i + 1}@127.0.0.1:${controllerPorts[i]}`).join(',');
   const clusterId = clusterIdOf(dirs);
-  const membership = (i: number): Membership => ({ nodeId: i + 1, controllerPort: controllerPorts[i]!, voters, clusterSize: options.size, clusterId });
+  const membership = (i: number): Membership => ({
+    nodeId: i + 1,
+    controllerPort: controllerPorts[i]!,
+    voters,
+    clusterSize: options.size,
+    clusterId,
+  });
   const launch = (i: number): Promise<Broker> =>
-    startKafkaBroker({ dataDir: dirs[i]!, port: ports[i], heapMb: options.heapMb, membership: membership(i), onLog: options.onLog, onProgress: options.onProgress });
+    startKafkaBroker({
+      dataDir: dirs[i]!,
+      port: ports[i],
+      heapMb: options.heapMb,
+      membership: membership(i),
+      onLog: options.onLog,
+      onProgress: options.onProgress,
+    });
 
   const nodes = new Array<Broker | undefined>(options.size).fill(undefined);
   const started = await Promise.allSettled(indexes.map(async (i) => (nodes[i] = await launch(i))));

@@ -27,10 +27,15 @@ export function javaMajor(banner: string): number | undefined {
 /** Fails with the install command when `java` is missing or older than 17. */
 export async function requireJava(): Promise<void> {
   const { stderr } = await run('java', ['-version'], currentEnv()).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(e.code === 'ENOENT' ? `the Kafka broker needs Java, which is not on PATH: ${INSTALL_JAVA}` : `java -version failed: ${e.message}`);
+    throw new Error(
+      e.code === 'ENOENT'
+        ? `the Kafka broker needs Java, which is not on PATH: ${INSTALL_JAVA}`
+        : `java -version failed: ${e.message}`,
+    );
   });
   const major = javaMajor(stderr);
-  if (major !== undefined && major < 17) throw new Error(`the Kafka broker needs Java 17 or later, found ${major}: ${INSTALL_JAVA}`);
+  if (major !== undefined && major < 17)
+    throw new Error(`the Kafka broker needs Java 17 or later, found ${major}: ${INSTALL_JAVA}`);
 }
 
 /** Megabytes in a Maven `Downloaded from central: <url> (1.2 MB at 3 MB/s)` line; undefined for any other line. */
@@ -55,7 +60,10 @@ export async function fetchKafkaJars(pom: string, version: string, say: (line: s
     const size = downloadedMb(line);
     if (size !== undefined) [files, mb] = [files + 1, mb + size];
   };
-  const timer = setInterval(() => say(`  ... ${files} files, ${mb.toFixed(1)} MB so far (${seconds()} s)`), PROGRESS_EVERY_MS);
+  const timer = setInterval(
+    () => say(`  ... ${files} files, ${mb.toFixed(1)} MB so far (${seconds()} s)`),
+    PROGRESS_EVERY_MS,
+  );
   try {
     await runMaven(['-B', '-f', pom, 'dependency:copy-dependencies'], onLine, tail);
   } finally {
@@ -76,11 +84,21 @@ function runMaven(args: string[], onLine: (line: string) => void, tail: string[]
     child.stdout.on('data', split);
     child.stderr.on('data', split);
     child.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === 'ENOENT' ? `fetching the Kafka broker needs Maven, which is not on PATH: ${INSTALL_MAVEN}` : e.message)),
+      reject(
+        new Error(
+          e.code === 'ENOENT'
+            ? `fetching the Kafka broker needs Maven, which is not on PATH: ${INSTALL_MAVEN}`
+            : e.message,
+        ),
+      ),
     );
     child.once('close', (code) => {
       if (code === 0) return resolve();
-      reject(new Error(`Maven could not fetch the Kafka broker (exit ${code}); check access to Maven Central (repo.maven.apache.org). Its last lines:\n${tail.join('\n')}`));
+      reject(
+        new Error(
+          `Maven could not fetch the Kafka broker (exit ${code}); check access to Maven Central (repo.maven.apache.org). Its last lines:\n${tail.join('\n')}`,
+        ),
+      );
     });
   });
 }

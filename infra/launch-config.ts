@@ -15,7 +15,11 @@ export const DEFAULT_DATABASE = 'payments';
 const flagsShape = { '--brokers': env.int(1, 1, 9), '--replicas': env.int(1, 1, 8) };
 
 function loadLaunchFlags(argv: string[]) {
-  const { values } = parseArgs({ args: argv, options: { brokers: { type: 'string' }, replicas: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { brokers: { type: 'string' }, replicas: { type: 'string' } },
+    strict: true,
+  });
   const flags = loadConfig(flagsShape, { '--brokers': values.brokers, '--replicas': values.replicas });
   return { brokers: flags['--brokers'], replicas: flags['--replicas'] };
 }
@@ -38,7 +42,8 @@ export function loadLaunchConfig(e: NodeJS.ProcessEnv = process.env, argv: strin
     e,
   );
   const flags = loadLaunchFlags(argv);
-  if (config.KAFKA_BROKERS && flags.brokers > 1) throw new ConfigError(['--brokers: sizes the embedded Kafka, but KAFKA_BROKERS names an external one']);
+  if (config.KAFKA_BROKERS && flags.brokers > 1)
+    throw new ConfigError(['--brokers: sizes the embedded Kafka, but KAFKA_BROKERS names an external one']);
   // The database DATABASE_URL names is the one the services use (created if missing), never another on the same server.
   const database = (config.DATABASE_URL && databaseOf(config.DATABASE_URL)) || DEFAULT_DATABASE;
   return { ...config, ...flags, database };

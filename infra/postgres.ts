@@ -14,7 +14,11 @@ export interface Postgres {
  * DATABASE_URL is not given. Postgres refuses to run as root, so as root the package runs it
  * as the `postgres` system user (created if missing), which must be able to reach `dataDir`.
  */
-export async function startEmbeddedPostgres(dataDir: string, port?: number, onLog?: (line: string) => void): Promise<Postgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port?: number,
+  onLog?: (line: string) => void,
+): Promise<Postgres> {
   const chosenPort = port ?? (await freePort());
   fs.mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -57,15 +61,18 @@ export function withDatabase(url: string, database: string): string {
  * an operator put in DATABASE_URL works (quoted); Postgres would silently cut one over 63 bytes.
  */
 export async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
-  if (database.length === 0 || Buffer.byteLength(database) > 63 || database.includes('\0')) throw new Error(`unusable database name ${JSON.stringify(database)}`);
+  if (database.length === 0 || Buffer.byteLength(database) > 63 || database.includes('\0'))
+    throw new Error(`unusable database name ${JSON.stringify(database)}`);
   const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((e: Error & { code?: string }) => {
-        if (e.code !== '42P04') throw e; // created concurrently
-      });
+      await client
+        .query(`CREATE DATABASE ${client.escapeIdentifier(database)}`)
+        .catch((e: Error & { code?: string }) => {
+          if (e.code !== '42P04') throw e; // created concurrently
+        });
     }
   } finally {
     await client.end();

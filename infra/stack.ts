@@ -69,7 +69,8 @@ export async function waitReady(service: ServiceProcess, timeoutMs: number): Pro
   await waitFor(
     `${service.name} /readyz on port ${service.port}`,
     async () => {
-      if (service.child.exitCode !== null) throw new Error(`${service.name} exited with code ${service.child.exitCode}`);
+      if (service.child.exitCode !== null)
+        throw new Error(`${service.name} exited with code ${service.child.exitCode}`);
       const res = await fetch(`http://127.0.0.1:${service.port}/readyz`);
       return res.status === 200 ? true : undefined;
     },

@@ -18,11 +18,21 @@ process.stdout.on('error', () => undefined);
 /** Every fixed port this launch binds, by the variable that moves it (each replica's too). */
 function fixedPorts(): Array<[string, number]> {
   const replicas = Array.from({ length: config.replicas }, (_, i) => i);
-  const services = { GATEWAY_PORT: config.GATEWAY_PORT, GATEWAY_INTERNAL_PORT: config.GATEWAY_INTERNAL_PORT, PAYMASTER_PORT: config.PAYMASTER_PORT, MONEY_STORAGE_PORT: config.MONEY_STORAGE_PORT, MONEY_STORAGE_INTERNAL_PORT: config.MONEY_STORAGE_INTERNAL_PORT };
+  const services = {
+    GATEWAY_PORT: config.GATEWAY_PORT,
+    GATEWAY_INTERNAL_PORT: config.GATEWAY_INTERNAL_PORT,
+    PAYMASTER_PORT: config.PAYMASTER_PORT,
+    MONEY_STORAGE_PORT: config.MONEY_STORAGE_PORT,
+    MONEY_STORAGE_INTERNAL_PORT: config.MONEY_STORAGE_INTERNAL_PORT,
+  };
   return [
-    ...(config.KAFKA_BROKERS ? [] : Array.from({ length: config.brokers }, (_, i): [string, number] => ['KAFKA_PORT', config.KAFKA_PORT + i])),
+    ...(config.KAFKA_BROKERS
+      ? []
+      : Array.from({ length: config.brokers }, (_, i): [string, number] => ['KAFKA_PORT', config.KAFKA_PORT + i])),
     ...(config.DATABASE_URL ? [] : [['POSTGRES_PORT', config.POSTGRES_PORT] as [string, number]]),
-    ...Object.entries(services).flatMap(([variable, base]) => replicas.map((i): [string, number] => [variable, replicaPort(base, i)])),
+    ...Object.entries(services).flatMap(([variable, base]) =>
+      replicas.map((i): [string, number] => [variable, replicaPort(base, i)]),
+    ),
   ];
 }
 
@@ -32,10 +42,14 @@ function printReady(system: PaymentSystem): void {
   print('all services ready:');
   print(`  GraphQL        ${g}/graphql`);
   print(`  Subscriptions  ${g.replace('http', 'ws')}/graphql   (graphql-ws)`);
-  if (loadGatewayConfig(system.env).EXPLORER) print(`  Explorer       ${g}/explorer   (GraphiQL; signed in as demo outside production)`);
+  if (loadGatewayConfig(system.env).EXPLORER)
+    print(`  Explorer       ${g}/explorer   (GraphiQL; signed in as demo outside production)`);
   print(`  REST           ${g}/api/payments`);
-  print(`  Internal APIs  ${system.internalUrl('gateway')}/internal/users/:id, ${system.internalUrl('money-storage')}/internal/{accounts,ledger}/:userId   (header x-service-token)`);
-  for (const [name, replica] of system.instances()) print(`  ${`${name}${system.replicas > 1 ? ` #${replica}` : ''}`.padEnd(14)} ${system.url(name, replica)}/readyz`);
+  print(
+    `  Internal APIs  ${system.internalUrl('gateway')}/internal/users/:id, ${system.internalUrl('money-storage')}/internal/{accounts,ledger}/:userId   (header x-service-token)`,
+  );
+  for (const [name, replica] of system.instances())
+    print(`  ${`${name}${system.replicas > 1 ? ` #${replica}` : ''}`.padEnd(14)} ${system.url(name, replica)}/readyz`);
   print(`  Kafka          ${system.infra.kafkaBrokers}`);
   for (const weak of system.infra.weakTopics) print(`  WARNING        weak topic ${weak}`);
   print(`  Postgres       ${system.infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
@@ -46,7 +60,9 @@ function printReady(system: PaymentSystem): void {
 
 async function main(): Promise<void> {
   await requirePortsFree(fixedPorts());
-  print(`starting Kafka (${config.KAFKA_BROKERS ? 'external' : `${config.brokers} node${config.brokers > 1 ? 's' : ''}`}), Postgres and ${config.replicas} of each service...`);
+  print(
+    `starting Kafka (${config.KAFKA_BROKERS ? 'external' : `${config.brokers} node${config.brokers > 1 ? 's' : ''}`}), Postgres and ${config.replicas} of each service...`,
+  );
   let system: PaymentSystem | undefined;
   let stopping = false;
   const stopAll = async (code: number): Promise<void> => {
@@ -70,14 +86,19 @@ async function main(): Promise<void> {
     replicas: config.replicas,
     postgresPort: config.POSTGRES_PORT,
     database: config.database,
-    ports: { gateway: config.GATEWAY_PORT, paymaster: config.PAYMASTER_PORT, 'money-storage': config.MONEY_STORAGE_PORT },
+    ports: {
+      gateway: config.GATEWAY_PORT,
+      paymaster: config.PAYMASTER_PORT,
+      'money-storage': config.MONEY_STORAGE_PORT,
+    },
     internalPorts: { gateway: config.GATEWAY_INTERNAL_PORT, 'money-storage': config.MONEY_STORAGE_INTERNAL_PORT },
     onProgress: print,
     onLog: (source, line) => {
       if (isInfraFailureLine(line)) print(formatLogLine(source, line));
     },
     onServiceLine: (name, line) => print(formatLogLine(name, line)),
-    onUnexpectedExit: (name, code, restartInMs) => print(`${name} exited unexpectedly (code ${code}); restarting it in ${restartInMs} ms`),
+    onUnexpectedExit: (name, code, restartInMs) =>
+      print(`${name} exited unexpectedly (code ${code}); restarting it in ${restartInMs} ms`),
   });
   printReady(system);
 }

@@ -74,7 +74,9 @@ export class PaymentSystem {
 
   /** Every process this system runs, as [service, replica]. */
   instances(): Array<[ServiceName, number]> {
-    return SERVICES.flatMap((name) => Array.from({ length: this.replicas }, (_, i): [ServiceName, number] => [name, i]));
+    return SERVICES.flatMap((name) =>
+      Array.from({ length: this.replicas }, (_, i): [ServiceName, number] => [name, i]),
+    );
   }
 
   /** What every process shares; replica 0's view of the internal APIs (what tools and tests use). */
@@ -110,12 +112,20 @@ export class PaymentSystem {
   private envOf(name: ServiceName, replica: number): NodeJS.ProcessEnv {
     const gateways = Array.from({ length: this.replicas }, (_, i) => this.internalUrl('gateway', i)).join(',');
     const peers = { ...this.env, GATEWAY_URL: gateways, MONEY_STORAGE_URL: this.internalUrl('money-storage', replica) };
-    return name === 'paymaster' ? peers : { ...peers, INTERNAL_PORT: String(replicaPort(this.internalPorts[name], replica)) };
+    return name === 'paymaster'
+      ? peers
+      : { ...peers, INTERNAL_PORT: String(replicaPort(this.internalPorts[name], replica)) };
   }
 
   async startService(name: ServiceName, replica = 0): Promise<void> {
     const port = replicaPort(this.options.ports[name], replica);
-    const service = spawnService(name, port, this.envOf(name, replica), this.options.onServiceLine, this.options.execArgv);
+    const service = spawnService(
+      name,
+      port,
+      this.envOf(name, replica),
+      this.options.onServiceLine,
+      this.options.execArgv,
+    );
     this.running.set(instanceKey(name, replica), service);
     void service.exited.then((code) => {
       if (!this.expectedExits.has(service) && !this.stopping) this.restartAfterCrash(name, replica, code);

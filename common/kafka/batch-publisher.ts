@@ -106,7 +106,10 @@ export class BatchPublisher {
     } catch (e) {
       this.failures++;
       const delayMs = backoffMs(this.failures);
-      this.options.logger.error({ err: e, messages: batch.length, backoffMs: delayMs }, 'batch publish failed, will retry');
+      this.options.logger.error(
+        { err: e, messages: batch.length, backoffMs: delayMs },
+        'batch publish failed, will retry',
+      );
       if (this.stopped) {
         for (const p of batch) p.reject(e as Error);
         return;

@@ -61,7 +61,10 @@ export interface Outgoing<T extends TopicKey> {
 }
 
 /** Validates, serialises and stamps headers (event-id, traceparent) on every message a service sends. */
-export function toKafkaMessage<T extends TopicKey>(topic: T, m: Outgoing<T>): { key: string; value: Buffer; headers: IHeaders } {
+export function toKafkaMessage<T extends TopicKey>(
+  topic: T,
+  m: Outgoing<T>,
+): { key: string; value: Buffer; headers: IHeaders } {
   return {
     key: m.key,
     value: encode(topic, m.value),
@@ -105,14 +108,19 @@ export async function sendToDlq(
     'dlq-source-partition': String(origin.partition),
     'dlq-source-offset': origin.offset,
   };
-  const send = (m: { key: Buffer | null; value: Buffer | null; headers: IHeaders }) => producer.send({ topic: dlqOf(sourceTopic), acks: -1, messages: [m] });
+  const send = (m: { key: Buffer | null; value: Buffer | null; headers: IHeaders }) =>
+    producer.send({ topic: dlqOf(sourceTopic), acks: -1, messages: [m] });
   try {
     await send({ key: message.key, value: message.value, headers: { ...message.headers, ...why } });
   } catch (e) {
     // A copy the DLQ refuses for good (say, too large once these headers are added) must not hold
     // the partition: park what identifies it instead; the original stays readable at its offset.
     if (classifyFailure(e) === 'transient') throw e;
-    await send({ key: message.key?.subarray(0, 1024) ?? null, value: null, headers: { ...why, 'dlq-value-dropped': describeFailure(e).slice(0, 200) } });
+    await send({
+      key: message.key?.subarray(0, 1024) ?? null,
+      value: null,
+      headers: { ...why, 'dlq-value-dropped': describeFailure(e).slice(0, 200) },
+    });
   }
 }
 
@@ -137,7 +145,11 @@ export async function ensureTopics(admin: Admin, prefix: string, timeoutMs = 60_
       if (!/already exists/i.test(String((e as Error).message))) throw e;
     }
   }
-  await waitForLeaders(admin, wanted.map((t) => t.topic), timeoutMs);
+  await waitForLeaders(
+    admin,
+    wanted.map((t) => t.topic),
+    timeoutMs,
+  );
   return names;
 }
 
@@ -146,8 +158,13 @@ export async function ensureTopics(admin: Admin, prefix: string, timeoutMs = 60_
  * answers for a moment after creating a topic; this keeps asking until every partition has a leader.
  */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
-  await waitFor(`leaders of ${topics.join(', ')}`, async () => {
-    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-    return meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) || undefined;
-  }, timeoutMs, 100);
+  await waitFor(
+    `leaders of ${topics.join(', ')}`,
+    async () => {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      return meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) || undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }

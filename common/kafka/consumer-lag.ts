@@ -23,9 +23,16 @@ export interface PartitionLag {
 /** Messages each group has yet to commit: the partition's end offset minus the group's committed one. */
 export async function consumerLag(admin: Admin, groups: CommittingGroup[]): Promise<PartitionLag[]> {
   const topics = [...new Set(groups.flatMap((g) => g.topics))];
-  const offsets = await Promise.all(topics.map(async (topic) => [topic, await admin.fetchTopicOffsets(topic)] as const));
+  const offsets = await Promise.all(
+    topics.map(async (topic) => [topic, await admin.fetchTopicOffsets(topic)] as const),
+  );
   const ends = new Map(offsets.map(([topic, partitions]) => [topic, new Map(partitions.map((p) => [p.partition, p]))]));
-  const committed = await Promise.all(groups.map(async (group) => ({ group, topics: await admin.fetchOffsets({ groupId: group.groupId, topics: group.topics }) })));
+  const committed = await Promise.all(
+    groups.map(async (group) => ({
+      group,
+      topics: await admin.fetchOffsets({ groupId: group.groupId, topics: group.topics }),
+    })),
+  );
   return committed.flatMap(({ group, topics: byTopic }) =>
     byTopic.flatMap(({ topic, partitions }) =>
       partitions.map(({ partition, offset }) => {
@@ -45,7 +52,12 @@ export async function consumerLag(admin: Admin, groups: CommittingGroup[]): Prom
  * per `cacheMs` and within `timeoutMs`. When the broker does not answer in time the series are
  * left out of that scrape rather than shown stale.
  */
-export function registerConsumerLag(registry: Registry, admin: Admin, groups: CommittingGroup[], options = { cacheMs: 5000, timeoutMs: 2000 }): void {
+export function registerConsumerLag(
+  registry: Registry,
+  admin: Admin,
+  groups: CommittingGroup[],
+  options = { cacheMs: 5000, timeoutMs: 2000 },
+): void {
   const read = cachedFor(options.cacheMs, () => consumerLag(admin, groups));
   new Gauge({
     name: 'kafka_consumer_lag',

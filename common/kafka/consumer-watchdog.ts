@@ -16,7 +16,13 @@ export const ignoreStall: StallHandler = () => undefined;
  * Calls `onStall` when the consumer shows no sign of life (fetch loop, heartbeat, batch) for
  * `stallMs`, or crashes without kafkajs planning a restart. Returns a function that stops watching.
  */
-export function watchConsumer(consumer: Consumer, name: string, stallMs: number, logger: Logger, onStall: StallHandler): () => void {
+export function watchConsumer(
+  consumer: Consumer,
+  name: string,
+  stallMs: number,
+  logger: Logger,
+  onStall: StallHandler,
+): () => void {
   let last = Date.now();
   // Paused while the consumer is stopped. kafkajs stops a crashed consumer (STOP, DISCONNECT)
   // before it reports the CRASH, so a stop only counts as deliberate if no CRASH follows: the
@@ -26,7 +32,9 @@ export function watchConsumer(consumer: Consumer, name: string, stallMs: number,
     last = Date.now();
   };
   const { FETCH_START, HEARTBEAT, START_BATCH_PROCESS, END_BATCH_PROCESS, CRASH, STOP, DISCONNECT } = consumer.events;
-  const removers = [FETCH_START, HEARTBEAT, START_BATCH_PROCESS, END_BATCH_PROCESS].map((event) => consumer.on(event, alive));
+  const removers = [FETCH_START, HEARTBEAT, START_BATCH_PROCESS, END_BATCH_PROCESS].map((event) =>
+    consumer.on(event, alive),
+  );
   removers.push(
     consumer.on(CRASH, (e) => {
       if (e.payload.restart) {
@@ -39,12 +47,15 @@ export function watchConsumer(consumer: Consumer, name: string, stallMs: number,
     }),
     ...[STOP, DISCONNECT].map((event) => consumer.on(event, () => void (watching = false))),
   );
-  const timer = setInterval(() => {
-    if (!watching || Date.now() - last <= stallMs) return;
-    logger.error({ consumer: name, silentForMs: Date.now() - last }, 'consumer stalled');
-    last = Date.now(); // report once per silent period
-    onStall(name, `no fetch or heartbeat for ${stallMs} ms`);
-  }, Math.max(250, stallMs / 4));
+  const timer = setInterval(
+    () => {
+      if (!watching || Date.now() - last <= stallMs) return;
+      logger.error({ consumer: name, silentForMs: Date.now() - last }, 'consumer stalled');
+      last = Date.now(); // report once per silent period
+      onStall(name, `no fetch or heartbeat for ${stallMs} ms`);
+    },
+    Math.max(250, stallMs / 4),
+  );
   timer.unref();
   return () => {
     clearInterval(timer);

@@ -132,7 +132,10 @@ export const moneyOperationResult = z.object({
   outcome: z.enum(OPERATION_OUTCOMES),
   reason: z.enum(OPERATION_REASONS).nullable(),
   /** Decimal string: balances are bigint and may outgrow a JS number. */
-  balanceAfter: z.string().regex(/^[0-9]+$/).nullable(),
+  balanceAfter: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .nullable(),
   at,
 });
 
@@ -152,8 +155,7 @@ export type OperationReason = (typeof OPERATION_REASONS)[number];
 export type MessageOf<T extends TopicKey> = z.output<(typeof SCHEMAS)[T]>;
 
 export type Decoded<T extends TopicKey> =
-  | { ok: true; value: MessageOf<T>; eventId: EventId | null }
-  | { ok: false; error: string };
+  { ok: true; value: MessageOf<T>; eventId: EventId | null } | { ok: false; error: string };
 
 /** Serialises after validating, so a bug in a producer fails loudly instead of poisoning a topic. */
 export function encode<T extends TopicKey>(topic: T, message: MessageOf<T>): Buffer {

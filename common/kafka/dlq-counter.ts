@@ -6,7 +6,12 @@ import type { Sender } from './self-healing-producer';
  * message a DLQ acknowledged, whichever path parked it (sendToDlq is the only writer of `.dlq` topics).
  */
 export function countingParked(sender: Sender, registry: Registry): Sender {
-  const parked = new Counter({ name: 'dlq_messages_total', help: 'Messages parked in a dead-letter topic by this service', labelNames: ['topic'], registers: [registry] });
+  const parked = new Counter({
+    name: 'dlq_messages_total',
+    help: 'Messages parked in a dead-letter topic by this service',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
   return {
     send: async (record) => {
       const metadata = await sender.send(record);

@@ -49,16 +49,27 @@ export async function replayDlq(kafka: Kafka, o: ReplayOptions): Promise<ReplayR
   try {
     await consumer.subscribe({ topic: dlq, fromBeginning: true });
     let settle!: (error?: Error) => void;
-    const done = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
+    const done = new Promise<void>(
+      (resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))),
+    );
     consumer.on(consumer.events.CRASH, ({ payload }) => settle(payload.error));
     await consumer.run({
       eachMessage: async ({ message }) => {
         const offset = Number(message.offset);
         if (offset < first || offset > last) return;
         if (message.headers?.['dlq-value-dropped'] !== undefined) {
-          report.skipped.push({ offset: message.offset, sourcePartition: headerString(message.headers, 'dlq-source-partition'), sourceOffset: headerString(message.headers, 'dlq-source-offset') });
+          report.skipped.push({
+            offset: message.offset,
+            sourcePartition: headerString(message.headers, 'dlq-source-partition'),
+            sourceOffset: headerString(message.headers, 'dlq-source-offset'),
+          });
         } else {
-          if (!o.dryRun) await producer.send({ topic: o.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers: replayHeaders(message) }] });
+          if (!o.dryRun)
+            await producer.send({
+              topic: o.topic,
+              acks: -1,
+              messages: [{ key: message.key, value: message.value, headers: replayHeaders(message) }],
+            });
           report.replayed++;
         }
         if (offset === last) settle();

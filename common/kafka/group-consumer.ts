@@ -24,7 +24,10 @@ export interface GroupConsumerOptions {
 }
 
 /** What a service hands every consumer it starts; each adds where it reads. */
-export type ConsumerContext = Pick<GroupConsumerOptions, 'kafka' | 'stallMs' | 'sessionTimeoutMs' | 'onStall' | 'logger'>;
+export type ConsumerContext = Pick<
+  GroupConsumerOptions,
+  'kafka' | 'stallMs' | 'sessionTimeoutMs' | 'onStall' | 'logger'
+>;
 
 /**
  * One kafkajs consumer, watched for stalls from creation to stop, started and stopped the same

@@ -24,8 +24,14 @@ const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: Br
  * What a fresh broker answers while it elects group coordinators and loads their state, and what
  * a member hears while a coordinator moves: retriable, and kafkajs retries each one itself.
  */
-export const STARTUP_ERROR_TYPES: ReadonlySet<string> = new Set(['GROUP_COORDINATOR_NOT_AVAILABLE', 'GROUP_LOAD_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
-const STARTUP_MESSAGES = new Set(errorCodes.filter((e) => e.retriable && STARTUP_ERROR_TYPES.has(e.type)).map((e) => e.message));
+export const STARTUP_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'GROUP_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+const STARTUP_MESSAGES = new Set(
+  errorCodes.filter((e) => e.retriable && STARTUP_ERROR_TYPES.has(e.type)).map((e) => e.message),
+);
 /**
  * What a member hears whenever another replica joins or leaves its group: kafkajs rejoins by
  * itself and logs its own WARN line ("The group is rebalancing, re-joining"), so the broker's
@@ -55,7 +61,9 @@ export function kafkaLogLevels(now: () => number = Date.now): (level: number, en
 }
 
 const isRebalanceAnswer = (entry: Record<string, unknown>): boolean =>
-  typeof entry.error === 'string' && String(entry.message).startsWith('Response ') && REBALANCE_MESSAGES.has(entry.error);
+  typeof entry.error === 'string' &&
+  String(entry.message).startsWith('Response ') &&
+  REBALANCE_MESSAGES.has(entry.error);
 
 /** The three shapes kafkajs logs these in: a broker's error response, the consumer's crash, its restart after that crash. */
 function isStartupRetry(entry: Record<string, unknown>, expectedRestarts: Set<string>): boolean {

@@ -18,7 +18,15 @@ export interface PaymentFacts {
 
 export function paymentRequestedMessage(p: PaymentFacts, createdAt: Date): PaymentRequested {
   const { paymentId, userId, amount, currency } = p;
-  return { version: 1, type: 'PAYMENT_REQUESTED', paymentId, userId, amount, currency, createdAt: createdAt.toISOString() };
+  return {
+    version: 1,
+    type: 'PAYMENT_REQUESTED',
+    paymentId,
+    userId,
+    amount,
+    currency,
+    createdAt: createdAt.toISOString(),
+  };
 }
 
 /**
@@ -32,7 +40,16 @@ export function statusChangedMessage(
   at = new Date(),
 ): PaymentStatusChanged {
   const { paymentId, userId } = payment;
-  return { version: 1, type: 'PAYMENT_STATUS_CHANGED', paymentId, userId, status, reason, seq: statusRank(status), at: at.toISOString() };
+  return {
+    version: 1,
+    type: 'PAYMENT_STATUS_CHANGED',
+    paymentId,
+    userId,
+    status,
+    reason,
+    seq: statusRank(status),
+    at: at.toISOString(),
+  };
 }
 
 /** A payment's commands have ids derived from its own, so a re-conducted payment repeats them and money-storage dedupes. */
@@ -44,30 +61,74 @@ const now = (): string => new Date().toISOString();
 
 export function debitCommand(p: PaymentFacts): MoneyOperation {
   const { paymentId, userId, amount, currency } = p;
-  return { version: 1, kind: 'DEBIT', operationId: debitId(paymentId), paymentId, userId, amount, currency, requestedAt: now() };
+  return {
+    version: 1,
+    kind: 'DEBIT',
+    operationId: debitId(paymentId),
+    paymentId,
+    userId,
+    amount,
+    currency,
+    requestedAt: now(),
+  };
 }
 
 /** Undoes the debit if money-storage applied it and nobody settled it; money-storage fences it otherwise. */
 export function compensationCommand(p: PaymentFacts): MoneyOperation {
   const { paymentId, userId, amount, currency } = p;
   const operationId = reversalId(paymentId);
-  return { version: 1, kind: 'CREDIT', purpose: 'COMPENSATION', operationId, reverses: debitId(paymentId), paymentId, userId, amount, currency, requestedAt: now() };
+  return {
+    version: 1,
+    kind: 'CREDIT',
+    purpose: 'COMPENSATION',
+    operationId,
+    reverses: debitId(paymentId),
+    paymentId,
+    userId,
+    amount,
+    currency,
+    requestedAt: now(),
+  };
 }
 
 /** Makes the applied debit final; only then may the payment read COMPLETED. */
 export function settleCommand(p: Pick<PaymentFacts, 'paymentId' | 'userId'>): MoneyOperation {
   const { paymentId, userId } = p;
-  return { version: 1, kind: 'SETTLE', operationId: settleId(paymentId), settles: debitId(paymentId), paymentId, userId, requestedAt: now() };
+  return {
+    version: 1,
+    kind: 'SETTLE',
+    operationId: settleId(paymentId),
+    settles: debitId(paymentId),
+    paymentId,
+    userId,
+    requestedAt: now(),
+  };
 }
 
 /** Money entering an account from outside; `operationId` is the caller's idempotency, already namespaced (`deposit:…`). */
-export function depositCommand(operationId: OperationId, to: { userId: UserId; amount: number; currency: Currency }): MoneyOperation {
+export function depositCommand(
+  operationId: OperationId,
+  to: { userId: UserId; amount: number; currency: Currency },
+): MoneyOperation {
   const { userId, amount, currency } = to;
-  return { version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', operationId, paymentId: null, userId, amount, currency, requestedAt: now() };
+  return {
+    version: 1,
+    kind: 'CREDIT',
+    purpose: 'DEPOSIT',
+    operationId,
+    paymentId: null,
+    userId,
+    amount,
+    currency,
+    requestedAt: now(),
+  };
 }
 
 /** What money-storage did with one command, answered with the command's ids. */
-export function operationResultMessage(op: MoneyOperation, answer: Pick<MoneyOperationResult, 'outcome' | 'reason' | 'balanceAfter'>): MoneyOperationResult {
+export function operationResultMessage(
+  op: MoneyOperation,
+  answer: Pick<MoneyOperationResult, 'outcome' | 'reason' | 'balanceAfter'>,
+): MoneyOperationResult {
   const { operationId, kind, paymentId, userId } = op;
   return { version: 1, operationId, kind, paymentId, userId, ...answer, at: now() };
 }

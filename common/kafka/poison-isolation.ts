@@ -26,11 +26,24 @@ export interface Item {
  * good, the partition still moves on: the message stays readable at its source offset, and this
  * error line is where an operator finds it. Holding the partition would help nobody.
  */
-export async function parkMessage(target: DlqTarget, message: KafkaMessage, failure: DlqFailure, scope: ConsumerScope): Promise<Settled> {
+export async function parkMessage(
+  target: DlqTarget,
+  message: KafkaMessage,
+  failure: DlqFailure,
+  scope: ConsumerScope,
+): Promise<Settled> {
   const where = { topic: target.topic, partition: target.partition, offset: message.offset };
   scope.logger.warn({ ...where, error: failure.error, class: failure.class }, 'message parked in the DLQ');
-  const parked = await retryTransient('dlq send', () => sendToDlq(target.producer, target.topic, message, failure, where), scope);
-  if (parked.kind === 'deterministic') scope.logger.error({ ...where, err: parked.error }, 'the DLQ refused the message; skipped, it stays at its source offset');
+  const parked = await retryTransient(
+    'dlq send',
+    () => sendToDlq(target.producer, target.topic, message, failure, where),
+    scope,
+  );
+  if (parked.kind === 'deterministic')
+    scope.logger.error(
+      { ...where, err: parked.error },
+      'the DLQ refused the message; skipped, it stays at its source offset',
+    );
   return parked.kind === 'abandoned' ? 'abandoned' : 'done';
 }
 
@@ -45,7 +58,10 @@ export async function decodeOrPark<T extends TopicKey>(
   for (const message of messages) {
     const decoded = decode(topicKey, message.value, message.headers);
     if (decoded.ok) items.push({ message, value: decoded.value });
-    else if ((await parkMessage(target, message, { error: decoded.error, class: 'deterministic' }, scope)) === 'abandoned') return { settled: 'abandoned', items };
+    else if (
+      (await parkMessage(target, message, { error: decoded.error, class: 'deterministic' }, scope)) === 'abandoned'
+    )
+      return { settled: 'abandoned', items };
   }
   return { settled: 'done', items };
 }
@@ -68,7 +84,10 @@ export async function processIsolatingPoison<I extends Item>(
   if (together.kind !== 'deterministic') return together.kind;
   const error = describeFailure(together.error);
   if (items.length === 1) return parkMessage(target, items[0]!.message, { error, class: 'deterministic' }, scope);
-  scope.logger.warn({ topic: target.topic, partition: target.partition, items: items.length, error }, 'batch failed deterministically, isolating the culprit');
+  scope.logger.warn(
+    { topic: target.topic, partition: target.partition, items: items.length, error },
+    'batch failed deterministically, isolating the culprit',
+  );
   for (const item of items) {
     if ((await processIsolatingPoison([item], processAll, target, scope)) === 'abandoned') return 'abandoned';
   }

@@ -23,9 +23,15 @@ export async function clusterDurability(admin: Admin): Promise<Durability> {
 }
 
 /** Topic settings for `createTopics`: a single broker keeps its defaults, as before clusters existed. */
-export function creationSettings(d: Durability): { replicationFactor?: number; configEntries?: Array<{ name: string; value: string }> } {
+export function creationSettings(d: Durability): {
+  replicationFactor?: number;
+  configEntries?: Array<{ name: string; value: string }>;
+} {
   if (d.replicationFactor === 1) return {};
-  return { replicationFactor: d.replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(d.minInsyncReplicas) }] };
+  return {
+    replicationFactor: d.replicationFactor,
+    configEntries: [{ name: 'min.insync.replicas', value: String(d.minInsyncReplicas) }],
+  };
 }
 
 /** Every topic of a deployment with its DLQ. */
@@ -43,11 +49,15 @@ export async function weakTopics(admin: Admin, topics: string[]): Promise<string
     includeSynonyms: false,
     resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
   });
-  const minIsrOf = new Map(configs.resources.map((r) => [r.resourceName, Number(r.configEntries[0]?.configValue ?? 1)]));
+  const minIsrOf = new Map(
+    configs.resources.map((r) => [r.resourceName, Number(r.configEntries[0]?.configValue ?? 1)]),
+  );
   return meta.flatMap((t) => {
     const replicas = Math.min(...t.partitions.map((p) => p.replicas.length));
     const minIsr = minIsrOf.get(t.name) ?? 1;
     if (replicas >= wanted.replicationFactor && minIsr >= wanted.minInsyncReplicas) return [];
-    return [`${t.name}: replication factor ${replicas}, min.insync.replicas ${minIsr}; this cluster allows ${wanted.replicationFactor} and ${wanted.minInsyncReplicas}`];
+    return [
+      `${t.name}: replication factor ${replicas}, min.insync.replicas ${minIsr}; this cluster allows ${wanted.replicationFactor} and ${wanted.minInsyncReplicas}`,
+    ];
   });
 }

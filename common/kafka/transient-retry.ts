@@ -13,7 +13,10 @@ export interface ConsumerScope {
   logger: Logger;
 }
 
-export const batchScope = (p: Pick<EachBatchPayload, 'isRunning' | 'isStale' | 'heartbeat'>, logger: Logger): ConsumerScope => ({
+export const batchScope = (
+  p: Pick<EachBatchPayload, 'isRunning' | 'isStale' | 'heartbeat'>,
+  logger: Logger,
+): ConsumerScope => ({
   isActive: () => p.isRunning() && !p.isStale(),
   heartbeat: () => p.heartbeat(),
   logger,
@@ -30,7 +33,12 @@ const HEARTBEAT_EVERY_MS = 1_000;
  * briefly away) waits and tries again in place, heartbeating, instead of throwing into kafkajs,
  * whose restart re-reads the batch and, for a failure that persists, loops for ever.
  */
-export async function retryTransient<T>(what: string, work: () => Promise<T>, scope: ConsumerScope, backoff = DEFAULT_BACKOFF): Promise<Attempt<T>> {
+export async function retryTransient<T>(
+  what: string,
+  work: () => Promise<T>,
+  scope: ConsumerScope,
+  backoff = DEFAULT_BACKOFF,
+): Promise<Attempt<T>> {
   for (let attempt = 1; ; attempt++) {
     try {
       return { kind: 'done', value: await work() };

@@ -43,9 +43,13 @@ export const payments = gateway.table(
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('payments_user_idempotency_key').on(t.userId, t.idempotencyKey).where(sql`${t.idempotencyKey} IS NOT NULL`),
+    uniqueIndex('payments_user_idempotency_key')
+      .on(t.userId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} IS NOT NULL`),
     index('payments_user_created').on(t.userId, t.createdAt.desc(), t.id.desc()),
-    index('payments_unfinished').on(t.createdAt).where(sql`${t.status} IN ('NEW', 'CREATED', 'PROCESSING')`),
+    index('payments_unfinished')
+      .on(t.createdAt)
+      .where(sql`${t.status} IN ('NEW', 'CREATED', 'PROCESSING')`),
   ],
 );
 

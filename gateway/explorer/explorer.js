@@ -9,31 +9,43 @@
   var sockets = new Map(); // one graphql-ws client per Authorization value
 
   function authorizationOf(headers) {
-    var name = Object.keys(headers || {}).find(function (key) { return key.toLowerCase() === 'authorization'; });
+    var name = Object.keys(headers || {}).find(function (key) {
+      return key.toLowerCase() === 'authorization';
+    });
     return name === undefined ? undefined : String(headers[name]);
   }
 
   function socketFor(authorization) {
     if (!sockets.has(authorization)) {
-      sockets.set(authorization, graphqlWs.createClient({ url: wsUrl, connectionParams: authorization ? { authorization: authorization } : {} }));
+      sockets.set(
+        authorization,
+        graphqlWs.createClient({ url: wsUrl, connectionParams: authorization ? { authorization: authorization } : {} }),
+      );
     }
     return sockets.get(authorization);
   }
 
   function isSubscription(params, document) {
     return (document ? document.definitions : []).some(function (d) {
-      return d.kind === 'OperationDefinition' && d.operation === 'subscription' && (!params.operationName || (d.name && d.name.value === params.operationName));
+      return (
+        d.kind === 'OperationDefinition' &&
+        d.operation === 'subscription' &&
+        (!params.operationName || (d.name && d.name.value === params.operationName))
+      );
     });
   }
 
   function fetcher(params, options) {
     var headers = (options && options.headers) || {};
-    if (isSubscription(params, options && options.documentAST)) return socketFor(authorizationOf(headers)).iterate(params);
+    if (isSubscription(params, options && options.documentAST))
+      return socketFor(authorizationOf(headers)).iterate(params);
     return fetch(httpUrl, {
       method: 'POST',
       headers: Object.assign({ 'content-type': 'application/json', accept: 'application/json' }, headers),
       body: JSON.stringify(params),
-    }).then(function (response) { return response.json(); });
+    }).then(function (response) {
+      return response.json();
+    });
   }
 
   var intro = [
@@ -41,7 +53,9 @@
     '#   HTTP:      ' + httpUrl,
     '#   WebSocket: ' + wsUrl + ' (graphql-ws; connection_init carries { authorization })',
     settings.demoUser
-      ? '# Signed in as "' + settings.demoUser + '" with a short-lived token (see Headers); reload the page for a fresh one.'
+      ? '# Signed in as "' +
+        settings.demoUser +
+        '" with a short-lived token (see Headers); reload the page for a fresh one.'
       : '# Put "Authorization": "Bearer <token>" in Headers (npm run token -- <user>).',
     '',
     'query MyAccounts {',
@@ -54,7 +68,9 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: intro,
-      defaultHeaders: settings.demoToken ? JSON.stringify({ Authorization: 'Bearer ' + settings.demoToken }, null, 2) : undefined,
+      defaultHeaders: settings.demoToken
+        ? JSON.stringify({ Authorization: 'Bearer ' + settings.demoToken }, null, 2)
+        : undefined,
       shouldPersistHeaders: false,
       defaultEditorToolsVisibility: 'headers',
     }),

@@ -52,6 +52,8 @@ export class Admission {
     const overload = overloadOf(this.readings(), this.limits);
     if (!overload) return;
     this.onRefused(overload);
-    throw new ApiError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, { retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS });
+    throw new ApiError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, {
+      retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS,
+    });
   }
 }

@@ -46,7 +46,11 @@ export interface GatewayOptions {
  * relay, then the internal API and the public port (http/public-server.ts). Stopping runs the
  * other way round: no new requests, then no new messages, then the connections.
  */
-export async function startGateway(config: GatewayConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20, tracerOf('gateway'));
   const metrics = new GatewayMetrics();
@@ -69,14 +73,26 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       outboxBacklog: () => store.outboxBacklog(),
       writeQueueWaitMs: () => store.writeQueueWaitMs(),
       admin,
-      paymasterGroup: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID), topics: [names.payments], fromBeginning: true },
+      paymasterGroup: {
+        groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
+        topics: [names.payments],
+        fromBeginning: true,
+      },
     },
     config.ADMISSION_SAMPLE_MS,
   );
   const admission = new Admission(load.readings, admissionLimits(config), metrics.admissionRefused);
   const deposits = new DepositStore(database.db);
   const services = {
-    service: new PaymentService({ store, relay, hub, gate, admission, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS, createTimer: metrics.createPayment }),
+    service: new PaymentService({
+      store,
+      relay,
+      hub,
+      gate,
+      admission,
+      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+      createTimer: metrics.createPayment,
+    }),
     money: new MoneyService({
       store,
       deposits,
@@ -90,13 +106,32 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       logger,
     }),
   };
-  const ctx = { kafka, stallMs: config.KAFKA_CONSUMER_STALL_MS, sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, onStall: options.onStall ?? ignoreStall, logger };
+  const ctx = {
+    kafka,
+    stallMs: config.KAFKA_CONSUMER_STALL_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    onStall: options.onStall ?? ignoreStall,
+    logger,
+  };
   const groups = {
-    writer: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID), topics: [names.statusPayments], fromBeginning: true },
-    deposits: { groupId: groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'), topics: [names.moneyOperationResults], fromBeginning: true },
+    writer: {
+      groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID),
+      topics: [names.statusPayments],
+      fromBeginning: true,
+    },
+    deposits: {
+      groupId: groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'),
+      topics: [names.moneyOperationResults],
+      fromBeginning: true,
+    },
   };
   const consumers = await Promise.all([
-    startStatusWriter(ctx, { groupId: groups.writer.groupId, names, store, producer: countingParked(producer, metrics.registry) }),
+    startStatusWriter(ctx, {
+      groupId: groups.writer.groupId,
+      names,
+      store,
+      producer: countingParked(producer, metrics.registry),
+    }),
     startStatusBroadcast(ctx, { names, hub }),
     startDepositOutcomes(ctx, { groupId: groups.deposits.groupId, names, deposits }),
   ]);
@@ -105,11 +140,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   load.start();
 
   // Before the public port: once /readyz answers, money-storage can reach the internal API.
-  const internal = await serveInternalApi(internalRoutes(store, config.INTERNAL_SERVICE_TOKEN), { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, logger);
+  const internal = await serveInternalApi(
+    internalRoutes(store, config.INTERNAL_SERVICE_TOKEN),
+    { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST },
+    logger,
+  );
   const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
   const http = await startPublicHttp(config, { services, store, checks, registry: metrics.registry, logger });
 
   // No new requests, then no new messages (consumers commit what they did), then the connections.
-  const stages = [[http, internal], [relay, load], consumers, [producer, { stop: () => admin.disconnect() }], { stop: () => database.close() }];
+  const stages = [
+    [http, internal],
+    [relay, load],
+    consumers,
+    [producer, { stop: () => admin.disconnect() }],
+    { stop: () => database.close() },
+  ];
   return { port: http.port, internalPort: internal.port, hub, store, stop: () => stopAll('gateway', stages) };
 }

@@ -41,7 +41,8 @@ export function signToken(
   policy: Pick<TokenPolicy, 'secret' | 'issuer' | 'audience'>,
   claims: { roles?: readonly Role[]; ttlSeconds?: number } = {},
 ): string {
-  if (!isValidUserName(userName)) throw new Error(`invalid user name ${JSON.stringify(userName)}: 1-64 of A-Z a-z 0-9 _ . @ -`);
+  if (!isValidUserName(userName))
+    throw new Error(`invalid user name ${JSON.stringify(userName)}: 1-64 of A-Z a-z 0-9 _ . @ -`);
   return jwt.sign({ roles: claims.roles ?? [] }, policy.secret, {
     algorithm: 'HS256',
     subject: userName,
@@ -80,14 +81,22 @@ export class TokenVerifier {
     if (ahead > maxTtlSeconds + clockToleranceSeconds || lifetime > maxTtlSeconds) {
       throw unauthenticated(`token lifetime exceeds ${maxTtlSeconds} s`);
     }
-    return { caller: { userName: subject(claims), roles: roles(claims) }, validUntilMs: (claims.exp + clockToleranceSeconds) * 1000 };
+    return {
+      caller: { userName: subject(claims), roles: roles(claims) },
+      validUntilMs: (claims.exp + clockToleranceSeconds) * 1000,
+    };
   }
 
   private claims(token: string): jwt.JwtPayload {
     const { issuer, audience, clockToleranceSeconds } = this.policy;
     let claims: jwt.JwtPayload | string;
     try {
-      claims = jwt.verify(token, this.key, { algorithms: ['HS256'], clockTolerance: clockToleranceSeconds, issuer, audience });
+      claims = jwt.verify(token, this.key, {
+        algorithms: ['HS256'],
+        clockTolerance: clockToleranceSeconds,
+        issuer,
+        audience,
+      });
     } catch (e) {
       throw unauthenticated(reasonFor(e));
     }
@@ -107,12 +116,14 @@ function bearerToken(header: unknown): string {
 function reasonFor(e: unknown): string {
   if (e instanceof jwt.TokenExpiredError) return 'token expired';
   if (e instanceof jwt.NotBeforeError) return 'token not valid yet';
-  if (e instanceof jwt.JsonWebTokenError && /issuer|audience/.test(e.message)) return 'token is for another issuer or audience';
+  if (e instanceof jwt.JsonWebTokenError && /issuer|audience/.test(e.message))
+    return 'token is for another issuer or audience';
   return 'invalid token';
 }
 
 function subject(claims: jwt.JwtPayload): string {
-  if (typeof claims.sub !== 'string' || !isValidUserName(claims.sub)) throw unauthenticated('token has no valid subject');
+  if (typeof claims.sub !== 'string' || !isValidUserName(claims.sub))
+    throw unauthenticated('token has no valid subject');
   return claims.sub;
 }
 
@@ -122,7 +133,8 @@ function subject(claims: jwt.JwtPayload): string {
  */
 function roles(claims: jwt.JwtPayload): readonly Role[] {
   const claimed: unknown = claims.roles ?? [];
-  if (!Array.isArray(claimed) || !claimed.every((r) => typeof r === 'string')) throw unauthenticated('token roles must be a list of strings');
+  if (!Array.isArray(claimed) || !claimed.every((r) => typeof r === 'string'))
+    throw unauthenticated('token roles must be a list of strings');
   return ROLES.filter((role) => claimed.includes(role));
 }
 

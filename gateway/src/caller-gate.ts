@@ -21,7 +21,8 @@ export class CallerGate {
 
   charge(caller: Caller, weight: OperationWeight): void {
     const wait = this.limiter.take(caller.userName, OPERATION_COST[weight]);
-    if (wait > 0) throw new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, { retryAfterSeconds: wait });
+    if (wait > 0)
+      throw new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, { retryAfterSeconds: wait });
   }
 
   /** Who the caller is; a blocked user is refused here. */

@@ -21,7 +21,9 @@ const gatewayShape = {
   GRAPHQL_MAX_DEPTH: env.int(8, 2),
   GRAPHQL_MAX_COST: env.int(1000, 10),
   /** Points per user per minute over every operation (a read costs 1, a write 2); 0 turns the limit off. */
-  RATE_LIMIT_PER_MINUTE: env.int(1200).refine((v) => v === 0 || v >= 2, 'must be 0 (off) or at least 2, what one write costs'),
+  RATE_LIMIT_PER_MINUTE: env
+    .int(1200)
+    .refine((v) => v === 0 || v >= 2, 'must be 0 (off) or at least 2, what one write costs'),
   /**
    * Largest self-service deposit, in minor units; 0 turns them off (then only an operator's
    * creditAccount brings money in). Defaults to 1,000,000 when NODE_ENV is development or test, else 0.
@@ -51,8 +53,16 @@ const gatewayShape = {
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .refine((origins) => origins.every(isOrigin), 'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)'),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins.every(isOrigin),
+      'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash)',
+    ),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

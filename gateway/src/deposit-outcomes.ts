@@ -24,13 +24,18 @@ function depositResults(payload: EachBatchPayload): MoneyOperationResult[] {
  * One statement for the batch; if the database refuses it for good, one per answer, so a single
  * bad row leaves only its own credit PENDING (logged), a view and not money.
  */
-async function recordAll(results: MoneyOperationResult[], deposits: DepositStore, scope: ConsumerScope): Promise<'done' | 'abandoned'> {
+async function recordAll(
+  results: MoneyOperationResult[],
+  deposits: DepositStore,
+  scope: ConsumerScope,
+): Promise<'done' | 'abandoned'> {
   const together = await retryTransient('deposit outcomes', () => deposits.recordOutcomes(results), scope);
   if (together.kind !== 'deterministic') return together.kind;
   for (const result of results) {
     const alone = await retryTransient('deposit outcome', () => deposits.recordOutcomes([result]), scope);
     if (alone.kind === 'abandoned') return 'abandoned';
-    if (alone.kind === 'deterministic') scope.logger.error({ err: alone.error, operationId: result.operationId }, 'deposit outcome not recorded');
+    if (alone.kind === 'deterministic')
+      scope.logger.error({ err: alone.error, operationId: result.operationId }, 'deposit outcome not recorded');
   }
   return 'done';
 }
@@ -40,13 +45,24 @@ async function recordAll(results: MoneyOperationResult[], deposits: DepositStore
  * never silent: `credit(operationId)` shows it, and the audit trail has it. One group across
  * replicas, committing after the write; a replay changes nothing (the first answer stays).
  */
-export async function startDepositOutcomes(ctx: ConsumerContext, o: { groupId: string; names: TopicNames; deposits: DepositStore }): Promise<Stoppable> {
+export async function startDepositOutcomes(
+  ctx: ConsumerContext,
+  o: { groupId: string; names: TopicNames; deposits: DepositStore },
+): Promise<Stoppable> {
   const tuning = { maxWaitTimeInMs: 200, minBytes: 64 * 1024 };
-  const outcomes = new GroupConsumer({ ...ctx, name: 'deposit-outcomes', groupId: o.groupId, topic: o.names.moneyOperationResults, fromBeginning: true, tuning });
+  const outcomes = new GroupConsumer({
+    ...ctx,
+    name: 'deposit-outcomes',
+    groupId: o.groupId,
+    topic: o.names.moneyOperationResults,
+    fromBeginning: true,
+    tuning,
+  });
   await outcomes.start({
     eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
-      if ((await recordAll(depositResults(payload), o.deposits, batchScope(payload, ctx.logger))) === 'abandoned') return;
+      if ((await recordAll(depositResults(payload), o.deposits, batchScope(payload, ctx.logger))) === 'abandoned')
+        return;
       const last = payload.batch.messages.at(-1);
       if (last) payload.resolveOffset(last.offset);
       await payload.commitOffsetsIfNecessary();

@@ -5,7 +5,10 @@ import * as schema from '../db/schema';
 import type { Db } from './payment-store';
 
 export type DepositRow = typeof schema.deposits.$inferSelect;
-export type NewDeposit = Pick<DepositRow, 'operationId' | 'userId' | 'requestedBy' | 'channel' | 'idempotencyKey' | 'amount' | 'currency'>;
+export type NewDeposit = Pick<
+  DepositRow,
+  'operationId' | 'userId' | 'requestedBy' | 'channel' | 'idempotencyKey' | 'amount' | 'currency'
+>;
 
 /** The gateway's record of credits asked for (see the `deposits` table). */
 export class DepositStore {
@@ -16,21 +19,34 @@ export class DepositStore {
    * an earlier call with the same id left (which the caller compares, to tell a retry from a conflict).
    */
   async record(d: NewDeposit): Promise<DepositRow> {
-    const [inserted] = await this.db.insert(schema.deposits).values(d).onConflictDoNothing({ target: schema.deposits.operationId }).returning();
+    const [inserted] = await this.db
+      .insert(schema.deposits)
+      .values(d)
+      .onConflictDoNothing({ target: schema.deposits.operationId })
+      .returning();
     if (inserted) return inserted;
-    const [existing] = await this.db.select().from(schema.deposits).where(eq(schema.deposits.operationId, d.operationId));
+    const [existing] = await this.db
+      .select()
+      .from(schema.deposits)
+      .where(eq(schema.deposits.operationId, d.operationId));
     if (!existing) throw new Error(`deposit ${d.operationId} neither inserted nor found`);
     return existing;
   }
 
   /** A credit the caller received or asked for, with the credited user's name; any other is indistinguishable from none. */
-  async findVisible(operationId: string, userId: UserId, userName: string): Promise<(DepositRow & { userName: string }) | undefined> {
+  async findVisible(
+    operationId: string,
+    userId: UserId,
+    userName: string,
+  ): Promise<(DepositRow & { userName: string }) | undefined> {
     const { deposits, users } = schema;
     const [row] = await this.db
       .select({ ...getTableColumns(deposits), userName: users.userName })
       .from(deposits)
       .innerJoin(users, eq(users.id, deposits.userId))
-      .where(and(eq(deposits.operationId, operationId), or(eq(deposits.userId, userId), eq(deposits.requestedBy, userName))));
+      .where(
+        and(eq(deposits.operationId, operationId), or(eq(deposits.userId, userId), eq(deposits.requestedBy, userName))),
+      );
     return row;
   }
 
@@ -43,7 +59,9 @@ export class DepositStore {
     const first = new Map<string, MoneyOperationResult>();
     for (const r of results) if (!first.has(r.operationId)) first.set(r.operationId, r);
     if (first.size === 0) return;
-    const rows = JSON.stringify([...first.values()].map((r) => ({ id: r.operationId, outcome: r.outcome, reason: r.reason, at: r.at })));
+    const rows = JSON.stringify(
+      [...first.values()].map((r) => ({ id: r.operationId, outcome: r.outcome, reason: r.reason, at: r.at })),
+    );
     await this.db.execute(sql`
       UPDATE gateway.deposits AS d SET outcome = v.outcome, reason = v.reason, decided_at = v.at
         FROM jsonb_to_recordset(${rows}::jsonb) AS v(id text, outcome text, reason text, at timestamptz)

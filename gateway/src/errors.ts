@@ -10,8 +10,13 @@ export const OUTAGE_MESSAGE = 'retry later (a write retried with the same idempo
 
 /** `cause` is what went wrong, for the log line under the answer's error id; the client never sees it. */
 export const unavailable = (what: string, cause: unknown): ApiError =>
-  new ApiError('UNAVAILABLE', `${what} is unavailable right now; ${OUTAGE_MESSAGE}`, { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS, cause });
+  new ApiError('UNAVAILABLE', `${what} is unavailable right now; ${OUTAGE_MESSAGE}`, {
+    retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS,
+    cause,
+  });
 
 /** An error graphql-js reports itself (document limits, WebSocket refusals), coded and with its HTTP status like any other. */
 export const codedGraphQLError = (code: ApiErrorCode, message: string, headers?: Map<string, string>): GraphQLError =>
-  new GraphQLError(message, { extensions: { code, http: { status: API_ERROR_STATUS[code], ...(headers ? { headers } : {}) } } });
+  new GraphQLError(message, {
+    extensions: { code, http: { status: API_ERROR_STATUS[code], ...(headers ? { headers } : {}) } },
+  });

@@ -43,8 +43,19 @@ export class GatewayMetrics {
   };
 
   watch(sources: { store: PaymentStore; hub: StatusHub; admin: Admin; groups: CommittingGroup[] }): void {
-    scrapedGauge(this.registry, 'gateway_outbox_backlog', 'Rows waiting in gateway.outbox to be published (NaN when the count did not answer in time)', () => sources.store.outboxBacklog(), 1000);
-    liveGauge(this.registry, 'gateway_live_subscriptions', 'Status subscriptions open on this replica', () => sources.hub.subscriberCount);
+    scrapedGauge(
+      this.registry,
+      'gateway_outbox_backlog',
+      'Rows waiting in gateway.outbox to be published (NaN when the count did not answer in time)',
+      () => sources.store.outboxBacklog(),
+      1000,
+    );
+    liveGauge(
+      this.registry,
+      'gateway_live_subscriptions',
+      'Status subscriptions open on this replica',
+      () => sources.hub.subscriberCount,
+    );
     registerConsumerLag(this.registry, sources.admin, sources.groups);
   }
 }

@@ -71,10 +71,12 @@ export class MoneyService {
     this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const key = requiredKey(input.idempotencyKey);
-    if (this.p.selfDepositMax <= 0) throw new ApiError('FORBIDDEN', 'self-service deposits are turned off; an operator credits accounts');
+    if (this.p.selfDepositMax <= 0)
+      throw new ApiError('FORBIDDEN', 'self-service deposits are turned off; an operator credits accounts');
     if (amount > this.p.selfDepositMax) throw badInput(`a self-service deposit is at most ${this.p.selfDepositMax}`);
     const wait = this.p.selfDeposits.take(caller.userName);
-    if (wait > 0) throw new ApiError('RATE_LIMITED', `too many deposits; retry in ${wait} s`, { retryAfterSeconds: wait });
+    if (wait > 0)
+      throw new ApiError('RATE_LIMITED', `too many deposits; retry in ${wait} s`, { retryAfterSeconds: wait });
     const userId = await this.p.gate.userId(caller);
     return this.credit(caller, { userId, userName: caller.userName }, 'SELF', { amount, currency, key });
   }
@@ -85,12 +87,28 @@ export class MoneyService {
     if (!caller.roles.includes('operator')) throw new ApiError('FORBIDDEN', 'only an operator may credit accounts');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const key = requiredKey(input.idempotencyKey);
-    if (typeof input.userName !== 'string' || !isValidUserName(input.userName)) throw badInput('userName is not a valid user name');
+    if (typeof input.userName !== 'string' || !isValidUserName(input.userName))
+      throw badInput('userName is not a valid user name');
     await this.p.gate.userId(caller);
     const target = await this.p.store.findUserByName(input.userName);
     if (!target) throw new ApiError('NOT_FOUND', 'no such user');
-    const credit = await this.credit(caller, { userId: target.id, userName: target.userName }, 'OPERATOR', { amount, currency, key });
-    this.p.logger.info({ audit: 'credit', operator: caller.userName, userName: target.userName, userId: target.id, amount, currency, operationId: credit.operationId }, 'operator credited an account');
+    const credit = await this.credit(caller, { userId: target.id, userName: target.userName }, 'OPERATOR', {
+      amount,
+      currency,
+      key,
+    });
+    this.p.logger.info(
+      {
+        audit: 'credit',
+        operator: caller.userName,
+        userName: target.userName,
+        userId: target.id,
+        amount,
+        currency,
+        operationId: credit.operationId,
+      },
+      'operator credited an account',
+    );
     return credit;
   }
 
@@ -103,7 +121,18 @@ export class MoneyService {
     // Which operator credited them is staff business: a payee sees the channel, not the name.
     const requestedBy = row.requestedBy === caller.userName ? row.requestedBy : null;
     const { operationId: id, userName, channel, amount, currency, reason, createdAt, decidedAt, outcome } = row;
-    return { operationId: id, userName, requestedBy, channel, amount, currency, status: outcome ?? 'PENDING', reason, requestedAt: createdAt, decidedAt };
+    return {
+      operationId: id,
+      userName,
+      requestedBy,
+      channel,
+      amount,
+      currency,
+      status: outcome ?? 'PENDING',
+      reason,
+      requestedAt: createdAt,
+      decidedAt,
+    };
   }
 
   async accounts(caller: Caller): Promise<AccountBalance[]> {
@@ -111,10 +140,17 @@ export class MoneyService {
     return this.p.moneyStorage.accounts(await this.p.gate.userId(caller));
   }
 
-  async ledger(caller: Caller, args: { first?: unknown; after?: unknown }): Promise<{ edges: Array<{ cursor: string; node: LedgerPage['entries'][number] }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } }> {
+  async ledger(
+    caller: Caller,
+    args: { first?: unknown; after?: unknown },
+  ): Promise<{
+    edges: Array<{ cursor: string; node: LedgerPage['entries'][number] }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  }> {
     this.p.gate.charge(caller, 'read');
     const first = checkFirst(args.first, DEFAULT_PAGE, MAX_LEDGER_PAGE);
-    const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after, [LEDGER_ENTRY_ID])[0];
+    const after =
+      args.after === undefined || args.after === null ? undefined : decodeCursor(args.after, [LEDGER_ENTRY_ID])[0];
     const page = await this.p.moneyStorage.ledger(await this.p.gate.userId(caller), first, after);
     const edges = page.entries.map((node) => ({ cursor: encodeCursor([node.id]), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -132,12 +168,24 @@ export class MoneyService {
     m: { amount: number; currency: Currency; key: string },
   ): Promise<CreditView> {
     const operationId = creditOperationId(caller.userName, m.key);
-    const stored = await this.p.deposits.record({ operationId, userId: to.userId, requestedBy: caller.userName, channel, idempotencyKey: m.key, amount: m.amount, currency: m.currency });
+    const stored = await this.p.deposits.record({
+      operationId,
+      userId: to.userId,
+      requestedBy: caller.userName,
+      channel,
+      idempotencyKey: m.key,
+      amount: m.amount,
+      currency: m.currency,
+    });
     if (stored.userId !== to.userId || stored.amount !== m.amount || stored.currency !== m.currency) {
       throw new ApiError('CONFLICT', 'this idempotencyKey was used for a credit with other parameters');
     }
     const value = depositCommand(operationId, { userId: to.userId, amount: m.amount, currency: m.currency });
-    await withTimeout(publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]), this.p.publishTimeoutMs * 5, 'credit').catch((e: unknown) => {
+    await withTimeout(
+      publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]),
+      this.p.publishTimeoutMs * 5,
+      'credit',
+    ).catch((e: unknown) => {
       throw unavailable('crediting', e);
     });
     return { operationId, userName: to.userName, amount: m.amount, currency: m.currency, status: 'ACCEPTED' };

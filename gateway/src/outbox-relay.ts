@@ -107,8 +107,18 @@ export class OutboxRelay {
     await this.producer.sendBatch({
       acks: -1,
       topicMessages: [
-        { topic: this.names.payments, messages: payments.map((value, i) => toKafkaMessage('payments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent })) },
-        { topic: this.names.statusPayments, messages: created.map((value, i) => toKafkaMessage('statusPayments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent })) },
+        {
+          topic: this.names.payments,
+          messages: payments.map((value, i) =>
+            toKafkaMessage('payments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent }),
+          ),
+        },
+        {
+          topic: this.names.statusPayments,
+          messages: created.map((value, i) =>
+            toKafkaMessage('statusPayments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent }),
+          ),
+        },
       ],
     });
   }

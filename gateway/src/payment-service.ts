@@ -62,7 +62,10 @@ const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export class PaymentService {
   constructor(private readonly p: PaymentServiceParts) {}
 
-  async createPayment(caller: Caller, input: { amount: unknown; currency: unknown; idempotencyKey?: unknown }): Promise<PaymentView> {
+  async createPayment(
+    caller: Caller,
+    input: { amount: unknown; currency: unknown; idempotencyKey?: unknown },
+  ): Promise<PaymentView> {
     const done = this.p.createTimer.startTimer();
     try {
       const { outcome, payment } = await this.create(caller, input);
@@ -74,7 +77,10 @@ export class PaymentService {
     }
   }
 
-  private async create(caller: Caller, input: { amount: unknown; currency: unknown; idempotencyKey?: unknown }): Promise<{ outcome: CreateOutcome; payment: PaymentView }> {
+  private async create(
+    caller: Caller,
+    input: { amount: unknown; currency: unknown; idempotencyKey?: unknown },
+  ): Promise<{ outcome: CreateOutcome; payment: PaymentView }> {
     this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
@@ -83,8 +89,17 @@ export class PaymentService {
     const id = newPaymentId();
     const outboxPayload = paymentRequestedMessage({ paymentId: id, userId, amount, currency }, new Date());
     const traceparent = activeTraceparent() ?? newTraceparent();
-    const { payment, outbox } = await this.p.store.createPayment({ id, userId, amount, currency, idempotencyKey, traceparent, outboxPayload });
-    if (!outbox) return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };
+    const { payment, outbox } = await this.p.store.createPayment({
+      id,
+      userId,
+      amount,
+      currency,
+      idempotencyKey,
+      traceparent,
+      outboxPayload,
+    });
+    if (!outbox)
+      return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };
     // Kafka's ack within the bound makes it CREATED; otherwise it is NEW and the sweeper takes over.
     const published = await this.p.relay.publishSoon(outbox, this.p.publishTimeoutMs);
     if (!published) return { outcome: 'new', payment: view(payment, caller) };
@@ -99,16 +114,27 @@ export class PaymentService {
     return row ? view(row, caller) : null;
   }
 
-  async listPayments(caller: Caller, args: { first?: unknown; after?: unknown; status?: unknown }): Promise<PaymentPage> {
+  async listPayments(
+    caller: Caller,
+    args: { first?: unknown; after?: unknown; status?: unknown },
+  ): Promise<PaymentPage> {
     this.p.gate.charge(caller, 'read');
     const first = checkFirst(args.first, DEFAULT_PAGE, MAX_PAGE);
     const status = args.status ?? undefined;
-    if (status !== undefined && !(PAYMENT_STATUSES as readonly unknown[]).includes(status)) throw badInput('unknown status');
+    if (status !== undefined && !(PAYMENT_STATUSES as readonly unknown[]).includes(status))
+      throw badInput('unknown status');
     const after = args.after === undefined || args.after === null ? undefined : decodePaymentCursor(args.after);
     const userId = await this.p.gate.userId(caller);
     const page = await this.p.store.listOwned(userId, { first, after, status: status as PaymentStatus | undefined });
-    const edges = page.rows.map((row) => ({ cursor: encodeCursor([row.createdAt.toISOString(), row.id]), node: view(row, caller) }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.totalCount };
+    const edges = page.rows.map((row) => ({
+      cursor: encodeCursor([row.createdAt.toISOString(), row.id]),
+      node: view(row, caller),
+    }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: page.totalCount,
+    };
   }
 
   /** Current status first, then every later change; ends after a terminal status. */

@@ -53,7 +53,9 @@ export class PaymentStore {
   private userState(userName: string): Promise<UserState> {
     const cached = this.users.get(userName);
     if (cached && Date.now() - cached.at < this.userStatusTtlMs) return cached.state;
-    const state = cached ? cached.state.then(({ id }) => this.readUserState(eq(schema.users.id, id))) : this.upsertUser(userName);
+    const state = cached
+      ? cached.state.then(({ id }) => this.readUserState(eq(schema.users.id, id)))
+      : this.upsertUser(userName);
     if (this.users.size > 100_000) this.users.clear();
     const entry = { state, at: Date.now() };
     this.users.set(userName, entry);
@@ -69,7 +71,10 @@ export class PaymentStore {
   }
 
   private async readUserState(which: SQL): Promise<UserState> {
-    const [row] = await this.db.select({ id: schema.users.id, status: schema.users.status }).from(schema.users).where(which);
+    const [row] = await this.db
+      .select({ id: schema.users.id, status: schema.users.status })
+      .from(schema.users)
+      .where(which);
     if (!row) throw new Error('user vanished: users are never deleted');
     return row;
   }
@@ -121,7 +126,15 @@ export class PaymentStore {
   private async insertMany(batch: NewPayment[]): Promise<Array<{ payment: PaymentRow; outbox: OutboxRow | null }>> {
     const createdAt = new Date();
     const input = JSON.stringify(
-      batch.map((p) => ({ id: p.id, user_id: p.userId, amount: p.amount, currency: p.currency, key: p.idempotencyKey, payload: p.outboxPayload, traceparent: p.traceparent })),
+      batch.map((p) => ({
+        id: p.id,
+        user_id: p.userId,
+        amount: p.amount,
+        currency: p.currency,
+        key: p.idempotencyKey,
+        payload: p.outboxPayload,
+        traceparent: p.traceparent,
+      })),
     );
     const { rows } = await this.db.execute<{ id: string; message_key: PaymentId; created_at: Date }>(sql`
       WITH input AS (
@@ -142,8 +155,22 @@ export class PaymentStore {
         const row = outboxById.get(p.id);
         if (!row) return { payment: await this.existingFor(p), outbox: null };
         const { traceparent, outboxPayload, ...fields } = p;
-        const payment: PaymentRow = { ...fields, status: 'NEW', reason: null, statusSeq: 0, createdAt, updatedAt: createdAt };
-        const outbox: OutboxRow = { id: Number(row.id), topic: 'payments', messageKey: p.id, payload: outboxPayload, traceparent, createdAt: new Date(row.created_at) };
+        const payment: PaymentRow = {
+          ...fields,
+          status: 'NEW',
+          reason: null,
+          statusSeq: 0,
+          createdAt,
+          updatedAt: createdAt,
+        };
+        const outbox: OutboxRow = {
+          id: Number(row.id),
+          topic: 'payments',
+          messageKey: p.id,
+          payload: outboxPayload,
+          traceparent,
+          createdAt: new Date(row.created_at),
+        };
         return { payment, outbox };
       }),
     );
@@ -151,7 +178,8 @@ export class PaymentStore {
 
   /** Not inserted: its idempotency key was taken, by an earlier call or by another in the same batch. */
   private async existingFor(p: NewPayment): Promise<PaymentRow> {
-    const existing = p.idempotencyKey === null ? undefined : await this.findByIdempotencyKey(p.userId, p.idempotencyKey);
+    const existing =
+      p.idempotencyKey === null ? undefined : await this.findByIdempotencyKey(p.userId, p.idempotencyKey);
     if (!existing) throw new Error(`payment ${p.id} was neither inserted nor found by its idempotency key`);
     return existing;
   }
@@ -180,10 +208,18 @@ export class PaymentStore {
   ): Promise<{ rows: PaymentRow[]; hasNextPage: boolean; totalCount: number }> {
     const filters: SQL[] = [eq(schema.payments.userId, userId)];
     if (opts.status) filters.push(eq(schema.payments.status, opts.status));
-    const total = this.db.select({ n: count() }).from(schema.payments).where(and(...filters));
+    const total = this.db
+      .select({ n: count() })
+      .from(schema.payments)
+      .where(and(...filters));
     if (opts.after) {
       const { createdAt, id } = opts.after;
-      filters.push(or(lt(schema.payments.createdAt, createdAt), and(eq(schema.payments.createdAt, createdAt), lt(schema.payments.id, id)))!);
+      filters.push(
+        or(
+          lt(schema.payments.createdAt, createdAt),
+          and(eq(schema.payments.createdAt, createdAt), lt(schema.payments.id, id)),
+        )!,
+      );
     }
     const [rows, [counted]] = await Promise.all([
       this.db
@@ -198,7 +234,11 @@ export class PaymentStore {
   }
 
   /** Outbox rows nobody published yet, locked so another replica's relay skips them. */
-  async claimOutbox<T>(olderThanMs: number, limit: number, publish: (rows: OutboxRow[]) => Promise<T>): Promise<T | undefined> {
+  async claimOutbox<T>(
+    olderThanMs: number,
+    limit: number,
+    publish: (rows: OutboxRow[]) => Promise<T>,
+  ): Promise<T | undefined> {
     const claimed = await this.db.transaction(async (tx) => {
       const rows = await tx
         .select()
@@ -224,8 +264,14 @@ export class PaymentStore {
   /** Deletes the rows and marks their payments CREATED; returns the currencies of those that moved. */
   private async markPublished(rows: OutboxRow[], tx: Pick<Db, 'execute'>): Promise<Array<{ currency: string }>> {
     if (rows.length === 0) return [];
-    const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
-    const paymentIds = sql.join(rows.map((r) => sql`${r.messageKey}::uuid`), sql`, `);
+    const ids = sql.join(
+      rows.map((r) => sql`${r.id}`),
+      sql`, `,
+    );
+    const paymentIds = sql.join(
+      rows.map((r) => sql`${r.messageKey}::uuid`),
+      sql`, `,
+    );
     await tx.execute(sql`DELETE FROM gateway.outbox WHERE id IN (${ids})`);
     const { rows: created } = await tx.execute<{ currency: string }>(
       sql`UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now() WHERE id IN (${paymentIds}) AND status = 'NEW' RETURNING currency`,
@@ -252,7 +298,9 @@ export class PaymentStore {
     // One row per payment, or UPDATE ... FROM would pick an arbitrary one; on a tie the earlier event wins.
     for (const e of events) if ((latest.get(e.paymentId)?.seq ?? -1) < e.seq) latest.set(e.paymentId, e);
     if (latest.size === 0) return 0;
-    const rows = JSON.stringify([...latest.values()].map((e) => ({ id: e.paymentId, status: e.status, reason: e.reason, seq: e.seq })));
+    const rows = JSON.stringify(
+      [...latest.values()].map((e) => ({ id: e.paymentId, status: e.status, reason: e.reason, seq: e.seq })),
+    );
     const { rows: changed } = await this.db.execute<{ status: PaymentStatus; currency: string }>(sql`
       UPDATE gateway.payments AS p
          SET status = v.status, reason = v.reason, status_seq = v.seq, updated_at = now()

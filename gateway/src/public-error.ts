@@ -23,7 +23,8 @@ export interface PublicError {
  */
 export function toPublicError(e: unknown, logger: Logger): PublicError {
   if (e instanceof ApiError && e.code === 'UNAVAILABLE') return outage(e.message, e.cause, logger);
-  if (e instanceof ApiError) return { status: e.httpStatus, code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
+  if (e instanceof ApiError)
+    return { status: e.httpStatus, code: e.code, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
   if (isTransientFailure(e)) return outage(`the service is unavailable right now; ${OUTAGE_MESSAGE}`, e, logger);
   const errorId = randomUUID();
   logger.error({ err: e, errorId }, 'internal error');
@@ -50,12 +51,20 @@ export const BEARER_CHALLENGE = 'Bearer realm="payments"';
  * REST bodies are `{ error: {...} }`; a GraphQL body the server could not even read keeps GraphQL's shape.
  * `challenge` is the `WWW-Authenticate` of a 401.
  */
-export function sendPublicError(res: http.ServerResponse, p: PublicError, shape: 'rest' | 'graphql', challenge = BEARER_CHALLENGE): void {
+export function sendPublicError(
+  res: http.ServerResponse,
+  p: PublicError,
+  shape: 'rest' | 'graphql',
+  challenge = BEARER_CHALLENGE,
+): void {
   const headers = {
     ...(p.retryAfterSeconds === undefined ? {} : { 'retry-after': String(p.retryAfterSeconds) }),
     ...(p.status === 401 ? { 'www-authenticate': challenge } : {}),
   };
   const details = publicDetails(p);
-  const body = shape === 'graphql' ? { errors: [{ message: p.message, extensions: details }] } : { error: { ...details, message: p.message } };
+  const body =
+    shape === 'graphql'
+      ? { errors: [{ message: p.message, extensions: details }] }
+      : { error: { ...details, message: p.message } };
   sendJson(res, p.status, body, headers);
 }

@@ -19,7 +19,12 @@ const TRACER = tracerOf('gateway');
  * Writes one batch: invalid events and events the database refuses for good go to the DLQ, one
  * at a time; a database that is briefly away is waited for in place.
  */
-async function writeBatch(payload: EachBatchPayload, store: PaymentStore, producer: Sender, logger: Logger): Promise<Settled> {
+async function writeBatch(
+  payload: EachBatchPayload,
+  store: PaymentStore,
+  producer: Sender,
+  logger: Logger,
+): Promise<Settled> {
   const { batch } = payload;
   const scope = batchScope(payload, logger);
   const target = { producer, topic: batch.topic, partition: batch.partition };
@@ -27,7 +32,12 @@ async function writeBatch(payload: EachBatchPayload, store: PaymentStore, produc
   if (decoded.settled === 'abandoned') return 'abandoned';
   const messages = decoded.items.map((i) => i.message);
   return inMessageSpans(TRACER, TOPICS.statusPayments.name, batch.partition, messages, () =>
-    processIsolatingPoison(decoded.items, (items) => store.applyStatuses(items.map((i) => i.value)).then(() => undefined), target, scope),
+    processIsolatingPoison(
+      decoded.items,
+      (items) => store.applyStatuses(items.map((i) => i.value)).then(() => undefined),
+      target,
+      scope,
+    ),
   );
 }
 
@@ -43,7 +53,14 @@ export async function startStatusWriter(
   // Fuller fetches under load (fewer broker requests, bigger batched UPDATEs); the rows are not
   // what a subscriber waits on, so up to 100 ms more when quiet costs nobody.
   const tuning = { maxWaitTimeInMs: 100, minBytes: 64 * 1024 };
-  const writer = new GroupConsumer({ ...ctx, name: 'status-writer', groupId: o.groupId, topic: o.names.statusPayments, fromBeginning: true, tuning });
+  const writer = new GroupConsumer({
+    ...ctx,
+    name: 'status-writer',
+    groupId: o.groupId,
+    topic: o.names.statusPayments,
+    fromBeginning: true,
+    tuning,
+  });
   await writer.start({
     partitionsConsumedConcurrently: 4,
     // A batch abandoned on the way out (stopping, rebalance) must not be committed by kafkajs.
@@ -62,14 +79,25 @@ export async function startStatusWriter(
  * The fan-out: each replica reads every status event with a group of its own (starting at the
  * end) and hands it to its local subscribers. Invalid events are the writer's to park.
  */
-export async function startStatusBroadcast(ctx: ConsumerContext, o: { names: TopicNames; hub: StatusHub }): Promise<Stoppable> {
+export async function startStatusBroadcast(
+  ctx: ConsumerContext,
+  o: { names: TopicNames; hub: StatusHub },
+): Promise<Stoppable> {
   const groupId = `gateway-broadcast-${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const tuning = { maxWaitTimeInMs: 20 };
-  const broadcast = new GroupConsumer({ ...ctx, name: 'status-broadcast', groupId, topic: o.names.statusPayments, fromBeginning: false, tuning });
+  const broadcast = new GroupConsumer({
+    ...ctx,
+    name: 'status-broadcast',
+    groupId,
+    topic: o.names.statusPayments,
+    fromBeginning: false,
+    tuning,
+  });
   const eachBatch = ({ batch }: EachBatchPayload): Promise<void> => {
     for (const message of batch.messages) {
       const decoded = decode('statusPayments', message.value);
-      if (decoded.ok) inMessageSpan(TRACER, TOPICS.statusPayments.name, message, batch.partition, () => o.hub.publish(decoded.value));
+      if (decoded.ok)
+        inMessageSpan(TRACER, TOPICS.statusPayments.name, message, batch.partition, () => o.hub.publish(decoded.value));
     }
     return Promise.resolve();
   };

@@ -26,17 +26,23 @@ function parseRoles(given: string[]): Role[] {
 function main(argv: string[]): string {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { role: { type: 'string', multiple: true }, ttl: { type: 'string', default: '1h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { role: { type: 'string', multiple: true }, ttl: { type: 'string', default: '1h' } },
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   const [userName, ...extra] = parsed.positionals;
   if (!userName || extra.length > 0) throw new UsageError('exactly one user name is needed');
-  if (!isValidUserName(userName)) throw new UsageError(`invalid user name ${JSON.stringify(userName)}: 1-64 of A-Z a-z 0-9 _ . @ -`);
+  if (!isValidUserName(userName))
+    throw new UsageError(`invalid user name ${JSON.stringify(userName)}: 1-64 of A-Z a-z 0-9 _ . @ -`);
   const roles = parseRoles(parsed.values.role ?? []);
   const ttlSeconds = parseTtl(parsed.values.ttl);
   const config = loadTokenConfig();
-  if (ttlSeconds > config.JWT_MAX_TTL_SECONDS) throw new UsageError(`--ttl exceeds JWT_MAX_TTL_SECONDS (${config.JWT_MAX_TTL_SECONDS} s)`);
+  if (ttlSeconds > config.JWT_MAX_TTL_SECONDS)
+    throw new UsageError(`--ttl exceeds JWT_MAX_TTL_SECONDS (${config.JWT_MAX_TTL_SECONDS} s)`);
   return signToken(userName, tokenPolicy(config), { roles, ttlSeconds });
 }
 

@@ -19,7 +19,8 @@ export const tokenShape = {
 
 export type TokenConfig = z.infer<z.ZodObject<typeof tokenShape>>;
 
-export const loadTokenConfig = (e: NodeJS.ProcessEnv = process.env): TokenConfig => loadConfig(tokenShape, withSecrets(e, tokenShape));
+export const loadTokenConfig = (e: NodeJS.ProcessEnv = process.env): TokenConfig =>
+  loadConfig(tokenShape, withSecrets(e, tokenShape));
 
 export const tokenPolicy = (c: TokenConfig): TokenPolicy => ({
   secret: c.JWT_SECRET,

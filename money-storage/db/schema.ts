@@ -22,7 +22,10 @@ export const accounts = money.table(
     balance: bigintString('balance').notNull().default('0'),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.currency] }), check('accounts_balance_non_negative', sql`${t.balance} >= 0`)],
+  (t) => [
+    primaryKey({ columns: [t.userId, t.currency] }),
+    check('accounts_balance_non_negative', sql`${t.balance} >= 0`),
+  ],
 );
 
 /** Every movement of money, signed: a debit is negative. Append-only. */
@@ -43,11 +46,15 @@ export const ledgerEntries = money.table(
     createdAt: timestamp('created_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('ledger_entries_reverses').on(t.reverses).where(sql`${t.reverses} IS NOT NULL`),
+    uniqueIndex('ledger_entries_reverses')
+      .on(t.reverses)
+      .where(sql`${t.reverses} IS NOT NULL`),
     index('ledger_entries_account').on(t.userId, t.currency),
     /** A user's statement, newest first, paged by id. */
     index('ledger_entries_user_history').on(t.userId, t.id.desc()),
-    index('ledger_entries_payment').on(t.paymentId).where(sql`${t.paymentId} IS NOT NULL`),
+    index('ledger_entries_payment')
+      .on(t.paymentId)
+      .where(sql`${t.paymentId} IS NOT NULL`),
     check('ledger_entries_amount_non_zero', sql`${t.amount} <> 0`),
   ],
 );

@@ -31,4 +31,5 @@ export const moneyStorageShape = {
 };
 
 export type MoneyStorageConfig = ReturnType<typeof loadMoneyStorageConfig>;
-export const loadMoneyStorageConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(moneyStorageShape, withSecrets(e, moneyStorageShape));
+export const loadMoneyStorageConfig = (e: NodeJS.ProcessEnv = process.env) =>
+  loadConfig(moneyStorageShape, withSecrets(e, moneyStorageShape));

@@ -88,6 +88,11 @@ export class GatewayUsers implements UserDirectory {
     }
     const parsed = userBody.safeParse(await res.json().catch(() => null));
     if (!parsed.success) throw new Error(`gateway sent an unexpected user body: ${parsed.error.message}`);
-    return { kind: 'found', userId: parsed.data.id as UserId, userName: parsed.data.userName, status: parsed.data.status };
+    return {
+      kind: 'found',
+      userId: parsed.data.id as UserId,
+      userName: parsed.data.userName,
+      status: parsed.data.status,
+    };
   }
 }

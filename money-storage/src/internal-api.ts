@@ -22,11 +22,19 @@ const refusal = (code: ApiErrorCode, message: string, headers?: http.OutgoingHtt
  * A user without accounts is not an error here: money-storage does not know who exists.
  */
 export function internalRoutes(ledger: Ledger, serviceToken: string) {
-  const answer = async (req: http.IncomingMessage, resource: string, rawUserId: string, query: URLSearchParams): Promise<Answer> => {
+  const answer = async (
+    req: http.IncomingMessage,
+    resource: string,
+    rawUserId: string,
+    query: URLSearchParams,
+  ): Promise<Answer> => {
     if (req.method !== 'GET') return refusal('METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
-    if (!hasServiceToken(req, serviceToken)) return refusal('UNAUTHENTICATED', `a valid ${SERVICE_TOKEN_HEADER} header is required`);
+    if (!hasServiceToken(req, serviceToken))
+      return refusal('UNAUTHENTICATED', `a valid ${SERVICE_TOKEN_HEADER} header is required`);
     if (!isUserId(rawUserId)) return refusal('BAD_USER_INPUT', 'userId must be a positive bigint');
-    return resource === 'accounts' ? { status: 200, body: { userId: rawUserId, accounts: await ledger.balances(rawUserId) } } : history(ledger, rawUserId, query);
+    return resource === 'accounts'
+      ? { status: 200, body: { userId: rawUserId, accounts: await ledger.balances(rawUserId) } }
+      : history(ledger, rawUserId, query);
   };
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -41,7 +49,12 @@ export function internalRoutes(ledger: Ledger, serviceToken: string) {
 async function history(ledger: Ledger, userId: UserId, query: URLSearchParams): Promise<Answer> {
   const first = Number(query.get('first') ?? 50);
   const after = query.get('after');
-  if (!Number.isInteger(first) || first < 0 || first > MAX_LEDGER_PAGE || (after !== null && !LEDGER_ENTRY_ID.test(after))) {
+  if (
+    !Number.isInteger(first) ||
+    first < 0 ||
+    first > MAX_LEDGER_PAGE ||
+    (after !== null && !LEDGER_ENTRY_ID.test(after))
+  ) {
     return refusal('BAD_USER_INPUT', `first (0-${MAX_LEDGER_PAGE}) or after is malformed`);
   }
   const page = await ledger.history(userId, first, after === null ? undefined : Number(after));

@@ -30,7 +30,11 @@ export type StoredOperation = typeof processedOperations.$inferSelect;
 export type LedgerEntry = typeof ledgerEntries.$inferSelect;
 
 const applied = (balanceAfter: string): Answer => ({ outcome: 'APPLIED', reason: null, balanceAfter });
-const refused = (outcome: 'REJECTED' | 'FAILED', reason: OperationReason): Answer => ({ outcome, reason, balanceAfter: null });
+const refused = (outcome: 'REJECTED' | 'FAILED', reason: OperationReason): Answer => ({
+  outcome,
+  reason,
+  balanceAfter: null,
+});
 
 /**
  * Every write here is one transaction (often one statement) that moves money AND records the
@@ -41,14 +45,20 @@ export class Ledger {
   constructor(private readonly db: MoneyDb) {}
 
   async findProcessed(operationId: OperationId): Promise<StoredOperation | undefined> {
-    const [row] = await this.db.select().from(processedOperations).where(eq(processedOperations.operationId, operationId));
+    const [row] = await this.db
+      .select()
+      .from(processedOperations)
+      .where(eq(processedOperations.operationId, operationId));
     return row;
   }
 
   /** One round trip for a whole chunk of commands instead of one per command. */
   async findProcessedMany(operationIds: OperationId[]): Promise<Map<OperationId, StoredOperation>> {
     if (operationIds.length === 0) return new Map();
-    const rows = await this.db.select().from(processedOperations).where(inArray(processedOperations.operationId, operationIds));
+    const rows = await this.db
+      .select()
+      .from(processedOperations)
+      .where(inArray(processedOperations.operationId, operationIds));
     return new Map(rows.map((r) => [r.operationId, r]));
   }
 
@@ -67,7 +77,8 @@ export class Ledger {
    */
   async debit(m: Movement, openingBalance: number): Promise<Answer> {
     let balance = await this.applyDebit(m);
-    if (balance === undefined && openingBalance > 0 && (await this.openAccount(m, openingBalance))) balance = await this.applyDebit(m);
+    if (balance === undefined && openingBalance > 0 && (await this.openAccount(m, openingBalance)))
+      balance = await this.applyDebit(m);
     if (balance !== undefined) return applied(balance);
     // Nothing moved; the rejection is recorded with why (no account at all, or too little on it).
     const { rows } = await this.db.execute<{ reason: OperationReason }>(sql`
@@ -157,7 +168,8 @@ export class Ledger {
     // A new statement, so a new snapshot: it sees the compensation the UPDATE may have waited for.
     // The fence row stored by a compensation that came before its debit has reversed_by set too.
     const targets = await this.findProcessedMany(lost);
-    for (const id of lost) answers.set(id, refused('REJECTED', targets.get(id)?.reversedBy != null ? 'REVERSED' : 'NOTHING_TO_SETTLE'));
+    for (const id of lost)
+      answers.set(id, refused('REJECTED', targets.get(id)?.reversedBy != null ? 'REVERSED' : 'NOTHING_TO_SETTLE'));
     return answers;
   }
 
@@ -169,10 +181,16 @@ export class Ledger {
    */
   compensate(m: Movement, reverses: OperationId): Promise<Answer> {
     return this.db.transaction(async (tx) => {
-      const [target] = await tx.select().from(processedOperations).where(eq(processedOperations.operationId, reverses)).for('update');
+      const [target] = await tx
+        .select()
+        .from(processedOperations)
+        .where(eq(processedOperations.operationId, reverses))
+        .for('update');
       if (!target) {
         const fence: Movement = { ...m, operationId: reverses, kind: 'DEBIT' };
-        await tx.insert(processedOperations).values({ ...processedRow(fence, refused('FAILED', 'REVERSED')), reversedBy: m.operationId });
+        await tx
+          .insert(processedOperations)
+          .values({ ...processedRow(fence, refused('FAILED', 'REVERSED')), reversedBy: m.operationId });
         return insertProcessed(tx, m, refused('REJECTED', 'NOTHING_TO_REVERSE'));
       }
       // A settle won the race: the payment completed on this debit, so the money stays taken.
@@ -185,17 +203,28 @@ export class Ledger {
       const balance = await addToAccount(tx, debit.userId, debit.currency, refund);
       const credit: Movement = { ...m, userId: debit.userId, currency: debit.currency, amount: refund };
       await insertEntry(tx, credit, { amount: refund, balanceAfter: balance, purpose: 'COMPENSATION', reverses });
-      await tx.update(processedOperations).set({ reversedBy: m.operationId }).where(eq(processedOperations.operationId, reverses));
+      await tx
+        .update(processedOperations)
+        .set({ reversedBy: m.operationId })
+        .where(eq(processedOperations.operationId, reverses));
       return insertProcessed(tx, credit, applied(balance));
     });
   }
 
   /** A user's entries, newest first, keyset-paged by id so a page never shifts while money moves. */
-  async history(userId: UserId, first: number, beforeId?: number): Promise<{ entries: LedgerEntry[]; hasNextPage: boolean }> {
+  async history(
+    userId: UserId,
+    first: number,
+    beforeId?: number,
+  ): Promise<{ entries: LedgerEntry[]; hasNextPage: boolean }> {
     const rows = await this.db
       .select()
       .from(ledgerEntries)
-      .where(beforeId === undefined ? eq(ledgerEntries.userId, userId) : and(eq(ledgerEntries.userId, userId), lt(ledgerEntries.id, beforeId)))
+      .where(
+        beforeId === undefined
+          ? eq(ledgerEntries.userId, userId)
+          : and(eq(ledgerEntries.userId, userId), lt(ledgerEntries.id, beforeId)),
+      )
       .orderBy(desc(ledgerEntries.id))
       .limit(first + 1);
     return { entries: rows.slice(0, first), hasNextPage: rows.length > first };

@@ -3,7 +3,13 @@ import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/co
 import { publish, type Outgoing } from '../../common/kafka/client';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
-import { decodeOrPark, processIsolatingPoison, type DlqTarget, type Item, type Settled } from '../../common/kafka/poison-isolation';
+import {
+  decodeOrPark,
+  processIsolatingPoison,
+  type DlqTarget,
+  type Item,
+  type Settled,
+} from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Stoppable } from '../../common/lifecycle';
@@ -43,7 +49,14 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
   // Fuller fetches under load: fewer broker requests and bigger chunks (one lookup, one settle
   // statement each); at most 50 ms added per command when quiet, next to the paymaster's delays.
   const tuning = { maxWaitTimeInMs: 50, minBytes: 64 * 1024 };
-  const operations = new GroupConsumer({ ...ctx, name: 'money-operations', groupId: o.groupId, topic: o.names.moneyOperations, fromBeginning: true, tuning });
+  const operations = new GroupConsumer({
+    ...ctx,
+    name: 'money-operations',
+    groupId: o.groupId,
+    topic: o.names.moneyOperations,
+    fromBeginning: true,
+    tuning,
+  });
   const { consumer } = operations;
   await operations.start({
     autoCommit: false,
@@ -59,7 +72,9 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
         const last = chunk[chunk.length - 1]!.offset;
         if ((await processChunk(o, chunk, target, scope)) === 'abandoned') return;
         await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
         payload.resolveOffset(last);
         await payload.heartbeat();
       }
@@ -68,14 +83,25 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
   return operations;
 }
 
-async function processChunk(o: OperationConsumerOptions, chunk: KafkaMessage[], target: DlqTarget, scope: ConsumerScope): Promise<Settled> {
+async function processChunk(
+  o: OperationConsumerOptions,
+  chunk: KafkaMessage[],
+  target: DlqTarget,
+  scope: ConsumerScope,
+): Promise<Settled> {
   const decoded = await decodeOrPark('moneyOperations', chunk, target, scope);
   if (decoded.settled === 'abandoned') return 'abandoned';
   // A result that fails its schema throws in publish, before anything is sent: deterministic, so isolated like a failed command.
-  const answerAll = async (commands: Command[]): Promise<void> => publish(o.producer, o.names, 'moneyOperationResults', await handleAll(commands, o));
+  const answerAll = async (commands: Command[]): Promise<void> =>
+    publish(o.producer, o.names, 'moneyOperationResults', await handleAll(commands, o));
   const messages = decoded.items.map((item) => item.message);
   return inMessageSpans(TRACER, TOPICS.moneyOperations.name, target.partition, messages, (spans) =>
-    processIsolatingPoison(decoded.items.map((item, i) => ({ ...item, span: spans[i]! })), answerAll, target, scope),
+    processIsolatingPoison(
+      decoded.items.map((item, i) => ({ ...item, span: spans[i]! })),
+      answerAll,
+      target,
+      scope,
+    ),
   );
 }
 
@@ -100,7 +126,11 @@ async function handleAll(items: Command[], o: OperationConsumerOptions): Promise
   }
   const results = new Array<Outgoing<'moneyOperationResults'>>(items.length);
   const answer = (index: number, value: MoneyOperationResult): void => {
-    results[index] = { key: value.paymentId ?? value.operationId, value, traceparent: traceparentOf(items[index]!.span) };
+    results[index] = {
+      key: value.paymentId ?? value.operationId,
+      value,
+      traceparent: traceparentOf(items[index]!.span),
+    };
   };
   const settleAll = async (): Promise<void> => {
     const settled = await o.handler.settleAll(loneSettles.map((index) => items[index]!.value as SettleOperation));

@@ -57,7 +57,10 @@ export class OperationHandler {
       } catch (e) {
         // Another consumer (a rebalance, a second replica) processed the same id concurrently.
         if (!isUniqueViolation(e) || attempt >= MAX_ATTEMPTS) throw e;
-        this.logger.info({ operationId: op.operationId }, 'operation raced with a duplicate, answering from the stored outcome');
+        this.logger.info(
+          { operationId: op.operationId },
+          'operation raced with a duplicate, answering from the stored outcome',
+        );
       }
     }
   }
@@ -80,9 +83,11 @@ export class OperationHandler {
 
     const user = await this.users.lookup(op.userId);
     if (user.kind === 'unavailable') return this.unavailable(op, m, user.error);
-    if (user.kind === 'unknown') return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_UNKNOWN', balanceAfter: null });
+    if (user.kind === 'unknown')
+      return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_UNKNOWN', balanceAfter: null });
     if (op.kind === 'CREDIT') return this.ledger.deposit(m);
-    if (user.status !== 'ACTIVE') return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_BLOCKED', balanceAfter: null });
+    if (user.status !== 'ACTIVE')
+      return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_BLOCKED', balanceAfter: null });
     return this.ledger.debit(m, this.openingBalance);
   }
 
@@ -92,7 +97,11 @@ export class OperationHandler {
    * answers. A debit is answered FAILED at once and for good, because the paymaster's deadline
    * needs an answer: the payment ends ERROR with no money moved, and the payer can simply pay again.
    */
-  private unavailable(op: Exclude<MovingOperation, { purpose: 'COMPENSATION' }>, m: Movement, error: string): Promise<Answer> {
+  private unavailable(
+    op: Exclude<MovingOperation, { purpose: 'COMPENSATION' }>,
+    m: Movement,
+    error: string,
+  ): Promise<Answer> {
     if (op.kind === 'CREDIT') throw new TransientError(`gateway unavailable for a deposit: ${error}`);
     this.logger.warn({ operationId: op.operationId, err: error }, 'gateway unavailable, failing the debit');
     return this.ledger.record(m, { outcome: 'FAILED', reason: 'GATEWAY_UNAVAILABLE', balanceAfter: null });
@@ -101,7 +110,8 @@ export class OperationHandler {
 
 /** A duplicate gets the stored answer, except a debit reversed since: it must never read as APPLIED. */
 function answerAgain(stored: StoredOperation): Answer {
-  if (stored.kind === 'DEBIT' && stored.reversedBy !== null) return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
+  if (stored.kind === 'DEBIT' && stored.reversedBy !== null)
+    return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
   return { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
 }
 

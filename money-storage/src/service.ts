@@ -34,7 +34,11 @@ export interface StartOptions {
   onStall?: StallHandler;
 }
 
-export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logger, options: StartOptions = {}): Promise<MoneyStorage> {
+export async function startMoneyStorage(
+  config: MoneyStorageConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<MoneyStorage> {
   await applyMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, 'money');
   const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE, tracerOf('money-storage'));
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', logger });
@@ -58,9 +62,24 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
   const groupId = groupName(config.KAFKA_TOPIC_PREFIX, config.MONEY_STORAGE_GROUP_ID);
   metrics.watch({ admin, groups: [{ groupId, topics: [names.moneyOperations], fromBeginning: true }] });
 
-  const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) }, metrics.registry, logger);
-  const internal = await startHttpServer({ port: config.INTERNAL_PORT, host: config.INTERNAL_HOST }, internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN), { logger, tracer: tracerOf('money-storage') });
-  const consumers = { kafka, stallMs: config.KAFKA_CONSUMER_STALL_MS, sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, onStall: options.onStall ?? ignoreStall, logger };
+  const server = await startHealthServer(
+    config.PORT,
+    { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) },
+    metrics.registry,
+    logger,
+  );
+  const internal = await startHttpServer(
+    { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST },
+    internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN),
+    { logger, tracer: tracerOf('money-storage') },
+  );
+  const consumers = {
+    kafka,
+    stallMs: config.KAFKA_CONSUMER_STALL_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    onStall: options.onStall ?? ignoreStall,
+    logger,
+  };
   const consumer = await startOperationConsumer(consumers, {
     producer: countingParked(producer, metrics.registry),
     names,
@@ -74,6 +93,11 @@ export async function startMoneyStorage(config: MoneyStorageConfig, logger: Logg
   });
 
   // The consumer first: it finishes its chunk (publish + commit) while the producer and DB are still up.
-  const stages = [consumer, [server, internal], [producer, { stop: () => admin.disconnect() }], { stop: () => database.close() }];
+  const stages = [
+    consumer,
+    [server, internal],
+    [producer, { stop: () => admin.disconnect() }],
+    { stop: () => database.close() },
+  ];
   return { port: server.port, internalPort: internal.port, stop: () => stopAll('money-storage', stages) };
 }

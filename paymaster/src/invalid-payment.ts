@@ -26,7 +26,9 @@ export function readableIds(value: Buffer | null): { paymentId: PaymentId; userI
   if (typeof userId !== 'string' || !isUserId(userId)) return null;
   const ids = { paymentId: asPaymentId(paymentId), userId: asUserId(userId) };
   // Only ids the status schema accepts, or publishing the ERROR would fail on every retry.
-  return paymentStatusChanged.safeParse(statusChangedMessage(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment)).success ? ids : null;
+  return paymentStatusChanged.safeParse(statusChangedMessage(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment)).success
+    ? ids
+    : null;
 }
 
 /**
@@ -40,16 +42,31 @@ export async function rejectInvalidPayment(
   message: KafkaMessage,
   error: string,
 ): Promise<void> {
-  deps.logger.warn({ topic, partition, offset: message.offset, error }, 'invalid payment message, sending it to the DLQ');
-  await sendToDlq(deps.producer, topic, message, { error, class: 'deterministic' }, { partition, offset: message.offset }).catch((e: unknown) => {
+  deps.logger.warn(
+    { topic, partition, offset: message.offset, error },
+    'invalid payment message, sending it to the DLQ',
+  );
+  await sendToDlq(
+    deps.producer,
+    topic,
+    message,
+    { error, class: 'deterministic' },
+    { partition, offset: message.offset },
+  ).catch((e: unknown) => {
     // Even a stub refused for good: the owner must still hear of it, so the status goes out regardless.
     if (classifyFailure(e) === 'transient') throw e;
-    deps.logger.error({ err: e, topic, partition, offset: message.offset }, 'the DLQ refused an invalid payment; it stays at its source offset');
+    deps.logger.error(
+      { err: e, topic, partition, offset: message.offset },
+      'the DLQ refused an invalid payment; it stays at its source offset',
+    );
   });
   const ids = readableIds(message.value);
   if (!ids) return;
   const value = statusChangedMessage(ids, 'ERROR', PAYMASTER_REASONS.invalidPayment);
-  await inProducerSpan(tracerOf('paymaster'), TOPICS.statusPayments.name, headerString(message.headers, 'traceparent'), (traceparent) =>
-    deps.publisher.publish('statusPayments', { key: ids.paymentId, value, traceparent }),
+  await inProducerSpan(
+    tracerOf('paymaster'),
+    TOPICS.statusPayments.name,
+    headerString(message.headers, 'traceparent'),
+    (traceparent) => deps.publisher.publish('statusPayments', { key: ids.paymentId, value, traceparent }),
   );
 }

@@ -9,4 +9,7 @@ const config = loadPaymasterConfig();
 const logger = createLogger('paymaster', config.LOG_LEVEL);
 
 // The grace covers our own bounded stop plus a margin; runService exits 1 if even that is exceeded.
-runService(logger, (supervision) => startPaymaster(config, logger, supervision), { graceMs: config.PAYMASTER_SHUTDOWN_GRACE_MS + 5000, tracing });
+runService(logger, (supervision) => startPaymaster(config, logger, supervision), {
+  graceMs: config.PAYMASTER_SHUTDOWN_GRACE_MS + 5000,
+  tracing,
+});

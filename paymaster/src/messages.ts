@@ -38,7 +38,9 @@ export function debitVerdict(result: MoneyOperationResult): DebitVerdict {
 
 /** A settle refused means a compensation reversed (or fenced) the debit first: the payment is not paid. */
 export function settleOutcome(result: MoneyOperationResult): Outcome {
-  return result.outcome === 'APPLIED' ? COMPLETED : { status: 'ERROR', reason: result.reason ?? PAYMASTER_REASONS.failed };
+  return result.outcome === 'APPLIED'
+    ? COMPLETED
+    : { status: 'ERROR', reason: result.reason ?? PAYMASTER_REASONS.failed };
 }
 
 /**

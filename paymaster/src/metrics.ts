@@ -27,7 +27,12 @@ export class PaymasterMetrics {
   };
 
   watch(sources: { conductor: PaymentConductor; admin: Admin; groups: CommittingGroup[] }): void {
-    liveGauge(this.registry, 'paymaster_payments_in_flight', 'Payments this paymaster holds between taking them and their terminal status', () => sources.conductor.size);
+    liveGauge(
+      this.registry,
+      'paymaster_payments_in_flight',
+      'Payments this paymaster holds between taking them and their terminal status',
+      () => sources.conductor.size,
+    );
     registerConsumerLag(this.registry, sources.admin, sources.groups);
   }
 }

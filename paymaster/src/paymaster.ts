@@ -32,7 +32,11 @@ export interface PaymasterOptions {
   onStall?: StallHandler;
 }
 
-export async function startPaymaster(config: PaymasterConfig, logger: Logger, options: PaymasterOptions = {}): Promise<Paymaster> {
+export async function startPaymaster(
+  config: PaymasterConfig,
+  logger: Logger,
+  options: PaymasterOptions = {},
+): Promise<Paymaster> {
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'paymaster', logger });
   const admin = kafka.admin();
   await admin.connect();
@@ -40,7 +44,11 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, op
   const producer = new SelfHealingProducer(kafka, logger);
   const metrics = new PaymasterMetrics();
   const parking = countingParked(producer, metrics.registry);
-  const publisher = new BatchPublisher(producer, names, { lingerMs: config.PAYMASTER_PUBLISH_LINGER_MS, maxBatch: 2000, logger });
+  const publisher = new BatchPublisher(producer, names, {
+    lingerMs: config.PAYMASTER_PUBLISH_LINGER_MS,
+    maxBatch: 2000,
+    logger,
+  });
 
   let intake: PaymentsIntake | undefined;
   const conductor = new PaymentConductor({
@@ -77,7 +85,11 @@ export async function startPaymaster(config: PaymasterConfig, logger: Logger, op
   });
   await intake.start();
   const groups = [
-    { groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID), topics: [names.payments], fromBeginning: true },
+    {
+      groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
+      topics: [names.payments],
+      fromBeginning: true,
+    },
     { groupId: results.groupId, topics: [names.moneyOperationResults], fromBeginning: false },
   ];
   metrics.watch({ conductor, admin, groups });

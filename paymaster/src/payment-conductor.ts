@@ -1,7 +1,14 @@
 import type { MoneyOperation, MoneyOperationResult, PaymentRequested } from '../../common/kafka/contracts';
 import type { Outgoing } from '../../common/kafka/client';
 import type { Ticket } from '../../common/kafka/inflight-offsets';
-import { compensationCommand, debitCommand, reversalId, settleCommand, settleId, statusChangedMessage } from '../../common/kafka/messages';
+import {
+  compensationCommand,
+  debitCommand,
+  reversalId,
+  settleCommand,
+  settleId,
+  statusChangedMessage,
+} from '../../common/kafka/messages';
 import { TOPICS, type TopicKey } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { inProducerSpan, tracerOf } from '../../common/tracing';
@@ -90,7 +97,12 @@ export class PaymentConductor {
   }
 
   stats(): ConductorStats {
-    return { inFlight: this.held.size, inFlightPeak: this.peak, completed: this.completed, abandoned: this.abandonedCount };
+    return {
+      inFlight: this.held.size,
+      inFlightPeak: this.peak,
+      completed: this.completed,
+      abandoned: this.abandonedCount,
+    };
   }
 
   start(payment: PaymentRequested, traceparent: string | undefined, ticket: Ticket): void {
@@ -175,7 +187,10 @@ export class PaymentConductor {
     const verdict = debitVerdict(result);
     if (verdict.next === 'finish') {
       entry.stage = 'finishing';
-      entry.timer = setTimeout(() => void this.run(entry, () => this.publishTerminal(entry, verdict.outcome)), this.o.delays());
+      entry.timer = setTimeout(
+        () => void this.run(entry, () => this.publishTerminal(entry, verdict.outcome)),
+        this.o.delays(),
+      );
       return;
     }
     entry.stage = 'settling';
@@ -203,7 +218,10 @@ export class PaymentConductor {
       return;
     }
     // Not a decision on the debit: keep asking rather than publish a status that may be false.
-    this.o.logger.error({ paymentId: entry.payment.paymentId, result }, 'unexpected answer to a compensation; it will be asked again');
+    this.o.logger.error(
+      { paymentId: entry.payment.paymentId, result },
+      'unexpected answer to a compensation; it will be asked again',
+    );
   }
 
   private beginCompensating(entry: InFlight): void {
@@ -216,12 +234,19 @@ export class PaymentConductor {
    * Sends a command and, until the stage moves on, sends it again now and then: money-storage
    * answers a repeat from the same state, and a payment must not hang on one lost answer.
    */
-  private async request(entry: InFlight, stage: AskingStage, command: (p: PaymentRequested) => MoneyOperation): Promise<void> {
+  private async request(
+    entry: InFlight,
+    stage: AskingStage,
+    command: (p: PaymentRequested) => MoneyOperation,
+  ): Promise<void> {
     await this.send(entry, 'moneyOperations', command(entry.payment));
     // The answer may already be here (it can beat the send's own acknowledgement).
     if (entry.abandoned || entry.stage !== stage || entry.settled) return;
     entry.retry = setTimeout(() => {
-      this.o.logger.warn({ paymentId: entry.payment.paymentId, stage }, 'still no answer from money-storage, asking again');
+      this.o.logger.warn(
+        { paymentId: entry.payment.paymentId, stage },
+        'still no answer from money-storage, asking again',
+      );
       void this.run(entry, () => this.request(entry, stage, command));
     }, this.o.resendIntervalMs);
   }
@@ -252,7 +277,9 @@ export class PaymentConductor {
   }
 
   private send<T extends TopicKey>(entry: InFlight, topic: T, value: Outgoing<T>['value']): Promise<void> {
-    return inProducerSpan(tracerOf('paymaster'), TOPICS[topic].name, entry.traceparent, (traceparent) => this.o.publisher.publish(topic, { key: entry.payment.paymentId, value, traceparent }));
+    return inProducerSpan(tracerOf('paymaster'), TOPICS[topic].name, entry.traceparent, (traceparent) =>
+      this.o.publisher.publish(topic, { key: entry.payment.paymentId, value, traceparent }),
+    );
   }
 
   /** A stage that fails (publisher stopped, or a bug) leaves the payment unfinished for redelivery. */
@@ -261,7 +288,10 @@ export class PaymentConductor {
       await stage();
     } catch (e) {
       if (entry.abandoned) return;
-      this.o.logger.error({ err: e, paymentId: entry.payment.paymentId }, 'payment stage failed; it stays uncommitted for redelivery');
+      this.o.logger.error(
+        { err: e, paymentId: entry.payment.paymentId },
+        'payment stage failed; it stays uncommitted for redelivery',
+      );
       this.abandon((t) => entry.tickets.includes(t));
     }
   }

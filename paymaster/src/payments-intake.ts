@@ -123,7 +123,9 @@ export class PaymentsIntake implements Stoppable {
     const decoded = decode('payments', message.value, message.headers);
     if (decoded.ok) {
       // The intake span is short; the stages that follow are its children through the traceparent the conductor keeps.
-      inMessageSpan(tracerOf('paymaster'), TOPICS.payments.name, message, partition, (span) => this.o.conductor.start(decoded.value, traceparentOf(span), ticket));
+      inMessageSpan(tracerOf('paymaster'), TOPICS.payments.name, message, partition, (span) =>
+        this.o.conductor.start(decoded.value, traceparentOf(span), ticket),
+      );
       return;
     }
     this.rejecting++;
@@ -139,9 +141,21 @@ export class PaymentsIntake implements Stoppable {
    * would stall the partition's commits for good, and the message stays at its source offset.
    */
   private async rejectUntilDone(message: KafkaMessage, ticket: Ticket, error: string): Promise<void> {
-    const scope: ConsumerScope = { isActive: () => !this.stopping, heartbeat: () => Promise.resolve(), logger: this.o.logger };
-    const rejected = await retryTransient('invalid payment', () => rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error), scope);
-    if (rejected.kind === 'deterministic') this.o.logger.error({ err: rejected.error, partition: ticket.partition, offset: message.offset }, 'could not park an invalid payment; skipped');
+    const scope: ConsumerScope = {
+      isActive: () => !this.stopping,
+      heartbeat: () => Promise.resolve(),
+      logger: this.o.logger,
+    };
+    const rejected = await retryTransient(
+      'invalid payment',
+      () => rejectInvalidPayment(this.o, ticket.topic, ticket.partition, message, error),
+      scope,
+    );
+    if (rejected.kind === 'deterministic')
+      this.o.logger.error(
+        { err: rejected.error, partition: ticket.partition, offset: message.offset },
+        'could not park an invalid payment; skipped',
+      );
     if (rejected.kind !== 'abandoned') ticket.done();
   }
 

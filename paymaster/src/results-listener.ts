@@ -101,21 +101,41 @@ export class ResultsListener implements Stoppable {
       if (decoded.ok) this.answer(decoded.value, message, batch.partition);
       // Not awaited: a DLQ that is slow or away must not hold back the good results behind it
       // (their payments' deadlines run); this group is private and commits as it goes anyway.
-      else if (parks) this.parkAside({ producer: this.o.producer, topic: batch.topic, partition: batch.partition }, message, decoded.error, scope);
-      else this.o.logger.warn({ partition: batch.partition, offset: message.offset, error: decoded.error }, 'invalid money-operation result, left to the partition owner to park');
+      else if (parks)
+        this.parkAside(
+          { producer: this.o.producer, topic: batch.topic, partition: batch.partition },
+          message,
+          decoded.error,
+          scope,
+        );
+      else
+        this.o.logger.warn(
+          { partition: batch.partition, offset: message.offset, error: decoded.error },
+          'invalid money-operation result, left to the partition owner to park',
+        );
     }
     await payload.heartbeat();
   }
 
   /** In the result's trace: it continues the money-storage span that produced it. */
   private answer(result: MoneyOperationResult, message: KafkaMessage, partition: number): void {
-    inMessageSpan(tracerOf('paymaster'), TOPICS.moneyOperationResults.name, message, partition, () => this.o.onResult(result));
+    inMessageSpan(tracerOf('paymaster'), TOPICS.moneyOperationResults.name, message, partition, () =>
+      this.o.onResult(result),
+    );
   }
 
   /** Outlives its batch, so it must not heartbeat one that is over. */
   private parkAside(target: DlqTarget, message: KafkaMessage, error: string, scope: ConsumerScope): void {
-    parkMessage(target, message, { error, class: 'deterministic' }, { ...scope, heartbeat: () => Promise.resolve() }).catch((e: unknown) =>
-      this.o.logger.error({ err: e, partition: target.partition, offset: message.offset }, 'could not park an invalid result'),
+    parkMessage(
+      target,
+      message,
+      { error, class: 'deterministic' },
+      { ...scope, heartbeat: () => Promise.resolve() },
+    ).catch((e: unknown) =>
+      this.o.logger.error(
+        { err: e, partition: target.partition, offset: message.offset },
+        'could not park an invalid result',
+      ),
     );
   }
 
@@ -133,6 +153,8 @@ export class ResultsListener implements Stoppable {
         }),
       );
     });
-    return withTimeout(positioned, timeoutMs, 'positioning the results listener').finally(() => removers.forEach((remove) => remove()));
+    return withTimeout(positioned, timeoutMs, 'positioning the results listener').finally(() =>
+      removers.forEach((remove) => remove()),
+    );
   }
 }

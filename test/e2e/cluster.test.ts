@@ -3,7 +3,13 @@ import { CreatePayment, WatchMyPayments } from '../../client/operations';
 import { weakTopics, withDlqs } from '../../common/kafka/topic-durability';
 import { TOPICS, topicNames } from '../../common/kafka/topics';
 import { SERVICES } from '../../infra/stack';
-import { awaitFullyReplicated, awaitLeadershipMovedFrom, busiestLeader, topicDurability, withAdmin } from '../support/cluster';
+import {
+  awaitFullyReplicated,
+  awaitLeadershipMovedFrom,
+  busiestLeader,
+  topicDurability,
+  withAdmin,
+} from '../support/cluster';
 import { eventually, uniqueName } from '../support/infra';
 import { scrape } from '../support/prometheus-text';
 import { fundUsers, PaymentLoad } from './load';
@@ -44,7 +50,9 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => {
   await e2e?.stop();
-  process.stdout.write(`${JSON.stringify({ suite: 'cluster', durationS: Math.round((Date.now() - suiteStarted) / 1000) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ suite: 'cluster', durationS: Math.round((Date.now() - suiteStarted) / 1000) })}\n`,
+  );
 }, 120_000);
 
 const brokers = (): string[] => e2e.system.infra.kafkaBrokers.split(',');
@@ -55,12 +63,17 @@ const bothGateways = () => USERS.flatMap((u) => [e2e.client(u, 0), e2e.client(u,
 type MineSubscription = Subscription<{ myPaymentStatuses: { paymentId: string; status: string } }>;
 
 /** Subscribes to a user's status changes on one gateway and waits until the gateway counts the subscription. */
-async function watchMine(user: string, replica: number): Promise<{ sub: MineSubscription; close: () => Promise<void> }> {
+async function watchMine(
+  user: string,
+  replica: number,
+): Promise<{ sub: MineSubscription; close: () => Promise<void> }> {
   const url = e2e.system.url('gateway', replica);
   const before = (await scrape(url)).sum('gateway_live_subscriptions');
   const socket = e2e.client(user, replica).connect();
   const sub = subscribe(socket, WatchMyPayments);
-  await eventually(`the subscription on gateway #${replica}`, async () => ((await scrape(url)).sum('gateway_live_subscriptions') > before ? true : undefined));
+  await eventually(`the subscription on gateway #${replica}`, async () =>
+    (await scrape(url)).sum('gateway_live_subscriptions') > before ? true : undefined,
+  );
   return { sub, close: async () => void (await socket.dispose()) };
 }
 
@@ -70,8 +83,14 @@ const statusesOf = (sub: MineSubscription, id: string): string[] => [
 
 /** Pays through gateway `from` and waits until `sub` has seen the payment through CREATED, PROCESSING and COMPLETED. */
 async function expectPushed(sub: MineSubscription, user: string, from: number): Promise<void> {
-  const { createPayment } = await e2e.client(user, from).data(CreatePayment, { input: { amount: 100, currency: 'EUR' } });
-  await eventually(`payment ${createPayment.id} pushed to its terminal status`, () => (statusesOf(sub, createPayment.id).some((s) => TERMINAL.includes(s)) ? true : undefined), 60_000);
+  const { createPayment } = await e2e
+    .client(user, from)
+    .data(CreatePayment, { input: { amount: 100, currency: 'EUR' } });
+  await eventually(
+    `payment ${createPayment.id} pushed to its terminal status`,
+    () => (statusesOf(sub, createPayment.id).some((s) => TERMINAL.includes(s)) ? true : undefined),
+    60_000,
+  );
   expect(statusesOf(sub, createPayment.id)).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
 }
 
@@ -87,12 +106,19 @@ async function payAcross(user: string, from: number, to: number): Promise<void> 
 
 /** Until payments acknowledged from `mark` on are terminal on every `payments` partition: the survivors serve all of them. */
 async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: string): Promise<void> {
-  await eventually(what, async () => {
-    const ids = load.acknowledged.slice(mark);
-    const { rows } = await e2e.sql.query<{ id: string }>(`SELECT id FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = ANY($2)`, [ids, TERMINAL]);
-    const served = new Set(rows.map((r) => partitionOf(r.id, TOPICS.payments.partitions)));
-    return served.size === TOPICS.payments.partitions ? true : undefined;
-  }, 120_000);
+  await eventually(
+    what,
+    async () => {
+      const ids = load.acknowledged.slice(mark);
+      const { rows } = await e2e.sql.query<{ id: string }>(
+        `SELECT id FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = ANY($2)`,
+        [ids, TERMINAL],
+      );
+      const served = new Set(rows.map((r) => partitionOf(r.id, TOPICS.payments.partitions)));
+      return served.size === TOPICS.payments.partitions ? true : undefined;
+    },
+    120_000,
+  );
 }
 
 /** A fault-injection delay the scenario prescribes (how long a node stays dead), not a wait for something to happen. */
@@ -111,7 +137,9 @@ describe('three brokers, two of every service', () => {
     await withAdmin(brokers(), async (admin) => {
       await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
       try {
-        expect(await weakTopics(admin, [topic])).toEqual([`${topic}: replication factor 1, min.insync.replicas 2; this cluster allows 3 and 2`]);
+        expect(await weakTopics(admin, [topic])).toEqual([
+          `${topic}: replication factor 1, min.insync.replicas 2; this cluster allows 3 and 2`,
+        ]);
       } finally {
         // Its one copy would be leaderless while its broker is down in the tests below.
         await admin.deleteTopics({ topics: [topic] });
@@ -139,7 +167,9 @@ describe('three brokers, two of every service', () => {
     await progressOnEveryPartition(load, mark, 'payments after the restart to finish on every partition');
     await load.stop();
     expect(duringOutage).toBeGreaterThan(0);
-    await settle(e2e, `broker ${victim} kill -9, back after 20 s`, load, atFault, { acknowledgedWhileDown: duringOutage });
+    await settle(e2e, `broker ${victim} kill -9, back after 20 s`, load, atFault, {
+      acknowledgedWhileDown: duringOutage,
+    });
   });
 
   it('kill -9 of one replica of each service in turn loses nothing, and the surviving gateway keeps pushing', async () => {
@@ -149,10 +179,14 @@ describe('three brokers, two of every service', () => {
     try {
       for (const name of SERVICES) {
         // Killed with work in flight, so there is something to hand over.
-        killed[name] = await eventually(`payments in flight before killing ${name} #0`, async () => {
-          const n = await inFlight(e2e, load.acknowledged);
-          return n >= 20 ? n : undefined;
-        }, 60_000);
+        killed[name] = await eventually(
+          `payments in flight before killing ${name} #0`,
+          async () => {
+            const n = await inFlight(e2e, load.acknowledged);
+            return n >= 20 ? n : undefined;
+          },
+          60_000,
+        );
         await e2e.system.killService(name, 0);
         await progressOnEveryPartition(load, load.acknowledged.length, `${name} #1 to carry every partition alone`);
         // The subscriber connected to the survivor before the kill keeps receiving.
@@ -160,7 +194,9 @@ describe('three brokers, two of every service', () => {
         await e2e.system.startService(name, 0);
       }
       await load.stop();
-      await settle(e2e, 'one replica of each service kill -9 in turn', load, killed.paymaster!, { inFlightAtEachKill: killed });
+      await settle(e2e, 'one replica of each service kill -9 in turn', load, killed.paymaster!, {
+        inFlightAtEachKill: killed,
+      });
     } finally {
       await watcher.close();
     }
@@ -173,7 +209,9 @@ describe('three brokers, two of every service', () => {
     const oneDown = new PaymentLoad(bothGateways(), 8, 200).start();
     await oneDown.finished();
     expect(oneDown.failed).toBe(0);
-    expect(await awaitTerminal(e2e.sql, oneDown.acknowledged, 120_000)).toEqual({ COMPLETED: oneDown.acknowledged.length });
+    expect(await awaitTerminal(e2e.sql, oneDown.acknowledged, 120_000)).toEqual({
+      COMPLETED: oneDown.acknowledged.length,
+    });
 
     await kafka().killNode(1);
     const twoDown = new PaymentLoad(bothGateways(), 4, 20).start();

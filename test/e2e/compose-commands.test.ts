@@ -12,7 +12,11 @@ import { freshDatabase, kafkaBrokers, uniqueName } from '../support/infra';
  * test run's Kafka and Postgres and at free ports. Each service must become ready, then exit 0 on SIGTERM.
  */
 const services = composeServices();
-const vars = { JWT_SECRET: randomBytes(32).toString('base64'), INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('base64'), POSTGRES_PASSWORD: 'unused' };
+const vars = {
+  JWT_SECRET: randomBytes(32).toString('base64'),
+  INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('base64'),
+  POSTGRES_PASSWORD: 'unused',
+};
 
 interface Container {
   exited: Promise<number | null>;
@@ -22,7 +26,11 @@ interface Container {
 
 /** Runs `argv` (its `node` being this Node) with exactly `env` plus PATH, like a container's entry. */
 function run(argv: string[], env: Record<string, string>): Container {
-  const child = spawn(process.execPath, argv.slice(1), { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv.slice(1), {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
@@ -39,13 +47,21 @@ const command = (name: string): string[] => services[name]!.command!;
 /** A service's compose healthcheck, probing `port` instead of the compose one. */
 function healthy(s: ComposeService, port: number): Promise<boolean> {
   const [, ...argv] = s.healthcheck!.test; // drop "CMD"
-  const probe = run(argv.map((a) => a.replace(`127.0.0.1:${s.environment!.PORT}`, `127.0.0.1:${port}`)), {});
+  const probe = run(
+    argv.map((a) => a.replace(`127.0.0.1:${s.environment!.PORT}`, `127.0.0.1:${port}`)),
+    {},
+  );
   return probe.exited.then((code) => code === 0);
 }
 
 let env: (name: string, ports: Record<string, string>) => Record<string, string>;
 beforeAll(async () => {
-  const shared = { KAFKA_BROKERS: kafkaBrokers().join(','), DATABASE_URL: await freshDatabase('compose'), KAFKA_TOPIC_PREFIX: `${uniqueName('compose')}.`, NODE_ENV: 'production' };
+  const shared = {
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    DATABASE_URL: await freshDatabase('compose'),
+    KAFKA_TOPIC_PREFIX: `${uniqueName('compose')}.`,
+    NODE_ENV: 'production',
+  };
   env = (name, ports) => ({ ...resolvedEnvironment(services[name]!, vars), ...shared, ...ports });
 });
 
@@ -62,12 +78,21 @@ it('runs the topics job, then every service to readiness and a clean exit on SIG
   const started: Record<string, Container> = {};
   const ready = async (name: string): Promise<void> => {
     started[name] = run(command(name), env(name, ports[name]!));
-    await waitFor(`${name}'s compose healthcheck`, async () => {
-      if ((await Promise.race([started[name]!.exited, Promise.resolve('running')])) !== 'running') throw new Error(started[name]!.output.join(''));
-      return (await healthy(services[name]!, Number(ports[name]!.PORT))) ? true : undefined;
-    }, 30_000, 200);
+    await waitFor(
+      `${name}'s compose healthcheck`,
+      async () => {
+        if ((await Promise.race([started[name]!.exited, Promise.resolve('running')])) !== 'running')
+          throw new Error(started[name]!.output.join(''));
+        return (await healthy(services[name]!, Number(ports[name]!.PORT))) ? true : undefined;
+      },
+      30_000,
+      200,
+    );
   };
-  const stopAll = async () => Object.fromEntries(await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()] as const)));
+  const stopAll = async () =>
+    Object.fromEntries(
+      await Promise.all(Object.entries(started).map(async ([name, c]) => [name, await c.stop()] as const)),
+    );
   try {
     // In compose's order: money-storage waits for a healthy gateway.
     await Promise.all([ready('gateway'), ready('paymaster')]);

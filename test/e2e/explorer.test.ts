@@ -33,7 +33,10 @@ describe('explorer files', () => {
   it('serves the page to a browser at /graphql and /explorer, with a short-lived demo token and a self-only CSP', async () => {
     for (const path of ['/graphql', '/explorer']) {
       const page = await get(path, { accept: 'text/html,application/xhtml+xml' });
-      expect(page).toMatchObject({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
+      expect(page).toMatchObject({
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+      });
       expect(page.headers['content-security-policy']).toMatch(/default-src 'self'; script-src 'self';/);
       expect(page.body).not.toMatch(/https?:\/\//); // nothing loaded from elsewhere
       const token = /"demoToken":"([^"]+)"/.exec(page.body)![1]!;
@@ -46,10 +49,21 @@ describe('explorer files', () => {
 
   it('serves its files with their content types and cache headers, revalidated by ETag', async () => {
     const js = await get('/explorer/assets/graphiql.js');
-    expect(js).toMatchObject({ status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' } });
+    expect(js).toMatchObject({
+      status: 200,
+      headers: {
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'public, max-age=86400',
+        'x-content-type-options': 'nosniff',
+      },
+    });
     expect((await get('/explorer/assets/graphiql.css')).headers['content-type']).toBe('text/css; charset=utf-8');
     expect((await get('/explorer/assets/graphiql.js', { 'if-none-match': js.headers.etag })).status).toBe(304);
-    expect(await get('/explorer/assets/graphiql.js', {}, 'HEAD')).toMatchObject({ status: 200, headers: { 'content-length': js.headers['content-length'] }, body: '' });
+    expect(await get('/explorer/assets/graphiql.js', {}, 'HEAD')).toMatchObject({
+      status: 200,
+      headers: { 'content-length': js.headers['content-length'] },
+      body: '',
+    });
   });
 
   it.each([
@@ -78,7 +92,11 @@ describe('explorer in a browser', () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
     const offsite: string[] = [];
     const gateway = new URL(e2e.system.url('gateway')).origin;
-    await context.route('**/*', (route) => (new URL(route.request().url()).origin === gateway ? route.continue() : (offsite.push(route.request().url()), route.abort())));
+    await context.route('**/*', (route) =>
+      new URL(route.request().url()).origin === gateway
+        ? route.continue()
+        : (offsite.push(route.request().url()), route.abort()),
+    );
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
@@ -102,8 +120,15 @@ describe('explorer in a browser', () => {
 /** Money in by an operator's credit, through Kafka like any other: the payment must not overtake it. */
 async function fund(userName: string, amount: number): Promise<void> {
   await e2e.client(userName).data(MyAccounts); // the user exists before the operator names them
-  await e2e.operator('explorer-operator').data(CreditAccount, { userName, amount, currency: 'EUR', idempotencyKey: `fund-${userName}` });
-  await eventually(`${userName}'s funds`, async () => ((await e2e.client(userName).data(MyAccounts)).myAccounts.some((a) => a.balance !== '0') ? true : undefined), 30_000);
+  await e2e
+    .operator('explorer-operator')
+    .data(CreditAccount, { userName, amount, currency: 'EUR', idempotencyKey: `fund-${userName}` });
+  await eventually(
+    `${userName}'s funds`,
+    async () =>
+      (await e2e.client(userName).data(MyAccounts)).myAccounts.some((a) => a.balance !== '0') ? true : undefined,
+    30_000,
+  );
 }
 
 /**

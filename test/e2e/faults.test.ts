@@ -38,9 +38,17 @@ afterAll(() => e2e?.stop(), 120_000);
 
 const clients = () => USERS.map((u) => e2e.client(u));
 
-async function crashUnderLoad(scenario: string, service: ServiceName, faultWhen: (ids: string[]) => boolean | Promise<boolean>): Promise<void> {
+async function crashUnderLoad(
+  scenario: string,
+  service: ServiceName,
+  faultWhen: (ids: string[]) => boolean | Promise<boolean>,
+): Promise<void> {
   const load = new PaymentLoad(clients(), 16, 600).start();
-  await eventually(`load to build up for ${scenario}`, async () => ((await faultWhen(load.acknowledged)) ? true : undefined), 60_000);
+  await eventually(
+    `load to build up for ${scenario}`,
+    async () => ((await faultWhen(load.acknowledged)) ? true : undefined),
+    60_000,
+  );
   const atFault = await inFlight(e2e, load.acknowledged);
   await e2e.system.killService(service);
   await load.finished();
@@ -50,13 +58,20 @@ async function crashUnderLoad(scenario: string, service: ServiceName, faultWhen:
 
 describe('faults under load', () => {
   it('SIGKILL of the paymaster with hundreds of payments in flight loses nothing', async () => {
-    await crashUnderLoad('paymaster SIGKILL', 'paymaster', async (ids) => ids.length >= 300 && (await inFlight(e2e, ids)) >= 100);
+    await crashUnderLoad(
+      'paymaster SIGKILL',
+      'paymaster',
+      async (ids) => ids.length >= 300 && (await inFlight(e2e, ids)) >= 100,
+    );
   });
 
   it('SIGKILL of money-storage mid-batch loses nothing and debits nothing twice', async () => {
     await crashUnderLoad('money-storage SIGKILL', 'money-storage', async (ids) => {
       if (ids.length < 300) return false;
-      const { rows } = await e2e.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = 'PROCESSING'`, [ids]);
+      const { rows } = await e2e.sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = 'PROCESSING'`,
+        [ids],
+      );
       return rows[0]!.n >= 50;
     });
   });
@@ -73,7 +88,11 @@ describe('faults under load', () => {
     expect(load.answered.NEW ?? 0).toBeGreaterThan(0);
     await e2e.system.infra.startBroker();
     const afterOutage = load.acknowledged.length;
-    await eventually('payments created after the outage', () => (load.acknowledged.length >= afterOutage + 50 ? true : undefined), 120_000);
+    await eventually(
+      'payments created after the outage',
+      () => (load.acknowledged.length >= afterOutage + 50 ? true : undefined),
+      120_000,
+    );
     await load.stop();
     await settle(e2e, 'kafka outage', load, atFault);
   });

@@ -1,5 +1,14 @@
 import { subscribe } from '../../client/gateway-client';
-import { CreatePayment, Deposit, GetPayment, GetPaymentStatus, MyAccounts, MyPayments, WatchMyPayments, WatchPayment } from '../../client/operations';
+import {
+  CreatePayment,
+  Deposit,
+  GetPayment,
+  GetPaymentStatus,
+  MyAccounts,
+  MyPayments,
+  WatchMyPayments,
+  WatchPayment,
+} from '../../client/operations';
 import { eventually } from '../support/infra';
 import { awaitTerminal, startE2E, type E2ESystem } from './system';
 
@@ -16,8 +25,14 @@ afterAll(() => e2e?.stop(), 60_000);
 async function depositAndWait(user: string, amount: number): Promise<void> {
   const client = e2e.client(user);
   const before = await balance(user);
-  expect((await client.data(Deposit, { amount, currency: 'EUR', idempotencyKey: `${user}-${amount}` })).deposit.status).toBe('ACCEPTED');
-  await eventually(`${user}'s deposit`, async () => ((await balance(user)) === before + amount ? true : undefined), 30_000);
+  expect(
+    (await client.data(Deposit, { amount, currency: 'EUR', idempotencyKey: `${user}-${amount}` })).deposit.status,
+  ).toBe('ACCEPTED');
+  await eventually(
+    `${user}'s deposit`,
+    async () => ((await balance(user)) === before + amount ? true : undefined),
+    30_000,
+  );
 }
 
 async function balance(user: string): Promise<number> {
@@ -54,21 +69,28 @@ describe('end to end', () => {
       await eventually('all three statuses on myPaymentStatuses', () =>
         mine.events.filter((e) => e.myPaymentStatuses.paymentId === createPayment.id).length === 3 ? true : undefined,
       );
-      expect(mine.events.filter((e) => e.myPaymentStatuses.paymentId === createPayment.id).map((e) => e.myPaymentStatuses.status)).toEqual([
-        'CREATED',
-        'PROCESSING',
-        'COMPLETED',
-      ]);
+      expect(
+        mine.events
+          .filter((e) => e.myPaymentStatuses.paymentId === createPayment.id)
+          .map((e) => e.myPaymentStatuses.status),
+      ).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
     } finally {
       await ws.dispose();
     }
     const [payment] = (await alice.data(MyPayments, { first: 1 })).myPayments.edges.map((e) => e.node);
     await awaitTerminal(e2e.sql, [payment!.id], 30_000);
-    expect((await alice.data(GetPayment, { id: payment!.id })).payment).toMatchObject({ status: 'COMPLETED', amount: 2_500 });
+    expect((await alice.data(GetPayment, { id: payment!.id })).payment).toMatchObject({
+      status: 'COMPLETED',
+      amount: 2_500,
+    });
     expect((await alice.data(GetPaymentStatus, { id: payment!.id })).paymentStatus).toBe('COMPLETED');
-    const rest = await fetch(`${e2e.system.url('gateway')}/api/payments/${payment!.id}`, { headers: { authorization: `Bearer ${alice.token}` } });
+    const rest = await fetch(`${e2e.system.url('gateway')}/api/payments/${payment!.id}`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
     expect(await rest.json()).toMatchObject({ id: payment!.id, status: 'COMPLETED', amount: 2_500 });
-    await eventually('the balance after the payments', async () => ((await balance('alice')) === 10_000 - 2_500 - probes ? true : undefined));
+    await eventually('the balance after the payments', async () =>
+      (await balance('alice')) === 10_000 - 2_500 - probes ? true : undefined,
+    );
   });
 
   it('rejects a payment larger than the balance with INSUFFICIENT_FUNDS and moves no money', async () => {
@@ -76,7 +98,10 @@ describe('end to end', () => {
     await depositAndWait('bob', 1_000);
     const { createPayment } = await bob.data(CreatePayment, { input: { amount: 5_000, currency: 'EUR' } });
     await awaitTerminal(e2e.sql, [createPayment.id], 30_000);
-    expect((await bob.data(GetPayment, { id: createPayment.id })).payment).toMatchObject({ status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
+    expect((await bob.data(GetPayment, { id: createPayment.id })).payment).toMatchObject({
+      status: 'REJECTED',
+      reason: 'INSUFFICIENT_FUNDS',
+    });
     expect(await balance('bob')).toBe(1_000);
   });
 
@@ -94,7 +119,10 @@ describe('end to end', () => {
     expect((await block(e2e.system.internalUrl('gateway'))).status).toBe(200);
     const refused = await carol.request(CreatePayment, { input: { amount: 10, currency: 'EUR' } });
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const { rows } = await e2e.sql.query<{ balance: number }>("SELECT balance::int AS balance FROM money.accounts WHERE user_id = $1 AND currency = 'EUR'", [carolId]);
+    const { rows } = await e2e.sql.query<{ balance: number }>(
+      "SELECT balance::int AS balance FROM money.accounts WHERE user_id = $1 AND currency = 'EUR'",
+      [carolId],
+    );
     expect(rows[0]?.balance).toBe(1_000);
   });
 
@@ -108,17 +136,27 @@ describe('end to end', () => {
         const probe = await dora.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
         return sub.events.some((e) => e.myPaymentStatuses.paymentId === probe.createPayment.id) ? true : undefined;
       });
-      const eves = await Promise.all([1, 2, 3].map(() => e2e.client('eve').data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })));
-      const doras = await Promise.all([1, 2, 3].map(() => dora.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })));
+      const eves = await Promise.all(
+        [1, 2, 3].map(() => e2e.client('eve').data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })),
+      );
+      const doras = await Promise.all(
+        [1, 2, 3].map(() => dora.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })),
+      );
       const ids = doras.map((d) => d.createPayment.id);
       await awaitTerminal(e2e.sql, [...ids, ...eves.map((e) => e.createPayment.id)], 30_000);
       await eventually('a terminal event for each of dora’s payments', () =>
-        ids.every((id) => sub.events.some((e) => e.myPaymentStatuses.paymentId === id && e.myPaymentStatuses.status === 'COMPLETED')) ? true : undefined,
+        ids.every((id) =>
+          sub.events.some((e) => e.myPaymentStatuses.paymentId === id && e.myPaymentStatuses.status === 'COMPLETED'),
+        )
+          ? true
+          : undefined,
       );
       const eveIds = new Set(eves.map((e) => e.createPayment.id));
       expect(sub.events.some((e) => eveIds.has(e.myPaymentStatuses.paymentId))).toBe(false);
       for (const id of ids) {
-        expect(sub.events.filter((e) => e.myPaymentStatuses.paymentId === id).map((e) => e.myPaymentStatuses.status)).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
+        expect(
+          sub.events.filter((e) => e.myPaymentStatuses.paymentId === id).map((e) => e.myPaymentStatuses.status),
+        ).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
       }
     } finally {
       await ws.dispose();

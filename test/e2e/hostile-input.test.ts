@@ -22,17 +22,30 @@ const VICTIM = 'victim-7f3a';
 const VICTIM_KEY = 'victim-key-7f3a';
 
 beforeAll(async () => {
-  e2e = await startE2E('hostile', { ownKafka: false, env: { PAYMASTER_DELAY_MIN_MS: '5', PAYMASTER_DELAY_MAX_MS: '20', SELF_DEPOSIT_MAX: '1000' } });
+  e2e = await startE2E('hostile', {
+    ownKafka: false,
+    env: { PAYMASTER_DELAY_MIN_MS: '5', PAYMASTER_DELAY_MAX_MS: '20', SELF_DEPOSIT_MAX: '1000' },
+  });
   names = topicNames(e2e.system.env.KAFKA_TOPIC_PREFIX);
   dlqs = await collect(TOPIC_KEYS.map((k) => dlqOf(names[k])));
   producer = new Kafka({ brokers: e2e.system.infra.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   const victim = e2e.client(VICTIM);
-  victimPaymentId = (await victim.data(CreatePayment, { input: { amount: 1, currency: 'EUR', idempotencyKey: VICTIM_KEY } })).createPayment.id;
-  await e2e.client('mallory').data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'mallory-1' } });
-  victimCreditId = (await victim.data(Deposit, { amount: 10, currency: 'EUR', idempotencyKey: VICTIM_KEY })).deposit.operationId;
+  victimPaymentId = (
+    await victim.data(CreatePayment, { input: { amount: 1, currency: 'EUR', idempotencyKey: VICTIM_KEY } })
+  ).createPayment.id;
+  await e2e
+    .client('mallory')
+    .data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'mallory-1' } });
+  victimCreditId = (await victim.data(Deposit, { amount: 10, currency: 'EUR', idempotencyKey: VICTIM_KEY })).deposit
+    .operationId;
   // Settled before the table runs, so nothing moves behind the cases' row counts.
-  await eventually('the victim’s deposit applied', async () => ((await victim.data(GetCredit, { operationId: victimCreditId })).credit?.status === 'APPLIED' ? true : undefined), 30_000);
+  await eventually(
+    'the victim’s deposit applied',
+    async () =>
+      (await victim.data(GetCredit, { operationId: victimCreditId })).credit?.status === 'APPLIED' ? true : undefined,
+    30_000,
+  );
   await awaitTerminal(e2e.sql, [victimPaymentId], 30_000);
 }, 180_000);
 afterAll(async () => {
@@ -64,22 +77,36 @@ async function http(path: string, init: RequestInit & { base?: string } = {}): P
 }
 
 const post = (path: string, body: string, auth = token(), headers: Record<string, string> = {}) =>
-  http(path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}`, ...headers }, body });
-const gql = (query: string, variables: Record<string, unknown> = {}, auth = token()) => post('/graphql', JSON.stringify({ query, variables }), auth);
-const rest = (path: string, init: RequestInit = {}) => http(path, { ...init, headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json', ...init.headers } });
-const service = (path: string, init: RequestInit & { base?: string } = {}) => http(path, { base: internal(), ...init, headers: { 'x-service-token': e2e.serviceToken, ...init.headers } });
+  http(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}`, ...headers },
+    body,
+  });
+const gql = (query: string, variables: Record<string, unknown> = {}, auth = token()) =>
+  post('/graphql', JSON.stringify({ query, variables }), auth);
+const rest = (path: string, init: RequestInit = {}) =>
+  http(path, {
+    ...init,
+    headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json', ...init.headers },
+  });
+const service = (path: string, init: RequestInit & { base?: string } = {}) =>
+  http(path, { base: internal(), ...init, headers: { 'x-service-token': e2e.serviceToken, ...init.headers } });
 
 const CREATE = 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { id } }';
 const DEPOSIT = 'mutation($key: String!) { deposit(amount: 10, currency: EUR, idempotencyKey: $key) { operationId } }';
 const cursor = (text: string) => Buffer.from(text).toString('base64url');
 const wide = 'edges { node { id userName amount currency status reason createdAt updatedAt } }';
 
-async function overWs(frame: (ws: RawGraphQLWs) => Promise<WsOutcome>, init: unknown = { authorization: `Bearer ${token()}` }): Promise<Answer> {
+async function overWs(
+  frame: (ws: RawGraphQLWs) => Promise<WsOutcome>,
+  init: unknown = { authorization: `Bearer ${token()}` },
+): Promise<Answer> {
   const { ws, ack } = await RawGraphQLWs.open(gateway(), init);
   try {
     const outcome = ack.kind === 'closed' ? ack : await frame(ws);
     if (outcome.kind === 'closed') return { status: outcome.code, text: outcome.reason };
-    const errors = outcome.payload as Array<{ extensions?: { code?: unknown } }> | { errors?: Array<{ extensions?: { code?: unknown } }> };
+    const errors = outcome.payload as
+      Array<{ extensions?: { code?: unknown } }> | { errors?: Array<{ extensions?: { code?: unknown } }> };
     const first = Array.isArray(errors) ? errors[0] : errors.errors?.[0];
     return { code: first?.extensions?.code, text: outcome.raw };
   } finally {
@@ -99,88 +126,420 @@ async function poison(topic: keyof TopicNames, value: string): Promise<Answer> {
 }
 
 const operation = (fields: Record<string, unknown>) =>
-  JSON.stringify({ version: 1, kind: 'CREDIT', purpose: 'DEPOSIT', userId: '1', amount: 5, currency: 'EUR', paymentId: null, requestedAt: new Date().toISOString(), ...fields });
+  JSON.stringify({
+    version: 1,
+    kind: 'CREDIT',
+    purpose: 'DEPOSIT',
+    userId: '1',
+    amount: 5,
+    currency: 'EUR',
+    paymentId: null,
+    requestedAt: new Date().toISOString(),
+    ...fields,
+  });
 
 type Case = [name: string, expected: { status?: number; code?: string }, run: () => Promise<Answer>];
 
 const CASES: Case[] = [
   // GraphQL over HTTP
-  ['createPayment key with NUL', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: '\u0000' } })],
-  ['createPayment key with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: '\ud800' } })],
-  ['createPayment key of 65 characters', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'k'.repeat(65) } })],
-  ['createPayment key of 100 characters', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'k'.repeat(100) } })],
-  ['createPayment key with CRLF', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'a\r\nx-injected: 1' } })],
-  ['createPayment key with an emoji', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'pay-💸' } })],
-  ['createPayment key as a number', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 123 } })],
-  ['createPayment amount 2^31', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 2 ** 31, currency: 'EUR' } })],
-  ['createPayment amount 1e400', { code: 'BAD_USER_INPUT' }, () => post('/graphql', `{"query":${JSON.stringify(CREATE)},"variables":{"input":{"amount":1e400,"currency":"EUR"}}}`)],
-  ['createPayment negative amount', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: -1, currency: 'EUR' } })],
-  ['createPayment currency with NUL', { code: 'BAD_USER_INPUT' }, () => gql(CREATE, { input: { amount: 1, currency: 'EUR\u0000' } })],
-  ['createPayment reusing a key with another amount', { code: 'CONFLICT' }, () => gql(CREATE, { input: { amount: 6, currency: 'EUR', idempotencyKey: 'mallory-1' } })],
+  [
+    'createPayment key with NUL',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: '\u0000' } }),
+  ],
+  [
+    'createPayment key with a lone surrogate',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: '\ud800' } }),
+  ],
+  [
+    'createPayment key of 65 characters',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'k'.repeat(65) } }),
+  ],
+  [
+    'createPayment key of 100 characters',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'k'.repeat(100) } }),
+  ],
+  [
+    'createPayment key with CRLF',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'a\r\nx-injected: 1' } }),
+  ],
+  [
+    'createPayment key with an emoji',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 'pay-💸' } }),
+  ],
+  [
+    'createPayment key as a number',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: 123 } }),
+  ],
+  [
+    'createPayment amount 2^31',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 2 ** 31, currency: 'EUR' } }),
+  ],
+  [
+    'createPayment amount 1e400',
+    { code: 'BAD_USER_INPUT' },
+    () =>
+      post('/graphql', `{"query":${JSON.stringify(CREATE)},"variables":{"input":{"amount":1e400,"currency":"EUR"}}}`),
+  ],
+  [
+    'createPayment negative amount',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: -1, currency: 'EUR' } }),
+  ],
+  [
+    'createPayment currency with NUL',
+    { code: 'BAD_USER_INPUT' },
+    () => gql(CREATE, { input: { amount: 1, currency: 'EUR\u0000' } }),
+  ],
+  [
+    'createPayment reusing a key with another amount',
+    { code: 'CONFLICT' },
+    () => gql(CREATE, { input: { amount: 6, currency: 'EUR', idempotencyKey: 'mallory-1' } }),
+  ],
   ['deposit key with NUL', { code: 'BAD_USER_INPUT' }, () => gql(DEPOSIT, { key: '\u0000' })],
   ['deposit key with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql(DEPOSIT, { key: '\udfff' })],
   ['deposit key of 91 characters', { code: 'BAD_USER_INPUT' }, () => gql(DEPOSIT, { key: 'k'.repeat(91) })],
-  ['deposit above SELF_DEPOSIT_MAX', { code: 'BAD_USER_INPUT' }, () => gql('mutation { deposit(amount: 1001, currency: EUR, idempotencyKey: "big") { operationId } }')],
-  ['50 aliased deposits of 1e9', { code: 'BAD_USER_INPUT' }, () => gql(`mutation { ${Array.from({ length: 50 }, (_, i) => `d${i}: deposit(amount: 1000000000, currency: EUR, idempotencyKey: "mint-${i}") { operationId }`).join(' ')} }`)],
-  ['creditAccount without the operator role', { code: 'FORBIDDEN' }, () => gql('mutation { creditAccount(userName: "mallory", amount: 5, currency: EUR, idempotencyKey: "x") { operationId } }')],
-  ['creditAccount by an operator for a user named with NUL', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-nul") { operationId } }', { u: 'a\u0000b' }, e2e.operator('olga').token)],
-  ['creditAccount by an operator for a user named with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql('mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-sur") { operationId } }', { u: '\ud800' }, e2e.operator('olga').token)],
-  ['myPayments cursor with an out-of-range date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`275760-09-13T00:00:00.000Z|${victimPaymentId}`) })],
-  ['myPayments cursor with a year-0 date', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`+002024-13-45T00:00:00.000Z|${victimPaymentId}`) })],
-  ['myPayments cursor of 10 KB', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: 'A'.repeat(10_000) })],
-  ['myPayments cursor with NUL', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`\u0000|\u0000`) })],
-  ['myPayments first: $n = 200, wide', { code: 'QUERY_TOO_COMPLEX' }, () => gql(`query($n: Int) { myPayments(first: $n) { ${wide} } }`, { n: 200 })],
-  ['myPayments default first, aliased 3 times', { code: 'QUERY_TOO_COMPLEX' }, () => gql(`{ a: myPayments { ${wide} } b: myPayments { ${wide} } c: myPayments { ${wide} } }`)],
+  [
+    'deposit above SELF_DEPOSIT_MAX',
+    { code: 'BAD_USER_INPUT' },
+    () => gql('mutation { deposit(amount: 1001, currency: EUR, idempotencyKey: "big") { operationId } }'),
+  ],
+  [
+    '50 aliased deposits of 1e9',
+    { code: 'BAD_USER_INPUT' },
+    () =>
+      gql(
+        `mutation { ${Array.from({ length: 50 }, (_, i) => `d${i}: deposit(amount: 1000000000, currency: EUR, idempotencyKey: "mint-${i}") { operationId }`).join(' ')} }`,
+      ),
+  ],
+  [
+    'creditAccount without the operator role',
+    { code: 'FORBIDDEN' },
+    () =>
+      gql(
+        'mutation { creditAccount(userName: "mallory", amount: 5, currency: EUR, idempotencyKey: "x") { operationId } }',
+      ),
+  ],
+  [
+    'creditAccount by an operator for a user named with NUL',
+    { code: 'BAD_USER_INPUT' },
+    () =>
+      gql(
+        'mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-nul") { operationId } }',
+        { u: 'a\u0000b' },
+        e2e.operator('olga').token,
+      ),
+  ],
+  [
+    'creditAccount by an operator for a user named with a lone surrogate',
+    { code: 'BAD_USER_INPUT' },
+    () =>
+      gql(
+        'mutation($u: String!) { creditAccount(userName: $u, amount: 5, currency: EUR, idempotencyKey: "op-sur") { operationId } }',
+        { u: '\ud800' },
+        e2e.operator('olga').token,
+      ),
+  ],
+  [
+    'myPayments cursor with an out-of-range date',
+    { code: 'BAD_USER_INPUT' },
+    () =>
+      gql('query($a: String) { myPayments(after: $a) { totalCount } }', {
+        a: cursor(`275760-09-13T00:00:00.000Z|${victimPaymentId}`),
+      }),
+  ],
+  [
+    'myPayments cursor with a year-0 date',
+    { code: 'BAD_USER_INPUT' },
+    () =>
+      gql('query($a: String) { myPayments(after: $a) { totalCount } }', {
+        a: cursor(`+002024-13-45T00:00:00.000Z|${victimPaymentId}`),
+      }),
+  ],
+  [
+    'myPayments cursor of 10 KB',
+    { code: 'BAD_USER_INPUT' },
+    () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: 'A'.repeat(10_000) }),
+  ],
+  [
+    'myPayments cursor with NUL',
+    { code: 'BAD_USER_INPUT' },
+    () => gql('query($a: String) { myPayments(after: $a) { totalCount } }', { a: cursor(`\u0000|\u0000`) }),
+  ],
+  [
+    'myPayments first: $n = 200, wide',
+    { code: 'QUERY_TOO_COMPLEX' },
+    () => gql(`query($n: Int) { myPayments(first: $n) { ${wide} } }`, { n: 200 }),
+  ],
+  [
+    'myPayments default first, aliased 3 times',
+    { code: 'QUERY_TOO_COMPLEX' },
+    () => gql(`{ a: myPayments { ${wide} } b: myPayments { ${wide} } c: myPayments { ${wide} } }`),
+  ],
   ['myPayments first: 1e6', { code: 'QUERY_TOO_COMPLEX' }, () => gql(`{ myPayments(first: 1000000) { ${wide} } }`)],
-  ['myLedger cursor with a lone surrogate', { code: 'BAD_USER_INPUT' }, () => gql('query($a: String) { myLedger(after: $a) { pageInfo { hasNextPage } } }', { a: '\ud800' })],
-  ['credit with a NUL operation id', { status: 200 }, () => gql('query($id: ID!) { credit(operationId: $id) { status } }', { id: 'deposit:\u0000' })],
-  ['credit of another user', { status: 200 }, () => gql('query($id: ID!) { credit(operationId: $id) { amount status } }', { id: victimCreditId })],
-  ['payment of another user', { status: 200 }, () => gql('query($id: ID!) { payment(id: $id) { id amount } }', { id: victimPaymentId })],
-  ['a 200 KB body', { status: 413 }, () => post('/graphql', JSON.stringify({ query: '{ __typename }', pad: 'x'.repeat(200_000) }))],
-  ['a batched request', { status: 400 }, () => post('/graphql', JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]))],
+  [
+    'myLedger cursor with a lone surrogate',
+    { code: 'BAD_USER_INPUT' },
+    () => gql('query($a: String) { myLedger(after: $a) { pageInfo { hasNextPage } } }', { a: '\ud800' }),
+  ],
+  [
+    'credit with a NUL operation id',
+    { status: 200 },
+    () => gql('query($id: ID!) { credit(operationId: $id) { status } }', { id: 'deposit:\u0000' }),
+  ],
+  [
+    'credit of another user',
+    { status: 200 },
+    () => gql('query($id: ID!) { credit(operationId: $id) { amount status } }', { id: victimCreditId }),
+  ],
+  [
+    'payment of another user',
+    { status: 200 },
+    () => gql('query($id: ID!) { payment(id: $id) { id amount } }', { id: victimPaymentId }),
+  ],
+  [
+    'a 200 KB body',
+    { status: 413 },
+    () => post('/graphql', JSON.stringify({ query: '{ __typename }', pad: 'x'.repeat(200_000) })),
+  ],
+  [
+    'a batched request',
+    { status: 400 },
+    () => post('/graphql', JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }])),
+  ],
   ['a body of JSON null', { status: 400 }, () => post('/graphql', 'null')],
   ['an unknown field', { code: 'GRAPHQL_VALIDATION_FAILED' }, () => gql('{ users { id } }')],
-  ['an alg:none token', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, `${cursor('{"alg":"none"}')}.${cursor(`{"sub":"${VICTIM}"}`)}.`)],
-  ['a token without exp', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, e2e.jwtSecret, { subject: 'mallory' }))],
-  ['a token living longer than the cap', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, e2e.jwtSecret, { subject: 'mallory', expiresIn: '30d' }))],
-  ['a token with roles that are not a list', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({ roles: 'operator' }, e2e.jwtSecret, { subject: 'mallory', expiresIn: '1m' }))],
-  ['a token signed with another secret', { code: 'UNAUTHENTICATED' }, () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, 'x'.repeat(40), { subject: VICTIM, expiresIn: '1m' }))],
+  [
+    'an alg:none token',
+    { code: 'UNAUTHENTICATED' },
+    () => gql('{ myAccounts { balance } }', {}, `${cursor('{"alg":"none"}')}.${cursor(`{"sub":"${VICTIM}"}`)}.`),
+  ],
+  [
+    'a token without exp',
+    { code: 'UNAUTHENTICATED' },
+    () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, e2e.jwtSecret, { subject: 'mallory' })),
+  ],
+  [
+    'a token living longer than the cap',
+    { code: 'UNAUTHENTICATED' },
+    () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, e2e.jwtSecret, { subject: 'mallory', expiresIn: '30d' })),
+  ],
+  [
+    'a token with roles that are not a list',
+    { code: 'UNAUTHENTICATED' },
+    () =>
+      gql(
+        '{ myAccounts { balance } }',
+        {},
+        jwt.sign({ roles: 'operator' }, e2e.jwtSecret, { subject: 'mallory', expiresIn: '1m' }),
+      ),
+  ],
+  [
+    'a token signed with another secret',
+    { code: 'UNAUTHENTICATED' },
+    () => gql('{ myAccounts { balance } }', {}, jwt.sign({}, 'x'.repeat(40), { subject: VICTIM, expiresIn: '1m' })),
+  ],
   // GraphQL over WebSocket
-  ['WebSocket without a token', { status: 4401 }, () => overWs(() => Promise.resolve({ kind: 'closed', code: 0, reason: '' }), {})],
-  ['WebSocket with an expired token', { status: 4401 }, () => overWs(() => Promise.resolve({ kind: 'closed', code: 0, reason: '' }), { authorization: `Bearer ${jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, e2e.jwtSecret, { subject: 'mallory' })}` })],
+  [
+    'WebSocket without a token',
+    { status: 4401 },
+    () => overWs(() => Promise.resolve({ kind: 'closed', code: 0, reason: '' }), {}),
+  ],
+  [
+    'WebSocket with an expired token',
+    { status: 4401 },
+    () =>
+      overWs(() => Promise.resolve({ kind: 'closed', code: 0, reason: '' }), {
+        authorization: `Bearer ${jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, e2e.jwtSecret, { subject: 'mallory' })}`,
+      }),
+  ],
   ['WebSocket frame that is not JSON', { status: 4400 }, () => overWs((ws) => ws.send('{not json'))],
-  ['WebSocket subscribe to a NUL id', { code: 'NOT_FOUND' }, () => overWs((ws) => ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: '\u0000' }))],
-  ['WebSocket subscribe to another user’s payment', { code: 'NOT_FOUND' }, () => overWs((ws) => ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: victimPaymentId }))],
-  ['WebSocket createPayment with a lone-surrogate key', { code: 'BAD_USER_INPUT' }, () => overWs((ws) => ws.subscribe('1', CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: '\ud800' } }))],
-  ['WebSocket subscription with 1,100 aliases', { code: 'QUERY_TOO_COMPLEX' }, () => overWs((ws) => ws.subscribe('1', `subscription { ${Array.from({ length: 1100 }, (_, i) => `a${i}: myPaymentStatuses { status }`).join(' ')} }`))],
+  [
+    'WebSocket subscribe to a NUL id',
+    { code: 'NOT_FOUND' },
+    () =>
+      overWs((ws) =>
+        ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: '\u0000' }),
+      ),
+  ],
+  [
+    'WebSocket subscribe to another user’s payment',
+    { code: 'NOT_FOUND' },
+    () =>
+      overWs((ws) =>
+        ws.subscribe('1', 'subscription($id: ID!) { paymentStatus(id: $id) { status } }', { id: victimPaymentId }),
+      ),
+  ],
+  [
+    'WebSocket createPayment with a lone-surrogate key',
+    { code: 'BAD_USER_INPUT' },
+    () =>
+      overWs((ws) => ws.subscribe('1', CREATE, { input: { amount: 1, currency: 'EUR', idempotencyKey: '\ud800' } })),
+  ],
+  [
+    'WebSocket subscription with 1,100 aliases',
+    { code: 'QUERY_TOO_COMPLEX' },
+    () =>
+      overWs((ws) =>
+        ws.subscribe(
+          '1',
+          `subscription { ${Array.from({ length: 1100 }, (_, i) => `a${i}: myPaymentStatuses { status }`).join(' ')} }`,
+        ),
+      ),
+  ],
   // REST
-  ['REST key with NUL', { status: 400 }, () => rest('/api/payments', { method: 'POST', body: JSON.stringify({ userName: 'mallory', amount: 1, currency: 'EUR', idempotencyKey: '\u0000' }) })],
-  ['REST key with a lone surrogate', { status: 400 }, () => rest('/api/payments', { method: 'POST', body: '{"userName":"mallory","amount":1,"currency":"EUR","idempotencyKey":"\\ud800"}' })],
-  ['REST reusing a key with another amount', { status: 409 }, () => rest('/api/payments', { method: 'POST', body: JSON.stringify({ userName: 'mallory', amount: 7, currency: 'EUR', idempotencyKey: 'mallory-1' }) })],
-  ['REST payment for another user', { status: 403 }, () => rest('/api/payments', { method: 'POST', body: JSON.stringify({ userName: VICTIM, amount: 1, currency: 'EUR' }) })],
+  [
+    'REST key with NUL',
+    { status: 400 },
+    () =>
+      rest('/api/payments', {
+        method: 'POST',
+        body: JSON.stringify({ userName: 'mallory', amount: 1, currency: 'EUR', idempotencyKey: '\u0000' }),
+      }),
+  ],
+  [
+    'REST key with a lone surrogate',
+    { status: 400 },
+    () =>
+      rest('/api/payments', {
+        method: 'POST',
+        body: '{"userName":"mallory","amount":1,"currency":"EUR","idempotencyKey":"\\ud800"}',
+      }),
+  ],
+  [
+    'REST reusing a key with another amount',
+    { status: 409 },
+    () =>
+      rest('/api/payments', {
+        method: 'POST',
+        body: JSON.stringify({ userName: 'mallory', amount: 7, currency: 'EUR', idempotencyKey: 'mallory-1' }),
+      }),
+  ],
+  [
+    'REST payment for another user',
+    { status: 403 },
+    () =>
+      rest('/api/payments', { method: 'POST', body: JSON.stringify({ userName: VICTIM, amount: 1, currency: 'EUR' }) }),
+  ],
   ['REST body that is an array', { status: 400 }, () => rest('/api/payments', { method: 'POST', body: '[1,2,3]' })],
   ['REST malformed %-escape in the path', { status: 400 }, () => rest('/api/payments/%E0')],
-  ['REST cursor with an out-of-range date', { status: 400 }, () => rest(`/api/payments?after=${cursor(`275760-09-13T00:00:00.000Z|${victimPaymentId}`)}`)],
+  [
+    'REST cursor with an out-of-range date',
+    { status: 400 },
+    () => rest(`/api/payments?after=${cursor(`275760-09-13T00:00:00.000Z|${victimPaymentId}`)}`),
+  ],
   ['REST first=-1', { status: 400 }, () => rest('/api/payments?first=-1')],
   ['REST first=1e309', { status: 400 }, () => rest('/api/payments?first=1e309')],
   ['REST another user’s payment', { status: 404 }, () => rest(`/api/payments/${victimPaymentId}`)],
   // The internal API
   ['internal lone % in the path', { status: 400 }, () => service('/internal/users/%')],
   ['internal user id above int8', { status: 400 }, () => service('/internal/users/9223372036854775808')],
-  ['internal unknown status', { status: 400 }, () => service('/internal/users/1/status', { method: 'PUT', body: '{"status":"ADMIN"}' })],
+  [
+    'internal unknown status',
+    { status: 400 },
+    () => service('/internal/users/1/status', { method: 'PUT', body: '{"status":"ADMIN"}' }),
+  ],
   ['internal without the service token', { status: 401 }, () => http('/internal/users/1', { base: internal() })],
-  ['internal API on the public port, with the token', { status: 404 }, () => service('/internal/users/1', { method: 'PUT', body: '{"status":"BLOCKED"}', base: gateway() })],
-  ['money-storage ledger with a lone % in the path', { status: 400 }, () => http('/internal/ledger/%', { base: e2e.system.internalUrl('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
-  ['money-storage internal API on its health port', { status: 404 }, () => http('/internal/accounts/1', { base: e2e.system.url('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
-  ['money-storage ledger page of 10^6', { status: 400 }, () => http('/internal/ledger/1?first=1000000', { base: e2e.system.internalUrl('money-storage'), headers: { 'x-service-token': e2e.serviceToken } })],
+  [
+    'internal API on the public port, with the token',
+    { status: 404 },
+    () => service('/internal/users/1', { method: 'PUT', body: '{"status":"BLOCKED"}', base: gateway() }),
+  ],
+  [
+    'money-storage ledger with a lone % in the path',
+    { status: 400 },
+    () =>
+      http('/internal/ledger/%', {
+        base: e2e.system.internalUrl('money-storage'),
+        headers: { 'x-service-token': e2e.serviceToken },
+      }),
+  ],
+  [
+    'money-storage internal API on its health port',
+    { status: 404 },
+    () =>
+      http('/internal/accounts/1', {
+        base: e2e.system.url('money-storage'),
+        headers: { 'x-service-token': e2e.serviceToken },
+      }),
+  ],
+  [
+    'money-storage ledger page of 10^6',
+    { status: 400 },
+    () =>
+      http('/internal/ledger/1?first=1000000', {
+        base: e2e.system.internalUrl('money-storage'),
+        headers: { 'x-service-token': e2e.serviceToken },
+      }),
+  ],
   // Raw messages on every topic
-  ['money-operations id with NUL', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: 'deposit:\u0000' }))],
-  ['money-operations id with a lone surrogate', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: 'deposit:\ud800' }))],
-  ['money-operations id of 10 KB', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: `deposit:${'x'.repeat(10_000)}` }))],
-  ['money-operations userId above int8', { code: 'DLQ' }, () => poison('moneyOperations', operation({ operationId: 'deposit:big-user', userId: '9223372036854775808' }))],
-  ['payments with a NUL payment id', { code: 'DLQ' }, () => poison('payments', JSON.stringify({ version: 1, type: 'PAYMENT_REQUESTED', paymentId: '\u0000', userId: '1', amount: 1, currency: 'EUR', createdAt: new Date().toISOString() }))],
-  ['status-payments with wrong types', { code: 'DLQ' }, () => poison('statusPayments', JSON.stringify({ version: 1, type: 'PAYMENT_STATUS_CHANGED', paymentId: victimPaymentId, userId: 1, status: 'COMPLETED', reason: null, seq: 'x', at: 'now' }))],
-  ['money-operation-results with wrong types', { code: 'DLQ' }, () => poison('moneyOperationResults', JSON.stringify({ version: 1, operationId: 5, outcome: 'APPLIED' }))],
+  [
+    'money-operations id with NUL',
+    { code: 'DLQ' },
+    () => poison('moneyOperations', operation({ operationId: 'deposit:\u0000' })),
+  ],
+  [
+    'money-operations id with a lone surrogate',
+    { code: 'DLQ' },
+    () => poison('moneyOperations', operation({ operationId: 'deposit:\ud800' })),
+  ],
+  [
+    'money-operations id of 10 KB',
+    { code: 'DLQ' },
+    () => poison('moneyOperations', operation({ operationId: `deposit:${'x'.repeat(10_000)}` })),
+  ],
+  [
+    'money-operations userId above int8',
+    { code: 'DLQ' },
+    () => poison('moneyOperations', operation({ operationId: 'deposit:big-user', userId: '9223372036854775808' })),
+  ],
+  [
+    'payments with a NUL payment id',
+    { code: 'DLQ' },
+    () =>
+      poison(
+        'payments',
+        JSON.stringify({
+          version: 1,
+          type: 'PAYMENT_REQUESTED',
+          paymentId: '\u0000',
+          userId: '1',
+          amount: 1,
+          currency: 'EUR',
+          createdAt: new Date().toISOString(),
+        }),
+      ),
+  ],
+  [
+    'status-payments with wrong types',
+    { code: 'DLQ' },
+    () =>
+      poison(
+        'statusPayments',
+        JSON.stringify({
+          version: 1,
+          type: 'PAYMENT_STATUS_CHANGED',
+          paymentId: victimPaymentId,
+          userId: 1,
+          status: 'COMPLETED',
+          reason: null,
+          seq: 'x',
+          at: 'now',
+        }),
+      ),
+  ],
+  [
+    'money-operation-results with wrong types',
+    { code: 'DLQ' },
+    () => poison('moneyOperationResults', JSON.stringify({ version: 1, operationId: 5, outcome: 'APPLIED' })),
+  ],
 ];
 
 const LEAKS = /\bselect\b|\binsert\b|\bupdate\b|jsonb|gateway\.|money\.|params:|\n\s+at |node_modules|\.js:\d+/i;

@@ -6,11 +6,19 @@ import type { E2ESystem } from './system';
 
 /** Gives each load user plenty (a self-deposit: SELF_DEPOSIT_MAX must allow it) and waits until every deposit has landed. */
 export async function fundUsers(e2e: E2ESystem, users: string[]): Promise<void> {
-  await Promise.all(users.map((u) => e2e.client(u).data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'seed' })));
-  await eventually('every deposit', async () => {
-    const accounts = await Promise.all(users.map(async (u) => (await e2e.client(u).data(MyAccounts)).myAccounts.length));
-    return accounts.every((n) => n === 1) ? true : undefined;
-  }, 60_000);
+  await Promise.all(
+    users.map((u) => e2e.client(u).data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'seed' })),
+  );
+  await eventually(
+    'every deposit',
+    async () => {
+      const accounts = await Promise.all(
+        users.map(async (u) => (await e2e.client(u).data(MyAccounts)).myAccounts.length),
+      );
+      return accounts.every((n) => n === 1) ? true : undefined;
+    },
+    60_000,
+  );
 }
 
 /**

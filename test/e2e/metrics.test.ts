@@ -17,7 +17,10 @@ import { awaitTerminal, startE2E, type E2ESystem } from './system';
 let e2e: E2ESystem;
 beforeAll(async () => {
   // One second per stage delay: long enough to see the payment held, short enough for a test.
-  e2e = await startE2E('metrics', { ownKafka: false, env: { PAYMASTER_DELAY_MIN_MS: '1000', PAYMASTER_DELAY_MAX_MS: '1000', SELF_DEPOSIT_MAX: '0' } });
+  e2e = await startE2E('metrics', {
+    ownKafka: false,
+    env: { PAYMASTER_DELAY_MIN_MS: '1000', PAYMASTER_DELAY_MAX_MS: '1000', SELF_DEPOSIT_MAX: '0' },
+  });
 }, 180_000);
 afterAll(() => e2e?.stop(), 60_000);
 
@@ -41,40 +44,72 @@ it('serves default process metrics labelled with the service, without a token', 
 });
 
 it('moves the payment, stage, subscription and ledger series with a payment', async () => {
-  const before = { gateway: await scrapeOf('gateway'), paymaster: await scrapeOf('paymaster'), money: await scrapeOf('money-storage') };
+  const before = {
+    gateway: await scrapeOf('gateway'),
+    paymaster: await scrapeOf('paymaster'),
+    money: await scrapeOf('money-storage'),
+  };
   const alice = e2e.client('alice');
   const ws = alice.connect();
   try {
     subscribe(ws, WatchMyPayments);
     const subscribers = before.gateway.sum('gateway_live_subscriptions');
-    await untilScraped('gateway', 'the subscription counted', (s) => s.sum('gateway_live_subscriptions') === subscribers + 1);
+    await untilScraped(
+      'gateway',
+      'the subscription counted',
+      (s) => s.sum('gateway_live_subscriptions') === subscribers + 1,
+    );
 
-    await e2e.operator('olga').data(CreditAccount, { userName: 'alice', amount: 5000, currency: 'EUR', idempotencyKey: 'metrics-alice' });
-    await eventually('alice’s funds', async () => ((await alice.data(MyAccounts)).myAccounts[0]?.balance === '5000' ? true : undefined), 30_000);
+    await e2e
+      .operator('olga')
+      .data(CreditAccount, { userName: 'alice', amount: 5000, currency: 'EUR', idempotencyKey: 'metrics-alice' });
+    await eventually(
+      'alice’s funds',
+      async () => ((await alice.data(MyAccounts)).myAccounts[0]?.balance === '5000' ? true : undefined),
+      30_000,
+    );
     const { createPayment } = await alice.data(CreatePayment, { input: { amount: 1500, currency: 'EUR' } });
     await untilScraped('paymaster', 'the payment held', (s) => s.sum('paymaster_payments_in_flight') === 1);
     expect(await awaitTerminal(e2e.sql, [createPayment.id], 30_000)).toEqual({ COMPLETED: 1 });
 
-    const grew = (s: Scrape, was: Scrape, name: string, labels: Record<string, string>) => s.sum(name, labels) - was.sum(name, labels);
-    const gateway = await untilScraped('gateway', 'the COMPLETED change counted', (s) => grew(s, before.gateway, 'payments_status_changes_total', { status: 'COMPLETED', currency: 'EUR' }) === 1);
-    for (const status of ['NEW', 'CREATED']) expect(grew(gateway, before.gateway, 'payments_status_changes_total', { status, currency: 'EUR' })).toBe(1);
+    const grew = (s: Scrape, was: Scrape, name: string, labels: Record<string, string>) =>
+      s.sum(name, labels) - was.sum(name, labels);
+    const gateway = await untilScraped(
+      'gateway',
+      'the COMPLETED change counted',
+      (s) => grew(s, before.gateway, 'payments_status_changes_total', { status: 'COMPLETED', currency: 'EUR' }) === 1,
+    );
+    for (const status of ['NEW', 'CREATED'])
+      expect(grew(gateway, before.gateway, 'payments_status_changes_total', { status, currency: 'EUR' })).toBe(1);
     expect(grew(gateway, before.gateway, 'gateway_create_payment_duration_seconds_count', {})).toBe(1);
 
-    const paymaster = await untilScraped('paymaster', 'the payment released', (s) => s.sum('paymaster_payments_in_flight') === 0);
+    const paymaster = await untilScraped(
+      'paymaster',
+      'the payment released',
+      (s) => s.sum('paymaster_payments_in_flight') === 0,
+    );
     for (const milestone of ['processing', 'debit_answered', 'terminal']) {
       expect(grew(paymaster, before.paymaster, 'paymaster_payment_milestone_seconds_count', { milestone })).toBe(1);
     }
     // Two stage delays of one second lie between taking the payment and its terminal status.
-    expect(grew(paymaster, before.paymaster, 'paymaster_payment_milestone_seconds_sum', { milestone: 'terminal' })).toBeGreaterThanOrEqual(2);
+    expect(
+      grew(paymaster, before.paymaster, 'paymaster_payment_milestone_seconds_sum', { milestone: 'terminal' }),
+    ).toBeGreaterThanOrEqual(2);
 
     const money = await scrapeOf('money-storage');
     for (const kind of ['CREDIT', 'DEBIT', 'SETTLE']) {
-      expect(grew(money, before.money, 'ledger_operations_total', { kind, outcome: 'APPLIED', reason: 'none' })).toBeGreaterThanOrEqual(1);
+      expect(
+        grew(money, before.money, 'ledger_operations_total', { kind, outcome: 'APPLIED', reason: 'none' }),
+      ).toBeGreaterThanOrEqual(1);
     }
   } finally {
     await ws.dispose();
   }
-  await untilScraped('gateway', 'the subscription gone', (s) => s.sum('gateway_live_subscriptions') === before.gateway.sum('gateway_live_subscriptions'));
+  await untilScraped(
+    'gateway',
+    'the subscription gone',
+    (s) => s.sum('gateway_live_subscriptions') === before.gateway.sum('gateway_live_subscriptions'),
+  );
 });
 
 it('counts the outbox backlog at scrape time', async () => {
@@ -102,16 +137,34 @@ it('counts each parked message per DLQ topic in the service that parked it', asy
     ['paymaster', 'payments'],
     ['money-storage', 'moneyOperations'],
   ];
-  const before = await Promise.all(parkers.map(([service, topic]) => scrapeOf(service).then((s) => s.sum('dlq_messages_total', { topic: dlqOf(names[topic]) }))));
-  const producer = new Kafka({ brokers: e2e.system.infra.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
+  const before = await Promise.all(
+    parkers.map(([service, topic]) =>
+      scrapeOf(service).then((s) => s.sum('dlq_messages_total', { topic: dlqOf(names[topic]) })),
+    ),
+  );
+  const producer = new Kafka({
+    brokers: e2e.system.infra.kafkaBrokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).producer();
   await producer.connect();
   try {
-    for (const [, topic] of parkers) await producer.send({ topic: names[topic], acks: -1, messages: [{ key: randomUUID(), value: 'not json at all' }] });
+    for (const [, topic] of parkers)
+      await producer.send({
+        topic: names[topic],
+        acks: -1,
+        messages: [{ key: randomUUID(), value: 'not json at all' }],
+      });
   } finally {
     await producer.disconnect();
   }
   await Promise.all(
-    parkers.map(([service, topic], i) => untilScraped(service, `a message parked in ${topic}'s DLQ`, (s) => s.sum('dlq_messages_total', { topic: dlqOf(names[topic]) }) === before[i]! + 1)),
+    parkers.map(([service, topic], i) =>
+      untilScraped(
+        service,
+        `a message parked in ${topic}'s DLQ`,
+        (s) => s.sum('dlq_messages_total', { topic: dlqOf(names[topic]) }) === before[i]! + 1,
+      ),
+    ),
   );
 });
 

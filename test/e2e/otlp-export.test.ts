@@ -29,13 +29,18 @@ async function startReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; st
       const body = JSON.parse(Buffer.concat(chunks).toString()) as OtlpJson;
       for (const rs of body.resourceSpans ?? []) {
         const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '?';
-        for (const s of (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? [])) spans.push({ service, traceId: s.traceId, name: s.name });
+        for (const s of (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? []))
+          spans.push({ service, traceId: s.traceId, name: s.name });
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spans,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -48,7 +53,12 @@ beforeAll(async () => {
   receiver = await startReceiver();
   e2e = await startE2E('otlp', {
     ownKafka: false,
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200', PAYMASTER_DELAY_MIN_MS: '10', PAYMASTER_DELAY_MAX_MS: '50' },
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      PAYMASTER_DELAY_MIN_MS: '10',
+      PAYMASTER_DELAY_MAX_MS: '50',
+    },
   });
 }, 180_000);
 afterAll(async () => {
@@ -61,7 +71,11 @@ it('exports one trace per payment from all three services to the OTLP endpoint',
   const client = e2e.client('otto');
   const res = await fetch(`${e2e.system.url('gateway')}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${client.token}`, traceparent: `00-${traceId}-1122334455667788-01` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${client.token}`,
+      traceparent: `00-${traceId}-1122334455667788-01`,
+    },
     body: JSON.stringify({ query: print(CreatePayment), variables: { input: { amount: 1, currency: 'EUR' } } }),
   });
   const id = ((await res.json()) as { data: { createPayment: { id: string } } }).data.createPayment.id;
@@ -76,5 +90,7 @@ it('exports one trace per payment from all three services to the OTLP endpoint',
     30_000,
   );
   expect([...services].sort()).toEqual(['gateway', 'money-storage', 'paymaster']);
-  expect(receiver.spans.some((s) => s.traceId === traceId && s.service === 'gateway' && s.name === 'POST /graphql')).toBe(true);
+  expect(
+    receiver.spans.some((s) => s.traceId === traceId && s.service === 'gateway' && s.name === 'POST /graphql'),
+  ).toBe(true);
 });

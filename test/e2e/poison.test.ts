@@ -13,7 +13,10 @@ import { completeOnEveryPartition, startE2E, type E2ESystem } from './system';
  */
 let e2e: E2ESystem;
 beforeAll(async () => {
-  e2e = await startE2E('poison', { ownKafka: false, env: { PAYMASTER_DELAY_MIN_MS: '5', PAYMASTER_DELAY_MAX_MS: '20' } });
+  e2e = await startE2E('poison', {
+    ownKafka: false,
+    env: { PAYMASTER_DELAY_MIN_MS: '5', PAYMASTER_DELAY_MAX_MS: '20' },
+  });
 }, 180_000);
 afterAll(() => e2e?.stop(), 60_000);
 
@@ -22,7 +25,11 @@ async function poisonEveryPartition(producer: Producer, names: TopicNames, topic
   const values = poisonValues(topic);
   const positions: string[] = [];
   for (let partition = 0; partition < TOPICS[topic].partitions; partition++) {
-    const [written] = await producer.send({ topic: names[topic], acks: -1, messages: values.map(({ what, value }) => ({ key: `poison ${what}`, value, partition })) });
+    const [written] = await producer.send({
+      topic: names[topic],
+      acks: -1,
+      messages: values.map(({ what, value }) => ({ key: `poison ${what}`, value, partition })),
+    });
     const base = BigInt(written!.baseOffset!);
     values.forEach((_, i) => positions.push(`${partition}:${base + BigInt(i)}`));
   }
@@ -36,12 +43,21 @@ it('parks every poison message in its DLQ, keeps every service up, and completes
   const producer = kafka.producer();
   await producer.connect();
   const parkedIn = (topic: TopicKey): Set<string> =>
-    new Set(collector.messages.filter((m) => m.topic === dlqOf(names[topic])).map((m) => `${m.headers['dlq-source-partition']}:${m.headers['dlq-source-offset']}`));
+    new Set(
+      collector.messages
+        .filter((m) => m.topic === dlqOf(names[topic]))
+        .map((m) => `${m.headers['dlq-source-partition']}:${m.headers['dlq-source-offset']}`),
+    );
   const allParked = (topic: TopicKey, positions: string[]) =>
-    eventually(`every poison message of ${topic} in its DLQ`, () => (positions.every((p) => parkedIn(topic).has(p)) ? true : undefined), 60_000);
+    eventually(
+      `every poison message of ${topic} in its DLQ`,
+      () => (positions.every((p) => parkedIn(topic).has(p)) ? true : undefined),
+      60_000,
+    );
   try {
     const expected: Partial<Record<TopicKey, string[]>> = {};
-    for (const topic of ['payments', 'statusPayments', 'moneyOperations'] as const) expected[topic] = await poisonEveryPartition(producer, names, topic);
+    for (const topic of ['payments', 'statusPayments', 'moneyOperations'] as const)
+      expected[topic] = await poisonEveryPartition(producer, names, topic);
     // Only the owner of a payments partition parks the results of that number: once the intake
     // has parked poison from all 8, this (only) paymaster process owns them all.
     await allParked('payments', expected.payments!);

@@ -4,7 +4,10 @@ import { awaitTerminal, type E2ESystem } from './system';
 
 /** How many of these payments are not terminal yet. */
 export async function inFlight(e2e: E2ESystem, ids: string[]): Promise<number> {
-  const { rows } = await e2e.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING')`, [ids]);
+  const { rows } = await e2e.sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING')`,
+    [ids],
+  );
   return rows[0]!.n;
 }
 
@@ -19,7 +22,13 @@ const moneyStorageCaughtUp = (e2e: E2ESystem): Promise<void> =>
  * The checks after a fault: every acknowledged payment reaches a terminal status and `reconcile`
  * finds the invariants intact. Prints what it saw as one JSON line, and what a violation involves.
  */
-export async function settle(e2e: E2ESystem, scenario: string, load: PaymentLoad, atFault: number, extra: Record<string, unknown> = {}): Promise<void> {
+export async function settle(
+  e2e: E2ESystem,
+  scenario: string,
+  load: PaymentLoad,
+  atFault: number,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const startedAt = Date.now();
   const counts = await awaitTerminal(e2e.sql, load.acknowledged, 240_000);
   await moneyStorageCaughtUp(e2e);
@@ -29,10 +38,13 @@ export async function settle(e2e: E2ESystem, scenario: string, load: PaymentLoad
   );
   if (!report.ok) {
     process.stdout.write(`reconcile report: ${JSON.stringify(report).slice(0, 1500)}\n`);
-    const id = (report as { violations?: Array<{ detail?: { paymentId?: string } }> }).violations?.[0]?.detail?.paymentId;
+    const id = (report as { violations?: Array<{ detail?: { paymentId?: string } }> }).violations?.[0]?.detail
+      ?.paymentId;
     if (id) {
       const ledger = await e2e.sql.query('SELECT * FROM money.ledger_entries WHERE payment_id = $1', [id]);
-      const ops = await e2e.sql.query('SELECT * FROM money.processed_operations WHERE operation_id LIKE $1', [`${id}%`]);
+      const ops = await e2e.sql.query('SELECT * FROM money.processed_operations WHERE operation_id LIKE $1', [
+        `${id}%`,
+      ]);
       const pay = await e2e.sql.query('SELECT status, reason FROM gateway.payments WHERE id = $1', [id]);
       process.stdout.write(`DIAG ${JSON.stringify({ pay: pay.rows, ledger: ledger.rows, ops: ops.rows })}\n`);
     }

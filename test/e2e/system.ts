@@ -73,7 +73,9 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
       if (process.env.E2E_LOG) process.stdout.write(`${name}: ${line}\n`);
     },
     onUnexpectedExit: (name, code, restartInMs) =>
-      process.stdout.write(`${name} exited unexpectedly with ${code}, restarting in ${restartInMs} ms; last lines:\n${recent.slice(-10).join('\n')}\n`),
+      process.stdout.write(
+        `${name} exited unexpectedly with ${code}, restarting in ${restartInMs} ms; last lines:\n${recent.slice(-10).join('\n')}\n`,
+      ),
   });
   const gatewayConfig = loadGatewayConfig(system.env);
   const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 4 });
@@ -82,8 +84,13 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
     sql,
     serviceToken: gatewayConfig.INTERNAL_SERVICE_TOKEN,
     jwtSecret: gatewayConfig.JWT_SECRET,
-    client: (userName, replica = 0) => new GatewayClient(system.url('gateway', replica), signToken(userName, tokenPolicy(gatewayConfig))),
-    operator: (userName) => new GatewayClient(system.url('gateway'), signToken(userName, tokenPolicy(gatewayConfig), { roles: ['operator'] })),
+    client: (userName, replica = 0) =>
+      new GatewayClient(system.url('gateway', replica), signToken(userName, tokenPolicy(gatewayConfig))),
+    operator: (userName) =>
+      new GatewayClient(
+        system.url('gateway'),
+        signToken(userName, tokenPolicy(gatewayConfig), { roles: ['operator'] }),
+      ),
     reconcile: async () => {
       const script = path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js');
       const result = await run(process.execPath, [script, '--json'], { env: { ...process.env, ...system.env } }).then(
@@ -105,22 +112,36 @@ const TERMINAL = ['COMPLETED', 'REJECTED', 'ERROR'];
 /** Status counts of these payments, once every one is terminal (or throws after `timeoutMs`). */
 export async function awaitTerminal(sql: pg.Pool, ids: string[], timeoutMs: number): Promise<Record<string, number>> {
   // The probe throws while some are not terminal, so a timeout reports the last counts.
-  return waitFor('every payment to be terminal', async () => {
-    const { rows } = await sql.query<{ status: string; n: number }>(
-      'SELECT status, count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) GROUP BY status',
-      [ids],
-    );
-    const counts: Record<string, number> = Object.fromEntries(rows.map((r) => [r.status, r.n]));
-    const terminal = TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
-    if (terminal === ids.length) return counts;
-    throw new Error(`only ${terminal} of ${ids.length} payments are terminal: ${JSON.stringify(counts)}`);
-  }, timeoutMs);
+  return waitFor(
+    'every payment to be terminal',
+    async () => {
+      const { rows } = await sql.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::int AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) GROUP BY status',
+        [ids],
+      );
+      const counts: Record<string, number> = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+      const terminal = TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
+      if (terminal === ids.length) return counts;
+      throw new Error(`only ${terminal} of ${ids.length} payments are terminal: ${JSON.stringify(counts)}`);
+    },
+    timeoutMs,
+  );
 }
 
 const partitioner = Partitioners.DefaultPartitioner();
 /** The partition kafkajs' default partitioner (the one every producer here uses) picks for a key. */
 export const partitionOf = (key: string, partitions: number): number =>
-  partitioner({ topic: '', partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })), message: { key, value: null } });
+  partitioner({
+    topic: '',
+    partitionMetadata: Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    })),
+    message: { key, value: null },
+  });
 
 /**
  * The liveness check after an attack: a funded user creates payments until every partition of
@@ -130,13 +151,21 @@ export const partitionOf = (key: string, partitions: number): number =>
 export async function completeOnEveryPartition(e2e: E2ESystem, userName: string, perPartition = 5): Promise<void> {
   const partitions = TOPICS.payments.partitions;
   await e2e.client(userName).data(MyAccounts); // the user exists before the operator names them
-  await e2e.operator('liveness-operator').data(CreditAccount, { userName, amount: 1_000_000, currency: 'EUR', idempotencyKey: `fund-${userName}` });
+  await e2e
+    .operator('liveness-operator')
+    .data(CreditAccount, { userName, amount: 1_000_000, currency: 'EUR', idempotencyKey: `fund-${userName}` });
   // The credit travels through Kafka too: a payment that overtook it would be REJECTED.
-  await eventually(`${userName}'s funds`, async () => ((await e2e.client(userName).data(MyAccounts)).myAccounts.some((a) => a.balance !== '0') ? true : undefined), 30_000);
+  await eventually(
+    `${userName}'s funds`,
+    async () =>
+      (await e2e.client(userName).data(MyAccounts)).myAccounts.some((a) => a.balance !== '0') ? true : undefined,
+    30_000,
+  );
   const perPartitionCount = new Array<number>(partitions).fill(0);
   const ids: string[] = [];
   while (perPartitionCount.some((n) => n < perPartition)) {
-    if (ids.length > partitions * perPartition * 10) throw new Error(`payments never covered every partition: ${perPartitionCount.join(',')}`);
+    if (ids.length > partitions * perPartition * 10)
+      throw new Error(`payments never covered every partition: ${perPartitionCount.join(',')}`);
     const { createPayment } = await e2e.client(userName).data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
     ids.push(createPayment.id);
     perPartitionCount[partitionOf(createPayment.id, partitions)]! += 1;

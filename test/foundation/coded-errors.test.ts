@@ -19,7 +19,10 @@ describe('coded errors', () => {
 
   it('answer every API code with one HTTP status, and a retry hint where given', () => {
     expect(new ApiError('BAD_USER_INPUT', 'x').httpStatus).toBe(400);
-    expect(new ApiError('RATE_LIMITED', 'x', { retryAfterSeconds: 3 })).toMatchObject({ httpStatus: 429, retryAfterSeconds: 3 });
+    expect(new ApiError('RATE_LIMITED', 'x', { retryAfterSeconds: 3 })).toMatchObject({
+      httpStatus: 429,
+      retryAfterSeconds: 3,
+    });
     expect(new ApiError('UNAVAILABLE', 'x').httpStatus).toBe(503);
     expect(Object.values(API_ERROR_STATUS).every((s) => s >= 400 && s < 600)).toBe(true);
   });

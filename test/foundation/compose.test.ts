@@ -5,7 +5,13 @@ import { secretsShape } from '../../common/secrets';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { loadMoneyStorageConfig } from '../../money-storage/src/config';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
-import { composeServices, envFileEntries, readProjectFile, referencedVariables, type ComposeService } from '../support/compose';
+import {
+  composeServices,
+  envFileEntries,
+  readProjectFile,
+  referencedVariables,
+  type ComposeService,
+} from '../support/compose';
 
 const services = composeServices();
 const envExample = envFileEntries(readProjectFile('.env.example'));
@@ -17,12 +23,17 @@ const service = (name: string): ComposeService => services[name]!;
 const env = (name: string, key: string): string => String(service(name).environment?.[key]);
 const portOf = (url: string): number => Number(new URL(url).port);
 /** Container ports a service publishes on the host: `127.0.0.1:5433:5432` → 5432. */
-const publishedContainerPorts = (s: ComposeService): number[] => (s.ports ?? []).map((p) => Number(p.split(':').at(-1)));
+const publishedContainerPorts = (s: ComposeService): number[] =>
+  (s.ports ?? []).map((p) => Number(p.split(':').at(-1)));
 
 /** The configuration each service would load from its compose environment (secrets filled in, nothing else). */
 function configDefaults() {
   const secrets = { JWT_SECRET: 'j'.repeat(32), INTERNAL_SERVICE_TOKEN: 't'.repeat(32), NODE_ENV: 'production' };
-  return { gateway: loadGatewayConfig(secrets), paymaster: loadPaymasterConfig(secrets), 'money-storage': loadMoneyStorageConfig(secrets) };
+  return {
+    gateway: loadGatewayConfig(secrets),
+    paymaster: loadPaymasterConfig(secrets),
+    'money-storage': loadMoneyStorageConfig(secrets),
+  };
 }
 
 describe('docker-compose.yml', () => {
@@ -40,7 +51,8 @@ describe('docker-compose.yml', () => {
       expect([name, Array.isArray(s.depends_on)]).toEqual([name, false]);
       for (const [dependency, { condition }] of Object.entries(s.depends_on ?? {})) {
         const target = service(dependency);
-        if (condition === 'service_healthy') expect([name, dependency, target.healthcheck]).toEqual([name, dependency, expect.anything()]);
+        if (condition === 'service_healthy')
+          expect([name, dependency, target.healthcheck]).toEqual([name, dependency, expect.anything()]);
         else if (condition === 'service_completed_successfully') expect(target.restart).toBe('on-failure');
         else expect(condition).toBe('service_started');
       }
@@ -49,13 +61,19 @@ describe('docker-compose.yml', () => {
 
   it('starts each service after what it needs', () => {
     const conditions = (name: string) => service(name).depends_on as Record<string, { condition: string }>;
-    expect(conditions('gateway')).toMatchObject({ postgres: { condition: 'service_healthy' }, topics: { condition: 'service_completed_successfully' } });
+    expect(conditions('gateway')).toMatchObject({
+      postgres: { condition: 'service_healthy' },
+      topics: { condition: 'service_completed_successfully' },
+    });
     expect(conditions('money-storage')).toMatchObject({
       postgres: { condition: 'service_healthy' },
       topics: { condition: 'service_completed_successfully' },
       gateway: { condition: 'service_healthy' },
     });
-    expect(conditions('paymaster')).toMatchObject({ kafka: { condition: 'service_healthy' }, topics: { condition: 'service_completed_successfully' } });
+    expect(conditions('paymaster')).toMatchObject({
+      kafka: { condition: 'service_healthy' },
+      topics: { condition: 'service_completed_successfully' },
+    });
     expect(conditions('topics')).toMatchObject({ kafka: { condition: 'service_healthy' } });
   });
 
@@ -64,7 +82,8 @@ describe('docker-compose.yml', () => {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
         const text = String(value);
         const secretsUsed = referencedVariables(text).filter((v) => SECRET_NAMES.includes(v));
-        if (SECRET_NAMES.includes(key)) expect([name, key, text]).toEqual([name, key, expect.stringMatching(new RegExp(`^\\$\\{${key}:\\?.+\\}$`))]);
+        if (SECRET_NAMES.includes(key))
+          expect([name, key, text]).toEqual([name, key, expect.stringMatching(new RegExp(`^\\$\\{${key}:\\?.+\\}$`))]);
         if (/SECRET|TOKEN|PASSWORD/.test(key)) expect([name, key, secretsUsed]).toEqual([name, key, [key]]);
         // Every reference names its fix: `${VAR:?message}`, never a silent empty default.
         for (const variable of referencedVariables(text)) expect(text).toContain(`\${${variable}:?`);
@@ -99,12 +118,17 @@ describe('docker-compose.yml', () => {
 
   it('gives Kafka a listener for containers and one published for the host', () => {
     const kafka = (key: string) => env('kafka', key);
-    expect(kafka('KAFKA_ADVERTISED_LISTENERS').split(',')).toEqual(['INTERNAL://kafka:9092', 'EXTERNAL://localhost:29092']);
+    expect(kafka('KAFKA_ADVERTISED_LISTENERS').split(',')).toEqual([
+      'INTERNAL://kafka:9092',
+      'EXTERNAL://localhost:29092',
+    ]);
     expect(kafka('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP')).toMatch(/INTERNAL:PLAINTEXT.*EXTERNAL:PLAINTEXT/);
     expect(kafka('KAFKA_INTER_BROKER_LISTENER_NAME')).toBe('INTERNAL');
     expect(publishedContainerPorts(service('kafka'))).toEqual([29092]);
     expect(env('topics', 'KAFKA_BROKERS')).toBe('kafka:9092');
-    expect(service('kafka').healthcheck!.test.join(' ')).toContain('kafka-broker-api-versions.sh --bootstrap-server localhost:9092');
+    expect(service('kafka').healthcheck!.test.join(' ')).toContain(
+      'kafka-broker-api-versions.sh --bootstrap-server localhost:9092',
+    );
   });
 
   it('keeps Prometheus and Grafana behind the monitoring profile', () => {
@@ -114,14 +138,21 @@ describe('docker-compose.yml', () => {
 
 describe('.env.example', () => {
   it('lists every variable compose needs, each with a placeholder the services refuse', () => {
-    const needed = new Set(Object.values(services).flatMap((s) => Object.values(s.environment ?? {}).flatMap((v) => referencedVariables(String(v)))));
+    const needed = new Set(
+      Object.values(services).flatMap((s) =>
+        Object.values(s.environment ?? {}).flatMap((v) => referencedVariables(String(v))),
+      ),
+    );
     expect(Object.keys(envExample).sort()).toEqual([...needed].sort());
-    for (const [name, schema] of Object.entries(secretsShape)) expect([name, schema.safeParse(envExample[name]).success]).toEqual([name, false]);
+    for (const [name, schema] of Object.entries(secretsShape))
+      expect([name, schema.safeParse(envExample[name]).success]).toEqual([name, false]);
     expect(readProjectFile('.env.example')).toContain('openssl rand -base64 32');
   });
 
   it('is committed while .env is ignored by git and by the image build', () => {
     expect(readProjectFile('.gitignore').split('\n')).toContain('.env');
-    expect(readProjectFile('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['.git', '.env', '.secrets', 'node_modules', 'dist', '.data', '.kafka']));
+    expect(readProjectFile('.dockerignore').split('\n')).toEqual(
+      expect.arrayContaining(['.git', '.env', '.secrets', 'node_modules', 'dist', '.data', '.kafka']),
+    );
   });
 });

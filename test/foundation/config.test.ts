@@ -22,13 +22,30 @@ const problems = (load: () => unknown): string => {
 describe('configuration from the environment', () => {
   it('runs on a laptop with nothing set but the secrets', () => {
     const config = loadGatewayConfig({ ...noFile, ...testSecrets() });
-    expect(config).toMatchObject({ PORT: 4000, INTERNAL_PORT: 4003, INTERNAL_HOST: '127.0.0.1', KAFKA_BROKERS: ['127.0.0.1:9092'] });
-    expect(config).toMatchObject({ JWT_MAX_TTL_SECONDS: 86_400, JWT_CLOCK_TOLERANCE_SECONDS: 5, WS_MAX_SOCKETS_PER_USER: 10 });
+    expect(config).toMatchObject({
+      PORT: 4000,
+      INTERNAL_PORT: 4003,
+      INTERNAL_HOST: '127.0.0.1',
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+    });
+    expect(config).toMatchObject({
+      JWT_MAX_TTL_SECONDS: 86_400,
+      JWT_CLOCK_TOLERANCE_SECONDS: 5,
+      WS_MAX_SOCKETS_PER_USER: 10,
+    });
     expect(loadMoneyStorageConfig({ ...noFile, ...testSecrets() }).GATEWAY_URL).toEqual(['http://127.0.0.1:4003']);
   });
 
   it('names every bad variable in one error', () => {
-    const message = problems(() => loadGatewayConfig({ ...noFile, PORT: 'eighty', KAFKA_BROKERS: '', LOG_LEVEL: 'loud', JWT_MAX_TTL_SECONDS: '99999999' }));
+    const message = problems(() =>
+      loadGatewayConfig({
+        ...noFile,
+        PORT: 'eighty',
+        KAFKA_BROKERS: '',
+        LOG_LEVEL: 'loud',
+        JWT_MAX_TTL_SECONDS: '99999999',
+      }),
+    );
     expect(message).toMatch(/PORT: .*"eighty"/);
     expect(message).toMatch(/KAFKA_BROKERS/);
     expect(message).toMatch(/LOG_LEVEL/);
@@ -36,7 +53,10 @@ describe('configuration from the environment', () => {
     expect(message).toMatch(/JWT_SECRET: required/);
   });
 
-  it.each([['unset', undefined], ['production', 'production']])('refuses to start without secrets when NODE_ENV is %s, naming each', (_name, NODE_ENV) => {
+  it.each([
+    ['unset', undefined],
+    ['production', 'production'],
+  ])('refuses to start without secrets when NODE_ENV is %s, naming each', (_name, NODE_ENV) => {
     const gateway = problems(() => loadGatewayConfig({ ...noFile, NODE_ENV }));
     expect(gateway).toMatch(/JWT_SECRET: required/);
     expect(gateway).toMatch(/INTERNAL_SERVICE_TOKEN: required/);
@@ -46,15 +66,24 @@ describe('configuration from the environment', () => {
   });
 
   it('refuses secrets too short to be secret', () => {
-    expect(problems(() => loadGatewayConfig({ ...noFile, JWT_SECRET: 'short', INTERNAL_SERVICE_TOKEN: 'dev-internal-service-token' }))).toMatch(
-      /JWT_SECRET: must be at least 32[\s\S]*INTERNAL_SERVICE_TOKEN: must be at least 32/,
-    );
+    expect(
+      problems(() =>
+        loadGatewayConfig({ ...noFile, JWT_SECRET: 'short', INTERNAL_SERVICE_TOKEN: 'dev-internal-service-token' }),
+      ),
+    ).toMatch(/JWT_SECRET: must be at least 32[\s\S]*INTERNAL_SERVICE_TOKEN: must be at least 32/);
   });
 
   it('turns the explorer on outside production and off in it, unless EXPLORER says otherwise', () => {
     const explorer = (e: NodeJS.ProcessEnv) => loadGatewayConfig({ ...noFile, ...testSecrets(), ...e }).EXPLORER;
-    expect([explorer({}), explorer({ NODE_ENV: 'development' }), explorer({ NODE_ENV: 'production' })]).toEqual([true, true, false]);
-    expect([explorer({ NODE_ENV: 'production', EXPLORER: 'on' }), explorer({ EXPLORER: 'off' })]).toEqual([true, false]);
+    expect([explorer({}), explorer({ NODE_ENV: 'development' }), explorer({ NODE_ENV: 'production' })]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect([explorer({ NODE_ENV: 'production', EXPLORER: 'on' }), explorer({ EXPLORER: 'off' })]).toEqual([
+      true,
+      false,
+    ]);
     expect(problems(() => explorer({ EXPLORER: 'yes' }))).toMatch(/EXPLORER: .*"yes"/);
   });
 
@@ -63,10 +92,25 @@ describe('configuration from the environment', () => {
   });
   it('takes CORS_ORIGINS as exact origins, none by default, and refuses anything else at start', () => {
     expect(loadGatewayConfig({ ...noFile, ...testSecrets() }).CORS_ORIGINS).toEqual([]);
-    const listed = loadGatewayConfig({ ...noFile, ...testSecrets(), CORS_ORIGINS: ' https://app.example.com, http://localhost:5173 ,' });
+    const listed = loadGatewayConfig({
+      ...noFile,
+      ...testSecrets(),
+      CORS_ORIGINS: ' https://app.example.com, http://localhost:5173 ,',
+    });
     expect(listed.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:5173']);
-    for (const bad of ['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://files.example.com', 'https://u:p@app.example.com']) {
-      expect(problems(() => loadGatewayConfig({ ...noFile, ...testSecrets(), CORS_ORIGINS: `https://ok.example.com,${bad}` }))).toContain('CORS_ORIGINS');
+    for (const bad of [
+      '*',
+      'app.example.com',
+      'https://app.example.com/',
+      'https://app.example.com/path',
+      'ftp://files.example.com',
+      'https://u:p@app.example.com',
+    ]) {
+      expect(
+        problems(() =>
+          loadGatewayConfig({ ...noFile, ...testSecrets(), CORS_ORIGINS: `https://ok.example.com,${bad}` }),
+        ),
+      ).toContain('CORS_ORIGINS');
     }
   });
 });

@@ -15,7 +15,9 @@ describe('the consumer watchdog', () => {
 
   async function watchedConsumer(label: string, eachMessage: () => Promise<void>) {
     const { names } = await freshTopics(label);
-    const consumer = createKafka({ brokers: kafkaBrokers(), clientId: label, logger }).consumer({ groupId: uniqueName(label) });
+    const consumer = createKafka({ brokers: kafkaBrokers(), clientId: label, logger }).consumer({
+      groupId: uniqueName(label),
+    });
     watchConsumer(consumer, label, 60_000, logger, onStall);
     await consumer.connect();
     await consumer.subscribe({ topic: names.payments, fromBeginning: true });
@@ -28,9 +30,15 @@ describe('the consumer watchdog', () => {
   }
 
   it('reports a consumer that crashed for good, though kafkajs disconnected it first', async () => {
-    const consumer = await watchedConsumer('crashing', () => Promise.reject(new KafkaJSNonRetriableError('the coordinator is not aware of this member')));
+    const consumer = await watchedConsumer('crashing', () =>
+      Promise.reject(new KafkaJSNonRetriableError('the coordinator is not aware of this member')),
+    );
     try {
-      await eventually('the crash reported', () => (stalls.some((s) => s.startsWith('crashing: crashed without restart')) ? true : undefined), 30_000);
+      await eventually(
+        'the crash reported',
+        () => (stalls.some((s) => s.startsWith('crashing: crashed without restart')) ? true : undefined),
+        30_000,
+      );
     } finally {
       await consumer.disconnect();
     }

@@ -2,17 +2,26 @@ import { decode, encode } from '../../common/kafka/contracts';
 import { TOPIC_KEYS } from '../../common/kafka/topics';
 import { poisonValues, validMessage } from '../support/poison';
 
-const decodeJson = (topic: (typeof TOPIC_KEYS)[number], value: unknown) => decode(topic, Buffer.from(JSON.stringify(value)));
+const decodeJson = (topic: (typeof TOPIC_KEYS)[number], value: unknown) =>
+  decode(topic, Buffer.from(JSON.stringify(value)));
 
 /** The names of the message's string fields (all top level). */
-const stringFields = (message: Record<string, unknown>): string[] => Object.keys(message).filter((k) => typeof message[k] === 'string');
+const stringFields = (message: Record<string, unknown>): string[] =>
+  Object.keys(message).filter((k) => typeof message[k] === 'string');
 
 describe.each(TOPIC_KEYS)('the %s contract', (topic) => {
   it('accepts its valid message', () => {
     expect(decodeJson(topic, validMessage(topic))).toMatchObject({ ok: true });
   });
 
-  const UNSAFE = [['U+0000', '\u0000'], ['U+001F', '\u001f'], ['U+007F', '\u007f'], ['U+009F', '\u009f'], ['lone U+D800', '\ud800'], ['lone U+DC00', '\udc00']];
+  const UNSAFE = [
+    ['U+0000', '\u0000'],
+    ['U+001F', '\u001f'],
+    ['U+007F', '\u007f'],
+    ['U+009F', '\u009f'],
+    ['lone U+D800', '\ud800'],
+    ['lone U+DC00', '\udc00'],
+  ];
   it.each(UNSAFE)('refuses %s in every string field', (_label, bad) => {
     const message = validMessage(topic);
     for (const field of stringFields(message)) {
@@ -34,7 +43,14 @@ describe('ids in contracts', () => {
 
   it('accept every operation id the producers build', () => {
     const paymentId = validMessage('moneyOperations').paymentId as string;
-    const ids = [paymentId, `${paymentId}:settle`, `${paymentId}:reversal`, `deposit:${'ab'.repeat(32)}`, 'opening:9223372036854775807:EUR', 'x'.repeat(100)];
+    const ids = [
+      paymentId,
+      `${paymentId}:settle`,
+      `${paymentId}:reversal`,
+      `deposit:${'ab'.repeat(32)}`,
+      'opening:9223372036854775807:EUR',
+      'x'.repeat(100),
+    ];
     for (const id of ids) expect({ id, ok: decodeJson('moneyOperations', op(id)).ok }).toEqual({ id, ok: true });
   });
 
@@ -47,7 +63,10 @@ describe('ids in contracts', () => {
   it('take a userId up to int8 max and no further', () => {
     expect(decodeJson('payments', { ...validMessage('payments'), userId: '9223372036854775807' }).ok).toBe(true);
     for (const userId of ['9223372036854775808', '9999999999999999999', '0', '01', '-1']) {
-      expect({ userId, ok: decodeJson('payments', { ...validMessage('payments'), userId }).ok }).toEqual({ userId, ok: false });
+      expect({ userId, ok: decodeJson('payments', { ...validMessage('payments'), userId }).ok }).toEqual({
+        userId,
+        ok: false,
+      });
     }
   });
 });

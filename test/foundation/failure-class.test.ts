@@ -6,18 +6,27 @@ const pgError = (code: string, message = `pg ${code}`) => Object.assign(new Erro
 const wrapped = (cause: unknown) => new Error('Failed query: insert into ... params: ...', { cause });
 
 describe('classifyFailure', () => {
-  it.each(['08006', '08001', '40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '53100', '57014', '25P03'])('calls SQLSTATE %s transient, also when wrapped', (code) => {
-    expect(classifyFailure(pgError(code))).toBe('transient');
-    expect(classifyFailure(wrapped(pgError(code)))).toBe('transient');
-  });
+  it.each(['08006', '08001', '40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '53100', '57014', '25P03'])(
+    'calls SQLSTATE %s transient, also when wrapped',
+    (code) => {
+      expect(classifyFailure(pgError(code))).toBe('transient');
+      expect(classifyFailure(wrapped(pgError(code)))).toBe('transient');
+    },
+  );
 
-  it.each(['22021', '22P02', '22023', '23502', '23514', '42P01', '42601', '23505'])('calls SQLSTATE %s deterministic', (code) => {
-    expect(classifyFailure(wrapped(pgError(code)))).toBe('deterministic');
-  });
+  it.each(['22021', '22P02', '22023', '23502', '23514', '42P01', '42601', '23505'])(
+    'calls SQLSTATE %s deterministic',
+    (code) => {
+      expect(classifyFailure(wrapped(pgError(code)))).toBe('deterministic');
+    },
+  );
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'ECONNABORTED'])('calls network error %s transient', (code) => {
-    expect(classifyFailure(Object.assign(new Error(`connect ${code}`), { code }))).toBe('transient');
-  });
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'ECONNABORTED'])(
+    'calls network error %s transient',
+    (code) => {
+      expect(classifyFailure(Object.assign(new Error(`connect ${code}`), { code }))).toBe('transient');
+    },
+  );
 
   it('calls pg connection loss and pool exhaustion transient (they carry no code)', () => {
     expect(classifyFailure(wrapped(new Error('Connection terminated unexpectedly')))).toBe('transient');
@@ -26,7 +35,14 @@ describe('classifyFailure', () => {
 
   it('follows kafkajs retriable flags, through a retries-exceeded wrapper', () => {
     expect(classifyFailure(new KafkaJSConnectionError('broker gone'))).toBe('transient');
-    expect(classifyFailure(new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('broker gone'), { retryCount: 5, retryTime: 100 }))).toBe('transient');
+    expect(
+      classifyFailure(
+        new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('broker gone'), {
+          retryCount: 5,
+          retryTime: 100,
+        }),
+      ),
+    ).toBe('transient');
     expect(classifyFailure(new KafkaJSNonRetriableError('message too large'))).toBe('deterministic');
   });
 
@@ -38,7 +54,9 @@ describe('classifyFailure', () => {
   it('calls type errors, range errors, schema failures and anything unknown deterministic', () => {
     expect(classifyFailure(new TypeError('x is undefined'))).toBe('deterministic');
     expect(classifyFailure(new RangeError('bad'))).toBe('deterministic');
-    expect(classifyFailure(new Error('refusing to publish an invalid moneyOperationResults message'))).toBe('deterministic');
+    expect(classifyFailure(new Error('refusing to publish an invalid moneyOperationResults message'))).toBe(
+      'deterministic',
+    );
     expect(classifyFailure('a string')).toBe('deterministic');
     expect(classifyFailure(undefined)).toBe('deterministic');
   });

@@ -12,7 +12,16 @@ const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'group-consumer-t
 describe('GroupConsumer', () => {
   it('reads its topic once started and leaves the group on stop()', async () => {
     const { names } = await freshTopics('group_consumer');
-    const reader = new GroupConsumer({ kafka, logger, name: 'reader', groupId: uniqueName('reader'), topic: names.statusPayments, fromBeginning: true, stallMs: 60_000, onStall: () => undefined });
+    const reader = new GroupConsumer({
+      kafka,
+      logger,
+      name: 'reader',
+      groupId: uniqueName('reader'),
+      topic: names.statusPayments,
+      fromBeginning: true,
+      stallMs: 60_000,
+      onStall: () => undefined,
+    });
     let seen!: (key: string) => void;
     const first = new Promise<string>((resolve) => (seen = resolve));
     await reader.start({ eachMessage: ({ message }) => Promise.resolve(seen(String(message.key))) });
@@ -20,7 +29,9 @@ describe('GroupConsumer', () => {
     await producer.connect();
     try {
       const paymentId = asPaymentId(newPaymentId());
-      await publish(producer, names, 'statusPayments', [{ key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) }]);
+      await publish(producer, names, 'statusPayments', [
+        { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
+      ]);
       expect(await withTimeout(first, 20_000, 'the message')).toBe(paymentId);
     } finally {
       await Promise.all([producer.disconnect(), reader.stop()]);
@@ -46,7 +57,16 @@ describe('GroupConsumer', () => {
         stalled();
       },
     });
-    const other = new GroupConsumer({ kafka, logger, name: 'other', groupId: uniqueName('other'), topic: names.payments, fromBeginning: true, stallMs: 60_000, onStall: (name) => reports.push(name) });
+    const other = new GroupConsumer({
+      kafka,
+      logger,
+      name: 'other',
+      groupId: uniqueName('other'),
+      topic: names.payments,
+      fromBeginning: true,
+      stallMs: 60_000,
+      onStall: (name) => reports.push(name),
+    });
     try {
       await withTimeout(reported, 5_000, 'the stall report');
       expect(reports[0]).toBe('silent');

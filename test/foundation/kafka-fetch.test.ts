@@ -3,7 +3,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { requirePortsFree } from '../../infra/free-port';
-import { INSTALL_JAVA, INSTALL_MAVEN, downloadedMb, fetchKafkaJars, javaMajor, requireJava } from '../../infra/kafka-fetch';
+import {
+  INSTALL_JAVA,
+  INSTALL_MAVEN,
+  downloadedMb,
+  fetchKafkaJars,
+  javaMajor,
+  requireJava,
+} from '../../infra/kafka-fetch';
 
 const madeDirs: string[] = [];
 afterAll(() => madeDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -12,7 +19,8 @@ afterAll(() => madeDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force
 function fakeTools(tools: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-tools-'));
   madeDirs.push(dir);
-  for (const [name, script] of Object.entries(tools)) fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+  for (const [name, script] of Object.entries(tools))
+    fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
   return dir;
 }
 
@@ -42,7 +50,11 @@ describe('the Kafka broker prerequisites', () => {
 
   it('says what it fetches, counts what Maven downloaded, and how long it took', async () => {
     process.env.PATH = fakeTools({
-      mvn: ['echo "[INFO] Downloading from central: https://repo/a.jar"', 'echo "[INFO] Downloaded from central: https://repo/a.jar (1.2 MB at 3 MB/s)"', 'echo "Downloaded from central: https://repo/b.pom (300 kB at 1 MB/s)"'].join('\n'),
+      mvn: [
+        'echo "[INFO] Downloading from central: https://repo/a.jar"',
+        'echo "[INFO] Downloaded from central: https://repo/a.jar (1.2 MB at 3 MB/s)"',
+        'echo "Downloaded from central: https://repo/b.pom (300 kB at 1 MB/s)"',
+      ].join('\n'),
     });
     const said: string[] = [];
     await fetchKafkaJars('pom.xml', '4.4.0', (line) => said.push(line));
@@ -52,7 +64,9 @@ describe('the Kafka broker prerequisites', () => {
 
   it('points at Maven Central and shows Maven’s last lines when it fails', async () => {
     process.env.PATH = fakeTools({ mvn: 'echo "[ERROR] Could not transfer artifact"; exit 1' });
-    await expect(fetchKafkaJars('pom.xml', '4.4.0', () => undefined)).rejects.toThrow(/Maven Central[\s\S]*Could not transfer artifact/);
+    await expect(fetchKafkaJars('pom.xml', '4.4.0', () => undefined)).rejects.toThrow(
+      /Maven Central[\s\S]*Could not transfer artifact/,
+    );
   });
 
   it('reads sizes in every unit Maven prints and ignores other lines', () => {
@@ -68,7 +82,9 @@ describe('fixed ports', () => {
     await new Promise((r) => server.once('listening', r));
     const { port } = server.address() as net.AddressInfo;
     try {
-      await expect(requirePortsFree([['KAFKA_PORT', port]])).rejects.toThrow(`port ${port} is in use: stop what listens there, or set KAFKA_PORT to a free port`);
+      await expect(requirePortsFree([['KAFKA_PORT', port]])).rejects.toThrow(
+        `port ${port} is in use: stop what listens there, or set KAFKA_PORT to a free port`,
+      );
     } finally {
       server.close();
     }

@@ -7,7 +7,11 @@ import { collect, eventually, freshTopics, kafkaBrokers } from '../support/infra
 describe('a real Kafka broker', () => {
   it('carries a validated message with event-id and traceparent headers through a topic and back', async () => {
     const { names } = await freshTopics('roundtrip');
-    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'roundtrip', logger: createLogger('test', 'silent') });
+    const kafka = createKafka({
+      brokers: kafkaBrokers(),
+      clientId: 'roundtrip',
+      logger: createLogger('test', 'silent'),
+    });
     const producer = createProducer(kafka);
     await producer.connect();
     const collector = await collect([names.payments]);
@@ -27,7 +31,9 @@ describe('a real Kafka broker', () => {
           },
         },
       ]);
-      const got = await eventually('the message to come back', () => collector.messages.find((m) => m.key === paymentId));
+      const got = await eventually('the message to come back', () =>
+        collector.messages.find((m) => m.key === paymentId),
+      );
       expect(got.headers['event-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(got.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
       const decoded = decode('payments', Buffer.from(JSON.stringify(got.value)), got.headers);
@@ -44,8 +50,18 @@ describe('a real Kafka broker', () => {
     const producer = createProducer(kafka);
     await producer.connect();
     try {
-      const bad = { version: 1, type: 'PAYMENT_REQUESTED', paymentId: 'not-a-uuid', userId: '1', amount: -5, currency: 'XXX', createdAt: 'now' };
-      await expect(publish(producer, names, 'payments', [{ key: 'k', value: bad as never }])).rejects.toThrow(/invalid payments message/);
+      const bad = {
+        version: 1,
+        type: 'PAYMENT_REQUESTED',
+        paymentId: 'not-a-uuid',
+        userId: '1',
+        amount: -5,
+        currency: 'XXX',
+        createdAt: 'now',
+      };
+      await expect(publish(producer, names, 'payments', [{ key: 'k', value: bad as never }])).rejects.toThrow(
+        /invalid payments message/,
+      );
     } finally {
       await producer.disconnect();
     }

@@ -16,7 +16,7 @@ describe('the database npm start uses', () => {
     expect(databaseOf('postgres://u:p@db.example.com:5432/')).toBeUndefined();
   });
 
-  it('comes from the launcher environment: DATABASE_URL\'s database, else payments', () => {
+  it("comes from the launcher environment: DATABASE_URL's database, else payments", () => {
     expect(loadLaunchConfig({ DATABASE_URL: 'postgres://u:p@db.example.com:5432/mydb' }).database).toBe('mydb');
     expect(loadLaunchConfig({ DATABASE_URL: 'postgres://u:p@db.example.com:5432' }).database).toBe(DEFAULT_DATABASE);
     expect(loadLaunchConfig({}).database).toBe(DEFAULT_DATABASE);
@@ -25,7 +25,10 @@ describe('the database npm start uses', () => {
   it('is created if missing, under its own (even mixed-case) name, and handed to the services', async () => {
     const serverUrl = process.env.TEST_DATABASE_SERVER_URL!;
     const name = uniqueName('Launch-Db');
-    const launch = loadLaunchConfig({ DATABASE_URL: withDatabase(serverUrl, name), KAFKA_BROKERS: kafkaBrokers().join(',') });
+    const launch = loadLaunchConfig({
+      DATABASE_URL: withDatabase(serverUrl, name),
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+    });
     const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'launch-db-'));
     const infra = await startInfra({
       dataRoot,

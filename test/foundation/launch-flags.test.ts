@@ -17,10 +17,14 @@ describe("npm start's cluster flags", () => {
     expect(() => loadLaunchConfig({}, ['--replicas', '9'])).toThrow(/--replicas/); // 8 partitions: a ninth would idle
     expect(() => loadLaunchConfig({}, ['--replicas', 'two'])).toThrow(/--replicas/);
     expect(() => loadLaunchConfig({}, ['--nodes', '3'])).toThrow(/--nodes/);
-    expect(() => loadLaunchConfig({ KAFKA_BROKERS: 'kafka:9092' }, ['--brokers', '3'])).toThrow(/--brokers: .*KAFKA_BROKERS/);
+    expect(() => loadLaunchConfig({ KAFKA_BROKERS: 'kafka:9092' }, ['--brokers', '3'])).toThrow(
+      /--brokers: .*KAFKA_BROKERS/,
+    );
   });
 
   it('put replica i on its base port + 10·i: gateways on 4000 and 4010, internal 4003 and 4013', () => {
-    expect([replicaPort(4000, 0), replicaPort(4000, 1), replicaPort(4003, 1), replicaPort(4004, 1)]).toEqual([4000, 4010, 4013, 4014]);
+    expect([replicaPort(4000, 0), replicaPort(4000, 1), replicaPort(4003, 1), replicaPort(4004, 1)]).toEqual([
+      4000, 4010, 4013, 4014,
+    ]);
   });
 });

@@ -21,7 +21,11 @@ describe('stopAll', () => {
 
   it('stops every part even after failures, and reports them all', async () => {
     const log: string[] = [];
-    const stopping = stopAll('service', [part('http', log, 'fail'), [part('consumer', log), part('relay', log, 'fail')], part('db', log)]);
+    const stopping = stopAll('service', [
+      part('http', log, 'fail'),
+      [part('consumer', log), part('relay', log, 'fail')],
+      part('db', log),
+    ]);
     await expect(stopping).rejects.toBeInstanceOf(AggregateError);
     const error = (await stopping.catch((e: unknown) => e)) as AggregateError;
     expect(error.message).toBe('service did not stop cleanly');
@@ -31,7 +35,9 @@ describe('stopAll', () => {
 
   it('gives up at the one deadline when a part never finishes', async () => {
     const log: string[] = [];
-    await expect(stopAll('service', [part('stuck', log, 'hang'), part('db', log)], 20)).rejects.toBeInstanceOf(TimeoutError);
+    await expect(stopAll('service', [part('stuck', log, 'hang'), part('db', log)], 20)).rejects.toBeInstanceOf(
+      TimeoutError,
+    );
     expect(log).toEqual(['stuck']);
   });
 });

@@ -29,7 +29,10 @@ describe('secrets', () => {
 
   it('leave the file alone when the environment has them all', () => {
     const file = fileIn();
-    withSecrets({ NODE_ENV: 'test', SECRETS_FILE: file, JWT_SECRET: 'j'.repeat(40), INTERNAL_SERVICE_TOKEN: 'i'.repeat(40) }, secretsShape);
+    withSecrets(
+      { NODE_ENV: 'test', SECRETS_FILE: file, JWT_SECRET: 'j'.repeat(40), INTERNAL_SERVICE_TOKEN: 'i'.repeat(40) },
+      secretsShape,
+    );
     expect(fs.existsSync(file)).toBe(false);
   });
 
@@ -55,7 +58,9 @@ describe('secrets', () => {
       expect(fs.existsSync(file)).toBe(false);
     }
     const created = createSecretsFile(file);
-    expect(withSecrets({ NODE_ENV: 'production', SECRETS_FILE: file }, secretsShape).JWT_SECRET).toBe(created.JWT_SECRET);
+    expect(withSecrets({ NODE_ENV: 'production', SECRETS_FILE: file }, secretsShape).JWT_SECRET).toBe(
+      created.JWT_SECRET,
+    );
   });
 
   it('from a file that lost the race are the winner’s', () => {

@@ -8,7 +8,9 @@ describe('tracing without an exporter', () => {
   it('records nothing, yet gives every span real ids for the logs and the next hop', async () => {
     const tracing = installTracing({ service: 'paymaster' });
     let sent: string | undefined;
-    await inProducerSpan(tracerOf('paymaster'), 'payments', `00-${PARENT_TRACE}-${PARENT_SPAN}-01`, (traceparent) => Promise.resolve(void (sent = traceparent)));
+    await inProducerSpan(tracerOf('paymaster'), 'payments', `00-${PARENT_TRACE}-${PARENT_SPAN}-01`, (traceparent) =>
+      Promise.resolve(void (sent = traceparent)),
+    );
     expect(sent).toMatch(new RegExp(`^00-${PARENT_TRACE}-(?!${PARENT_SPAN})[0-9a-f]{16}-00$`));
     await tracing.shutdown();
   });

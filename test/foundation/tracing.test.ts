@@ -6,7 +6,15 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { connectDatabase } from '../../common/db';
 import { traceRequest } from '../../common/http-tracing';
 import { createLogger } from '../../common/logger';
-import { activeTraceparent, inProducerSpan, inSpan, installTracing, startMessageSpan, tracerOf, type Tracing } from '../../common/tracing';
+import {
+  activeTraceparent,
+  inProducerSpan,
+  inSpan,
+  installTracing,
+  startMessageSpan,
+  tracerOf,
+  type Tracing,
+} from '../../common/tracing';
 import { freshDatabase } from '../support/infra';
 
 const PARENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -31,7 +39,9 @@ describe('tracing, exporting to memory', () => {
 
   it('continues a message producer trace and hands its own span on', async () => {
     let sent: string | undefined;
-    await inProducerSpan(tracer, 'status-payments', PARENT, (traceparent) => Promise.resolve(void (sent = traceparent)));
+    await inProducerSpan(tracer, 'status-payments', PARENT, (traceparent) =>
+      Promise.resolve(void (sent = traceparent)),
+    );
     const span = named(exporter.getFinishedSpans(), 'status-payments publish');
     expect(span.kind).toBe(SpanKind.PRODUCER);
     expect(span.spanContext().traceId).toBe(PARENT_TRACE);
@@ -40,7 +50,12 @@ describe('tracing, exporting to memory', () => {
   });
 
   it('starts a new trace when the parent is missing or malformed', async () => {
-    for (const parent of [undefined, 'garbage', `00-${'0'.repeat(32)}-${PARENT_SPAN}-01`, `00-${PARENT_TRACE}\u0000-${PARENT_SPAN}-01`]) {
+    for (const parent of [
+      undefined,
+      'garbage',
+      `00-${'0'.repeat(32)}-${PARENT_SPAN}-01`,
+      `00-${PARENT_TRACE}\u0000-${PARENT_SPAN}-01`,
+    ]) {
       let sent: string | undefined;
       await inProducerSpan(tracer, 'payments', parent, (traceparent) => Promise.resolve(void (sent = traceparent)));
       expect(sent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
@@ -49,7 +64,12 @@ describe('tracing, exporting to memory', () => {
   });
 
   it('makes a consumed message a child of the span in its traceparent header', () => {
-    startMessageSpan(tracer, 'money-operations', { headers: { traceparent: Buffer.from(PARENT) }, offset: '42' }, 3).end();
+    startMessageSpan(
+      tracer,
+      'money-operations',
+      { headers: { traceparent: Buffer.from(PARENT) }, offset: '42' },
+      3,
+    ).end();
     const span = named(exporter.getFinishedSpans(), 'money-operations process');
     expect(span.kind).toBe(SpanKind.CONSUMER);
     expect(span.parentSpanContext?.spanId).toBe(PARENT_SPAN);
@@ -58,7 +78,10 @@ describe('tracing, exporting to memory', () => {
 
   it('puts trace_id and span_id in every log line written inside a span, and none outside', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) =>
+        done(void lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)),
+    });
     const logger = createLogger('test', 'info', sink);
     let ids: string | undefined;
     await inSpan(tracer, 'work', {}, async () => {
@@ -75,11 +98,15 @@ describe('tracing, exporting to memory', () => {
   });
 
   it('serves a request in a span continuing the caller traceparent; probes get none', async () => {
-    const server = http.createServer((req, res) => void traceRequest(tracer, req, res, () => Promise.resolve(void res.end(activeTraceparent() ?? ''))));
+    const server = http.createServer(
+      (req, res) => void traceRequest(tracer, req, res, () => Promise.resolve(void res.end(activeTraceparent() ?? ''))),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const inside = await (await fetch(`${base}/api/payments/5d3c2b1a-0000-4000-8000-000000000000`, { headers: { traceparent: PARENT } })).text();
+      const inside = await (
+        await fetch(`${base}/api/payments/5d3c2b1a-0000-4000-8000-000000000000`, { headers: { traceparent: PARENT } })
+      ).text();
       await (await fetch(`${base}/healthz`)).text();
       const untraced = await (await fetch(`${base}/readyz`)).text();
       await new Promise((resolve) => setImmediate(resolve));

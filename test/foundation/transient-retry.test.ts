@@ -5,7 +5,12 @@ import { retryTransient, type ConsumerScope } from '../../common/kafka/transient
 const FAST = { baseMs: 1, maxMs: 4 };
 
 function scope(active: () => boolean = () => true): ConsumerScope & { heartbeats: number } {
-  const s = { heartbeats: 0, isActive: active, logger: createLogger('test', 'silent'), heartbeat: () => Promise.resolve(void s.heartbeats++) };
+  const s = {
+    heartbeats: 0,
+    isActive: active,
+    logger: createLogger('test', 'silent'),
+    heartbeat: () => Promise.resolve(void s.heartbeats++),
+  };
   return s;
 }
 
@@ -40,7 +45,14 @@ describe('retryTransient', () => {
   it('gives up (abandoned) when the consumer stops while it waits', async () => {
     const w = failing(...Array.from({ length: 1000 }, () => new TransientError('db away')));
     // The consumer stops after the fifth attempt.
-    expect(await retryTransient('work', w.work, scope(() => w.calls < 5), FAST)).toEqual({ kind: 'abandoned' });
+    expect(
+      await retryTransient(
+        'work',
+        w.work,
+        scope(() => w.calls < 5),
+        FAST,
+      ),
+    ).toEqual({ kind: 'abandoned' });
     expect(w.calls).toBe(5);
   });
 });

@@ -13,7 +13,8 @@ import codegenConfig from '../../codegen';
  */
 const run = promisify(execFile);
 const CODEGEN = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'graphql-codegen');
-const check = (configFile: string) => run(CODEGEN, ['--config', configFile, '--check', '--silent'], { cwd: PROJECT_ROOT });
+const check = (configFile: string) =>
+  run(CODEGEN, ['--config', configFile, '--check', '--silent'], { cwd: PROJECT_ROOT });
 
 describe('client/generated/', () => {
   it('is what graphql-codegen makes of schema.graphql and client/operations.ts', async () => {
@@ -27,10 +28,17 @@ describe('client/generated/', () => {
       fs.cpSync(path.join(PROJECT_ROOT, 'client', 'generated'), generated, { recursive: true });
       fs.appendFileSync(path.join(generated, 'graphql.ts'), 'export type Drift = 1;\n');
       // The project's own codegen settings, aimed at the drifted copy.
-      const aimed = { ...codegenConfig, generates: { [`${generated}/`]: codegenConfig.generates['client/generated/'] } };
+      const aimed = {
+        ...codegenConfig,
+        generates: { [`${generated}/`]: codegenConfig.generates['client/generated/'] },
+      };
       fs.writeFileSync(path.join(dir, 'codegen.json'), JSON.stringify(aimed));
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
-      await expect(check(path.join(dir, 'codegen.json'))).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(/stale[\s\S]*graphql\.ts/) });
+      /* eslint-disable @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any */
+      await expect(check(path.join(dir, 'codegen.json'))).rejects.toMatchObject({
+        code: 1,
+        stdout: expect.stringMatching(/stale[\s\S]*graphql\.ts/),
+      });
+      /* eslint-enable @typescript-eslint/no-unsafe-assignment */
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

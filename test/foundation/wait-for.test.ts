@@ -14,6 +14,8 @@ describe('waitFor', () => {
 
   it('fails after the timeout, naming what it waited for and the last error', async () => {
     const probe = (): Promise<undefined> => Promise.reject(new Error('connection refused'));
-    await expect(waitFor('the broker', probe, 20, 5)).rejects.toThrow(/timed out after 20 ms waiting for the broker: Error: connection refused/);
+    await expect(waitFor('the broker', probe, 20, 5)).rejects.toThrow(
+      /timed out after 20 ms waiting for the broker: Error: connection refused/,
+    );
   });
 });

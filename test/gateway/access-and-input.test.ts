@@ -13,7 +13,11 @@ afterAll(() => t?.stop());
 const gql = (query: string, variables: unknown = {}, token?: string, extraHeaders: Record<string, string> = {}) =>
   fetch(`${t.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extraHeaders },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...extraHeaders,
+    },
     body: typeof variables === 'string' ? variables : JSON.stringify({ query, variables }),
   });
 const token = (user: string) => t.client(user).token!;
@@ -44,13 +48,28 @@ describe('cross-user access', () => {
 describe('the REST facade', () => {
   it('creates, reads and lists with the same rules as GraphQL', async () => {
     const headers = { authorization: `Bearer ${token('rest-user')}`, 'content-type': 'application/json' };
-    const created = await fetch(`${t.url}/api/payments`, { method: 'POST', headers, body: JSON.stringify({ userName: 'rest-user', amount: 700, currency: 'CHF' }) });
+    const created = await fetch(`${t.url}/api/payments`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ userName: 'rest-user', amount: 700, currency: 'CHF' }),
+    });
     expect(created.status).toBe(201);
     const { id, status } = (await created.json()) as { id: string; status: string };
     expect(status).toBe('CREATED');
-    expect(await (await fetch(`${t.url}/api/payments/${id}`, { headers })).json()).toMatchObject({ id, amount: 700, currency: 'CHF', userName: 'rest-user' });
-    expect(await (await fetch(`${t.url}/api/payments/${id}/status`, { headers })).json()).toMatchObject({ id, status: 'CREATED' });
-    const list = (await (await fetch(`${t.url}/api/payments`, { headers })).json()) as { payments: Array<{ id: string }>; totalCount: number };
+    expect(await (await fetch(`${t.url}/api/payments/${id}`, { headers })).json()).toMatchObject({
+      id,
+      amount: 700,
+      currency: 'CHF',
+      userName: 'rest-user',
+    });
+    expect(await (await fetch(`${t.url}/api/payments/${id}/status`, { headers })).json()).toMatchObject({
+      id,
+      status: 'CREATED',
+    });
+    const list = (await (await fetch(`${t.url}/api/payments`, { headers })).json()) as {
+      payments: Array<{ id: string }>;
+      totalCount: number;
+    };
     expect(list.payments.map((p) => p.id)).toEqual([id]);
     expect((await fetch(`${t.url}/api/payments/not-a-uuid`, { headers })).status).toBe(404);
   });
@@ -69,13 +88,16 @@ describe('bad input', () => {
     ['overlong idempotency key', { amount: 100, currency: 'USD', idempotencyKey: 'k'.repeat(101) }],
   ];
 
-  it.each(cases)('%s amount/currency over GraphQL variables → BAD_USER_INPUT, nothing written', async (_name, input) => {
-    const before = await countRows(t);
-    const res = await gql(CREATE, { input }, token('validator'));
-    const body = (await res.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
-    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(await countRows(t)).toEqual(before);
-  });
+  it.each(cases)(
+    '%s amount/currency over GraphQL variables → BAD_USER_INPUT, nothing written',
+    async (_name, input) => {
+      const before = await countRows(t);
+      const res = await gql(CREATE, { input }, token('validator'));
+      const body = (await res.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+      expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(await countRows(t)).toEqual(before);
+    },
+  );
 
   it.each(cases)('%s over REST → 400 with a JSON error, nothing written', async (_name, input) => {
     const before = await countRows(t);
@@ -90,7 +112,12 @@ describe('bad input', () => {
   });
 
   it('rejects bad literals inline in the document with BAD_USER_INPUT', async () => {
-    for (const literal of ['amount: -1, currency: USD', 'amount: 2.5, currency: USD', 'amount: 10, currency: XXX', 'amount: 99999999999, currency: USD']) {
+    for (const literal of [
+      'amount: -1, currency: USD',
+      'amount: 2.5, currency: USD',
+      'amount: 10, currency: XXX',
+      'amount: 99999999999, currency: USD',
+    ]) {
       const res = await gql(`mutation { createPayment(input: { ${literal} }) { id } }`, {}, token('validator'));
       const body = (await res.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -111,24 +138,40 @@ describe('bad input', () => {
   });
 
   it('refuses oversized bodies with 413', async () => {
-    const res = await gql('', JSON.stringify({ query: `{ __typename }`, padding: 'x'.repeat(200_000) }), token('validator'));
+    const res = await gql(
+      '',
+      JSON.stringify({ query: `{ __typename }`, padding: 'x'.repeat(200_000) }),
+      token('validator'),
+    );
     expect(res.status).toBe(413);
   });
 
   it('refuses wide, costly and batched queries', async () => {
     const complexity = async (query: string) => {
-      const body = (await (await gql(query, {}, token('validator'))).json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+      const body = (await (await gql(query, {}, token('validator'))).json()) as {
+        errors?: Array<{ extensions?: { code?: string } }>;
+      };
       return body.errors?.[0]?.extensions?.code ?? 'OK';
     };
     expect(await complexity('{ myPayments(first: 10) { edges { node { id status } } } }')).toBe('OK');
-    expect(await complexity(`{ ${Array.from({ length: 1100 }, (_, i) => `a${i}: __typename`).join(' ')} }`)).toBe('QUERY_TOO_COMPLEX');
-    expect(await complexity('{ myPayments(first: 200) { edges { node { id userName amount currency status reason createdAt updatedAt } } } }')).toBe(
+    expect(await complexity(`{ ${Array.from({ length: 1100 }, (_, i) => `a${i}: __typename`).join(' ')} }`)).toBe(
       'QUERY_TOO_COMPLEX',
     );
+    expect(
+      await complexity(
+        '{ myPayments(first: 200) { edges { node { id userName amount currency status reason createdAt updatedAt } } } }',
+      ),
+    ).toBe('QUERY_TOO_COMPLEX');
     // The explorer's introspection (15 deep, outside production) is bounded by graphql's own rules instead.
     expect(await complexity(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }))).toBe('OK');
-    expect(await complexity('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }')).toBe('GRAPHQL_VALIDATION_FAILED'); // MaxIntrospectionDepthRule
-    const batched = await gql('', JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]), token('validator'));
+    expect(await complexity('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }')).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    ); // MaxIntrospectionDepthRule
+    const batched = await gql(
+      '',
+      JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+      token('validator'),
+    );
     expect(batched.status).toBe(400);
   });
 });
@@ -137,24 +180,33 @@ describe('authentication', () => {
   const forged = () => ({
     missing: undefined,
     garbage: 'garbage',
-    'wrong secret': jwt.sign({}, 'another-secret-that-is-long-enough-000000', { algorithm: 'HS256', subject: 'mallory' }),
-    expired: jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, t.secret, { algorithm: 'HS256', subject: 'mallory' }),
+    'wrong secret': jwt.sign({}, 'another-secret-that-is-long-enough-000000', {
+      algorithm: 'HS256',
+      subject: 'mallory',
+    }),
+    expired: jwt.sign({ exp: Math.floor(Date.now() / 1000) - 60 }, t.secret, {
+      algorithm: 'HS256',
+      subject: 'mallory',
+    }),
     'alg none': `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"mallory"}').toString('base64url')}.`,
     'no subject': jwt.sign({}, t.secret, { algorithm: 'HS256', expiresIn: 60 }),
     'no exp': jwt.sign({}, t.secret, { algorithm: 'HS256', subject: 'mallory' }),
   });
 
-  it.each(['missing', 'garbage', 'wrong secret', 'expired', 'alg none', 'no subject', 'no exp'])('a %s token → 401 UNAUTHENTICATED over GraphQL and REST', async (kind) => {
-    const value = forged()[kind as keyof ReturnType<typeof forged>];
-    const before = await countRows(t);
-    const g = await gql(CREATE, { input: { amount: 5, currency: 'USD' } }, value);
-    expect(g.status).toBe(401);
-    expect(await g.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
-    const r = await fetch(`${t.url}/api/payments`, { headers: value ? { authorization: `Bearer ${value}` } : {} });
-    expect(r.status).toBe(401);
-    expect(await r.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
-    expect(await countRows(t)).toEqual(before);
-  });
+  it.each(['missing', 'garbage', 'wrong secret', 'expired', 'alg none', 'no subject', 'no exp'])(
+    'a %s token → 401 UNAUTHENTICATED over GraphQL and REST',
+    async (kind) => {
+      const value = forged()[kind as keyof ReturnType<typeof forged>];
+      const before = await countRows(t);
+      const g = await gql(CREATE, { input: { amount: 5, currency: 'USD' } }, value);
+      expect(g.status).toBe(401);
+      expect(await g.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+      const r = await fetch(`${t.url}/api/payments`, { headers: value ? { authorization: `Bearer ${value}` } : {} });
+      expect(r.status).toBe(401);
+      expect(await r.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+      expect(await countRows(t)).toEqual(before);
+    },
+  );
 });
 
 describe('the internal API for money-storage', () => {
@@ -162,14 +214,26 @@ describe('the internal API for money-storage', () => {
     await t.client('kim').data(CreatePayment, { input: { amount: 1, currency: 'KZT' } });
     const id = await userIdOf(t, 'kim');
     expect((await fetch(`${t.internalUrl}/internal/users/${id}`)).status).toBe(401);
-    expect((await fetch(`${t.internalUrl}/internal/users/${id}`, { headers: { 'x-service-token': 'wrong' } })).status).toBe(401);
+    expect(
+      (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers: { 'x-service-token': 'wrong' } })).status,
+    ).toBe(401);
     const headers = { 'x-service-token': t.serviceToken };
-    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toEqual({ id, userName: 'kim', status: 'ACTIVE' });
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toEqual({
+      id,
+      userName: 'kim',
+      status: 'ACTIVE',
+    });
     expect((await fetch(`${t.internalUrl}/internal/users/999999999`, { headers })).status).toBe(404);
     expect((await fetch(`${t.internalUrl}/internal/users/abc`, { headers })).status).toBe(400);
-    const blocked = await fetch(`${t.internalUrl}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status: 'BLOCKED' }) });
+    const blocked = await fetch(`${t.internalUrl}/internal/users/${id}/status`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ status: 'BLOCKED' }),
+    });
     expect(await blocked.json()).toMatchObject({ status: 'BLOCKED' });
-    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toMatchObject({ status: 'BLOCKED' });
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toMatchObject({
+      status: 'BLOCKED',
+    });
   });
 });
 
@@ -196,7 +260,8 @@ describe('rate limit', () => {
     try {
       const c = new GatewayClient(limited.url, limited.client('speedy').token);
       const results = [];
-      for (let i = 0; i < 4; i++) results.push(await c.request(CreatePayment, { input: { amount: 1, currency: 'USD' } }));
+      for (let i = 0; i < 4; i++)
+        results.push(await c.request(CreatePayment, { input: { amount: 1, currency: 'USD' } }));
       expect(results.slice(0, 3).every((r) => r.data?.createPayment.status === 'CREATED')).toBe(true);
       expect(results[3]!.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     } finally {

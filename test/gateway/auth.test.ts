@@ -6,7 +6,8 @@ import { ApiError } from '../../common/api-error';
 const policy: TokenPolicy = { secret: testSecrets().JWT_SECRET, maxTtlSeconds: 3600, clockToleranceSeconds: 5 };
 const verifier = new TokenVerifier(policy);
 const now = (): number => Math.floor(Date.now() / 1000);
-const bearer = (claims: object): string => `Bearer ${jwt.sign({ sub: 'ann', ...claims }, policy.secret, { algorithm: 'HS256' })}`;
+const bearer = (claims: object): string =>
+  `Bearer ${jwt.sign({ sub: 'ann', ...claims }, policy.secret, { algorithm: 'HS256' })}`;
 const refusal = (header: string): string => {
   try {
     verifier.verify(header);
@@ -20,7 +21,10 @@ const refusal = (header: string): string => {
 
 describe('TokenVerifier', () => {
   it('reads the roles it knows and ignores the others', () => {
-    expect(verifier.authenticate(bearer({ exp: now() + 60, roles: ['auditor', 'operator'] }))).toEqual({ userName: 'ann', roles: ['operator'] });
+    expect(verifier.authenticate(bearer({ exp: now() + 60, roles: ['auditor', 'operator'] }))).toEqual({
+      userName: 'ann',
+      roles: ['operator'],
+    });
     expect(verifier.authenticate(bearer({ exp: now() + 60, roles: ['superuser'] })).roles).toEqual([]);
     expect(verifier.authenticate(bearer({ exp: now() + 60 })).roles).toEqual([]);
   });
@@ -45,10 +49,16 @@ describe('TokenVerifier', () => {
 
   it('checks iss and aud only when configured, and signs them in', () => {
     const strict = new TokenVerifier({ ...policy, issuer: 'payments', audience: 'gateway' });
-    const token = signToken('ann', { ...policy, issuer: 'payments', audience: 'gateway' }, { roles: ['operator'], ttlSeconds: 600 });
+    const token = signToken(
+      'ann',
+      { ...policy, issuer: 'payments', audience: 'gateway' },
+      { roles: ['operator'], ttlSeconds: 600 },
+    );
     expect(strict.authenticate(`Bearer ${token}`)).toEqual({ userName: 'ann', roles: ['operator'] });
     expect(() => strict.authenticate(bearer({ exp: now() + 60 }))).toThrow('token is for another issuer or audience');
-    expect(() => strict.authenticate(bearer({ exp: now() + 60, iss: 'payments', aud: 'elsewhere' }))).toThrow('token is for another issuer or audience');
+    expect(() => strict.authenticate(bearer({ exp: now() + 60, iss: 'payments', aud: 'elsewhere' }))).toThrow(
+      'token is for another issuer or audience',
+    );
     expect(verifier.authenticate(`Bearer ${token}`).userName).toBe('ann');
   });
 });

@@ -14,16 +14,32 @@ describe('createPayment', () => {
     try {
       const alice = t.client('alice');
       const { createPayment } = await alice.data(CreatePayment, { input: { amount: 12_345, currency: 'EUR' } });
-      expect(createPayment).toMatchObject({ status: 'CREATED', payment: { amount: 12_345, currency: 'EUR', userName: 'alice', status: 'CREATED' } });
+      expect(createPayment).toMatchObject({
+        status: 'CREATED',
+        payment: { amount: 12_345, currency: 'EUR', userName: 'alice', status: 'CREATED' },
+      });
       expect(await paymentRow(t, createPayment.id)).toMatchObject({ status: 'CREATED', amount: 12_345 });
 
-      const sent = await eventually('the payment in `payments`', () => collector.messages.find((m) => m.topic === t.names.payments && m.key === createPayment.id));
-      expect(sent.value).toMatchObject({ version: 1, type: 'PAYMENT_REQUESTED', paymentId: createPayment.id, amount: 12_345, currency: 'EUR' });
+      const sent = await eventually('the payment in `payments`', () =>
+        collector.messages.find((m) => m.topic === t.names.payments && m.key === createPayment.id),
+      );
+      expect(sent.value).toMatchObject({
+        version: 1,
+        type: 'PAYMENT_REQUESTED',
+        paymentId: createPayment.id,
+        amount: 12_345,
+        currency: 'EUR',
+      });
       expect(sent.headers['event-id']).toBeDefined();
-      const created = await eventually('its CREATED event', () => collector.messages.find((m) => m.topic === t.names.statusPayments && m.key === createPayment.id));
+      const created = await eventually('its CREATED event', () =>
+        collector.messages.find((m) => m.topic === t.names.statusPayments && m.key === createPayment.id),
+      );
       expect(created.value).toMatchObject({ status: 'CREATED', seq: 1 });
 
-      expect((await alice.data(GetPayment, { id: createPayment.id })).payment).toMatchObject({ id: createPayment.id, status: 'CREATED' });
+      expect((await alice.data(GetPayment, { id: createPayment.id })).payment).toMatchObject({
+        id: createPayment.id,
+        status: 'CREATED',
+      });
       expect((await alice.data(GetPaymentStatus, { id: createPayment.id })).paymentStatus).toBe('CREATED');
       expect(await countRows(t)).toMatchObject({ outbox: 0 });
     } finally {
@@ -47,7 +63,8 @@ describe('createPayment', () => {
   it('lists only the caller’s payments, newest first, with cursor pagination and a status filter', async () => {
     const dave = t.client('dave');
     const created: string[] = [];
-    for (let i = 1; i <= 5; i++) created.push((await dave.data(CreatePayment, { input: { amount: i, currency: 'RUB' } })).createPayment.id);
+    for (let i = 1; i <= 5; i++)
+      created.push((await dave.data(CreatePayment, { input: { amount: i, currency: 'RUB' } })).createPayment.id);
     const first = (await dave.data(MyPayments, { first: 2 })).myPayments;
     expect(first.totalCount).toBe(5);
     expect(first.edges.map((e) => e.node.id)).toEqual([created[4], created[3]]);

@@ -5,7 +5,10 @@ const browser = { accept: 'text/html,application/xhtml+xml' };
 let off: TestGateway;
 let production: TestGateway;
 beforeAll(async () => {
-  [off, production] = await Promise.all([startTestGateway('explorer_off', { EXPLORER: 'off' }), startTestGateway('explorer_prod', { NODE_ENV: 'production', EXPLORER: 'on' })]);
+  [off, production] = await Promise.all([
+    startTestGateway('explorer_off', { EXPLORER: 'off' }),
+    startTestGateway('explorer_prod', { NODE_ENV: 'production', EXPLORER: 'on' }),
+  ]);
 });
 afterAll(() => Promise.all([off?.stop(), production?.stop()]));
 

@@ -64,7 +64,9 @@ export async function startTestGateway(label: string, env: Record<string, string
   });
   const logger = createLogger('gateway-test', config.LOG_LEVEL);
   const gateway = await startGateway(config, logger);
-  const producer: Producer = createProducer(createKafka({ brokers: kafkaBrokers(), clientId: 'test-paymaster', logger }));
+  const producer: Producer = createProducer(
+    createKafka({ brokers: kafkaBrokers(), clientId: 'test-paymaster', logger }),
+  );
   await producer.connect();
   const sql = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   const url = `http://127.0.0.1:${gateway.port}`;
@@ -78,12 +80,20 @@ export async function startTestGateway(label: string, env: Record<string, string
     sql,
     secret: config.JWT_SECRET,
     serviceToken: config.INTERNAL_SERVICE_TOKEN,
-    client: (userName?: string) => new GatewayClient(url, userName ? signToken(userName, tokenPolicy(config)) : undefined),
+    client: (userName?: string) =>
+      new GatewayClient(url, userName ? signToken(userName, tokenPolicy(config)) : undefined),
     emitStatus: async (paymentId, userId, status, reason = null) => {
-      const value = statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, reason);
+      const value = statusChangedMessage(
+        { paymentId: asPaymentId(paymentId), userId: asUserId(userId) },
+        status,
+        reason,
+      );
       await publish(producer, names, 'statusPayments', [{ key: paymentId, value }]);
     },
-    emitResult: (result) => publish(producer, names, 'moneyOperationResults', [{ key: result.paymentId ?? result.operationId, value: result }]),
+    emitResult: (result) =>
+      publish(producer, names, 'moneyOperationResults', [
+        { key: result.paymentId ?? result.operationId, value: result },
+      ]),
     stop: async () => {
       await producer.disconnect();
       await sql.end();
@@ -92,8 +102,14 @@ export async function startTestGateway(label: string, env: Record<string, string
   };
 }
 
-export async function paymentRow(t: TestGateway, id: string): Promise<{ status: string; user_id: string; amount: number } | undefined> {
-  const { rows } = await t.sql.query<{ status: string; user_id: string; amount: number }>('SELECT status, user_id, amount FROM gateway.payments WHERE id = $1', [id]);
+export async function paymentRow(
+  t: TestGateway,
+  id: string,
+): Promise<{ status: string; user_id: string; amount: number } | undefined> {
+  const { rows } = await t.sql.query<{ status: string; user_id: string; amount: number }>(
+    'SELECT status, user_id, amount FROM gateway.payments WHERE id = $1',
+    [id],
+  );
   return rows[0];
 }
 

@@ -27,7 +27,9 @@ describe('Batcher', () => {
 
   it('keeps the lone retries within the concurrency limit', async () => {
     const { peak, batcher } = refusing();
-    await Promise.allSettled(['poison', ...Array.from({ length: 50 }, (_, i) => `x${i}`)].map((i) => batcher.submit(i)));
+    await Promise.allSettled(
+      ['poison', ...Array.from({ length: 50 }, (_, i) => `x${i}`)].map((i) => batcher.submit(i)),
+    );
     expect(peak()).toBeLessThanOrEqual(2);
   });
 

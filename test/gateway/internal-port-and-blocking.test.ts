@@ -13,8 +13,12 @@ beforeAll(async () => {
 });
 afterAll(() => t?.stop());
 
-const setStatus = (base: string, id: string, status: string, headers: Record<string, string> = { 'x-service-token': t.serviceToken }) =>
-  fetch(`${base}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status }) });
+const setStatus = (
+  base: string,
+  id: string,
+  status: string,
+  headers: Record<string, string> = { 'x-service-token': t.serviceToken },
+) => fetch(`${base}/internal/users/${id}/status`, { method: 'PUT', headers, body: JSON.stringify({ status }) });
 
 describe('the internal API', () => {
   it('is not on the public port, even with the service token', async () => {
@@ -24,7 +28,11 @@ describe('the internal API', () => {
     expect((await fetch(`${t.url}/internal/users/1`, { headers })).status).toBe(404);
     expect((await fetch(`${t.url}/internal/users/${id}`, { headers })).status).toBe(404);
     expect((await setStatus(t.url, id, 'BLOCKED')).status).toBe(404);
-    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toEqual({ id, userName: 'pia', status: 'ACTIVE' });
+    expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toEqual({
+      id,
+      userName: 'pia',
+      status: 'ACTIVE',
+    });
   });
 
   it('answers 401 without the right token on its own port', async () => {
@@ -32,7 +40,9 @@ describe('the internal API', () => {
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toBe('ServiceToken header="x-service-token"');
     expect((await setStatus(t.internalUrl, '1', 'BLOCKED', {})).status).toBe(401);
-    expect((await setStatus(t.internalUrl, '1', 'BLOCKED', { 'x-service-token': `${t.serviceToken}x` })).status).toBe(401);
+    expect((await setStatus(t.internalUrl, '1', 'BLOCKED', { 'x-service-token': `${t.serviceToken}x` })).status).toBe(
+      401,
+    );
     expect((await fetch(`${t.internalUrl}/api/payments`)).status).toBe(404);
   });
 });
@@ -44,13 +54,21 @@ describe('a blocked user', () => {
     const id = await userIdOf(t, 'bo');
     expect((await setStatus(t.internalUrl, id, 'BLOCKED')).status).toBe(200);
 
-    const code = async (result: Promise<{ errors?: Array<{ extensions?: { code?: string } }> }>) => (await result).errors?.[0]?.extensions?.code;
+    const code = async (result: Promise<{ errors?: Array<{ extensions?: { code?: string } }> }>) =>
+      (await result).errors?.[0]?.extensions?.code;
     expect(await code(bo.request(CreatePayment, { input: { amount: 5, currency: 'EUR' } }))).toBe('FORBIDDEN');
     expect(await code(bo.request(MyPayments, {}))).toBe('FORBIDDEN');
     const headers = { authorization: `Bearer ${bo.token}`, 'content-type': 'application/json' };
     const list = await fetch(`${t.url}/api/payments`, { headers });
-    expect([list.status, await list.json()]).toEqual([403, { error: { code: 'FORBIDDEN', message: 'this account is blocked' } }]);
-    const post = await fetch(`${t.url}/api/payments`, { method: 'POST', headers, body: JSON.stringify({ userName: 'bo', amount: 5, currency: 'EUR' }) });
+    expect([list.status, await list.json()]).toEqual([
+      403,
+      { error: { code: 'FORBIDDEN', message: 'this account is blocked' } },
+    ]);
+    const post = await fetch(`${t.url}/api/payments`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ userName: 'bo', amount: 5, currency: 'EUR' }),
+    });
     expect(post.status).toBe(403);
     const ws = bo.connect();
     try {
@@ -62,7 +80,9 @@ describe('a blocked user', () => {
     }
 
     expect((await setStatus(t.internalUrl, id, 'ACTIVE')).status).toBe(200);
-    expect((await bo.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })).createPayment.status).toBe('CREATED');
+    expect((await bo.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })).createPayment.status).toBe(
+      'CREATED',
+    );
   });
 
   it('blocked by another replica is refused once this one’s USER_STATUS_CACHE_MS has passed', async () => {

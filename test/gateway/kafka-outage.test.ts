@@ -24,7 +24,12 @@ describe('createPayment while Kafka is down', () => {
     await admin.connect();
     await ensureTopics(admin, 'outage.');
     await admin.disconnect();
-    t = await startTestGateway('outage', { KAFKA_BROKERS: broker.bootstrap, KAFKA_TOPIC_PREFIX: 'outage.', PUBLISH_TIMEOUT_MS: '500', OUTBOX_RELAY_INTERVAL_MS: '200' });
+    t = await startTestGateway('outage', {
+      KAFKA_BROKERS: broker.bootstrap,
+      KAFKA_TOPIC_PREFIX: 'outage.',
+      PUBLISH_TIMEOUT_MS: '500',
+      OUTBOX_RELAY_INTERVAL_MS: '200',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -35,7 +40,9 @@ describe('createPayment while Kafka is down', () => {
 
   it('answers NEW, then the same payment becomes CREATED and reaches `payments` once Kafka is back', async () => {
     const alice = t.client('alice');
-    expect((await alice.data(CreatePayment, { input: { amount: 1, currency: 'USD' } })).createPayment.status).toBe('CREATED');
+    expect((await alice.data(CreatePayment, { input: { amount: 1, currency: 'USD' } })).createPayment.status).toBe(
+      'CREATED',
+    );
 
     await broker.stop();
     const during = await alice.data(CreatePayment, { input: { amount: 4242, currency: 'EUR' } });
@@ -43,16 +50,29 @@ describe('createPayment while Kafka is down', () => {
     expect(await paymentRow(t, during.createPayment.id)).toMatchObject({ status: 'NEW' });
 
     broker = await startKafkaBroker({ dataDir, port: broker.port, heapMb: 384 });
-    await eventually('the payment to become CREATED', async () => ((await paymentRow(t, during.createPayment.id))?.status === 'CREATED' ? true : undefined), 90_000);
-    expect((await alice.data(GetPayment, { id: during.createPayment.id })).payment).toMatchObject({ id: during.createPayment.id, amount: 4242 });
+    await eventually(
+      'the payment to become CREATED',
+      async () => ((await paymentRow(t, during.createPayment.id))?.status === 'CREATED' ? true : undefined),
+      90_000,
+    );
+    expect((await alice.data(GetPayment, { id: during.createPayment.id })).payment).toMatchObject({
+      id: during.createPayment.id,
+      amount: 4242,
+    });
 
-    const consumer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: 'outage-check' });
+    const consumer = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).consumer({
+      groupId: 'outage-check',
+    });
     const keys: string[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic: 'outage.payments', fromBeginning: true });
     await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void keys.push(String(message.key))) });
     try {
-      await eventually('the payment in `payments`', () => (keys.includes(during.createPayment.id) ? true : undefined), 30_000);
+      await eventually(
+        'the payment in `payments`',
+        () => (keys.includes(during.createPayment.id) ? true : undefined),
+        30_000,
+      );
     } finally {
       await consumer.disconnect();
     }

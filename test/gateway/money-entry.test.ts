@@ -17,8 +17,12 @@ beforeAll(async () => {
 afterAll(() => Promise.all([t?.stop(), locked?.stop()]));
 
 const operator = (g: TestGateway, name = 'olga') =>
-  new GatewayClient(g.url, jwt.sign({ roles: ['operator'] }, g.secret, { algorithm: 'HS256', subject: name, expiresIn: '5m' }));
-const deposits = async (g: TestGateway) => (await g.sql.query<Record<string, unknown>>('SELECT * FROM gateway.deposits ORDER BY created_at')).rows;
+  new GatewayClient(
+    g.url,
+    jwt.sign({ roles: ['operator'] }, g.secret, { algorithm: 'HS256', subject: name, expiresIn: '5m' }),
+  );
+const deposits = async (g: TestGateway) =>
+  (await g.sql.query<Record<string, unknown>>('SELECT * FROM gateway.deposits ORDER BY created_at')).rows;
 const code = (r: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => r.errors?.[0]?.extensions?.code;
 
 describe('self-service deposits', () => {
@@ -30,8 +34,13 @@ describe('self-service deposits', () => {
 
   it('are capped per deposit and per minute', async () => {
     const c = t.client('capped');
-    expect(code(await c.request(Deposit, { amount: 1001, currency: 'EUR', idempotencyKey: 'too-much' }))).toBe('BAD_USER_INPUT');
-    for (let i = 0; i < 5; i++) expect((await c.data(Deposit, { amount: 1000, currency: 'EUR', idempotencyKey: `cap-${i}` })).deposit.status).toBe('ACCEPTED');
+    expect(code(await c.request(Deposit, { amount: 1001, currency: 'EUR', idempotencyKey: 'too-much' }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await c.data(Deposit, { amount: 1000, currency: 'EUR', idempotencyKey: `cap-${i}` })).deposit.status,
+      ).toBe('ACCEPTED');
     const sixth = await c.request(Deposit, { amount: 1, currency: 'EUR', idempotencyKey: 'cap-5' });
     expect(code(sixth)).toBe('RATE_LIMITED');
     expect(sixth.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
@@ -45,7 +54,9 @@ describe('self-service deposits', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.client('keyless').token}` },
       body: JSON.stringify({ query: 'mutation { deposit(amount: 10, currency: USD) { operationId } }' }),
     });
-    expect(((await raw.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(((await raw.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
   });
 
   it('are idempotent per key, a hash of it in the operation id, and a conflict with other parameters', async () => {
@@ -53,7 +64,9 @@ describe('self-service deposits', () => {
     const key = 'k'.repeat(64);
     const first = (await c.data(Deposit, { amount: 10, currency: 'USD', idempotencyKey: key })).deposit;
     expect(first.operationId).toMatch(/^deposit:[0-9a-f]{64}$/);
-    expect((await c.data(Deposit, { amount: 10, currency: 'USD', idempotencyKey: key })).deposit.operationId).toBe(first.operationId);
+    expect((await c.data(Deposit, { amount: 10, currency: 'USD', idempotencyKey: key })).deposit.operationId).toBe(
+      first.operationId,
+    );
     expect(code(await c.request(Deposit, { amount: 11, currency: 'USD', idempotencyKey: key }))).toBe('CONFLICT');
     expect(code(await c.request(Deposit, { amount: 10, currency: 'EUR', idempotencyKey: key }))).toBe('CONFLICT');
     expect((await deposits(t)).filter((d) => d.operation_id === first.operationId)).toHaveLength(1);
@@ -66,9 +79,18 @@ describe('operator credits', () => {
     const before = (await deposits(t)).length;
     const vars = { userName: 'payee', amount: 500, currency: 'EUR' as const, idempotencyKey: 'op-1' };
     expect(code(await t.client('not-an-operator').request(CreditAccount, vars))).toBe('FORBIDDEN');
-    const forged = new GatewayClient(t.url, jwt.sign({ roles: ['operator'] }, 'a-different-secret-that-is-long-enough', { algorithm: 'HS256', subject: 'eve', expiresIn: '5m' }));
+    const forged = new GatewayClient(
+      t.url,
+      jwt.sign({ roles: ['operator'] }, 'a-different-secret-that-is-long-enough', {
+        algorithm: 'HS256',
+        subject: 'eve',
+        expiresIn: '5m',
+      }),
+    );
     expect(code(await forged.request(CreditAccount, vars))).toBe('UNAUTHENTICATED');
-    expect(code(await operator(t).request(CreditAccount, { ...vars, userName: 'nobody-by-this-name' }))).toBe('NOT_FOUND');
+    expect(code(await operator(t).request(CreditAccount, { ...vars, userName: 'nobody-by-this-name' }))).toBe(
+      'NOT_FOUND',
+    );
     expect(code(await operator(t).request(CreditAccount, { ...vars, idempotencyKey: '' }))).toBe('BAD_USER_INPUT');
     expect((await deposits(t)).length).toBe(before);
   });
@@ -80,17 +102,42 @@ describe('operator credits', () => {
     expect((await operator(t).data(CreditAccount, vars)).creditAccount.operationId).toBe(credit.operationId);
     expect(code(await operator(t).request(CreditAccount, { ...vars, userName: 'capped' }))).toBe('CONFLICT');
     const [row] = (await deposits(t)).filter((d) => d.operation_id === credit.operationId);
-    expect(row).toMatchObject({ requested_by: 'olga', channel: 'OPERATOR', amount: 2500, currency: 'GBP', idempotency_key: 'op-2' });
+    expect(row).toMatchObject({
+      requested_by: 'olga',
+      channel: 'OPERATOR',
+      amount: 2500,
+      currency: 'GBP',
+      idempotency_key: 'op-2',
+    });
   });
 
   it('are PENDING for the payee and the operator, hidden from others, until money-storage answers', async () => {
-    const { creditAccount } = await operator(t).data(CreditAccount, { userName: 'payee', amount: 900, currency: 'EUR', idempotencyKey: 'op-watch' });
+    const { creditAccount } = await operator(t).data(CreditAccount, {
+      userName: 'payee',
+      amount: 900,
+      currency: 'EUR',
+      idempotencyKey: 'op-watch',
+    });
     const id = { operationId: creditAccount.operationId };
-    expect((await operator(t).data(GetCredit, id)).credit).toMatchObject({ status: 'PENDING', userName: 'payee', requestedBy: 'olga', channel: 'OPERATOR', decidedAt: null });
+    expect((await operator(t).data(GetCredit, id)).credit).toMatchObject({
+      status: 'PENDING',
+      userName: 'payee',
+      requestedBy: 'olga',
+      channel: 'OPERATOR',
+      decidedAt: null,
+    });
     expect((await t.client('payee').data(GetCredit, id)).credit?.status).toBe('PENDING');
     expect((await t.client('capped').data(GetCredit, id)).credit).toBeNull();
     const userId = asUserId(await userIdOf(t, 'payee'));
-    const answer = { version: 1, operationId: asOperationId(creditAccount.operationId), kind: 'CREDIT', paymentId: null, userId, balanceAfter: null, at: new Date().toISOString() } as const;
+    const answer = {
+      version: 1,
+      operationId: asOperationId(creditAccount.operationId),
+      kind: 'CREDIT',
+      paymentId: null,
+      userId,
+      balanceAfter: null,
+      at: new Date().toISOString(),
+    } as const;
     await t.emitResult({ ...answer, outcome: 'REJECTED', reason: 'USER_UNKNOWN' });
     await t.emitResult({ ...answer, outcome: 'APPLIED', reason: null, balanceAfter: '900' });
     const decided = await eventually('the answer recorded', async () => {
@@ -104,7 +151,12 @@ describe('operator credits', () => {
 
   it('work while self-service deposits are off', async () => {
     await locked.client('locked-payee').request(MyAccounts);
-    const r = await operator(locked).request(CreditAccount, { userName: 'locked-payee', amount: 7, currency: 'EUR', idempotencyKey: 'op-3' });
+    const r = await operator(locked).request(CreditAccount, {
+      userName: 'locked-payee',
+      amount: 7,
+      currency: 'EUR',
+      idempotencyKey: 'op-3',
+    });
     expect(r.data?.creditAccount.status).toBe('ACCEPTED');
   });
 });

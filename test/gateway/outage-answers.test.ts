@@ -33,9 +33,17 @@ it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then reco
   expect((await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR' } })).createPayment.status).toBe('CREATED');
   await proxy.cut();
   try {
-    for (const r of [await c.request(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } }), await c.request(MyPayments, {})]) {
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
-      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterSeconds: expect.any(Number), errorId: expect.any(String) });
+    for (const r of [
+      await c.request(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } }),
+      await c.request(MyPayments, {}),
+    ]) {
+      /* eslint-disable @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any */
+      expect(r.errors?.[0]?.extensions).toMatchObject({
+        code: 'UNAVAILABLE',
+        retryAfterSeconds: expect.any(Number),
+        errorId: expect.any(String),
+      });
+      /* eslint-enable @typescript-eslint/no-unsafe-assignment */
       expect(r.errors?.[0]?.message).not.toMatch(LEAKS);
     }
     const rest = await fetch(`${t.url}/api/payments`, {
@@ -45,7 +53,11 @@ it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then reco
     });
     expect(rest.status).toBe(503);
     expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
-    await new OpenApiValidator(JSON.parse(JSON.stringify(OPENAPI_DOCUMENT)) as Record<string, unknown>).check('POST', '/api/payments', rest.clone());
+    await new OpenApiValidator(JSON.parse(JSON.stringify(OPENAPI_DOCUMENT)) as Record<string, unknown>).check(
+      'POST',
+      '/api/payments',
+      rest.clone(),
+    );
     const text = await rest.text();
     // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- jest's asymmetric matchers (expect.any, expect.stringMatching) are typed any
     expect(JSON.parse(text) as unknown).toMatchObject({ error: { code: 'UNAVAILABLE', errorId: expect.any(String) } });
@@ -55,7 +67,10 @@ it('answers UNAVAILABLE / 503 with Retry-After while Postgres is away, then reco
   }
   // The client's retry with its key is what recovers the request: it is created exactly once.
   const again = await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } });
-  expect((await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } })).createPayment.id).toBe(again.createPayment.id);
+  expect(
+    (await c.data(CreatePayment, { input: { amount: 5, currency: 'EUR', idempotencyKey: 'retry-me' } })).createPayment
+      .id,
+  ).toBe(again.createPayment.id);
 });
 
 it('survives Postgres going away under an open transaction: the transaction fails, the process lives', async () => {
@@ -70,7 +85,9 @@ it('survives Postgres going away under an open transaction: the transaction fail
     await proxy.restore();
   }
   const c = t.client('after-the-cut');
-  expect((await c.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } })).createPayment.status).toMatch(/CREATED|NEW/);
+  expect((await c.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } })).createPayment.status).toMatch(
+    /CREATED|NEW/,
+  );
 });
 
 it('answers UNAVAILABLE when money-storage cannot be reached', async () => {

@@ -26,7 +26,9 @@ it('is in the README exactly as compiled', () => {
 it('creates, reads and watches a payment to its end through the typed client', async () => {
   const run = payAndWatch(t.url, t.client('reader').token!);
   const paymentId = await eventually('the example to create its payment', async () => {
-    const { rows } = await t.sql.query<{ id: string }>("SELECT p.id FROM gateway.payments p JOIN gateway.users u ON u.id = p.user_id WHERE u.user_name = 'reader'");
+    const { rows } = await t.sql.query<{ id: string }>(
+      "SELECT p.id FROM gateway.payments p JOIN gateway.users u ON u.id = p.user_id WHERE u.user_name = 'reader'",
+    );
     return rows[0]?.id;
   });
   const userId = await userIdOf(t, 'reader');

@@ -27,21 +27,39 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const pay = async (user: string): Promise<string> => (await t.client(user).data(CreatePayment, { input: { amount: 100, currency: 'USD' } })).createPayment.id;
+const pay = async (user: string): Promise<string> =>
+  (await t.client(user).data(CreatePayment, { input: { amount: 100, currency: 'USD' } })).createPayment.id;
 
 /** Postgres refuses the PROCESSING update of one payment. */
 const refuseUpdates = (paymentId: string, sqlstate: string, times: 'always' | number) =>
-  refuseWrites(t.sql, { schema: 'gateway', table: 'payments', event: 'UPDATE', when: `NEW.id = '${paymentId}' AND NEW.status = 'PROCESSING'` }, sqlstate, times);
+  refuseWrites(
+    t.sql,
+    {
+      schema: 'gateway',
+      table: 'payments',
+      event: 'UPDATE',
+      when: `NEW.id = '${paymentId}' AND NEW.status = 'PROCESSING'`,
+    },
+    sqlstate,
+    times,
+  );
 
 /** PROCESSING for each payment, in one send to partition 0: one batch, one UPDATE for the writer. */
 async function processingTogether(userId: string, paymentIds: string[]): Promise<void> {
-  const event = (paymentId: string, status: PaymentStatus) => statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
-  const messages = paymentIds.map((id) => ({ ...toKafkaMessage('statusPayments', { key: id, value: event(id, 'PROCESSING') }), partition: 0 }));
+  const event = (paymentId: string, status: PaymentStatus) =>
+    statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
+  const messages = paymentIds.map((id) => ({
+    ...toKafkaMessage('statusPayments', { key: id, value: event(id, 'PROCESSING') }),
+    partition: 0,
+  }));
   await producer.send({ topic: t.names.statusPayments, acks: -1, messages });
 }
 
 const statusOf = async (id: string): Promise<string | undefined> => (await paymentRow(t, id))?.status;
-const processing = (ids: string[]) => eventually('PROCESSING applied', async () => ((await Promise.all(ids.map(statusOf))).every((s) => s === 'PROCESSING') ? true : undefined));
+const processing = (ids: string[]) =>
+  eventually('PROCESSING applied', async () =>
+    (await Promise.all(ids.map(statusOf))).every((s) => s === 'PROCESSING') ? true : undefined,
+  );
 
 it('parks the one event Postgres refuses for good (22023) and applies the rest of its batch', async () => {
   const [a, poison, b] = [await pay('fay'), await pay('fay'), await pay('fay')];
@@ -50,7 +68,11 @@ it('parks the one event Postgres refuses for good (22023) and applies the rest o
 
   await processing([a, b]);
   const parked = await eventually('the refused event in the DLQ', () => dlq.messages.find((m) => m.key === poison));
-  expect(parked.headers).toMatchObject({ 'dlq-error': '22023: refused by a test trigger', 'dlq-class': 'deterministic', 'dlq-source-partition': '0' });
+  expect(parked.headers).toMatchObject({
+    'dlq-error': '22023: refused by a test trigger',
+    'dlq-class': 'deterministic',
+    'dlq-source-partition': '0',
+  });
   expect(await statusOf(poison)).not.toBe('PROCESSING');
   expect(dlq.messages.filter((m) => m.key !== poison)).toEqual([]);
 });

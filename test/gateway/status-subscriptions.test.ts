@@ -26,7 +26,9 @@ describe('status events from `status-payments`', () => {
     await t.emitStatus(id, userId, 'COMPLETED'); // after a terminal status
     await t.emitStatus(id, userId, 'PROCESSING'); // backwards
     const marker = await pay('erin'); // its CREATED lands after all of the above on some partition
-    await eventually('the marker payment to be CREATED', async () => ((await paymentRow(t, marker))?.status === 'CREATED' ? true : undefined));
+    await eventually('the marker payment to be CREATED', async () =>
+      (await paymentRow(t, marker))?.status === 'CREATED' ? true : undefined,
+    );
     const payment = await eventually('the rejection to be applied', async () => {
       const p = (await t.client('erin').data(GetPayment, { id })).payment;
       return p?.status === 'REJECTED' ? p : undefined;
@@ -64,7 +66,9 @@ describe('status events from `status-payments`', () => {
     try {
       const before = t.gateway.hub.subscriberCount;
       const sub = subscribe(ws, WatchMyPayments);
-      await eventually('the subscription to be registered', () => (t.gateway.hub.subscriberCount > before ? true : undefined));
+      await eventually('the subscription to be registered', () =>
+        t.gateway.hub.subscriberCount > before ? true : undefined,
+      );
       const mine = await pay('gina');
       const theirs = await pay('hank');
       const gina = await userIdOf(t, 'gina');
@@ -73,9 +77,13 @@ describe('status events from `status-payments`', () => {
       await t.emitStatus(mine, gina, 'PROCESSING');
       await t.emitStatus(theirs, hank, 'COMPLETED');
       await t.emitStatus(mine, gina, 'ERROR', 'MONEY_STORAGE_TIMEOUT');
-      await eventually('gina’s terminal status', () => (sub.events.some((e) => e.myPaymentStatuses.status === 'ERROR') ? true : undefined));
+      await eventually('gina’s terminal status', () =>
+        sub.events.some((e) => e.myPaymentStatuses.status === 'ERROR') ? true : undefined,
+      );
       expect(sub.events.every((e) => e.myPaymentStatuses.paymentId === mine)).toBe(true);
-      expect(sub.events.map((e) => e.myPaymentStatuses.status)).toEqual(expect.arrayContaining(['PROCESSING', 'ERROR']));
+      expect(sub.events.map((e) => e.myPaymentStatuses.status)).toEqual(
+        expect.arrayContaining(['PROCESSING', 'ERROR']),
+      );
       expect(sub.events.at(-1)?.myPaymentStatuses).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
     } finally {
       await ws.dispose();
@@ -84,30 +92,52 @@ describe('status events from `status-payments`', () => {
 
   it('give subscribers asking the same thing one shared result, each query its own shape, and let an idle one go at once', async () => {
     // Earlier tests' sockets close asynchronously: count from a hub with nobody left on it.
-    await eventually('earlier subscriptions to be released', () => (t.gateway.hub.subscriberCount === 0 ? true : undefined));
+    await eventually('earlier subscriptions to be released', () =>
+      t.gateway.hub.subscriberCount === 0 ? true : undefined,
+    );
     const before = 0;
     const sockets = [t.client('kate').connect(), t.client('kate').connect(), t.client('kate').connect()];
     try {
-      const statusOnly = parse('subscription { myPaymentStatuses { status } }') as TypedDocumentNode<{ myPaymentStatuses: { status: string } }, Record<string, never>>;
-      const [full, same, narrow] = [subscribe(sockets[0]!, WatchMyPayments), subscribe(sockets[1]!, WatchMyPayments), subscribe(sockets[2]!, statusOnly)];
-      await eventually('three subscriptions registered', () => (t.gateway.hub.subscriberCount === before + 3 ? true : undefined));
+      const statusOnly = parse('subscription { myPaymentStatuses { status } }') as TypedDocumentNode<
+        { myPaymentStatuses: { status: string } },
+        Record<string, never>
+      >;
+      const [full, same, narrow] = [
+        subscribe(sockets[0]!, WatchMyPayments),
+        subscribe(sockets[1]!, WatchMyPayments),
+        subscribe(sockets[2]!, statusOnly),
+      ];
+      await eventually('three subscriptions registered', () =>
+        t.gateway.hub.subscriberCount === before + 3 ? true : undefined,
+      );
       const id = await pay('kate');
       await t.emitStatus(id, await userIdOf(t, 'kate'), 'PROCESSING');
-      const processing = (events: Array<{ myPaymentStatuses: { status: string } }>) => events.some((e) => e.myPaymentStatuses.status === 'PROCESSING');
-      await eventually('PROCESSING on all three', () => ([full, same, narrow].every((sub) => processing(sub.events)) ? true : undefined));
+      const processing = (events: Array<{ myPaymentStatuses: { status: string } }>) =>
+        events.some((e) => e.myPaymentStatuses.status === 'PROCESSING');
+      await eventually('PROCESSING on all three', () =>
+        [full, same, narrow].every((sub) => processing(sub.events)) ? true : undefined,
+      );
       expect(same.events).toEqual(full.events);
-      expect(full.events.find((e) => e.myPaymentStatuses.status === 'PROCESSING')?.myPaymentStatuses).toMatchObject({ paymentId: id, reason: null });
+      expect(full.events.find((e) => e.myPaymentStatuses.status === 'PROCESSING')?.myPaymentStatuses).toMatchObject({
+        paymentId: id,
+        reason: null,
+      });
       expect(narrow.events.map((e) => Object.keys(e.myPaymentStatuses))).toEqual(narrow.events.map(() => ['status']));
 
       same.stop(); // no event pending: the listener must go now, not at the next event
-      await eventually('the idle subscription to be released', () => (t.gateway.hub.subscriberCount === before + 2 ? true : undefined));
+      await eventually('the idle subscription to be released', () =>
+        t.gateway.hub.subscriberCount === before + 2 ? true : undefined,
+      );
     } finally {
       await Promise.all(sockets.map((ws) => Promise.resolve(ws.dispose())));
     }
   });
 
   it('refuses a socket without a valid token with close code 4401', async () => {
-    for (const client of [t.client(), new (t.client().constructor as typeof import('../../client/gateway-client').GatewayClient)(t.url, 'not.a.token')]) {
+    for (const client of [
+      t.client(),
+      new (t.client().constructor as typeof import('../../client/gateway-client').GatewayClient)(t.url, 'not.a.token'),
+    ]) {
       const closed = new Promise<number>((resolve) => client.connect({ onClosed: (code) => resolve(code) }));
       expect(await closed).toBe(CLOSE_UNAUTHORIZED);
     }

@@ -12,9 +12,15 @@ const execFileAsync = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'dist', 'gateway', 'src', 'token-cli.js');
 const { JWT_SECRET } = testSecrets();
 /** A clean environment: the work tree's secrets file is never read. */
-const baseEnv = { PATH: process.env.PATH, SECRETS_FILE: path.join(os.tmpdir(), `no-secrets-${process.pid}`, 'local.json') };
+const baseEnv = {
+  PATH: process.env.PATH,
+  SECRETS_FILE: path.join(os.tmpdir(), `no-secrets-${process.pid}`, 'local.json'),
+};
 
-async function token(args: string[], env: NodeJS.ProcessEnv = { JWT_SECRET }): Promise<{ code: number; stdout: string; stderr: string }> {
+async function token(
+  args: string[],
+  env: NodeJS.ProcessEnv = { JWT_SECRET },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return execFileAsync(process.execPath, [CLI, ...args], { env: { ...baseEnv, ...env } }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -29,7 +35,13 @@ describe('npm run token', () => {
     const claims = jwt.decode(stdout.trim()) as jwt.JwtPayload;
     expect(claims).toMatchObject({ sub: 'alice', roles: ['operator'], iss: 'payments', aud: 'gateway' });
     expect(claims.exp! - claims.iat!).toBe(1800);
-    const verifier = new TokenVerifier({ secret: JWT_SECRET, issuer: 'payments', audience: 'gateway', maxTtlSeconds: 3600, clockToleranceSeconds: 0 });
+    const verifier = new TokenVerifier({
+      secret: JWT_SECRET,
+      issuer: 'payments',
+      audience: 'gateway',
+      maxTtlSeconds: 3600,
+      clockToleranceSeconds: 0,
+    });
     expect(verifier.authenticate(`Bearer ${stdout.trim()}`)).toEqual({ userName: 'alice', roles: ['operator'] });
   });
 
@@ -45,7 +57,12 @@ describe('npm run token', () => {
     ['a bad user name', ['no spaces'], undefined, /invalid user name/],
     ['an unknown role', ['carl', '--role', 'admin'], undefined, /unknown role admin/],
     ['a bad ttl', ['carl', '--ttl', '5x'], undefined, /--ttl must look like/],
-    ['a ttl over the cap', ['carl', '--ttl', '2h'], { JWT_SECRET, JWT_MAX_TTL_SECONDS: '3600' }, /exceeds JWT_MAX_TTL_SECONDS/],
+    [
+      'a ttl over the cap',
+      ['carl', '--ttl', '2h'],
+      { JWT_SECRET, JWT_MAX_TTL_SECONDS: '3600' },
+      /exceeds JWT_MAX_TTL_SECONDS/,
+    ],
     ['an unknown flag', ['carl', '--admin'], undefined, /Unknown option/],
     ['no secret (NODE_ENV unset)', ['carl'], {}, /JWT_SECRET: required/],
   ])('exits 2 with a clear message on %s', async (_name, args, env, message) => {
@@ -57,7 +74,10 @@ describe('npm run token', () => {
 
   it('runs the compiled CLI without rebuilding when dist/ exists', async () => {
     const before = fs.statSync(CLI).mtimeMs;
-    const { stdout } = await execFileAsync('npm', ['run', '--silent', 'token', '--', 'dana'], { cwd: PROJECT_ROOT, env: { ...process.env, ...baseEnv, JWT_SECRET } });
+    const { stdout } = await execFileAsync('npm', ['run', '--silent', 'token', '--', 'dana'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...baseEnv, JWT_SECRET },
+    });
     expect(jwt.decode(stdout.trim())).toMatchObject({ sub: 'dana' });
     expect(fs.statSync(CLI).mtimeMs).toBe(before); // tsc would have rewritten it
   });

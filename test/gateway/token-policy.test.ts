@@ -8,17 +8,27 @@ const ISSUER = 'payments-test';
 const AUDIENCE = 'gateway-test';
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway('tokens', { JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_MAX_TTL_SECONDS: '3600', JWT_CLOCK_TOLERANCE_SECONDS: '5' });
+  t = await startTestGateway('tokens', {
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    JWT_MAX_TTL_SECONDS: '3600',
+    JWT_CLOCK_TOLERANCE_SECONDS: '5',
+  });
 });
 afterAll(() => t?.stop());
 
 const now = (): number => Math.floor(Date.now() / 1000);
-const sign = (claims: object): string => jwt.sign({ sub: 'tess', iss: ISSUER, aud: AUDIENCE, ...claims }, t.secret, { algorithm: 'HS256' });
+const sign = (claims: object): string =>
+  jwt.sign({ sub: 'tess', iss: ISSUER, aud: AUDIENCE, ...claims }, t.secret, { algorithm: 'HS256' });
 
 /** HTTP statuses of one GraphQL query and one REST read with this token. */
 async function statuses(token: string): Promise<[number, number]> {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const graphql = await fetch(`${t.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: '{ myPayments { totalCount } }' }) });
+  const graphql = await fetch(`${t.url}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: '{ myPayments { totalCount } }' }),
+  });
   const rest = await fetch(`${t.url}/api/payments`, { headers });
   return [graphql.status, rest.status];
 }

@@ -59,8 +59,12 @@ function openSocket(token: string): Socket {
   return { client, admitted, closed };
 }
 
-const tokenFor = (userName: string, ttlSeconds?: number): string => signToken(userName, { secret: t.secret }, { ttlSeconds });
-const errorCodes = (errors: unknown[]): unknown[] => errors.flatMap((e): unknown[] => (Array.isArray(e) ? e : [e])).map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
+const tokenFor = (userName: string, ttlSeconds?: number): string =>
+  signToken(userName, { secret: t.secret }, { ttlSeconds });
+const errorCodes = (errors: unknown[]): unknown[] =>
+  errors
+    .flatMap((e): unknown[] => (Array.isArray(e) ? e : [e]))
+    .map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
 
 describe('WebSocket sessions', () => {
   it('are closed with 4403 when the token expires, not before', async () => {
@@ -70,28 +74,44 @@ describe('WebSocket sessions', () => {
     expect(await withTimeout(socket.admitted, 5000, 'acknowledgement')).toBe(true);
     const before = t.gateway.hub.subscriberCount;
     subscribe(socket.client, WatchMyPayments);
-    await eventually('the subscription to be registered', () => (t.gateway.hub.subscriberCount > before ? true : undefined));
+    await eventually('the subscription to be registered', () =>
+      t.gateway.hub.subscriberCount > before ? true : undefined,
+    );
     const closed = await withTimeout(socket.closed, 10_000, 'close at expiry');
     expect(closed).toEqual({ code: CLOSE_FORBIDDEN, reason: 'token expired' });
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
-    await eventually('its subscription to be released', () => (t.gateway.hub.subscriberCount === before ? true : undefined));
+    await eventually('its subscription to be released', () =>
+      t.gateway.hub.subscriberCount === before ? true : undefined,
+    );
   });
 
   it('are closed with 4403 when their user is blocked, and only theirs', async () => {
     await t.client('to-block').request(MyPayments, {}); // a user row exists from the first operation on
     const [blocked, bystander] = [openSocket(tokenFor('to-block')), openSocket(tokenFor('bystander'))];
-    expect(await withTimeout(Promise.all([blocked.admitted, bystander.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
+    expect(await withTimeout(Promise.all([blocked.admitted, bystander.admitted]), 5000, 'acknowledgements')).toEqual([
+      true,
+      true,
+    ]);
     // Through the database, as another replica would: this one learns of it by its periodic check.
     await t.sql.query(`UPDATE gateway.users SET status = 'BLOCKED' WHERE user_name = 'to-block'`);
-    expect(await withTimeout(blocked.closed, 10_000, 'close after the block')).toEqual({ code: CLOSE_FORBIDDEN, reason: 'account blocked' });
-    const stillOpen = await Promise.race([bystander.closed.then(() => false), new Promise<boolean>((r) => setImmediate(() => r(true)))]);
+    expect(await withTimeout(blocked.closed, 10_000, 'close after the block')).toEqual({
+      code: CLOSE_FORBIDDEN,
+      reason: 'account blocked',
+    });
+    const stillOpen = await Promise.race([
+      bystander.closed.then(() => false),
+      new Promise<boolean>((r) => setImmediate(() => r(true))),
+    ]);
     expect(stillOpen).toBe(true);
   });
 
   it('are capped per user (4429), and a closed socket frees its place', async () => {
     const token = tokenFor('socky');
     const [first, second] = [openSocket(token), openSocket(token)];
-    expect(await withTimeout(Promise.all([first.admitted, second.admitted]), 5000, 'acknowledgements')).toEqual([true, true]);
+    expect(await withTimeout(Promise.all([first.admitted, second.admitted]), 5000, 'acknowledgements')).toEqual([
+      true,
+      true,
+    ]);
     const third = openSocket(token);
     const refused = await withTimeout(third.closed, 5000, 'refusal');
     expect(refused.code).toBe(CLOSE_TOO_MANY_SOCKETS);
@@ -101,7 +121,11 @@ describe('WebSocket sessions', () => {
     await first.client.dispose();
     await withTimeout(first.closed, 5000, 'close');
     // The server releases the place when it sees the close, which may come just after the client does.
-    await eventually('a freed place to admit a new socket', async () => ((await openSocket(token).admitted) ? true : undefined), 5000);
+    await eventually(
+      'a freed place to admit a new socket',
+      async () => ((await openSocket(token).admitted) ? true : undefined),
+      5000,
+    );
   });
 
   it('cap subscriptions per socket with RATE_LIMITED', async () => {

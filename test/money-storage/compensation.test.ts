@@ -1,4 +1,13 @@
-import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, newUserId, seed, type Harness } from './harness';
+import {
+  afterRejectedDebit,
+  appliedDebit,
+  compensation,
+  startedHarness,
+  debit,
+  newUserId,
+  seed,
+  type Harness,
+} from './harness';
 import type { MoneyOperation } from '../../common/kafka/contracts';
 
 describe('compensations', () => {
@@ -28,12 +37,18 @@ describe('compensations', () => {
     // A second, different compensation of the same debit finds nothing left to reverse.
     const other = { ...undo, operationId: `${undo.operationId}:again` } as MoneyOperation;
     await h.send([other]);
-    expect((await h.waitResults(other.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
+    expect((await h.waitResults(other.operationId))[0]).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'NOTHING_TO_REVERSE',
+    });
     expect(await h.balance(user)).toBe('1000');
   });
 
   it('find nothing to reverse for a rejected debit', async () => {
-    expect(await afterRejectedDebit(h, compensation)).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
+    expect(await afterRejectedDebit(h, compensation)).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'NOTHING_TO_REVERSE',
+    });
   });
 
   it('fence a debit that had not arrived yet: when it comes late it moves nothing', async () => {
@@ -42,7 +57,10 @@ describe('compensations', () => {
     await seed(h, user, 1000);
     const op = debit(user, 300);
     await h.send([compensation(op)]);
-    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
+    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'NOTHING_TO_REVERSE',
+    });
     await h.send([op]);
     expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'FAILED', reason: 'REVERSED' });
     expect(await h.balance(user)).toBe('1000');

@@ -11,7 +11,17 @@ describe('concurrent debits on one account', () => {
       const answers = await Promise.all(
         Array.from({ length: 200 }, () => {
           const id = newPaymentId();
-          return ledger.debit({ operationId: asOperationId(id), kind: 'DEBIT', paymentId: asPaymentId(id), userId: user, currency: 'USD', amount: 30 }, 0);
+          return ledger.debit(
+            {
+              operationId: asOperationId(id),
+              kind: 'DEBIT',
+              paymentId: asPaymentId(id),
+              userId: user,
+              currency: 'USD',
+              amount: 30,
+            },
+            0,
+          );
         }),
       );
       // 1000 / 30: exactly 33 fit, leaving 10.

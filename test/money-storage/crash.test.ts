@@ -14,12 +14,15 @@ describe('a crash between the DB commit and the offset commit', () => {
     await seed(h, user, 1000);
     let crashes = 0;
     // The first process dies every time right after publishing, before committing its offset.
-    const doomed = await h.start({}, {
-      beforeCommit: () => {
-        crashes++;
-        return Promise.reject(new Error('simulated crash before the offset commit'));
+    const doomed = await h.start(
+      {},
+      {
+        beforeCommit: () => {
+          crashes++;
+          return Promise.reject(new Error('simulated crash before the offset commit'));
+        },
       },
-    });
+    );
     const op = debit(user, 400);
     await h.send([op]);
     const [first] = await h.waitResults(op.operationId);
@@ -30,16 +33,23 @@ describe('a crash between the DB commit and the offset commit', () => {
 
     await h.start();
     const again = await h.waitResults(op.operationId, publishedByDoomed + 1, 30_000);
-    for (const r of again) expect(r).toMatchObject({ outcome: 'APPLIED', reason: null, balanceAfter: '600', paymentId: op.paymentId });
+    for (const r of again)
+      expect(r).toMatchObject({ outcome: 'APPLIED', reason: null, balanceAfter: '600', paymentId: op.paymentId });
     expect(await h.balance(user)).toBe('600');
-    const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [op.operationId]);
+    const { rows } = await h.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1',
+      [op.operationId],
+    );
     expect(rows[0]?.n).toBe(1);
 
     // And this time the offset was committed: the group's position is past the command.
     const admin = testKafka().admin();
     await admin.connect();
     try {
-      const committed = await admin.fetchOffsets({ groupId: `${h.names.moneyOperations.replace(/money-operations$/, '')}money-storage`, topics: [h.names.moneyOperations] });
+      const committed = await admin.fetchOffsets({
+        groupId: `${h.names.moneyOperations.replace(/money-operations$/, '')}money-storage`,
+        topics: [h.names.moneyOperations],
+      });
       const total = committed[0]!.partitions.reduce((sum, p) => sum + Math.max(Number(p.offset), 0), 0);
       expect(total).toBe(1);
     } finally {

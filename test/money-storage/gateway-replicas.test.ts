@@ -9,7 +9,14 @@ describe('user lookups across gateway replicas', () => {
     const live = await startGatewayStub();
     const down = `http://127.0.0.1:${await freePort()}`; // nobody listens there
     try {
-      const client = new GatewayUsers({ baseUrls: [down, live.url], serviceToken: SERVICE_TOKEN, timeoutMs: 1000, retries: 1, retryBaseMs: 1, logger: createLogger('test', 'silent') });
+      const client = new GatewayUsers({
+        baseUrls: [down, live.url],
+        serviceToken: SERVICE_TOKEN,
+        timeoutMs: 1000,
+        retries: 1,
+        retryBaseMs: 1,
+        logger: createLogger('test', 'silent'),
+      });
       const users = Array.from({ length: 6 }, () => newUserId());
       users.forEach((id) => live.users.set(id, 'ACTIVE'));
       const found = await Promise.all(users.map((id) => client.lookup(id)));

@@ -11,7 +11,12 @@ import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/
 import { createLogger } from '../../common/logger';
 import type { Currency } from '../../common/money';
 import { loadMoneyStorageConfig, type MoneyStorageConfig } from '../../money-storage/src/config';
-import { MIGRATIONS_FOLDER, startMoneyStorage, type MoneyStorage, type StartOptions } from '../../money-storage/src/service';
+import {
+  MIGRATIONS_FOLDER,
+  startMoneyStorage,
+  type MoneyStorage,
+  type StartOptions,
+} from '../../money-storage/src/service';
 import { applyMigrations, connectDatabase, type Database } from '../../common/db';
 import * as schema from '../../money-storage/db/schema';
 import { Ledger } from '../../money-storage/src/ledger';
@@ -68,8 +73,12 @@ export async function startGatewayStub(): Promise<GatewayStub> {
 
 export const newUserId = (): UserId => asUserId(String(randomInt(1_000_000, 2 ** 47)));
 
-export const debit = (userId: UserId, amount: number, currency: Currency = 'USD', paymentId: string = randomUUID()): Debit =>
-  debitCommand({ paymentId: asPaymentId(paymentId), userId, amount, currency }) as Debit;
+export const debit = (
+  userId: UserId,
+  amount: number,
+  currency: Currency = 'USD',
+  paymentId: string = randomUUID(),
+): Debit => debitCommand({ paymentId: asPaymentId(paymentId), userId, amount, currency }) as Debit;
 
 export const deposit = (userId: UserId, amount: number, currency: Currency = 'USD'): MoneyOperation =>
   depositCommand(asOperationId(`deposit:${randomUUID()}`), { userId, amount, currency });
@@ -107,10 +116,18 @@ export interface Harness {
 }
 
 export async function createHarness(label: string): Promise<Harness> {
-  const [{ prefix, names }, databaseUrl, gateway] = await Promise.all([freshTopics(label), freshDatabase(label), startGatewayStub()]);
+  const [{ prefix, names }, databaseUrl, gateway] = await Promise.all([
+    freshTopics(label),
+    freshDatabase(label),
+    startGatewayStub(),
+  ]);
   // Also done by the service on start; here so a test can seed rows before starting one.
   await applyMigrations(databaseUrl, MIGRATIONS_FOLDER, 'money');
-  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `test-${label}`, logger: createLogger('test', 'silent') });
+  const kafka = createKafka({
+    brokers: kafkaBrokers(),
+    clientId: `test-${label}`,
+    logger: createLogger('test', 'silent'),
+  });
   const producer = createProducer(kafka);
   await producer.connect();
   const collector = await collect([names.moneyOperationResults, `${names.moneyOperations}.dlq`]);
@@ -134,7 +151,9 @@ export async function createHarness(label: string): Promise<Harness> {
     });
   const results = (operationId: string): MoneyOperationResult[] =>
     collector.messages
-      .filter((m) => m.topic === names.moneyOperationResults && (m.value as MoneyOperationResult).operationId === operationId)
+      .filter(
+        (m) => m.topic === names.moneyOperationResults && (m.value as MoneyOperationResult).operationId === operationId,
+      )
       .map((m) => m.value as MoneyOperationResult);
 
   const harness: Harness = {
@@ -146,19 +165,36 @@ export async function createHarness(label: string): Promise<Harness> {
     received: collector.messages,
     config,
     start: async (overrides, options) => {
-      const service = await startMoneyStorage(config(overrides), createLogger('money-storage', overrides?.LOG_LEVEL ?? 'silent'), options);
+      const service = await startMoneyStorage(
+        config(overrides),
+        createLogger('money-storage', overrides?.LOG_LEVEL ?? 'silent'),
+        options,
+      );
       services.push(service);
       return service;
     },
-    send: (ops, traceparent) => publish(producer, names, 'moneyOperations', ops.map((value) => ({ key: value.paymentId ?? value.operationId, value, traceparent }))),
+    send: (ops, traceparent) =>
+      publish(
+        producer,
+        names,
+        'moneyOperations',
+        ops.map((value) => ({ key: value.paymentId ?? value.operationId, value, traceparent })),
+      ),
     results,
     waitResults: (operationId, count = 1, timeoutMs = 20_000) =>
-      eventually(`${count} result(s) for ${operationId}`, () => {
-        const found = results(operationId);
-        return found.length >= count ? found : undefined;
-      }, timeoutMs),
+      eventually(
+        `${count} result(s) for ${operationId}`,
+        () => {
+          const found = results(operationId);
+          return found.length >= count ? found : undefined;
+        },
+        timeoutMs,
+      ),
     balance: async (userId, currency = 'USD') => {
-      const { rows } = await pool.query<{ balance: string }>('SELECT balance::text AS balance FROM money.accounts WHERE user_id = $1 AND currency = $2', [userId, currency]);
+      const { rows } = await pool.query<{ balance: string }>(
+        'SELECT balance::text AS balance FROM money.accounts WHERE user_id = $1 AND currency = $2',
+        [userId, currency],
+      );
       return rows[0]?.balance ?? null;
     },
     ledgerSum: async (userId, currency = 'USD') => {
@@ -218,7 +254,10 @@ export async function appliedDebit(h: Harness): Promise<Debit> {
  * A debit of 300 that money-storage refuses (the account holds 10), followed by `next` for it:
  * returns `next`'s answer once the refusal is checked.
  */
-export async function afterRejectedDebit(h: Harness, next: (op: Debit) => MoneyOperation): Promise<MoneyOperationResult> {
+export async function afterRejectedDebit(
+  h: Harness,
+  next: (op: Debit) => MoneyOperation,
+): Promise<MoneyOperationResult> {
   const user = newUserId();
   h.gateway.users.set(user, 'ACTIVE');
   await seed(h, user, 10);
@@ -232,15 +271,19 @@ export async function afterRejectedDebit(h: Harness, next: (op: Debit) => MoneyO
 }
 
 /** The Ledger alone on a database of its own, with one user holding 1000 USD (ledger included). */
-export async function ledgerWithOneAccount(label: string): Promise<{ ledger: Ledger; user: UserId; database: Database<typeof schema> }> {
+export async function ledgerWithOneAccount(
+  label: string,
+): Promise<{ ledger: Ledger; user: UserId; database: Database<typeof schema> }> {
   const url = await freshDatabase(label);
   await applyMigrations(url, MIGRATIONS_FOLDER, 'money');
   const database = connectDatabase(url, schema, 20);
   const user = newUserId();
   await database.pool.query(
     `INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'USD', 1000);
-     INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after) VALUES ('seed', 'CREDIT', 'OPENING', $1, 'USD', 1000, 1000)`.replace(/\$1/g, user),
+     INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after) VALUES ('seed', 'CREDIT', 'OPENING', $1, 'USD', 1000, 1000)`.replace(
+      /\$1/g,
+      user,
+    ),
   );
   return { ledger: new Ledger(database.db), user, database };
 }
-

@@ -21,7 +21,14 @@ describe('money-storage handles money-operations', () => {
     const traceparent = newTraceparent();
     await h.send([op], traceparent);
     const [result] = await h.waitResults(op.operationId);
-    expect(result).toMatchObject({ outcome: 'APPLIED', reason: null, balanceAfter: '700', kind: 'DEBIT', paymentId: op.paymentId, userId: user });
+    expect(result).toMatchObject({
+      outcome: 'APPLIED',
+      reason: null,
+      balanceAfter: '700',
+      kind: 'DEBIT',
+      paymentId: op.paymentId,
+      userId: user,
+    });
     const message = h.received.find((m) => (m.value as { operationId?: string }).operationId === op.operationId)!;
     expect(message.key).toBe(op.paymentId);
     expect(message.headers.traceparent).toBe(traceparent);
@@ -74,7 +81,10 @@ describe('money-storage handles money-operations', () => {
       ['APPLIED', '750'],
     ]);
     expect(await h.balance(user)).toBe('750');
-    const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [op.operationId]);
+    const { rows } = await h.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1',
+      [op.operationId],
+    );
     expect(rows[0]?.n).toBe(1);
   });
 
@@ -115,11 +125,16 @@ describe('money-storage handles money-operations', () => {
   it('sends an invalid command to the DLQ and carries on with the next one', async () => {
     const user = newUserId();
     h.gateway.users.set(user, 'ACTIVE');
-    await h.producer.send({ topic: h.names.moneyOperations, messages: [{ key: 'bad', value: '{"version":1,"kind":"DEBIT","amount":-5}' }] });
+    await h.producer.send({
+      topic: h.names.moneyOperations,
+      messages: [{ key: 'bad', value: '{"version":1,"kind":"DEBIT","amount":-5}' }],
+    });
     const op = deposit(user, 42);
     await h.send([op]);
     await h.waitResults(op.operationId);
-    const parked = await eventually('the bad command in the DLQ', () => h.received.find((m) => m.topic === `${h.names.moneyOperations}.dlq`));
+    const parked = await eventually('the bad command in the DLQ', () =>
+      h.received.find((m) => m.topic === `${h.names.moneyOperations}.dlq`),
+    );
     expect(parked.key).toBe('bad');
     expect(parked.headers['dlq-error']).toMatch(/schema violation/);
   });
@@ -129,7 +144,13 @@ describe('money-storage handles money-operations', () => {
     h.gateway.users.set(user, 'ACTIVE');
     await fund(h, user, 1234, 'EUR');
     await fund(h, user, 99, 'USD');
-    expect((await fetch(`http://127.0.0.1:${service.port}/internal/accounts/${user}`, { headers: { 'x-service-token': SERVICE_TOKEN } })).status).toBe(404);
+    expect(
+      (
+        await fetch(`http://127.0.0.1:${service.port}/internal/accounts/${user}`, {
+          headers: { 'x-service-token': SERVICE_TOKEN },
+        })
+      ).status,
+    ).toBe(404);
     const url = `http://127.0.0.1:${service.internalPort}/internal/accounts/${user}`;
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers: { 'x-service-token': 'wrong-token-wrong-token' } })).status).toBe(401);

@@ -18,11 +18,13 @@ describe('money-storage with poison on money-operations', () => {
   afterAll(() => h.close());
 
   const dlq = (): Received[] => h.received.filter((m) => m.topic === `${h.names.moneyOperations}.dlq`);
-  const parked = (what: (m: Received) => boolean): Promise<Received> => eventually('the poison in the DLQ', () => dlq().find(what));
+  const parked = (what: (m: Received) => boolean): Promise<Received> =>
+    eventually('the poison in the DLQ', () => dlq().find(what));
   /** Everything on partition 0, in one send: one batch, one chunk. */
   const sendRaw = (messages: Array<{ key: string; value: string | Buffer }>): Promise<unknown> =>
     h.producer.send({ topic: h.names.moneyOperations, messages: messages.map((m) => ({ ...m, partition: 0 })) });
-  const raw = (op: MoneyOperation): { key: string; value: Buffer } => toKafkaMessage('moneyOperations', { key: op.paymentId ?? op.operationId, value: op });
+  const raw = (op: MoneyOperation): { key: string; value: Buffer } =>
+    toKafkaMessage('moneyOperations', { key: op.paymentId ?? op.operationId, value: op });
 
   async function fundedUser(): Promise<ReturnType<typeof newUserId>> {
     const user = newUserId();
@@ -52,9 +54,17 @@ describe('money-storage with poison on money-operations', () => {
 
   /** Postgres refuses one command's answer, although it passes the schema. */
   const refuseInPostgres = (operationId: string, sqlstate: string, times: 'always' | number) =>
-    refuseWrites(h.pool, { schema: 'money', table: 'processed_operations', event: 'INSERT', when: `NEW.operation_id = '${operationId}'` }, sqlstate, times);
+    refuseWrites(
+      h.pool,
+      { schema: 'money', table: 'processed_operations', event: 'INSERT', when: `NEW.operation_id = '${operationId}'` },
+      sqlstate,
+      times,
+    );
   const ledgerEntries = async (operationId: string): Promise<number> => {
-    const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1', [operationId]);
+    const { rows } = await h.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM money.ledger_entries WHERE operation_id = $1',
+      [operationId],
+    );
     return rows[0]!.n;
   };
 
@@ -125,7 +135,9 @@ describe('money-storage with poison on money-operations', () => {
     // One lookup is 1 + GATEWAY_RETRIES (2) requests: more than 3 means the chunk was retried.
     await eventually('the deposit retried', () => ((h.gateway.requests.get(user) ?? 0) > 3 ? true : undefined));
     expect(h.results(op.operationId)).toEqual([]);
-    const { rowCount } = await h.pool.query('SELECT 1 FROM money.processed_operations WHERE operation_id = $1', [op.operationId]);
+    const { rowCount } = await h.pool.query('SELECT 1 FROM money.processed_operations WHERE operation_id = $1', [
+      op.operationId,
+    ]);
     expect(rowCount).toBe(0);
 
     h.gateway.users.set(user, 'ACTIVE');

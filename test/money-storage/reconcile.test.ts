@@ -18,16 +18,25 @@ describe('npm run reconcile', () => {
   });
   afterAll(() => h.close());
 
-  const setStatus = (id: string, status: string): Promise<unknown> => h.pool.query('UPDATE gateway.payments SET status = $2 WHERE id = $1', [id, status]);
+  const setStatus = (id: string, status: string): Promise<unknown> =>
+    h.pool.query('UPDATE gateway.payments SET status = $2 WHERE id = $1', [id, status]);
 
   it('passes on a consistent history and catches every planted inconsistency', async () => {
     const user = newUserId();
     h.gateway.users.set(user, 'ACTIVE');
     await h.pool.query('INSERT INTO gateway.users (id, user_name) VALUES ($1, $2)', [user, `u${user}`]);
     await seed(h, user, 500);
-    const [completed, rejected, reversed, inFlight] = [debit(user, 300), debit(user, 300), debit(user, 100), debit(user, 50)] as Array<MoneyOperation & { kind: 'DEBIT' }>;
+    const [completed, rejected, reversed, inFlight] = [
+      debit(user, 300),
+      debit(user, 300),
+      debit(user, 100),
+      debit(user, 50),
+    ] as Array<MoneyOperation & { kind: 'DEBIT' }>;
     for (const p of [completed, rejected, reversed, inFlight]) {
-      await h.pool.query(`INSERT INTO gateway.payments (id, user_id, amount, currency, status) VALUES ($1, $2, $3, 'USD', 'PROCESSING')`, [p!.paymentId, user, p!.amount]);
+      await h.pool.query(
+        `INSERT INTO gateway.payments (id, user_id, amount, currency, status) VALUES ($1, $2, $3, 'USD', 'PROCESSING')`,
+        [p!.paymentId, user, p!.amount],
+      );
     }
     // One after the other: distinct payments run concurrently, and the balance decides which fit.
     for (const op of [completed!, settle(completed!), rejected!, reversed!, compensation(reversed!), inFlight!]) {
@@ -47,7 +56,9 @@ describe('npm run reconcile', () => {
     await setStatus(rejected!.paymentId, 'COMPLETED');
     await setStatus(inFlight!.paymentId, 'ERROR');
     await h.pool.query(`UPDATE money.accounts SET balance = balance + 5 WHERE user_id = $1`, [user]);
-    await h.pool.query(`UPDATE money.processed_operations SET settled_at = NULL WHERE operation_id = $1`, [completed!.operationId]);
+    await h.pool.query(`UPDATE money.processed_operations SET settled_at = NULL WHERE operation_id = $1`, [
+      completed!.operationId,
+    ]);
     const other = newUserId();
     await h.pool.query('ALTER TABLE money.accounts DROP CONSTRAINT accounts_balance_non_negative');
     await h.pool.query(`INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'EUR', -7)`, [other]);
@@ -56,9 +67,13 @@ describe('npm run reconcile', () => {
       [other],
     );
 
-    const { stdout, code } = await run(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js'), '--json'], {
-      env: { ...process.env, DATABASE_URL: h.databaseUrl, LOG_LEVEL: 'silent' },
-    }).then(
+    const { stdout, code } = await run(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js'), '--json'],
+      {
+        env: { ...process.env, DATABASE_URL: h.databaseUrl, LOG_LEVEL: 'silent' },
+      },
+    ).then(
       (r) => ({ ...r, code: 0 }),
       (e: { stdout: string; code: number }) => e,
     );
@@ -75,9 +90,18 @@ describe('npm run reconcile', () => {
     expect(report.violations).toEqual(
       expect.arrayContaining([
         { kind: 'COMPLETED_WITHOUT_DEBIT', detail: { paymentId: rejected!.paymentId, amount: 300 } },
-        { kind: 'COMPLETED_WITH_UNSETTLED_DEBIT', detail: { paymentId: completed!.paymentId, debit: completed!.operationId } },
-        { kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT', detail: { paymentId: inFlight!.paymentId, status: 'ERROR', debits: 1 } },
-        { kind: 'LEDGER_BALANCE_MISMATCH', detail: { user_id: user, currency: 'USD', balance: '155', ledger_sum: '150' } },
+        {
+          kind: 'COMPLETED_WITH_UNSETTLED_DEBIT',
+          detail: { paymentId: completed!.paymentId, debit: completed!.operationId },
+        },
+        {
+          kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT',
+          detail: { paymentId: inFlight!.paymentId, status: 'ERROR', debits: 1 },
+        },
+        {
+          kind: 'LEDGER_BALANCE_MISMATCH',
+          detail: { user_id: user, currency: 'USD', balance: '155', ledger_sum: '150' },
+        },
         { kind: 'NEGATIVE_BALANCE', detail: { user_id: other, currency: 'EUR', balance: '-7' } },
       ]),
     );

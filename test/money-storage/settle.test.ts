@@ -2,7 +2,18 @@ import { asOperationId, asPaymentId, newPaymentId } from '../../common/ids';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
 import { reversalId } from '../../common/kafka/messages';
 import { Ledger } from '../../money-storage/src/ledger';
-import { afterRejectedDebit, appliedDebit, compensation, startedHarness, debit, ledgerWithOneAccount, newUserId, seed, settle, type Harness } from './harness';
+import {
+  afterRejectedDebit,
+  appliedDebit,
+  compensation,
+  startedHarness,
+  debit,
+  ledgerWithOneAccount,
+  newUserId,
+  seed,
+  settle,
+  type Harness,
+} from './harness';
 
 describe('settles', () => {
   let h: Harness;
@@ -10,15 +21,23 @@ describe('settles', () => {
   afterAll(() => h.close());
 
   const debitRow = async (debitId: string): Promise<{ settled_at: Date | null; reversed_by: string | null }> => {
-    const { rows } = await h.pool.query<{ settled_at: Date | null; reversed_by: string | null }>('SELECT settled_at, reversed_by FROM money.processed_operations WHERE operation_id = $1', [debitId]);
+    const { rows } = await h.pool.query<{ settled_at: Date | null; reversed_by: string | null }>(
+      'SELECT settled_at, reversed_by FROM money.processed_operations WHERE operation_id = $1',
+      [debitId],
+    );
     return rows[0]!;
   };
   const reversals = async (debitId: string): Promise<number> => {
-    const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM money.ledger_entries WHERE reverses = $1', [debitId]);
+    const { rows } = await h.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM money.ledger_entries WHERE reverses = $1',
+      [debitId],
+    );
     return rows[0]!.n;
   };
   const isStored = async (operationId: string): Promise<boolean> => {
-    const { rowCount } = await h.pool.query('SELECT 1 FROM money.processed_operations WHERE operation_id = $1', [operationId]);
+    const { rowCount } = await h.pool.query('SELECT 1 FROM money.processed_operations WHERE operation_id = $1', [
+      operationId,
+    ]);
     return rowCount === 1;
   };
   it('make an applied debit final, asking nobody; asked again they answer the same and move nothing', async () => {
@@ -29,7 +48,14 @@ describe('settles', () => {
     const final = settle(op);
     await h.send([final]);
     const [first] = await h.waitResults(final.operationId);
-    expect(first).toMatchObject({ kind: 'SETTLE', paymentId: op.paymentId, userId: op.userId, outcome: 'APPLIED', reason: null, balanceAfter: '700' });
+    expect(first).toMatchObject({
+      kind: 'SETTLE',
+      paymentId: op.paymentId,
+      userId: op.userId,
+      outcome: 'APPLIED',
+      reason: null,
+      balanceAfter: '700',
+    });
     const settledAt = (await debitRow(op.operationId)).settled_at;
     expect(settledAt).toBeInstanceOf(Date);
 
@@ -69,10 +95,17 @@ describe('settles', () => {
   it('lose to an earlier compensation: REJECTED / REVERSED, and the debit stays unsettled', async () => {
     const op = await appliedDebit(h);
     await h.send([compensation(op)]);
-    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({ outcome: 'APPLIED', balanceAfter: '1000' });
+    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({
+      outcome: 'APPLIED',
+      balanceAfter: '1000',
+    });
 
     await h.send([settle(op)]);
-    expect((await h.waitResults(settle(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'REVERSED', balanceAfter: null });
+    expect((await h.waitResults(settle(op).operationId))[0]).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'REVERSED',
+      balanceAfter: null,
+    });
     expect((await debitRow(op.operationId)).settled_at).toBeNull();
     expect(await h.balance(op.userId)).toBe('1000');
     expect(await h.ledgerSum(op.userId)).toBe('1000');
@@ -84,7 +117,10 @@ describe('settles', () => {
     await seed(h, user, 1000);
     const op = debit(user, 300);
     await h.send([compensation(op), settle(op)]);
-    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_REVERSE' });
+    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'NOTHING_TO_REVERSE',
+    });
     expect((await h.waitResults(settle(op).operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'REVERSED' });
     expect(await h.balance(user)).toBe('1000');
   });
@@ -93,10 +129,13 @@ describe('settles', () => {
     const stranger = newUserId(); // unknown to the gateway too: a settle does not ask it
     const unknown = settle(debit(stranger, 300));
     await h.send([unknown]);
-    expect((await h.waitResults(unknown.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_SETTLE', balanceAfter: null });
+    expect((await h.waitResults(unknown.operationId))[0]).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'NOTHING_TO_SETTLE',
+      balanceAfter: null,
+    });
     expect(h.gateway.requests.get(stranger)).toBeUndefined();
     expect(await isStored(unknown.operationId)).toBe(false);
-
 
     expect(await afterRejectedDebit(h, settle)).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_SETTLE' });
   });
@@ -107,19 +146,29 @@ describe('settles', () => {
     await h.waitResults(compensation(undone).operationId);
     const stranger = settle(debit(newUserId(), 300));
     await h.send([settle(a), settle(b), settle(undone), stranger]);
-    const verdicts = await Promise.all([a, b, undone].map(async (op) => (await h.waitResults(settle(op).operationId))[0]!));
+    const verdicts = await Promise.all(
+      [a, b, undone].map(async (op) => (await h.waitResults(settle(op).operationId))[0]!),
+    );
     expect(verdicts.map((v) => [v.outcome, v.reason, v.balanceAfter])).toEqual([
       ['APPLIED', null, '700'],
       ['APPLIED', null, '700'],
       ['REJECTED', 'REVERSED', null],
     ]);
-    expect((await h.waitResults(stranger.operationId))[0]).toMatchObject({ outcome: 'REJECTED', reason: 'NOTHING_TO_SETTLE' });
+    expect((await h.waitResults(stranger.operationId))[0]).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'NOTHING_TO_SETTLE',
+    });
   });
 
   it('let exactly one of a settle and a compensation sent back to back win, and the ledger agrees', async () => {
     const settleFirst = await appliedDebit(h);
     const compensateFirst = await appliedDebit(h);
-    await h.send([settle(settleFirst), compensation(settleFirst), compensation(compensateFirst), settle(compensateFirst)]);
+    await h.send([
+      settle(settleFirst),
+      compensation(settleFirst),
+      compensation(compensateFirst),
+      settle(compensateFirst),
+    ]);
     for (const op of [settleFirst, compensateFirst]) {
       const [settled] = await h.waitResults(settle(op).operationId);
       const [undone] = await h.waitResults(compensation(op).operationId);
@@ -152,13 +201,21 @@ describe('a settle and a compensation of one debit at the same moment, on the le
     try {
       const debits = Array.from({ length: 40 }, () => {
         const id = newPaymentId();
-        return { operationId: asOperationId(id), kind: 'DEBIT' as const, paymentId: asPaymentId(id), userId: user, currency: 'USD' as const, amount: 10 };
+        return {
+          operationId: asOperationId(id),
+          kind: 'DEBIT' as const,
+          paymentId: asPaymentId(id),
+          userId: user,
+          currency: 'USD' as const,
+          amount: 10,
+        };
       });
       for (const d of debits) expect(await ledger.debit(d, 0)).toMatchObject({ outcome: 'APPLIED' });
 
       const undo = (d: (typeof debits)[number]): ReturnType<Ledger['compensate']> =>
         ledger.compensate({ ...d, operationId: reversalId(d.paymentId), kind: 'CREDIT' }, d.operationId);
-      const settleOne = async (d: (typeof debits)[number]) => (await ledger.settle([d.operationId])).get(d.operationId)!;
+      const settleOne = async (d: (typeof debits)[number]) =>
+        (await ledger.settle([d.operationId])).get(d.operationId)!;
       const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
       // Both of a pair are in flight together. Which one is issued a tick ahead alternates, so both
       // orders meet at the lock (issued together, the compensation's transaction always gets a

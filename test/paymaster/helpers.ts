@@ -1,6 +1,11 @@
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
-import { decode, type MoneyOperation, type MoneyOperationResult, type PaymentRequested } from '../../common/kafka/contracts';
+import {
+  decode,
+  type MoneyOperation,
+  type MoneyOperationResult,
+  type PaymentRequested,
+} from '../../common/kafka/contracts';
 import type { TopicNames } from '../../common/kafka/topics';
 import { createLogger } from '../../common/logger';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
@@ -12,7 +17,10 @@ import { kafkaBrokers, testKafka, uniqueName } from '../support/infra';
 export const quietLogger = () => createLogger('paymaster-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 export const payment = (userId: string, amount = 100): PaymentRequested =>
-  paymentRequestedMessage({ paymentId: asPaymentId(newPaymentId()), userId: asUserId(userId), amount, currency: 'EUR' }, new Date());
+  paymentRequestedMessage(
+    { paymentId: asPaymentId(newPaymentId()), userId: asUserId(userId), amount, currency: 'EUR' },
+    new Date(),
+  );
 
 export async function testProducer(): Promise<Producer> {
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'paymaster-test', logger: quietLogger() });
@@ -21,7 +29,12 @@ export async function testProducer(): Promise<Producer> {
   return producer;
 }
 
-export async function sendPayments(producer: Producer, names: TopicNames, payments: PaymentRequested[], traceparent?: string): Promise<void> {
+export async function sendPayments(
+  producer: Producer,
+  names: TopicNames,
+  payments: PaymentRequested[],
+  traceparent?: string,
+): Promise<void> {
   for (let i = 0; i < payments.length; i += 500) {
     await publish(
       producer,
@@ -55,7 +68,10 @@ export type Decide = (op: MoneyOperation) => Pick<MoneyOperationResult, 'outcome
  * Plays money-storage on the topics: answers each command with whatever `decide` says (null: stay
  * silent). Deciding from the command alone keeps it idempotent, like the real one.
  */
-export async function startResponder(names: TopicNames, decide: Decide): Promise<{ commands: MoneyOperation[]; stop: () => Promise<void> }> {
+export async function startResponder(
+  names: TopicNames,
+  decide: Decide,
+): Promise<{ commands: MoneyOperation[]; stop: () => Promise<void> }> {
   const producer = await testProducer();
   const consumer = testKafka().consumer({ groupId: uniqueName('responder'), maxWaitTimeInMs: 100 });
   const commands: MoneyOperation[] = [];
@@ -71,7 +87,12 @@ export async function startResponder(names: TopicNames, decide: Decide): Promise
         const answer = decide(d.value);
         if (answer) answers.push(resultFor(d.value, answer));
       }
-      await publish(producer, names, 'moneyOperationResults', answers.map((a) => ({ key: a.paymentId ?? a.operationId, value: a })));
+      await publish(
+        producer,
+        names,
+        'moneyOperationResults',
+        answers.map((a) => ({ key: a.paymentId ?? a.operationId, value: a })),
+      );
     },
   });
   return {
@@ -84,7 +105,10 @@ export async function startResponder(names: TopicNames, decide: Decide): Promise
 }
 
 /** money-storage's own answer shape, as the stand-in's reply. */
-export const resultFor = (op: MoneyOperation, answer: Pick<MoneyOperationResult, 'outcome' | 'reason'>): MoneyOperationResult =>
+export const resultFor = (
+  op: MoneyOperation,
+  answer: Pick<MoneyOperationResult, 'outcome' | 'reason'>,
+): MoneyOperationResult =>
   operationResultMessage(op, { ...answer, balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null });
 
 export interface StatusSeen {
@@ -97,7 +121,10 @@ export interface StatusSeen {
 }
 
 /** The status events among collected messages, in topic order (per payment: partition order). */
-export function statuses(messages: Array<{ topic: string; key: string; value: unknown; headers: Record<string, string> }>, topic: string): StatusSeen[] {
+export function statuses(
+  messages: Array<{ topic: string; key: string; value: unknown; headers: Record<string, string> }>,
+  topic: string,
+): StatusSeen[] {
   return messages
     .filter((m) => m.topic === topic)
     .map((m) => {

@@ -19,23 +19,40 @@ describe('invalid results on money-operation-results', () => {
     const running: Paymaster[] = [];
     try {
       running.push(await startInProcess(env), await startInProcess(env));
-      await eventually('two members sharing the payments partitions', async () => {
-        const [described] = (await admin.describeGroups([group])).groups;
-        return described?.state === 'Stable' && described.members.length === 2 ? true : undefined;
-      }, 30_000);
+      await eventually(
+        'two members sharing the payments partitions',
+        async () => {
+          const [described] = (await admin.describeGroups([group])).groups;
+          return described?.state === 'Stable' && described.members.length === 2 ? true : undefined;
+        },
+        30_000,
+      );
       // A payment on every partition completes only once its owner took it: both know their partitions.
       const payments = Array.from({ length: PARTITIONS }, () => payment('1'));
       await producer.send({
         topic: names.payments,
         acks: -1,
-        messages: payments.map((p, partition) => ({ ...toKafkaMessage('payments', { key: p.paymentId, value: p }), partition })),
+        messages: payments.map((p, partition) => ({
+          ...toKafkaMessage('payments', { key: p.paymentId, value: p }),
+          partition,
+        })),
       });
-      await eventually('a payment done on every partition', () => (terminals(statuses(collector.messages, names.statusPayments)).size === PARTITIONS ? true : undefined), 30_000);
+      await eventually(
+        'a payment done on every partition',
+        () => (terminals(statuses(collector.messages, names.statusPayments)).size === PARTITIONS ? true : undefined),
+        30_000,
+      );
 
-      const poison = Array.from({ length: PARTITIONS }, (_, partition) => ({ key: 'poison', value: 'not json', partition }));
+      const poison = Array.from({ length: PARTITIONS }, (_, partition) => ({
+        key: 'poison',
+        value: 'not json',
+        partition,
+      }));
       await producer.send({ topic: names.moneyOperationResults, acks: -1, messages: poison });
       // Each process's listener commits after its batch (DLQ send included): once both are at the end, every park is done.
-      const listeners = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(`${group}-results-`));
+      const listeners = (await admin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((id) => id.startsWith(`${group}-results-`));
       expect(listeners).toHaveLength(2);
       for (const listener of listeners) await awaitCommittedToEnd(listener, names.moneyOperationResults);
       const [dlqEnd] = await admin.fetchTopicOffsets(dlqOf(names.moneyOperationResults));

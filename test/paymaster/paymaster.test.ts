@@ -68,18 +68,31 @@ async function withRig(label: string, env: Record<string, string>, run: (rig: Ri
   const fullEnv = paymasterEnv(prefix, env);
   const paymaster = await startInProcess(fullEnv);
   try {
-    await run({ names, prefix, groupId: groupName(prefix, fullEnv.PAYMASTER_GROUP_ID!), producer, paymaster, commands: responder.commands, seen: collector.messages });
+    await run({
+      names,
+      prefix,
+      groupId: groupName(prefix, fullEnv.PAYMASTER_GROUP_ID!),
+      producer,
+      paymaster,
+      commands: responder.commands,
+      seen: collector.messages,
+    });
   } finally {
     await paymaster.stop();
     await Promise.all([responder.stop(), collector.stop(), producer.disconnect()]);
   }
 }
 
-const statusesOf = (rig: Rig, paymentId: string) => statuses(rig.seen, rig.names.statusPayments).filter((s) => s.paymentId === paymentId);
+const statusesOf = (rig: Rig, paymentId: string) =>
+  statuses(rig.seen, rig.names.statusPayments).filter((s) => s.paymentId === paymentId);
 
 async function terminalOf(rig: Rig, paymentId: string) {
   // Generous: the suite shares two cores with the e2e suites, and each rig joins three fresh groups first.
-  return eventually(`a terminal status for ${paymentId}`, () => statusesOf(rig, paymentId).find((s) => s.seq === 3), 60_000);
+  return eventually(
+    `a terminal status for ${paymentId}`,
+    () => statusesOf(rig, paymentId).find((s) => s.seq === 3),
+    60_000,
+  );
 }
 
 describe('paymaster against a fake money-storage on real Kafka', () => {
@@ -89,7 +102,11 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
       const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
       await sendPayments(rig.producer, rig.names, [ok, poor, broken], traceparent);
 
-      expect(await terminalOf(rig, ok.paymentId)).toMatchObject({ status: 'COMPLETED', reason: null, key: ok.paymentId });
+      expect(await terminalOf(rig, ok.paymentId)).toMatchObject({
+        status: 'COMPLETED',
+        reason: null,
+        key: ok.paymentId,
+      });
       expect(await terminalOf(rig, poor.paymentId)).toMatchObject({ status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
       expect(await terminalOf(rig, broken.paymentId)).toMatchObject({ status: 'ERROR', reason: 'INTERNAL_ERROR' });
 
@@ -104,8 +121,18 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
       }
       const okCommands = rig.commands.filter((c) => c.paymentId === ok.paymentId);
       expect(okCommands.map((c) => c.kind)).toEqual(['DEBIT', 'SETTLE']);
-      expect(okCommands[0]).toMatchObject({ kind: 'DEBIT', paymentId: ok.paymentId, userId: '1', amount: ok.amount, currency: ok.currency });
-      expect(okCommands[1]).toMatchObject({ kind: 'SETTLE', operationId: `${ok.paymentId}:settle`, settles: ok.paymentId });
+      expect(okCommands[0]).toMatchObject({
+        kind: 'DEBIT',
+        paymentId: ok.paymentId,
+        userId: '1',
+        amount: ok.amount,
+        currency: ok.currency,
+      });
+      expect(okCommands[1]).toMatchObject({
+        kind: 'SETTLE',
+        operationId: `${ok.paymentId}:settle`,
+        settles: ok.paymentId,
+      });
       expect(rig.commands.filter((c) => c.kind === 'SETTLE' && c.paymentId !== ok.paymentId)).toEqual([]);
     });
   });
@@ -115,7 +142,10 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
       const silent = payment('4', 777);
       await sendPayments(rig.producer, rig.names, [silent]);
 
-      expect(await terminalOf(rig, silent.paymentId)).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
+      expect(await terminalOf(rig, silent.paymentId)).toMatchObject({
+        status: 'ERROR',
+        reason: 'MONEY_STORAGE_TIMEOUT',
+      });
       const ops = rig.seen.filter((m) => m.topic === rig.names.moneyOperations && m.key === silent.paymentId);
       expect(ops.slice(0, 2).map((m) => (m.value as MoneyOperation).kind)).toEqual(['DEBIT', 'CREDIT']);
       expect(ops[1]!.value).toMatchObject({
@@ -139,8 +169,18 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
 
       expect(await terminalOf(rig, reversed.paymentId)).toMatchObject({ status: 'ERROR', reason: 'REVERSED' });
       expect(await terminalOf(rig, settled.paymentId)).toMatchObject({ status: 'COMPLETED', reason: null });
-      expect(rig.commands.filter((c) => c.paymentId === reversed.paymentId).map((c) => c.kind).slice(0, 2)).toEqual(['DEBIT', 'SETTLE']);
-      expect(rig.commands.filter((c) => c.paymentId === settled.paymentId).map((c) => c.kind).slice(0, 2)).toEqual(['DEBIT', 'CREDIT']);
+      expect(
+        rig.commands
+          .filter((c) => c.paymentId === reversed.paymentId)
+          .map((c) => c.kind)
+          .slice(0, 2),
+      ).toEqual(['DEBIT', 'SETTLE']);
+      expect(
+        rig.commands
+          .filter((c) => c.paymentId === settled.paymentId)
+          .map((c) => c.kind)
+          .slice(0, 2),
+      ).toEqual(['DEBIT', 'CREDIT']);
     });
   });
 
@@ -150,7 +190,12 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
       await sendPayments(rig.producer, rig.names, [p]);
 
       expect(await terminalOf(rig, p.paymentId)).toMatchObject({ status: 'COMPLETED' });
-      expect(rig.commands.filter((c) => c.paymentId === p.paymentId).map((c) => c.kind).slice(0, 3)).toEqual(['DEBIT', 'SETTLE', 'SETTLE']);
+      expect(
+        rig.commands
+          .filter((c) => c.paymentId === p.paymentId)
+          .map((c) => c.kind)
+          .slice(0, 3),
+      ).toEqual(['DEBIT', 'SETTLE', 'SETTLE']);
     });
   });
 
@@ -212,7 +257,11 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
     await withRig('ten-thousand', { PAYMASTER_DELAY_MIN_MS: '4000', PAYMASTER_DELAY_MAX_MS: '4000' }, async (rig) => {
       const payments = Array.from({ length: 10_000 }, () => payment('1'));
       await sendPayments(rig.producer, rig.names, payments);
-      await eventually('10,000 payments held at once', () => (rig.paymaster.stats().inFlight >= 10_000 ? true : undefined), 30_000);
+      await eventually(
+        '10,000 payments held at once',
+        () => (rig.paymaster.stats().inFlight >= 10_000 ? true : undefined),
+        30_000,
+      );
       await eventually(
         'all of them to complete',
         () => (rig.paymaster.stats().completed >= 10_000 ? true : undefined),

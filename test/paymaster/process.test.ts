@@ -1,7 +1,16 @@
 import { freePort } from '../../infra/free-port';
 import { spawnService, waitReady, type ServiceProcess } from '../../infra/stack';
 import { collect, eventually, freshTopics } from '../support/infra';
-import { payment, paymasterEnv, sendPayments, startResponder, statuses, terminals, testProducer, type StatusSeen } from './helpers';
+import {
+  payment,
+  paymasterEnv,
+  sendPayments,
+  startResponder,
+  statuses,
+  terminals,
+  testProducer,
+  type StatusSeen,
+} from './helpers';
 
 /**
  * The paymaster as a real process, killed or stopped mid-flight: whatever it held must be redone
@@ -31,7 +40,11 @@ async function scenario(label: string, stopFirst: (first: ServiceProcess) => Pro
     op.userId === '2' ? { outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' } : { outcome: 'APPLIED', reason: null },
   );
   const producer = await testProducer();
-  const env = paymasterEnv(prefix, { PAYMASTER_DELAY_MIN_MS: '200', PAYMASTER_DELAY_MAX_MS: '2000', LOG_LEVEL: 'info' });
+  const env = paymasterEnv(prefix, {
+    PAYMASTER_DELAY_MIN_MS: '200',
+    PAYMASTER_DELAY_MAX_MS: '2000',
+    LOG_LEVEL: 'info',
+  });
   const lines: string[] = [];
   const started: ServiceProcess[] = [];
   try {
@@ -45,7 +58,11 @@ async function scenario(label: string, stopFirst: (first: ServiceProcess) => Pro
     expect(done()).toBeLessThan(payments.length);
 
     started.push(await spawnPaymaster(env, lines));
-    await eventually('every payment to reach a terminal status after the restart', () => (done() === payments.length ? true : undefined), 60_000);
+    await eventually(
+      'every payment to reach a terminal status after the restart',
+      () => (done() === payments.length ? true : undefined),
+      60_000,
+    );
     expectConsistentLives(
       statuses(collector.messages, names.statusPayments),
       payments.map((p) => p.paymentId),

@@ -1,6 +1,15 @@
 import { collect, eventually, freshTopics } from '../support/infra';
 import type { Paymaster } from '../../paymaster/src/paymaster';
-import { payment, paymasterEnv, sendPayments, startInProcess, startResponder, statuses, terminals, testProducer } from './helpers';
+import {
+  payment,
+  paymasterEnv,
+  sendPayments,
+  startInProcess,
+  startResponder,
+  statuses,
+  terminals,
+  testProducer,
+} from './helpers';
 
 describe('paymaster group rebalance', () => {
   it('drops the work of partitions that move to a new member, which redoes it; every payment still ends once', async () => {
@@ -20,8 +29,16 @@ describe('paymaster group rebalance', () => {
 
       const second = await startInProcess(env);
       running.push(second);
-      await eventually('the first member to give up the partitions it lost', () => (first.stats().abandoned > 0 ? true : undefined), 30_000);
-      await eventually('every payment to reach a terminal status', () => (done().size === payments.length ? true : undefined), 45_000);
+      await eventually(
+        'the first member to give up the partitions it lost',
+        () => (first.stats().abandoned > 0 ? true : undefined),
+        30_000,
+      );
+      await eventually(
+        'every payment to reach a terminal status',
+        () => (done().size === payments.length ? true : undefined),
+        45_000,
+      );
 
       expect(second.stats().completed).toBeGreaterThan(0);
       for (const [id, ends] of done()) expect({ id, ends: new Set(ends).size }).toEqual({ id, ends: 1 });

@@ -99,7 +99,9 @@ describe('paymaster building blocks', () => {
   });
 
   it('refuses a delay range upside down', () => {
-    expect(() => loadPaymasterConfig({ PAYMASTER_DELAY_MIN_MS: '10', PAYMASTER_DELAY_MAX_MS: '5' })).toThrow(ConfigError);
+    expect(() => loadPaymasterConfig({ PAYMASTER_DELAY_MIN_MS: '10', PAYMASTER_DELAY_MAX_MS: '5' })).toThrow(
+      ConfigError,
+    );
     expect(loadPaymasterConfig({}).PAYMASTER_RESULT_DEADLINE_MS).toBe(30_000);
   });
 
@@ -112,26 +114,51 @@ describe('paymaster building blocks', () => {
 
   it('maps money-storage answers to terminal statuses: an applied debit must be settled first', () => {
     const p = payment('7');
-    const answer = (outcome: OperationOutcome, reason: OperationReason | null) => resultFor(compensationCommand(p), { outcome, reason });
+    const answer = (outcome: OperationOutcome, reason: OperationReason | null) =>
+      resultFor(compensationCommand(p), { outcome, reason });
     expect(debitVerdict(answer('APPLIED', null))).toEqual({ next: 'settle' });
-    expect(debitVerdict(answer('REJECTED', 'INSUFFICIENT_FUNDS'))).toEqual({ next: 'finish', outcome: { status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' } });
-    expect(debitVerdict(answer('FAILED', 'REVERSED'))).toEqual({ next: 'finish', outcome: { status: 'ERROR', reason: 'REVERSED' } });
+    expect(debitVerdict(answer('REJECTED', 'INSUFFICIENT_FUNDS'))).toEqual({
+      next: 'finish',
+      outcome: { status: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' },
+    });
+    expect(debitVerdict(answer('FAILED', 'REVERSED'))).toEqual({
+      next: 'finish',
+      outcome: { status: 'ERROR', reason: 'REVERSED' },
+    });
     expect(settleOutcome(answer('APPLIED', null))).toEqual({ status: 'COMPLETED', reason: null });
     expect(settleOutcome(answer('REJECTED', 'REVERSED'))).toEqual({ status: 'ERROR', reason: 'REVERSED' });
     expect(compensationOutcome(answer('APPLIED', null))).toEqual({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
-    expect(compensationOutcome(answer('REJECTED', 'NOTHING_TO_REVERSE'))).toEqual({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
+    expect(compensationOutcome(answer('REJECTED', 'NOTHING_TO_REVERSE'))).toEqual({
+      status: 'ERROR',
+      reason: 'MONEY_STORAGE_TIMEOUT',
+    });
     expect(compensationOutcome(answer('REJECTED', 'SETTLED'))).toEqual({ status: 'COMPLETED', reason: null });
   });
 
   it('builds the compensation and the settle against the debit they decide on', () => {
     const p = payment('7', 250);
-    expect(compensationCommand(p)).toMatchObject({ kind: 'CREDIT', purpose: 'COMPENSATION', operationId: `${p.paymentId}:reversal`, reverses: p.paymentId, amount: 250 });
-    expect(settleCommand(p)).toMatchObject({ kind: 'SETTLE', operationId: `${p.paymentId}:settle`, settles: p.paymentId, paymentId: p.paymentId, userId: '7' });
+    expect(compensationCommand(p)).toMatchObject({
+      kind: 'CREDIT',
+      purpose: 'COMPENSATION',
+      operationId: `${p.paymentId}:reversal`,
+      reverses: p.paymentId,
+      amount: 250,
+    });
+    expect(settleCommand(p)).toMatchObject({
+      kind: 'SETTLE',
+      operationId: `${p.paymentId}:settle`,
+      settles: p.paymentId,
+      paymentId: p.paymentId,
+      userId: '7',
+    });
   });
 
   it('reads ids from an invalid payment only when they are trustworthy', () => {
     const id = payment('1').paymentId;
-    expect(readableIds(Buffer.from(JSON.stringify({ paymentId: id, userId: '12', amount: -1 })))).toEqual({ paymentId: id, userId: '12' });
+    expect(readableIds(Buffer.from(JSON.stringify({ paymentId: id, userId: '12', amount: -1 })))).toEqual({
+      paymentId: id,
+      userId: '12',
+    });
     expect(readableIds(Buffer.from(JSON.stringify({ paymentId: id, userId: 'abc' })))).toBeNull();
     expect(readableIds(Buffer.from('{{'))).toBeNull();
     expect(readableIds(null)).toBeNull();

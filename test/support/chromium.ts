@@ -17,10 +17,16 @@ export function ensureChromium(): string {
   if (present) return present;
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'pipe', timeout: 180_000 });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'pipe', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+      stdio: 'pipe',
+      timeout: 300_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } catch (e) {
     const output = (e as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join('\n');
-    throw new Error(`the browser tests need chromium and 'apt-get install -y chromium' failed (run it as root, or install chromium yourself): ${output ?? (e as Error).message}`);
+    throw new Error(
+      `the browser tests need chromium and 'apt-get install -y chromium' failed (run it as root, or install chromium yourself): ${output ?? (e as Error).message}`,
+    );
   }
   const installed = whichChromium();
   if (!installed) throw new Error("'apt-get install -y chromium' succeeded but no chromium is on PATH");

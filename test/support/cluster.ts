@@ -26,7 +26,10 @@ async function everyPartition(admin: Admin): Promise<Array<{ topic: string } & P
 export const awaitFullyReplicated = async (brokers: string[], timeoutMs = 90_000): Promise<void> =>
   void (await eventually(
     'every partition fully in sync',
-    () => withAdmin(brokers, async (admin) => ((await everyPartition(admin)).every((p) => p.isr.length === p.replicas.length) ? true : undefined)),
+    () =>
+      withAdmin(brokers, async (admin) =>
+        (await everyPartition(admin)).every((p) => p.isr.length === p.replicas.length) ? true : undefined,
+      ),
     timeoutMs,
   ));
 
@@ -34,7 +37,10 @@ export const awaitFullyReplicated = async (brokers: string[], timeoutMs = 90_000
 export const awaitLeadershipMovedFrom = async (brokers: string[], nodeId: number, timeoutMs = 60_000): Promise<void> =>
   void (await eventually(
     `leaderships to move off node ${nodeId}`,
-    () => withAdmin(brokers, async (admin) => ((await everyPartition(admin)).every((p) => p.leader !== nodeId) ? true : undefined)),
+    () =>
+      withAdmin(brokers, async (admin) =>
+        (await everyPartition(admin)).every((p) => p.leader !== nodeId) ? true : undefined,
+      ),
     timeoutMs,
   ));
 
@@ -51,7 +57,18 @@ export const busiestLeader = (brokers: string[], topics: string[]): Promise<numb
 export const topicDurability = (brokers: string[], topics: string[]) =>
   withAdmin(brokers, async (admin) => {
     const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })) });
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ['min.insync.replicas'],
+      })),
+    });
     const minIsr = new Map(resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue]));
-    return meta.map((t) => ({ topic: t.name, replicas: [...new Set(t.partitions.map((p) => p.replicas.length))], minInsyncReplicas: minIsr.get(t.name) }));
+    return meta.map((t) => ({
+      topic: t.name,
+      replicas: [...new Set(t.partitions.map((p) => p.replicas.length))],
+      minInsyncReplicas: minIsr.get(t.name),
+    }));
   });

@@ -20,7 +20,8 @@ export const readProjectFile = (name: string): string => fs.readFileSync(path.jo
 
 /** docker-compose.yml with its YAML anchors and `<<` merges resolved, as `docker compose config` would. */
 export const composeServices = (): Record<string, ComposeService> =>
-  (parse(readProjectFile('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> }).services;
+  (parse(readProjectFile('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> })
+    .services;
 
 const REFERENCE = /\$\{([A-Z0-9_]+)(?::\?[^}]*)?\}/g;
 

@@ -26,31 +26,43 @@ export class OpenApiValidator {
       ...Object.entries((response.headers ?? {}) as Record<string, Json>).flatMap(([name, header]) => {
         const value = res.headers.get(name);
         if (value === null) return [`header ${name} is missing`];
-        return header.schema ? this.problems(`${pointer}/headers/${segment(name)}/schema`, value, `header ${name}`) : [];
+        return header.schema
+          ? this.problems(`${pointer}/headers/${segment(name)}/schema`, value, `header ${name}`)
+          : [];
       }),
     ];
-    if (problems.length > 0) throw new Error(`${method} ${pathTemplate} → ${res.status} does not match the document:\n  ${problems.join('\n  ')}\n  body: ${JSON.stringify(body)}`);
+    if (problems.length > 0)
+      throw new Error(
+        `${method} ${pathTemplate} → ${res.status} does not match the document:\n  ${problems.join('\n  ')}\n  body: ${JSON.stringify(body)}`,
+      );
     return body;
   }
 
   /** The response object for a status (or `default`), with a `$ref` to components followed. */
   private responseFor(method: string, pathTemplate: string, status: number): { pointer: string; response: Json } {
-    const operation = ((this.document.paths as Json)[pathTemplate] as Json | undefined)?.[method.toLowerCase()] as Json | undefined;
+    const operation = ((this.document.paths as Json)[pathTemplate] as Json | undefined)?.[method.toLowerCase()] as
+      Json | undefined;
     if (!operation) throw new Error(`the document has no ${method} ${pathTemplate}`);
     const responses = operation.responses as Record<string, Json>;
     const key = String(status) in responses ? String(status) : 'default';
     const response = responses[key];
     if (!response) throw new Error(`the document declares no ${status} (nor default) for ${method} ${pathTemplate}`);
     const ref = response.$ref;
-    if (typeof ref !== 'string') return { pointer: `/paths/${segment(pathTemplate)}/${method.toLowerCase()}/responses/${key}`, response };
+    if (typeof ref !== 'string')
+      return { pointer: `/paths/${segment(pathTemplate)}/${method.toLowerCase()}/responses/${key}`, response };
     const name = ref.replace('#/components/responses/', '');
-    return { pointer: `/components/responses/${name}`, response: ((this.document.components as Json).responses as Record<string, Json>)[name]! };
+    return {
+      pointer: `/components/responses/${name}`,
+      response: ((this.document.components as Json).responses as Record<string, Json>)[name]!,
+    };
   }
 
   private problems(pointer: string, value: unknown, what: string): string[] {
     const validate = this.ajv.getSchema(`openapi.json#${pointer}`);
     if (!validate) return [`no schema at ${pointer}`];
     if (validate(value)) return [];
-    return (validate.errors ?? []).map((e) => `${what}${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+    return (validate.errors ?? []).map(
+      (e) => `${what}${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+    );
   }
 }

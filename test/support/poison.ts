@@ -7,13 +7,49 @@ export function validMessage(topic: TopicKey): Record<string, unknown> {
   const paymentId = randomUUID();
   switch (topic) {
     case 'payments':
-      return { version: 1, type: 'PAYMENT_REQUESTED', paymentId, userId: '1', amount: 10, currency: 'EUR', createdAt: at };
+      return {
+        version: 1,
+        type: 'PAYMENT_REQUESTED',
+        paymentId,
+        userId: '1',
+        amount: 10,
+        currency: 'EUR',
+        createdAt: at,
+      };
     case 'statusPayments':
-      return { version: 1, type: 'PAYMENT_STATUS_CHANGED', paymentId, userId: '1', status: 'COMPLETED', reason: 'REJECTED', seq: 3, at };
+      return {
+        version: 1,
+        type: 'PAYMENT_STATUS_CHANGED',
+        paymentId,
+        userId: '1',
+        status: 'COMPLETED',
+        reason: 'REJECTED',
+        seq: 3,
+        at,
+      };
     case 'moneyOperations':
-      return { version: 1, kind: 'DEBIT', operationId: paymentId, paymentId, userId: '1', amount: 10, currency: 'EUR', requestedAt: at };
+      return {
+        version: 1,
+        kind: 'DEBIT',
+        operationId: paymentId,
+        paymentId,
+        userId: '1',
+        amount: 10,
+        currency: 'EUR',
+        requestedAt: at,
+      };
     case 'moneyOperationResults':
-      return { version: 1, operationId: `${paymentId}:settle`, kind: 'SETTLE', paymentId, userId: '1', outcome: 'APPLIED', reason: null, balanceAfter: '0', at };
+      return {
+        version: 1,
+        operationId: `${paymentId}:settle`,
+        kind: 'SETTLE',
+        paymentId,
+        userId: '1',
+        outcome: 'APPLIED',
+        reason: null,
+        balanceAfter: '0',
+        at,
+      };
     default: {
       const unknown: never = topic;
       throw new Error(`no message for ${String(unknown)}`);

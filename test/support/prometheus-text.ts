@@ -34,6 +34,7 @@ export class Scrape {
 export async function scrape(baseUrl: string): Promise<Scrape> {
   const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
   if (res.status !== 200) throw new Error(`GET ${baseUrl}/metrics answered ${res.status}`);
-  if (!res.headers.get('content-type')?.startsWith('text/plain')) throw new Error(`unexpected content-type ${res.headers.get('content-type')}`);
+  if (!res.headers.get('content-type')?.startsWith('text/plain'))
+    throw new Error(`unexpected content-type ${res.headers.get('content-type')}`);
   return new Scrape(parseExposition(await res.text()));
 }

@@ -1,8 +1,7 @@
 import WebSocket from 'ws';
 
 export type WsOutcome =
-  | { kind: 'closed'; code: number; reason: string }
-  | { kind: 'message'; type: string; payload: unknown; raw: string };
+  { kind: 'closed'; code: number; reason: string } | { kind: 'message'; type: string; payload: unknown; raw: string };
 
 /**
  * A graphql-ws (graphql-transport-ws) socket driven by hand, so a test can send what a well-behaved
@@ -39,9 +38,13 @@ export class RawGraphQLWs {
   }
 
   private next(timeoutMs = 10_000): Promise<WsOutcome> {
-    if (this.socket.readyState !== WebSocket.OPEN) return Promise.resolve({ kind: 'closed', code: 0, reason: 'not open' });
+    if (this.socket.readyState !== WebSocket.OPEN)
+      return Promise.resolve({ kind: 'closed', code: 0, reason: 'not open' });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(() => reject(new Error(`no WebSocket answer within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no WebSocket answer within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
       const onMessage = (data: WebSocket.RawData) => {
         // graphql-ws sends text frames: one Buffer each.
         const raw = (data as Buffer).toString();
@@ -49,7 +52,8 @@ export class RawGraphQLWs {
         if (parsed.type === 'ping' || parsed.type === 'pong') return;
         done(() => resolve({ kind: 'message', type: parsed.type, payload: parsed.payload, raw }));
       };
-      const onClose = (code: number, reason: Buffer) => done(() => resolve({ kind: 'closed', code, reason: reason.toString() }));
+      const onClose = (code: number, reason: Buffer) =>
+        done(() => resolve({ kind: 'closed', code, reason: reason.toString() }));
       const done = (settle: () => void) => {
         clearTimeout(timer);
         this.socket.off('message', onMessage);

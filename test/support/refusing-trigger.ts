@@ -29,5 +29,8 @@ export async function refuseWrites(
       RETURN NEW;
     END $$;
     CREATE TRIGGER ${name.split('.')[1]} BEFORE ${target.event} ON ${target.schema}.${target.table} FOR EACH ROW EXECUTE FUNCTION ${name}();`);
-  return { attempts: async () => Number((await pool.query<{ last_value: string }>(`SELECT last_value FROM ${name}`)).rows[0]?.last_value) };
+  return {
+    attempts: async () =>
+      Number((await pool.query<{ last_value: string }>(`SELECT last_value FROM ${name}`)).rows[0]?.last_value),
+  };
 }

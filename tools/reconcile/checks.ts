@@ -71,7 +71,9 @@ const LEDGER_MISMATCH_SQL = `
 export async function reconcile(money: Queryable, gateway: Queryable): Promise<ReconcileReport> {
   // The gateway first: a payment completes only after its settle committed, so a COMPLETED read
   // now has its settled debit in the money reads that follow, even while traffic runs.
-  const completed = await gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`);
+  const completed = await gateway.query<Payment>(
+    `SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`,
+  );
   const [netDebits, unsettled, mismatches, negatives, totals] = await Promise.all([
     money.query<NetDebit>(NET_DEBITS_SQL),
     money.query<{ payment_id: string; operation_id: string }>(UNSETTLED_DEBITS_SQL),
@@ -85,13 +87,19 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
   ]);
   const debitsByPayment = new Map(netDebits.rows.map((d) => [d.payment_id, d]));
   const completedIds = new Set(completed.rows.map((p) => p.id));
-  const others = await paymentsByIds(gateway, [...debitsByPayment.keys()].filter((id) => !completedIds.has(id)));
+  const others = await paymentsByIds(
+    gateway,
+    [...debitsByPayment.keys()].filter((id) => !completedIds.has(id)),
+  );
 
   const violations: Violation[] = [
     ...completed.rows.flatMap((p) => checkCompleted(p, debitsByPayment.get(p.id))),
     ...unsettled.rows
       .filter((d) => completedIds.has(d.payment_id))
-      .map((d) => ({ kind: 'COMPLETED_WITH_UNSETTLED_DEBIT' as const, detail: { paymentId: d.payment_id, debit: d.operation_id } })),
+      .map((d) => ({
+        kind: 'COMPLETED_WITH_UNSETTLED_DEBIT' as const,
+        detail: { paymentId: d.payment_id, debit: d.operation_id },
+      })),
     ...mismatches.rows.map((r) => ({ kind: 'LEDGER_BALANCE_MISMATCH' as const, detail: { ...r } })),
     ...negatives.rows.map((r) => ({ kind: 'NEGATIVE_BALANCE' as const, detail: { ...r } })),
   ];
@@ -102,13 +110,22 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
     // Completed since the first read: checked on the next run, with its debit's settlement.
     if (payment?.status === 'COMPLETED') continue;
     if (payment && !TERMINAL.has(payment.status)) inFlightDebited.push(payment.id);
-    else violations.push({ kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT', detail: { paymentId: debit.payment_id, status: payment?.status ?? null, debits: debit.debits } });
+    else
+      violations.push({
+        kind: 'DEBIT_WITHOUT_COMPLETED_PAYMENT',
+        detail: { paymentId: debit.payment_id, status: payment?.status ?? null, debits: debit.debits },
+      });
   }
   const counts = totals.rows[0] ?? { accounts: 0, entries: 0 };
   return {
     ok: violations.length === 0,
     checkedAt: new Date().toISOString(),
-    stats: { completedPayments: completed.rows.length, paymentsWithNetDebit: netDebits.rows.length, accounts: counts.accounts, ledgerEntries: counts.entries },
+    stats: {
+      completedPayments: completed.rows.length,
+      paymentsWithNetDebit: netDebits.rows.length,
+      accounts: counts.accounts,
+      ledgerEntries: counts.entries,
+    },
     inFlightDebited,
     violations,
   };
@@ -116,16 +133,22 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
 
 function checkCompleted(p: Payment, debit: NetDebit | undefined): Violation[] {
   if (!debit) return [{ kind: 'COMPLETED_WITHOUT_DEBIT', detail: { paymentId: p.id, amount: p.amount } }];
-  if (debit.debits > 1) return [{ kind: 'COMPLETED_WITH_SEVERAL_DEBITS', detail: { paymentId: p.id, debits: debit.debits } }];
+  if (debit.debits > 1)
+    return [{ kind: 'COMPLETED_WITH_SEVERAL_DEBITS', detail: { paymentId: p.id, debits: debit.debits } }];
   if (debit.amount !== String(p.amount)) {
-    return [{ kind: 'DEBIT_AMOUNT_MISMATCH', detail: { paymentId: p.id, paymentAmount: p.amount, debited: debit.amount } }];
+    return [
+      { kind: 'DEBIT_AMOUNT_MISMATCH', detail: { paymentId: p.id, paymentAmount: p.amount, debited: debit.amount } },
+    ];
   }
   return [];
 }
 
 async function paymentsByIds(gateway: Queryable, ids: string[]): Promise<Map<string, Payment>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE id = ANY($1::uuid[])`, [ids]);
+  const { rows } = await gateway.query<Payment>(
+    `SELECT id::text AS id, status, amount FROM gateway.payments WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
   return new Map(rows.map((p) => [p.id, p]));
 }
 

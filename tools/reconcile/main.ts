@@ -19,7 +19,8 @@ async function main(): Promise<number> {
   });
   const moneyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   const gatewayUrl = config.GATEWAY_DATABASE_URL ?? config.DATABASE_URL;
-  const gatewayPool = gatewayUrl === config.DATABASE_URL ? moneyPool : new pg.Pool({ connectionString: gatewayUrl, max: 2 });
+  const gatewayPool =
+    gatewayUrl === config.DATABASE_URL ? moneyPool : new pg.Pool({ connectionString: gatewayUrl, max: 2 });
   try {
     const report = await reconcile(moneyPool, gatewayPool);
     if (!process.argv.includes('--json')) process.stdout.write(`${formatReport(report)}\n`);

@@ -20,7 +20,8 @@ export interface ApolloOptions {
 }
 
 /** Coercion failures of literal arguments are bad input, not a malformed document. */
-const BAD_LITERAL = /cannot represent|does not exist in ".*" enum|Expected value of type|Expected type|got invalid value/i;
+const BAD_LITERAL =
+  /cannot represent|does not exist in ".*" enum|Expected value of type|Expected type|got invalid value/i;
 
 /**
  * One error shape for HTTP and WebSocket, in every mode: graphql's own errors (parse, validation,
@@ -56,7 +57,10 @@ function documentErrorCode(formatted: GraphQLFormattedError): ApiErrorCode {
   return isApiErrorCode(code) ? code : 'BAD_REQUEST';
 }
 
-export async function createApollo(schema: GraphQLSchema, options: ApolloOptions): Promise<ApolloServer<GraphQLContext>> {
+export async function createApollo(
+  schema: GraphQLSchema,
+  options: ApolloOptions,
+): Promise<ApolloServer<GraphQLContext>> {
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: !options.production,
@@ -93,7 +97,10 @@ const operationNamePlugin: ApolloServerPlugin<GraphQLContext> = {
         const span = trace.getActiveSpan();
         const type = operation?.operation ?? 'query';
         span?.updateName(`graphql ${type}${operationName ? ` ${operationName}` : ''}`);
-        span?.setAttributes({ 'graphql.operation.type': type, ...(operationName ? { 'graphql.operation.name': operationName } : {}) });
+        span?.setAttributes({
+          'graphql.operation.type': type,
+          ...(operationName ? { 'graphql.operation.name': operationName } : {}),
+        });
         return Promise.resolve();
       },
     }),
@@ -113,7 +120,10 @@ export async function executeGraphQL(
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
   const result = await inSpan(tracerOf('gateway'), 'graphql', {}, () =>
-    apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body }, context }),
+    apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context,
+    }),
   );
   res.statusCode = result.status ?? 200;
   for (const [key, value] of result.headers) res.setHeader(key, value);

@@ -53,13 +53,27 @@ export function checkLimits(
   variables: Record<string, unknown> | null | undefined,
   limits: QueryLimits,
 ): GraphQLError | undefined {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
   if (!operation) return undefined; // graphql itself reports the missing operation
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const walk: Walk = { schema, fragments, variables: variables ?? {}, operation, maxCost: limits.maxCost, introspection: limits.introspection ?? false };
-  const root = operation.operation === OperationTypeNode.QUERY ? schema.getQueryType() : operation.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : schema.getSubscriptionType();
+  const walk: Walk = {
+    schema,
+    fragments,
+    variables: variables ?? {},
+    operation,
+    maxCost: limits.maxCost,
+    introspection: limits.introspection ?? false,
+  };
+  const root =
+    operation.operation === OperationTypeNode.QUERY
+      ? schema.getQueryType()
+      : operation.operation === OperationTypeNode.MUTATION
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   const { depth, cost } = measure(walk, operation.selectionSet, root ?? undefined, 0, new Set());
   if (depth > limits.maxDepth) return tooComplex(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
   if (cost > limits.maxCost) return tooComplex(`query cost exceeds the limit of ${limits.maxCost}`);
@@ -70,7 +84,13 @@ const tooComplex = (message: string): GraphQLError => codedGraphQLError('QUERY_T
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
-function measure(w: Walk, set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: number, seen: Set<string>): Measure {
+function measure(
+  w: Walk,
+  set: SelectionSetNode,
+  type: GraphQLNamedType | undefined,
+  depth: number,
+  seen: Set<string>,
+): Measure {
   let deepest = depth;
   let cost = 0;
   for (const sel of set.selections) {
@@ -79,7 +99,9 @@ function measure(w: Walk, set: SelectionSetNode, type: GraphQLNamedType | undefi
       if (w.introspection && INTROSPECTION_ROOTS.has(sel.name.value)) continue;
       const field = isObjectType(type) ? type.getFields()[sel.name.value] : undefined;
       const childType = field ? getNamedType(field.type) : undefined;
-      inner = sel.selectionSet ? measure(w, sel.selectionSet, childType, depth + 1, seen) : { depth: depth + 1, cost: 0 };
+      inner = sel.selectionSet
+        ? measure(w, sel.selectionSet, childType, depth + 1, seen)
+        : { depth: depth + 1, cost: 0 };
       cost += 1 + pageSize(w, sel, field?.args.find((a) => a.name === 'first')?.defaultValue) * inner.cost;
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       const narrowed = sel.typeCondition ? w.schema.getType(sel.typeCondition.name.value) : type;
@@ -88,7 +110,13 @@ function measure(w: Walk, set: SelectionSetNode, type: GraphQLNamedType | undefi
     } else {
       const fragment = w.fragments.get(sel.name.value);
       if (!fragment || seen.has(sel.name.value)) continue; // cycles are reported by the standard rules
-      inner = measure(w, fragment.selectionSet, w.schema.getType(fragment.typeCondition.name.value) ?? undefined, depth, new Set([...seen, sel.name.value]));
+      inner = measure(
+        w,
+        fragment.selectionSet,
+        w.schema.getType(fragment.typeCondition.name.value) ?? undefined,
+        depth,
+        new Set([...seen, sel.name.value]),
+      );
       cost += inner.cost;
     }
     deepest = Math.max(deepest, inner.depth);
@@ -104,10 +132,17 @@ function pageSize(w: Walk, field: FieldNode, fieldDefault: unknown): number {
   if (arg?.kind === Kind.VARIABLE) {
     const name = arg.name.value;
     const definition = w.operation.variableDefinitions?.find((v) => v.variable.name.value === name);
-    value = name in w.variables ? w.variables[name] : definition?.defaultValue ? valueFromASTUntyped(definition.defaultValue) : fieldDefault;
+    value =
+      name in w.variables
+        ? w.variables[name]
+        : definition?.defaultValue
+          ? valueFromASTUntyped(definition.defaultValue)
+          : fieldDefault;
   } else if (arg) {
     value = valueFromASTUntyped(arg);
   }
   if (value === null || value === undefined) value = fieldDefault;
-  return typeof value === 'number' && Number.isFinite(value) ? Math.max(1, Math.min(value, Number.MAX_SAFE_INTEGER)) : 1;
+  return typeof value === 'number' && Number.isFinite(value)
+    ? Math.max(1, Math.min(value, Number.MAX_SAFE_INTEGER))
+    : 1;
 }

@@ -46,12 +46,17 @@ export class PaymentResolver {
     return ctx.money.accounts(requireCaller(ctx));
   }
 
-  @Query(() => Credit, { nullable: true, description: 'A credit the caller received or asked for; null when absent or not theirs' })
+  @Query(() => Credit, {
+    nullable: true,
+    description: 'A credit the caller received or asked for; null when absent or not theirs',
+  })
   credit(@Arg('operationId', () => ID) operationId: string, @Ctx() ctx: GraphQLContext): Promise<Credit | null> {
     return ctx.money.creditRecord(requireCaller(ctx), operationId);
   }
 
-  @Query(() => LedgerConnection, { description: 'The caller’s ledger entries, newest first: every debit, credit and compensation' })
+  @Query(() => LedgerConnection, {
+    description: 'The caller’s ledger entries, newest first: every debit, credit and compensation',
+  })
   async myLedger(
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
@@ -62,18 +67,23 @@ export class PaymentResolver {
   }
 
   @Mutation(() => CreatePaymentPayload)
-  async createPayment(@Arg('input', () => CreatePaymentInput) input: CreatePaymentInput, @Ctx() ctx: GraphQLContext): Promise<CreatePaymentPayload> {
+  async createPayment(
+    @Arg('input', () => CreatePaymentInput) input: CreatePaymentInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CreatePaymentPayload> {
     const payment = await ctx.service.createPayment(requireCaller(ctx), input);
     return { id: payment.id, status: payment.status, payment };
   }
 
   @Mutation(() => DepositPayload, {
-    description: 'Development convenience: credits the caller’s own account, up to SELF_DEPOSIT_MAX (FORBIDDEN when that is 0)',
+    description:
+      'Development convenience: credits the caller’s own account, up to SELF_DEPOSIT_MAX (FORBIDDEN when that is 0)',
   })
   deposit(
     @Arg('amount', () => Int) amount: number,
     @Arg('currency', () => CurrencyEnum) currency: Currency,
-    @Arg('idempotencyKey', () => String, { description: 'A retry with the same key deposits once' }) idempotencyKey: string,
+    @Arg('idempotencyKey', () => String, { description: 'A retry with the same key deposits once' })
+    idempotencyKey: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<DepositPayload> {
     return ctx.money.deposit(requireCaller(ctx), { amount, currency, idempotencyKey });
@@ -84,12 +94,12 @@ export class PaymentResolver {
     @Arg('userName', () => String) userName: string,
     @Arg('amount', () => Int) amount: number,
     @Arg('currency', () => CurrencyEnum) currency: Currency,
-    @Arg('idempotencyKey', () => String, { description: 'A retry with the same key credits once' }) idempotencyKey: string,
+    @Arg('idempotencyKey', () => String, { description: 'A retry with the same key credits once' })
+    idempotencyKey: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<DepositPayload> {
     return ctx.money.creditAccount(requireCaller(ctx), { userName, amount, currency, idempotencyKey });
   }
-
 }
 
 /** Live statuses over graphql-ws; a class of its own since `paymentStatus` is also a query. */
@@ -97,7 +107,8 @@ export class PaymentResolver {
 export class StatusSubscriptionResolver {
   @Subscription(() => PaymentStatusEvent, {
     description: 'The current status of the caller’s payment, then each change; completes after a terminal one',
-    subscribe: ({ args, context }: { args: { id: unknown }; context: GraphQLContext }) => context.service.watchPayment(requireCaller(context), args.id),
+    subscribe: ({ args, context }: { args: { id: unknown }; context: GraphQLContext }) =>
+      context.service.watchPayment(requireCaller(context), args.id),
   })
   paymentStatus(@Root() event: StatusEventView, @Arg('id', () => ID) _id: string): PaymentStatusEvent {
     return event;

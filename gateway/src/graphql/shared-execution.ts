@@ -12,7 +12,9 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * variables: the payload resolvers here read the root only, never the context (the caller is
  * checked once, when the subscription starts), and StatusHub hands the same event object to all.
  */
-export function sharedExecutionSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export function sharedExecutionSubscribe(): (
+  args: ExecutionArgs,
+) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const results = new WeakMap<object, Map<string, Result>>();
   return async (args) => {
     const stream = await createSourceEventStream(args);

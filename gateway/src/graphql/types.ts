@@ -4,14 +4,21 @@ import { CURRENCIES, type Currency } from '../../../common/money';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../../../common/payment-status';
 import { OPERATION_OUTCOMES } from '../../../common/kafka/contracts';
 
-const asEnum = <T extends string>(values: readonly T[]): Record<T, T> => Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
+const asEnum = <T extends string>(values: readonly T[]): Record<T, T> =>
+  Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
 
 export const CurrencyEnum = asEnum(CURRENCIES);
 export const PaymentStatusEnum = asEnum(PAYMENT_STATUSES);
 registerEnumType(CurrencyEnum, { name: 'Currency', description: 'ISO 4217 code' });
 export const CreditStatusEnum = asEnum(['PENDING', ...OPERATION_OUTCOMES]);
-registerEnumType(CreditStatusEnum, { name: 'CreditStatus', description: 'PENDING until money-storage answers: APPLIED, REJECTED or FAILED' });
-registerEnumType(PaymentStatusEnum, { name: 'PaymentStatus', description: 'NEW < CREATED < PROCESSING < COMPLETED | REJECTED | ERROR' });
+registerEnumType(CreditStatusEnum, {
+  name: 'CreditStatus',
+  description: 'PENDING until money-storage answers: APPLIED, REJECTED or FAILED',
+});
+registerEnumType(PaymentStatusEnum, {
+  name: 'PaymentStatus',
+  description: 'NEW < CREATED < PROCESSING < COMPLETED | REJECTED | ERROR',
+});
 
 @ObjectType()
 export class Payment {
@@ -20,7 +27,8 @@ export class Payment {
   @Field(() => Int, { description: 'Minor units (cents, kopecks...)' }) amount!: number;
   @Field(() => CurrencyEnum) currency!: Currency;
   @Field(() => PaymentStatusEnum) status!: PaymentStatus;
-  @Field(() => String, { nullable: true, description: 'Why it was rejected or failed, machine-readable' }) reason!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why it was rejected or failed, machine-readable' }) reason!:
+    string | null;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
 }
@@ -90,7 +98,8 @@ export class LedgerEntry {
   @Field({ description: 'PAYMENT, DEPOSIT, COMPENSATION or OPENING' }) purpose!: string;
   @Field({ description: 'Signed minor units as a decimal string: a debit is negative' }) amount!: string;
   @Field(() => CurrencyEnum) currency!: Currency;
-  @Field(() => ID, { nullable: true, description: 'The payment, for debits and compensations' }) paymentId!: string | null;
+  @Field(() => ID, { nullable: true, description: 'The payment, for debits and compensations' }) paymentId!:
+    string | null;
   @Field({ description: 'The account balance right after this entry, as a decimal string' }) balanceAfter!: string;
   @Field() at!: Date;
 }
@@ -107,16 +116,20 @@ export class LedgerConnection {
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 
-@ObjectType({ description: 'Money asked into an account: an operator credit or a self-service deposit, and what became of it' })
+@ObjectType({
+  description: 'Money asked into an account: an operator credit or a self-service deposit, and what became of it',
+})
 export class Credit {
   @Field(() => ID) operationId!: string;
   @Field({ description: 'Whose account is credited' }) userName!: string;
-  @Field(() => String, { nullable: true, description: 'Who asked; shown only to the one who asked' }) requestedBy!: string | null;
+  @Field(() => String, { nullable: true, description: 'Who asked; shown only to the one who asked' }) requestedBy!:
+    string | null;
   @Field({ description: 'SELF or OPERATOR' }) channel!: string;
   @Field(() => Int) amount!: number;
   @Field(() => CurrencyEnum) currency!: Currency;
   @Field(() => CreditStatusEnum) status!: string;
-  @Field(() => String, { nullable: true, description: 'Why it was not applied, machine-readable' }) reason!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why it was not applied, machine-readable' }) reason!:
+    string | null;
   @Field() requestedAt!: Date;
   @Field(() => Date, { nullable: true }) decidedAt!: Date | null;
 }

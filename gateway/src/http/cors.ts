@@ -13,7 +13,11 @@ export const CORS_MAX_AGE_SECONDS = 600;
  * other gets no CORS header at all, so the browser keeps the answer from its script. Answers a
  * preflight (OPTIONS) itself and returns true then; otherwise only sets headers and returns false.
  */
-export function applyCors(req: http.IncomingMessage, res: http.ServerResponse, allowedOrigins: ReadonlySet<string>): boolean {
+export function applyCors(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  allowedOrigins: ReadonlySet<string>,
+): boolean {
   // The answer depends on Origin, so no shared cache may hand one origin's answer to another.
   res.setHeader('vary', 'Origin');
   const origin = req.headers.origin;
@@ -24,7 +28,11 @@ export function applyCors(req: http.IncomingMessage, res: http.ServerResponse, a
   }
   if (req.method !== 'OPTIONS') return false;
   const preflight: http.OutgoingHttpHeaders = allowed
-    ? { 'access-control-allow-methods': CORS_ALLOW_METHODS, 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': String(CORS_MAX_AGE_SECONDS) }
+    ? {
+        'access-control-allow-methods': CORS_ALLOW_METHODS,
+        'access-control-allow-headers': CORS_ALLOW_HEADERS,
+        'access-control-max-age': String(CORS_MAX_AGE_SECONDS),
+      }
     : {};
   res.writeHead(204, { allow: CORS_ALLOW_METHODS, ...preflight });
   res.end();

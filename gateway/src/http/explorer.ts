@@ -75,15 +75,19 @@ const wantsHtml = (req: http.IncomingMessage, url: URL): boolean =>
 export function explorerFor(config: GatewayConfig): ExplorerRoute | undefined {
   if (!config.EXPLORER) return undefined;
   const ttlSeconds = Math.min(3600, config.JWT_MAX_TTL_SECONDS);
-  return explorerRoutes({ demoToken: config.production ? undefined : () => signToken(DEMO_USER, tokenPolicy(config), { ttlSeconds }) });
+  return explorerRoutes({
+    demoToken: config.production ? undefined : () => signToken(DEMO_USER, tokenPolicy(config), { ttlSeconds }),
+  });
 }
 
 function explorerRoutes(options: ExplorerOptions): ExplorerRoute {
   const assets = loadAssets();
   return (req, res, url) => {
-    const page = url.pathname === '/explorer' || (url.pathname === '/graphql' && req.method === 'GET' && wantsHtml(req, url));
+    const page =
+      url.pathname === '/explorer' || (url.pathname === '/graphql' && req.method === 'GET' && wantsHtml(req, url));
     if (!page && !url.pathname.startsWith('/explorer/')) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     if (page) sendPage(res, options);
     else sendAsset(req, res, findAsset(assets, url.pathname));
     return true;
@@ -96,17 +100,32 @@ function findAsset(assets: Map<string, LoadedAsset>, pathname: string): LoadedAs
   return asset;
 }
 
-const securityHeaders = { 'content-security-policy': EXPLORER_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+const securityHeaders = {
+  'content-security-policy': EXPLORER_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
 
 function sendPage(res: http.ServerResponse, options: ExplorerOptions): void {
   // The page may carry a token: never cached, never stored.
   res.writeHead(200, { ...securityHeaders, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(renderPage({ endpoint: '/graphql', demoToken: options.demoToken?.() ?? null, demoUser: options.demoToken ? DEMO_USER : null }));
+  res.end(
+    renderPage({
+      endpoint: '/graphql',
+      demoToken: options.demoToken?.() ?? null,
+      demoUser: options.demoToken ? DEMO_USER : null,
+    }),
+  );
 }
 
 /** Files change only with an install, so a day's caching is safe; the ETag revalidates after that. */
 function sendAsset(req: http.IncomingMessage, res: http.ServerResponse, asset: LoadedAsset): void {
-  const headers = { ...securityHeaders, 'content-type': asset.type, 'cache-control': 'public, max-age=86400', etag: asset.etag };
+  const headers = {
+    ...securityHeaders,
+    'content-type': asset.type,
+    'cache-control': 'public, max-age=86400',
+    etag: asset.etag,
+  };
   if (req.headers['if-none-match'] === asset.etag) {
     res.writeHead(304, headers).end();
     return;

@@ -14,11 +14,16 @@ import { ApiError } from '../../../common/api-error';
 /** For other services (money-storage) and operators: never exposed to users, always behind the service token. */
 export function internalRoutes(store: PaymentStore, serviceToken: string): Router {
   const guard = (req: http.IncomingMessage, rawId: string | undefined): UserId => {
-    if (!hasServiceToken(req, serviceToken)) throw new ApiError('UNAUTHENTICATED', `missing or wrong ${SERVICE_TOKEN_HEADER}`);
+    if (!hasServiceToken(req, serviceToken))
+      throw new ApiError('UNAUTHENTICATED', `missing or wrong ${SERVICE_TOKEN_HEADER}`);
     if (!rawId || !isUserId(rawId)) throw new ApiError('BAD_USER_INPUT', 'user id must be a positive integer');
     return rawId;
   };
-  const render = (u: { id: UserId; userName: string; status: UserStatus }) => ({ id: u.id, userName: u.userName, status: u.status });
+  const render = (u: { id: UserId; userName: string; status: UserStatus }) => ({
+    id: u.id,
+    userName: u.userName,
+    status: u.status,
+  });
   return new Router()
     .on('GET', /^\/internal\/users\/([^/]+)$/, async (req, res, [rawId]) => {
       const user = await store.findUser(guard(req, rawId));
@@ -29,7 +34,8 @@ export function internalRoutes(store: PaymentStore, serviceToken: string): Route
       const id = guard(req, rawId);
       const body = (await readJson(req, 10_000)) as { status?: unknown } | null;
       const status = body?.status;
-      if (!(userStatus as readonly unknown[]).includes(status)) throw new ApiError('BAD_USER_INPUT', 'status must be ACTIVE or BLOCKED');
+      if (!(userStatus as readonly unknown[]).includes(status))
+        throw new ApiError('BAD_USER_INPUT', 'status must be ACTIVE or BLOCKED');
       const user = await store.setUserStatus(id, status as UserStatus);
       if (!user) throw new ApiError('NOT_FOUND', 'no such user');
       sendJson(res, 200, render(user));
@@ -43,7 +49,11 @@ const SERVICE_TOKEN_CHALLENGE = `ServiceToken header="${SERVICE_TOKEN_HEADER}"`;
  * The internal API on a listener of its own (INTERNAL_HOST:INTERNAL_PORT, loopback by default), so
  * blocking a user is not one leaked service token away from anyone who can reach the public port.
  */
-export async function serveInternalApi(routes: Router, address: { port: number; host: string }, logger: Logger): Promise<RunningServer> {
+export async function serveInternalApi(
+  routes: Router,
+  address: { port: number; host: string },
+  logger: Logger,
+): Promise<RunningServer> {
   const dispatch = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const outcome = await routes.dispatch(req, res);
     if (outcome === 'method-not-allowed') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);

@@ -24,8 +24,14 @@ const COMMON_FAILURES = {
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
-const errorResponse = (description: string, headers: object = {}) => ({ description, headers, content: json(ref('ErrorBody')) });
-const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string', pattern: '^[0-9]+$' } } };
+const errorResponse = (description: string, headers: object = {}) => ({
+  description,
+  headers,
+  content: json(ref('ErrorBody')),
+});
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'string', pattern: '^[0-9]+$' } },
+};
 
 const schemas = {
   ErrorBody: {
@@ -38,7 +44,20 @@ const schemas = {
         required: ['code', 'message'],
         additionalProperties: false,
         properties: {
-          code: { type: 'string', examples: ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE'] },
+          code: {
+            type: 'string',
+            examples: [
+              'BAD_USER_INPUT',
+              'UNAUTHENTICATED',
+              'FORBIDDEN',
+              'NOT_FOUND',
+              'CONFLICT',
+              'PAYLOAD_TOO_LARGE',
+              'RATE_LIMITED',
+              'RESOURCE_EXHAUSTED',
+              'UNAVAILABLE',
+            ],
+          },
           message: { type: 'string' },
           errorId: { type: 'string', description: 'On 5xx only: the id of the server log line' },
           retryAfterSeconds: { type: 'integer', minimum: 0, description: 'On 429 and 503: also sent as Retry-After' },
@@ -85,7 +104,11 @@ const schemas = {
     type: 'object',
     required: ['id', 'status', 'reason'],
     additionalProperties: false,
-    properties: { id: { type: 'string', format: 'uuid' }, status: ref('PaymentStatus'), reason: { type: ['string', 'null'] } },
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      status: ref('PaymentStatus'),
+      reason: { type: ['string', 'null'] },
+    },
   },
   PaymentList: {
     type: 'object',
@@ -107,7 +130,11 @@ const schemas = {
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
   jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-  info: { title: 'Payments REST facade', version: '1', description: 'The same payments, rules and errors as the GraphQL API at /graphql.' },
+  info: {
+    title: 'Payments REST facade',
+    version: '1',
+    description: 'The same payments, rules and errors as the GraphQL API at /graphql.',
+  },
   security: [{ bearer: [] }],
   paths: {
     '/api/payments': {
@@ -132,7 +159,12 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'listPayments',
         summary: "The caller's payments, newest first",
         parameters: [
-          { name: 'first', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: MAX_PAGE, default: DEFAULT_PAGE } },
+          {
+            name: 'first',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 0, maximum: MAX_PAGE, default: DEFAULT_PAGE },
+          },
           { name: 'after', in: 'query', required: false, schema: { type: 'string' } },
           { name: 'status', in: 'query', required: false, schema: ref('PaymentStatus') },
         ],

@@ -39,7 +39,12 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<
 export async function startPublicHttp(config: GatewayConfig, deps: PublicHttpDeps): Promise<RunningServer> {
   const { logger } = deps;
   const schema = await buildGatewaySchema();
-  const apollo = await createApollo(schema, { production: config.production, logger, maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST });
+  const apollo = await createApollo(schema, {
+    production: config.production,
+    logger,
+    maxDepth: config.GRAPHQL_MAX_DEPTH,
+    maxCost: config.GRAPHQL_MAX_COST,
+  });
   const tokens = new TokenVerifier(tokenPolicy(config));
   const handle = publicHandler(config, deps, apollo, tokens);
   const tracer = tracerOf('gateway');
@@ -72,7 +77,12 @@ export async function startPublicHttp(config: GatewayConfig, deps: PublicHttpDep
   return { port: listening.port, stop: () => stopStages('the public port', stages) };
 }
 
-function publicHandler(config: GatewayConfig, deps: PublicHttpDeps, apollo: ApolloServer<GraphQLContext>, tokens: TokenVerifier): Handler {
+function publicHandler(
+  config: GatewayConfig,
+  deps: PublicHttpDeps,
+  apollo: ApolloServer<GraphQLContext>,
+  tokens: TokenVerifier,
+): Handler {
   const rest = restRoutes(deps.services.service, tokens, config.BODY_LIMIT_BYTES);
   const explorer = explorerFor(config);
   const corsOrigins = new Set(config.CORS_ORIGINS);
@@ -80,7 +90,13 @@ function publicHandler(config: GatewayConfig, deps: PublicHttpDeps, apollo: Apol
     try {
       return Promise.resolve({ caller: tokens.authenticate(req.headers.authorization), ...deps.services });
     } catch (e) {
-      return Promise.reject(codedGraphQLError('UNAUTHENTICATED', (e as Error).message, new HeaderMap([['www-authenticate', BEARER_CHALLENGE]])));
+      return Promise.reject(
+        codedGraphQLError(
+          'UNAUTHENTICATED',
+          (e as Error).message,
+          new HeaderMap([['www-authenticate', BEARER_CHALLENGE]]),
+        ),
+      );
     }
   };
   return async (req, res) => {

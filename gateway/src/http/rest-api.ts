@@ -14,18 +14,31 @@ export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyL
     .on('POST', /^\/api\/payments\/?$/, async (req, res) => {
       const who = caller(req);
       const body = await readJson(req, bodyLimit);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('BAD_USER_INPUT', 'body must be a JSON object');
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new ApiError('BAD_USER_INPUT', 'body must be a JSON object');
       const { userName, amount, currency, idempotencyKey } = body as Record<string, unknown>;
       if (typeof userName !== 'string') throw new ApiError('BAD_USER_INPUT', 'userName is required');
       if (userName !== who.userName) throw new ApiError('FORBIDDEN', 'userName must be your own');
-      const payment = await service.createPayment(who, { amount, currency, idempotencyKey: idempotencyKey ?? req.headers['idempotency-key'] });
+      const payment = await service.createPayment(who, {
+        amount,
+        currency,
+        idempotencyKey: idempotencyKey ?? req.headers['idempotency-key'],
+      });
       sendJson(res, 201, { id: payment.id, status: payment.status }, { location: `/api/payments/${payment.id}` });
     })
     .on('GET', /^\/api\/payments\/?$/, async (req, res) => {
       const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
       const first = query.has('first') ? Number(query.get('first')) : undefined;
-      const page = await service.listPayments(caller(req), { first, after: query.get('after') ?? undefined, status: query.get('status') ?? undefined });
-      sendJson(res, 200, { payments: page.edges.map((e) => e.node), pageInfo: page.pageInfo, totalCount: page.totalCount });
+      const page = await service.listPayments(caller(req), {
+        first,
+        after: query.get('after') ?? undefined,
+        status: query.get('status') ?? undefined,
+      });
+      sendJson(res, 200, {
+        payments: page.edges.map((e) => e.node),
+        pageInfo: page.pageInfo,
+        totalCount: page.totalCount,
+      });
     })
     .on('GET', /^\/api\/payments\/([^/]+)\/?$/, async (req, res, [id]) => {
       const payment = await service.getPayment(caller(req), id);

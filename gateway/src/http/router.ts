@@ -19,7 +19,10 @@ export class Router {
   }
 
   /** Resolves 'handled', 'method-not-allowed' (path known, method not) or 'no-route'. */
-  async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<'handled' | 'method-not-allowed' | 'no-route'> {
+  async dispatch(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<'handled' | 'method-not-allowed' | 'no-route'> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     let pathKnown = false;
     for (const route of this.routes) {

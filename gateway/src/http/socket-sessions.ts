@@ -70,7 +70,8 @@ export class SocketSessions {
 
   /** Closes every socket of these users: a block reaches the subscriptions they already hold. */
   closeBlocked(userNames: ReadonlySet<string>): void {
-    for (const [socket, session] of this.sessions) if (userNames.has(session.caller.userName)) socket.close(CLOSE_FORBIDDEN, 'account blocked');
+    for (const [socket, session] of this.sessions)
+      if (userNames.has(session.caller.userName)) socket.close(CLOSE_FORBIDDEN, 'account blocked');
   }
 
   caller(socket: WebSocket): Caller | null {

@@ -22,7 +22,15 @@ export function attachWebSocket(
   server: http.Server,
   schema: GraphQLSchema,
   services: Omit<GraphQLContext, 'caller'>,
-  options: { tokens: TokenVerifier; limits: SocketLimits; blocked: BlockedUsers; maxDepth: number; maxCost: number; maxPayload: number; logger: Logger },
+  options: {
+    tokens: TokenVerifier;
+    limits: SocketLimits;
+    blocked: BlockedUsers;
+    maxDepth: number;
+    maxCost: number;
+    maxPayload: number;
+    logger: Logger;
+  },
 ): Stoppable {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxPayload });
   const sessions = new SocketSessions(options.limits);
@@ -49,7 +57,8 @@ export function attachWebSocket(
       },
       onClose: (ctx) => sessions.close(ctx.extra.socket),
       // Same error shape as over HTTP: `extensions.code`, no internals in production.
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatAll(result.errors) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: formatAll(result.errors) } : undefined,
       onError: (_ctx, _id, _payload, errors) => formatAll(errors),
       context: (ctx): GraphQLContext => ({ caller: sessions.caller(ctx.extra.socket), ...services }),
     },
@@ -82,7 +91,10 @@ function sweepBlocked(sessions: SocketSessions, blocked: BlockedUsers, logger: L
     checking = true;
     blocked
       .among(users)
-      .then((names) => sessions.closeBlocked(names), (e: unknown) => logger.warn({ err: e }, 'could not check sockets for blocked users'))
+      .then(
+        (names) => sessions.closeBlocked(names),
+        (e: unknown) => logger.warn({ err: e }, 'could not check sockets for blocked users'),
+      )
       .finally(() => {
         checking = false;
       });
