@@ -2,7 +2,7 @@ import type { Consumer, ConsumerConfig, ConsumerRunConfig, Kafka } from 'kafkajs
 import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
 import { groupSession } from './client';
-import { watchConsumer, type StallHandler } from './consumer-watchdog';
+import { ignoreStall, watchConsumer, type StallHandler } from './consumer-watchdog';
 import { waitForGroupJoin } from './group-join';
 
 /** What every consumer of every service is given: where it reads, and how it is watched. */
@@ -28,6 +28,20 @@ export type ConsumerContext = Pick<
   GroupConsumerOptions,
   'kafka' | 'stallMs' | 'sessionTimeoutMs' | 'onStall' | 'logger'
 >;
+
+/** What every consumer of a service shares, from its settings; without a supervisor, a stall is only logged. */
+export const consumerContext = (
+  kafka: Kafka,
+  settings: { KAFKA_CONSUMER_STALL_MS: number; KAFKA_SESSION_TIMEOUT_MS: number },
+  logger: Logger,
+  onStall: StallHandler = ignoreStall,
+): ConsumerContext => ({
+  kafka,
+  stallMs: settings.KAFKA_CONSUMER_STALL_MS,
+  sessionTimeoutMs: settings.KAFKA_SESSION_TIMEOUT_MS,
+  onStall,
+  logger,
+});
 
 /**
  * One kafkajs consumer, watched for stalls from creation to stop, started and stopped the same

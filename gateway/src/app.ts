@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
-import { ignoreStall, type StallHandler } from '../../common/kafka/consumer-watchdog';
+import type { StallHandler } from '../../common/kafka/consumer-watchdog';
+import { consumerContext } from '../../common/kafka/group-consumer';
 import { countingParked } from '../../common/kafka/dlq-counter';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
@@ -106,13 +107,7 @@ export async function startGateway(
       logger,
     }),
   };
-  const ctx = {
-    kafka,
-    stallMs: config.KAFKA_CONSUMER_STALL_MS,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    onStall: options.onStall ?? ignoreStall,
-    logger,
-  };
+  const ctx = consumerContext(kafka, config, logger, options.onStall);
   const groups = {
     writer: {
       groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID),

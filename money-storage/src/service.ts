@@ -4,7 +4,8 @@ import { startHealthServer, startHttpServer } from '../../common/health-server';
 import { stopAll } from '../../common/lifecycle';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { countingParked } from '../../common/kafka/dlq-counter';
-import { ignoreStall, type StallHandler } from '../../common/kafka/consumer-watchdog';
+import type { StallHandler } from '../../common/kafka/consumer-watchdog';
+import { consumerContext } from '../../common/kafka/group-consumer';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
@@ -73,13 +74,7 @@ export async function startMoneyStorage(
     internalRoutes(ledger, config.INTERNAL_SERVICE_TOKEN),
     { logger, tracer: tracerOf('money-storage') },
   );
-  const consumers = {
-    kafka,
-    stallMs: config.KAFKA_CONSUMER_STALL_MS,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    onStall: options.onStall ?? ignoreStall,
-    logger,
-  };
+  const consumers = consumerContext(kafka, config, logger, options.onStall);
   const consumer = await startOperationConsumer(consumers, {
     producer: countingParked(producer, metrics.registry),
     names,

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { parse } from 'yaml';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { secretsShape } from '../../common/secrets';
@@ -15,6 +16,15 @@ import {
 
 const services = composeServices();
 const envExample = envFileEntries(readProjectFile('.env.example'));
+
+/** Every target Prometheus scrapes in the monitoring profile. */
+const prometheusTargets = (): string[] =>
+  (parse(readProjectFile('infra/prometheus/prometheus.yml')) as PrometheusConfig).scrape_configs.flatMap((job) =>
+    job.static_configs.flatMap((c) => c.targets),
+  );
+interface PrometheusConfig {
+  scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+}
 const SECRET_NAMES = [...Object.keys(secretsShape), 'POSTGRES_PASSWORD'];
 const LONG_RUNNING = Object.keys(services).filter((name) => name !== 'topics');
 const OUR_SERVICES = ['gateway', 'paymaster', 'money-storage'] as const;
@@ -104,7 +114,7 @@ describe('docker-compose.yml', () => {
     expect(Number(env(name, 'PORT'))).toBe(port);
     expect(publishedContainerPorts(service(name))).toEqual([port]);
     expect(service(name).healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${port}/readyz`);
-    expect(readProjectFile('infra/prometheus/prometheus.yml')).toContain(`"${name}:${port}"`);
+    expect(prometheusTargets()).toContain(`${name}:${port}`);
   });
 
   it('points each internal URL at the other service’s internal port, bound beyond loopback', () => {
