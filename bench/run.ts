@@ -351,12 +351,17 @@ function trackCompletions(sql: pg.Pool) {
 
 /** `npm run reconcile` against the benchmarked system: true when every payment matches the ledger. */
 async function reconcileClean(system: PaymentSystem): Promise<boolean> {
-  const script = path.join(PROJECT_ROOT, 'dist', 'money-storage', 'src', 'reconcile.js');
-  const child = spawn(process.execPath, [script, '--json'], {
+  const script = path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js');
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...system.env },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code === 0)));
+  let report = '';
+  child.stdout.on('data', (d: Buffer) => (report += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // Its summary names each violation: worth reading only when there is one.
+  if (code !== 0) print(report.slice(0, 4000));
+  return code === 0;
 }
 
 const terminalCount = async (sql: pg.Pool): Promise<number> =>
