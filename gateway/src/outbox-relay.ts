@@ -68,22 +68,42 @@ export class OutboxRelay {
     await Promise.all([this.sweeping.current, this.flushing.current]);
   }
 
-  /** Rows handed in while a batch is on the wire wait for the next batch of the same flush. */
+  /**
+   * Rows handed in while a batch is on the wire wait for the next batch of the same flush. A batch
+   * the broker acknowledged is marked in Postgres while the next one is already on the wire; its
+   * callers hear CREATED only once the mark is committed, so a read after the answer sees CREATED.
+   */
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.options.batchSize);
-      let ok = false;
-      try {
-        await this.send(batch.map((b) => b.row));
-        await this.store.completeOutbox(batch.map((b) => b.row));
-        ok = true;
-      } catch (e) {
-        // The rows stay in the outbox; the sweeper publishes them when Kafka is back.
-        this.logger.warn({ err: e, rows: batch.length }, 'outbox publish failed; the sweeper will retry');
-      } finally {
-        for (const b of batch) b.done(ok);
+    const marking = new Set<Promise<void>>();
+    // Until nothing is pending or being marked: a row handed in meanwhile joins this flush, which must take it.
+    while (this.pending.length > 0 || marking.size > 0) {
+      if (this.pending.length === 0) {
+        await Promise.race(marking);
+        continue;
       }
+      const batch = this.pending.splice(0, this.options.batchSize);
+      const rows = batch.map((b) => b.row);
+      const published = this.send(rows).then(
+        () => true,
+        (e: unknown) => this.failed('publish', e, batch.length),
+      );
+      if (!(await published)) {
+        for (const b of batch) b.done(false);
+        continue;
+      }
+      const mark = this.store.completeOutbox(rows).then(
+        () => batch.forEach((b) => b.done(true)),
+        (e: unknown) => batch.forEach((b) => b.done(this.failed('mark', e, batch.length))),
+      );
+      marking.add(mark);
+      void mark.finally(() => marking.delete(mark));
     }
+  }
+
+  /** The rows stay in the outbox, and the sweeper publishes them (again: harmless) once the cause is gone. */
+  private failed(step: 'publish' | 'mark', e: unknown, rows: number): false {
+    this.logger.warn({ err: e, rows, step }, 'outbox fast path failed; the sweeper will retry');
+    return false;
   }
 
   private async sweep(): Promise<void> {

@@ -272,9 +272,11 @@ export class PaymentStore {
       rows.map((r) => sql`${r.messageKey}::uuid`),
       sql`, `,
     );
-    await tx.execute(sql`DELETE FROM gateway.outbox WHERE id IN (${ids})`);
+    // One statement: one commit (and one WAL flush) per published batch, not two.
     const { rows: created } = await tx.execute<{ currency: string }>(
-      sql`UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now() WHERE id IN (${paymentIds}) AND status = 'NEW' RETURNING currency`,
+      sql`WITH published AS (DELETE FROM gateway.outbox WHERE id IN (${ids}))
+          UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now()
+          WHERE id IN (${paymentIds}) AND status = 'NEW' RETURNING currency`,
     );
     return created;
   }
