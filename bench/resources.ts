@@ -29,14 +29,11 @@ function ownTicks(pid: number | string): { ticks: number; ppid: number } | undef
   }
 }
 
-/**
- * CPU of a process and all its descendants, living or exited: Postgres works in one backend
- * process per connection, and a backend that exits moves its time into the postmaster's cutime.
- */
-function treeTicks(root: number): number | undefined {
-  const own = ownTicks(root);
-  if (!own) return undefined;
-  const children = new Map<number, Array<{ pid: number; ticks: number }>>();
+type ProcessTree = Map<number, Array<{ pid: number; ticks: number }>>;
+
+/** Every process's children with their CPU, read from /proc once per sample. */
+function processTree(): ProcessTree {
+  const children: ProcessTree = new Map();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const p = ownTicks(entry);
@@ -45,6 +42,16 @@ function treeTicks(root: number): number | undefined {
     list.push({ pid: Number(entry), ticks: p.ticks });
     children.set(p.ppid, list);
   }
+  return children;
+}
+
+/**
+ * CPU of a process and all its descendants, living or exited: Postgres works in one backend
+ * process per connection, and a backend that exits moves its time into the postmaster's cutime.
+ */
+function treeTicks(root: number, children: ProcessTree): number | undefined {
+  const own = ownTicks(root);
+  if (!own) return undefined;
   let total = own.ticks;
   const stack = [root];
   while (stack.length > 0) {
@@ -56,11 +63,11 @@ function treeTicks(root: number): number | undefined {
   return total;
 }
 
-function read(pid: number): Sample | undefined {
+function read(pid: number, tree: ProcessTree): Sample | undefined {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    const ticks = treeTicks(pid);
+    const ticks = treeTicks(pid, tree);
     return ticks === undefined ? undefined : { rssKb, ticks };
   } catch {
     return undefined;
@@ -100,9 +107,10 @@ export class ResourceSampler {
 
   private sample(): void {
     const now = Date.now();
+    const tree = processTree();
     for (const [name, pid] of Object.entries(this.pids())) {
       if (!pid) continue;
-      const s = read(pid);
+      const s = read(pid, tree);
       if (!s) continue;
       if (!this.first.has(name)) this.first.set(name, { ticks: s.ticks, at: now });
       this.last.set(name, { ticks: s.ticks, at: now });

@@ -27,9 +27,10 @@ export function tracePool(pool: pg.Pool, tracer: Tracer): void {
     const query = client.query.bind(client) as (...args: QueryArgs) => unknown;
     client.query = ((...args: QueryArgs) => {
       if (!trace.getSpan(context.active())?.isRecording()) return query(...args);
-      const span = tracer.startSpan(`pg ${operationOf(args)}`, {
+      const operation = operationOf(args);
+      const span = tracer.startSpan(`pg ${operation}`, {
         kind: SpanKind.CLIENT,
-        attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operationOf(args) },
+        attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation },
       });
       return runTraced(span, query, args);
     }) as typeof client.query;

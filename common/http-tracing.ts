@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
-import { endSpan } from './tracing';
+import { recordFailure } from './tracing';
 
 /** Probes and scrapes come every few seconds and belong to no payment: they get no span. */
 const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
@@ -27,13 +27,16 @@ export function traceRequest(
     { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } },
     parent,
   );
+  let failure: unknown;
   res.once('close', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
-    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    if (failure !== undefined) recordFailure(span, failure);
+    else if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   });
+  // The 'close' listener ends the span, also after a failure (whose answer is sent by the caller).
   return context.with(trace.setSpan(parent, span), handle).catch((e: unknown) => {
-    endSpan(span, e);
+    failure = e;
     throw e;
   });
 }

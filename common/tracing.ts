@@ -28,6 +28,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { IHeaders } from 'kafkajs';
 import { describeFailure } from './failure-class';
+import { headerString } from './kafka/client';
 
 export type ServiceName = 'gateway' | 'paymaster' | 'money-storage';
 
@@ -110,10 +111,13 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | undefi
   return ids && isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
 }
 
+/** Marks the span failed, with a short reason; whoever ends it ends it once. */
+export function recordFailure(span: Span, error: unknown): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: describeFailure(error).slice(0, 200) });
+}
+
 export function endSpan(span: Span, error?: unknown): void {
-  if (error !== undefined) {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: describeFailure(error).slice(0, 200) });
-  }
+  if (error !== undefined) recordFailure(span, error);
   span.end();
 }
 
@@ -124,13 +128,10 @@ export async function inSpan<T>(
   o: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const span = tracer.startSpan(
-    name,
-    { kind: o.kind ?? SpanKind.INTERNAL, attributes: o.attributes },
-    o.parent ?? context.active(),
-  );
+  const parent = o.parent ?? context.active();
+  const span = tracer.startSpan(name, { kind: o.kind ?? SpanKind.INTERNAL, attributes: o.attributes }, parent);
   try {
-    const result = await context.with(trace.setSpan(o.parent ?? context.active(), span), () => work(span));
+    const result = await context.with(trace.setSpan(parent, span), () => work(span));
     span.end();
     return result;
   } catch (e) {
@@ -149,8 +150,6 @@ export function startMessageSpan(
   message: { headers?: IHeaders; offset: string },
   partition: number,
 ): Span {
-  const raw = message.headers?.traceparent;
-  const traceparent = raw === undefined ? undefined : String(Array.isArray(raw) ? raw[0] : raw);
   return tracer.startSpan(
     `${topic} process`,
     {
@@ -162,7 +161,7 @@ export function startMessageSpan(
         'messaging.kafka.offset': Number(message.offset),
       },
     },
-    contextFromTraceparent(traceparent),
+    contextFromTraceparent(headerString(message.headers, 'traceparent')),
   );
 }
 

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
 import { consumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
+import { SharedPromise } from '../../common/shared-promise';
 import { withTimeout } from '../../common/with-timeout';
 import type { LoadReadings } from './admission';
 
@@ -58,7 +59,7 @@ export class LoadSignals {
   private readonly pace: DrainPace;
   private readonly sampled = { eventLoopDelayMs: 0, outboxBacklog: 0, paymentsBacklogSeconds: 0 };
   private timer: NodeJS.Timeout | undefined;
-  private sampling = false;
+  private readonly polling = new SharedPromise(() => this.poll());
 
   constructor(
     private readonly sources: LoadSources,
@@ -69,7 +70,7 @@ export class LoadSignals {
 
   start(): void {
     this.loop.enable();
-    this.timer = setInterval(() => void this.sample(), this.everyMs);
+    this.timer = setInterval(() => this.sample(), this.everyMs);
     this.timer.unref();
   }
 
@@ -81,28 +82,26 @@ export class LoadSignals {
 
   readonly readings = (): LoadReadings => ({ ...this.sampled, writeQueueWaitMs: this.sources.writeQueueWaitMs() });
 
-  private async sample(): Promise<void> {
+  private sample(): void {
     this.sampled.eventLoopDelayMs = this.loop.percentile(99) / 1e6;
     this.loop.reset();
-    if (this.sampling) return;
-    this.sampling = true;
-    try {
-      const [backlog, lags] = await Promise.allSettled([
-        withTimeout(this.sources.outboxBacklog(), SOURCE_TIMEOUT_MS, 'outbox backlog'),
-        withTimeout(consumerLag(this.sources.admin, [this.sources.paymasterGroup]), SOURCE_TIMEOUT_MS, 'paymaster lag'),
-      ]);
-      if (backlog.status === 'fulfilled') this.sampled.outboxBacklog = backlog.value;
-      if (lags.status === 'fulfilled') {
-        const waiting = lags.value.reduce((n, p) => n + p.lag, 0);
-        this.pace.record(
-          lags.value.reduce((n, p) => n + p.end, 0),
-          lags.value.reduce((n, p) => n + p.end - p.lag, 0),
-          Date.now(),
-        );
-        this.sampled.paymentsBacklogSeconds = waiting / this.pace.best;
-      }
-    } finally {
-      this.sampling = false;
+    void this.polling.run();
+  }
+
+  private async poll(): Promise<void> {
+    const [backlog, lags] = await Promise.allSettled([
+      withTimeout(this.sources.outboxBacklog(), SOURCE_TIMEOUT_MS, 'outbox backlog'),
+      withTimeout(consumerLag(this.sources.admin, [this.sources.paymasterGroup]), SOURCE_TIMEOUT_MS, 'paymaster lag'),
+    ]);
+    if (backlog.status === 'fulfilled') this.sampled.outboxBacklog = backlog.value;
+    if (lags.status === 'fulfilled') {
+      const waiting = lags.value.reduce((n, p) => n + p.lag, 0);
+      this.pace.record(
+        lags.value.reduce((n, p) => n + p.end, 0),
+        lags.value.reduce((n, p) => n + p.end - p.lag, 0),
+        Date.now(),
+      );
+      this.sampled.paymentsBacklogSeconds = waiting / this.pace.best;
     }
   }
 }
