@@ -97,6 +97,54 @@ describe('tracing, exporting to memory', () => {
     expect(lines[2]!.trace_id).toBeUndefined();
   });
 
+  // Whatever a producer put in the header, the message is processed: a bad parent starts a new trace.
+  it.each([
+    ['NUL inside', `00-${PARENT_TRACE}\u0000-${PARENT_SPAN}-01`],
+    ['a lone surrogate', `00-${PARENT_TRACE}-${PARENT_SPAN}-0\ud800`],
+    ['control characters', '\u0001\u001b[31m\u007f'],
+    ['100 KB', `00-${PARENT_TRACE}-${PARENT_SPAN}-01`.padEnd(100_000, 'f')],
+    ['bytes that are not UTF-8', Buffer.from([0xff, 0xfe, 0x00, 0xc3])],
+    ['an empty repeated header', []],
+  ])('starts a new trace for a message whose traceparent header holds %s', (_, header) => {
+    const span = startMessageSpan(tracer, 'payments', { headers: { traceparent: header }, offset: '7' }, 0);
+    span.end();
+    expect(span.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(span.spanContext().traceId).not.toBe(PARENT_TRACE);
+    expect(named(exporter.getFinishedSpans(), 'payments process').parentSpanContext).toBeUndefined();
+  });
+
+  it('answers a request whose traceparent is hostile, in a new trace', async () => {
+    const server = http.createServer(
+      (req, res) => void traceRequest(tracer, req, res, () => Promise.resolve(void res.end())),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const hostile = [
+      'garbage',
+      `00-${PARENT_TRACE}-${PARENT_SPAN}-01`.padEnd(8_000, '0'),
+      `00-${PARENT_TRACE}-${PARENT_SPAN}-01\u00ff`,
+    ];
+    try {
+      for (const traceparent of hostile) {
+        const status = await new Promise<number | undefined>((resolve, reject) =>
+          http
+            .get({ port, host: '127.0.0.1', path: '/api/payments', headers: { traceparent } }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode));
+            })
+            .on('error', reject),
+        );
+        expect(status).toBe(200);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      const spans = exporter.getFinishedSpans();
+      expect(spans).toHaveLength(hostile.length);
+      for (const span of spans) expect(span.parentSpanContext).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('serves a request in a span continuing the caller traceparent; probes get none', async () => {
     const server = http.createServer(
       (req, res) => void traceRequest(tracer, req, res, () => Promise.resolve(void res.end(activeTraceparent() ?? ''))),
