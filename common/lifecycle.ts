@@ -1,4 +1,4 @@
-import { withTimeout } from './with-timeout';
+import { TimeoutError } from './with-timeout';
 
 /** Every long-lived part (consumer, relay, server, hub, connection) is handed back as this once started. */
 export interface Stoppable {
@@ -6,27 +6,84 @@ export interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** Parts in one stage stop together; stages stop one after another. */
-export type StopStage = Stoppable | Stoppable[];
+/**
+ * Parts of one stage stop together; stages stop one after another. Parts are named so that a
+ * stop that overruns its deadline says which part is still stopping.
+ */
+export type StopStage = Record<string, Stoppable>;
+
+/** A part that is only a function, such as a client's disconnect. */
+export const stoppable = (stop: () => Promise<void>): Stoppable => ({ stop });
 
 /** How long a service may take to stop when it has no setting of its own: inside runService's grace. */
 export const STOP_DEADLINE_MS = 25_000;
+
+/** The deadline passed; `pending` names the parts still stopping, as `stage.part` paths. */
+export class StopTimeoutError extends TimeoutError {
+  constructor(
+    what: string,
+    ms: number,
+    readonly pending: string[],
+  ) {
+    super(`stopping ${what} (still stopping: ${pending.join(', ') || 'nothing'})`, ms);
+  }
+}
 
 /**
  * Stops every stage in order, each part even when an earlier one failed (a connection left open
  * would hold the process), all under one deadline; every failure is reported together.
  */
 export function stopAll(what: string, stages: StopStage[], deadlineMs = STOP_DEADLINE_MS): Promise<void> {
-  return withTimeout(stopStages(what, stages), deadlineMs, `stopping ${what}`);
+  const pending = new Set<string>();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StopTimeoutError(what, deadlineMs, [...pending])), deadlineMs);
+    timer.unref();
+    stopStages(what, stages, pending)
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer));
+  });
 }
 
-/** stopAll without a deadline of its own, for a part made of parts: the service's deadline covers it. */
-export async function stopStages(what: string, stages: StopStage[]): Promise<void> {
+/**
+ * stopAll without a deadline of its own, for a part made of parts: the service's deadline covers
+ * it. `pending` collects the names of the parts still stopping, prefixed by `prefix`.
+ */
+export async function stopStages(
+  what: string,
+  stages: StopStage[],
+  pending = new Set<string>(),
+  prefix = '',
+): Promise<void> {
   const failures: unknown[] = [];
   for (const stage of stages) {
-    const parts = Array.isArray(stage) ? stage : [stage];
-    const settled = await Promise.allSettled(parts.map(async (part) => part.stop()));
+    const settled = await Promise.allSettled(
+      Object.entries(stage).map(async ([name, part]) => {
+        const path = prefix + name;
+        pending.add(path);
+        try {
+          await (isComposite(part) ? part.stopWithin(pending, `${path}.`) : part.stop());
+        } finally {
+          pending.delete(path);
+        }
+      }),
+    );
     for (const s of settled) if (s.status === 'rejected') failures.push(s.reason);
   }
   if (failures.length > 0) throw new AggregateError(failures, `${what} did not stop cleanly`);
+}
+
+/** A part made of stages of its own, whose pending parts are named under its own name. */
+export interface CompositeStoppable extends Stoppable {
+  stopWithin(pending: Set<string>, prefix: string): Promise<void>;
+}
+
+const isComposite = (part: Stoppable): part is CompositeStoppable =>
+  typeof (part as Partial<CompositeStoppable>).stopWithin === 'function';
+
+/** Stages that stop as one part of a larger whole (a server made of a socket and a listener). */
+export function composite(what: string, stages: StopStage[]): CompositeStoppable {
+  return {
+    stop: () => stopStages(what, stages),
+    stopWithin: (pending, prefix) => stopStages(what, stages, pending, prefix),
+  };
 }

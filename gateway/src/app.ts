@@ -6,7 +6,7 @@ import { consumerContext } from '../../common/kafka/group-consumer';
 import { countingParked } from '../../common/kafka/dlq-counter';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
-import { stopAll } from '../../common/lifecycle';
+import { stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
@@ -120,7 +120,7 @@ export async function startGateway(
       fromBeginning: true,
     },
   };
-  const consumers = await Promise.all([
+  const [statusWriter, statusBroadcast, depositOutcomes] = await Promise.all([
     startStatusWriter(ctx, {
       groupId: groups.writer.groupId,
       names,
@@ -144,12 +144,12 @@ export async function startGateway(
   const http = await startPublicHttp(config, { services, store, checks, registry: metrics.registry, logger });
 
   // No new requests, then no new messages (consumers commit what they did), then the connections.
-  const stages = [
-    [http, internal],
-    [relay, load],
-    consumers,
-    [producer, { stop: () => admin.disconnect() }],
-    { stop: () => database.close() },
+  const stages: StopStage[] = [
+    { http, internal },
+    { relay, load },
+    { statusWriter, statusBroadcast, depositOutcomes },
+    { producer, admin: stoppable(() => admin.disconnect()) },
+    { database: stoppable(() => database.close()) },
   ];
   return { port: http.port, internalPort: internal.port, hub, store, stop: () => stopAll('gateway', stages) };
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
 import { startHealthServer, startHttpServer } from '../../common/health-server';
-import { stopAll } from '../../common/lifecycle';
+import { stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import { countingParked } from '../../common/kafka/dlq-counter';
 import type { StallHandler } from '../../common/kafka/consumer-watchdog';
@@ -88,11 +88,11 @@ export async function startMoneyStorage(
   });
 
   // The consumer first: it finishes its chunk (publish + commit) while the producer and DB are still up.
-  const stages = [
-    consumer,
-    [server, internal],
-    [producer, { stop: () => admin.disconnect() }],
-    { stop: () => database.close() },
+  const stages: StopStage[] = [
+    { consumer },
+    { server, internal },
+    { producer, admin: stoppable(() => admin.disconnect()) },
+    { database: stoppable(() => database.close()) },
   ];
   return { port: server.port, internalPort: internal.port, stop: () => stopAll('money-storage', stages) };
 }

@@ -6,7 +6,7 @@ import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { startHealthServer } from '../../common/health-server';
 import { ignoreStall, type StallHandler } from '../../common/kafka/consumer-watchdog';
-import { stopAll } from '../../common/lifecycle';
+import { stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import type { PaymasterConfig } from './config';
 import { uniformDelays, type Delays } from './delays';
@@ -96,7 +96,13 @@ export async function startPaymaster(
   const server = await startHealthServer(config.PORT, { kafka: kafkaReadiness(admin) }, metrics.registry, logger);
   const started = intake;
 
-  const stages = [started, [results, publisher], producer, server, { stop: () => admin.disconnect() }];
+  const stages: StopStage[] = [
+    { intake: started },
+    { results, publisher },
+    { producer },
+    { server },
+    { admin: stoppable(() => admin.disconnect()) },
+  ];
   return {
     port: server.port,
     stats: () => ({ ...conductor.stats(), paused: started.isPaused }),

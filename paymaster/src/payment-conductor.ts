@@ -11,6 +11,7 @@ import {
 } from '../../common/kafka/messages';
 import { TOPICS, type TopicKey } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
+import { backoffMs } from '../../common/backoff';
 import { inProducerSpan, tracerOf } from '../../common/tracing';
 import type { Delays } from './delays';
 import { compensationOutcome, debitVerdict, settleOutcome, type Outcome } from './messages';
@@ -50,6 +51,8 @@ interface InFlight {
   takenAt: number;
   /** More than one when the same payment was delivered twice while held. */
   tickets: Ticket[];
+  /** Stage failures so far; each starts the payment over (see `run`). */
+  failures: number;
   stage: Stage;
   /** The pending stage delay or the debit's deadline. */
   timer: NodeJS.Timeout | undefined;
@@ -111,20 +114,7 @@ export class PaymentConductor {
       existing.tickets.push(ticket);
       return;
     }
-    const entry: InFlight = {
-      payment,
-      traceparent,
-      takenAt: performance.now(),
-      tickets: [ticket],
-      stage: 'waiting',
-      timer: undefined,
-      retry: undefined,
-      delayOver: false,
-      settled: undefined,
-      abandoned: false,
-    };
-    this.held.set(payment.paymentId, entry);
-    this.peak = Math.max(this.peak, this.held.size);
+    const entry = this.hold(payment, traceparent, [ticket], performance.now(), 0);
     entry.timer = setTimeout(() => void this.run(entry, () => this.beginProcessing(entry)), this.o.delays());
   }
 
@@ -167,6 +157,31 @@ export class PaymentConductor {
     this.abandonedCount += n;
     if (n > 0) this.o.onRelease?.();
     return n;
+  }
+
+  private hold(
+    payment: PaymentRequested,
+    traceparent: string | undefined,
+    tickets: Ticket[],
+    takenAt: number,
+    failures: number,
+  ): InFlight {
+    const entry: InFlight = {
+      payment,
+      traceparent,
+      takenAt,
+      tickets,
+      failures,
+      stage: 'waiting',
+      timer: undefined,
+      retry: undefined,
+      delayOver: false,
+      settled: undefined,
+      abandoned: false,
+    };
+    this.held.set(payment.paymentId, entry);
+    this.peak = Math.max(this.peak, this.held.size);
+    return entry;
   }
 
   private async beginProcessing(entry: InFlight): Promise<void> {
@@ -282,17 +297,27 @@ export class PaymentConductor {
     );
   }
 
-  /** A stage that fails (publisher stopped, or a bug) leaves the payment unfinished for redelivery. */
+  /**
+   * The publisher retries a broker that is away, so a stage fails only when this process stops
+   * (the payment is abandoned then anyway) or on a bug. Abandoning it here would leave its ticket
+   * unfinished while its partition stays ours, which no redelivery ever picks up: the payment would
+   * hang until a restart. So it starts over after a backoff, exactly as a redelivery would.
+   */
   private async run(entry: InFlight, stage: () => Promise<void>): Promise<void> {
     try {
       await stage();
     } catch (e) {
       if (entry.abandoned) return;
+      const failures = entry.failures + 1;
+      const retryInMs = backoffMs(failures);
       this.o.logger.error(
-        { err: e, paymentId: entry.payment.paymentId },
-        'payment stage failed; it stays uncommitted for redelivery',
+        { err: e, paymentId: entry.payment.paymentId, failures, retryInMs },
+        'payment stage failed; conducting the payment again from the start',
       );
-      this.abandon((t) => entry.tickets.includes(t));
+      entry.abandoned = true;
+      this.clearTimers(entry);
+      const again = this.hold(entry.payment, entry.traceparent, entry.tickets, entry.takenAt, failures);
+      again.timer = setTimeout(() => void this.run(again, () => this.beginProcessing(again)), retryInMs);
     }
   }
 }

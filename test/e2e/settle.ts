@@ -11,6 +11,23 @@ export async function inFlight(e2e: E2ESystem, ids: string[]): Promise<number> {
   return rows[0]!.n;
 }
 
+/** For a failed run's log: what the database and the services' warnings say about a few stuck payments. */
+async function describeStuck(e2e: E2ESystem, ids: string[]): Promise<void> {
+  const { rows } = await e2e.sql.query<{ id: string; status: string; updated_at: Date }>(
+    `SELECT id, status, updated_at FROM gateway.payments
+      WHERE id = ANY($1::uuid[]) AND status IN ('NEW','CREATED','PROCESSING') LIMIT 3`,
+    [ids],
+  );
+  for (const payment of rows) {
+    const ops = await e2e.sql.query(
+      'SELECT operation_id, kind, outcome, reason, settled_at, reversed_by FROM money.processed_operations WHERE payment_id = $1',
+      [payment.id],
+    );
+    const lines = e2e.linesAbout(payment.id).slice(-20);
+    process.stdout.write(`STUCK ${JSON.stringify({ payment, operations: ops.rows, lines })}\n`);
+  }
+}
+
 /**
  * A payment is terminal once its status is out, but a second conducting of it (a duplicate) may
  * still have commands queued for money-storage: the books are only comparable once it has read everything.
@@ -30,7 +47,10 @@ export async function settle(
   extra: Record<string, unknown> = {},
 ): Promise<void> {
   const startedAt = Date.now();
-  const counts = await awaitTerminal(e2e.sql, load.acknowledged, 240_000);
+  const counts = await awaitTerminal(e2e.sql, load.acknowledged, 240_000).catch(async (e: unknown) => {
+    await describeStuck(e2e, load.acknowledged);
+    throw e;
+  });
   await moneyStorageCaughtUp(e2e);
   const { code, report } = await e2e.reconcile();
   process.stdout.write(

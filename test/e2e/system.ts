@@ -32,6 +32,8 @@ export interface E2ESystem {
   jwtSecret: string;
   /** Runs `npm run reconcile`'s program against this system; resolves its exit code and report. */
   reconcile(): Promise<{ code: number; report: { ok: boolean } & Record<string, unknown> }>;
+  /** The services' recent log lines (warnings and worse) that mention `text`. */
+  linesAbout(text: string): string[];
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,9 @@ export interface E2EOptions {
   /** Processes of every service, on base ports + 10·i as under `npm start`; 1 when absent. */
   replicas?: number;
 }
+
+/** Enough warnings to cover a fault scenario, for the forensics of a failed one. */
+const RECENT_LINES = 5000;
 
 /**
  * The services as separate processes, started by the same launcher as `npm start`. The database
@@ -69,7 +74,7 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
     env: { LOG_LEVEL: 'warn', ...testSecrets(), ...ADMISSION_OFF, ...options.env },
     onServiceLine: (name, line) => {
       recent.push(`${name}: ${line}`);
-      if (recent.length > 300) recent.shift();
+      if (recent.length > RECENT_LINES) recent.shift();
       if (process.env.E2E_LOG) process.stdout.write(`${name}: ${line}\n`);
     },
     onUnexpectedExit: (name, code, restartInMs) =>
@@ -99,6 +104,7 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
       );
       return { code: result.code, report: JSON.parse(result.stdout) as { ok: boolean } & Record<string, unknown> };
     },
+    linesAbout: (text) => recent.filter((line) => line.includes(text)),
     stop: async () => {
       await sql.end();
       await system.stop();

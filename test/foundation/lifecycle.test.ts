@@ -1,4 +1,4 @@
-import { stopAll, type Stoppable } from '../../common/lifecycle';
+import { composite, stopAll, StopTimeoutError, type Stoppable } from '../../common/lifecycle';
 import { TimeoutError } from '../../common/with-timeout';
 
 /** A part that records when it stopped, and fails or never finishes when told to. */
@@ -15,16 +15,20 @@ function part(name: string, log: string[], how: 'ok' | 'fail' | 'hang' = 'ok'): 
 describe('stopAll', () => {
   it('stops the stages in order, the parts of a stage together', async () => {
     const log: string[] = [];
-    await stopAll('service', [[part('http', log), part('internal', log)], part('consumer', log), part('db', log)]);
+    await stopAll('service', [
+      { http: part('http', log), internal: part('internal', log) },
+      { consumer: part('consumer', log) },
+      { db: part('db', log) },
+    ]);
     expect(log).toEqual(['http', 'internal', 'consumer', 'db']);
   });
 
   it('stops every part even after failures, and reports them all', async () => {
     const log: string[] = [];
     const stopping = stopAll('service', [
-      part('http', log, 'fail'),
-      [part('consumer', log), part('relay', log, 'fail')],
-      part('db', log),
+      { http: part('http', log, 'fail') },
+      { consumer: part('consumer', log), relay: part('relay', log, 'fail') },
+      { db: part('db', log) },
     ]);
     await expect(stopping).rejects.toBeInstanceOf(AggregateError);
     const error = (await stopping.catch((e: unknown) => e)) as AggregateError;
@@ -33,11 +37,20 @@ describe('stopAll', () => {
     expect(log).toEqual(['http', 'consumer', 'relay', 'db']);
   });
 
-  it('gives up at the one deadline when a part never finishes', async () => {
+  it('gives up at the one deadline when a part never finishes, naming the parts still stopping', async () => {
     const log: string[] = [];
-    await expect(stopAll('service', [part('stuck', log, 'hang'), part('db', log)], 20)).rejects.toBeInstanceOf(
-      TimeoutError,
+    const server = composite('the server', [{ socket: part('socket', log), listener: part('listener', log, 'hang') }]);
+    const stopping = stopAll(
+      'service',
+      [{ server, consumer: part('consumer', log, 'hang'), relay: part('relay', log) }, { db: part('db', log) }],
+      20,
     );
-    expect(log).toEqual(['stuck']);
+    await expect(stopping).rejects.toBeInstanceOf(TimeoutError);
+    const error = (await stopping.catch((e: unknown) => e)) as StopTimeoutError;
+    expect(error.pending).toEqual(['server', 'server.listener', 'consumer']);
+    expect(error.message).toBe(
+      'stopping service (still stopping: server, server.listener, consumer) timed out after 20 ms',
+    );
+    expect(log.sort()).toEqual(['consumer', 'listener', 'relay', 'socket']);
   });
 });

@@ -10,6 +10,7 @@ interface Sent {
   topic: TopicKey;
   value: Outgoing<TopicKey>['value'];
   ack: () => void;
+  fail: (e: Error) => void;
 }
 
 /** Holds every publish until the test acknowledges it, to order answers against acks at will. */
@@ -17,17 +18,19 @@ class HeldPublisher implements Publisher {
   readonly sent: Sent[] = [];
 
   publish<T extends TopicKey>(topic: T, outgoing: Outgoing<T>): Promise<void> {
-    return new Promise((ack) => this.sent.push({ topic, value: outgoing.value, ack }));
+    return new Promise((ack, fail) => this.sent.push({ topic, value: outgoing.value, ack, fail }));
   }
 
   commands(kind: MoneyOperation['kind']): Sent[] {
     return this.sent.filter((s) => s.topic === 'moneyOperations' && (s.value as MoneyOperation).kind === kind);
   }
 
-  async status(status: string): Promise<Sent> {
-    return eventually(`a ${status} status`, () =>
-      this.sent.find((s) => s.topic === 'statusPayments' && (s.value as { status: string }).status === status),
-    );
+  statuses(status: string): Sent[] {
+    return this.sent.filter((s) => s.topic === 'statusPayments' && (s.value as { status: string }).status === status);
+  }
+
+  async status(status: string, nth = 0): Promise<Sent> {
+    return eventually(`a ${status} status (#${nth})`, () => this.statuses(status)[nth]);
   }
 
   async command(kind: MoneyOperation['kind']): Promise<Sent> {
@@ -108,5 +111,22 @@ describe('PaymentConductor stage races (held acks, real timers)', () => {
     r.answer(again, 'APPLIED');
     expect((await r.publisher.status('ERROR')).value).toMatchObject({ reason: 'MONEY_STORAGE_TIMEOUT' });
     expect(r.publisher.sent.filter((s) => s.topic === 'statusPayments')).toHaveLength(2);
+  });
+
+  it('starts a payment over when a stage fails, and finishes its ticket only with the terminal status', async () => {
+    const r = rig({ delayMs: 10 });
+    const debit = await r.debitSent();
+    debit.ack();
+    r.answer(debit, 'REJECTED', 'INSUFFICIENT_FUNDS');
+    (await r.publisher.status('REJECTED')).fail(new Error('a bug in publishing'));
+    // Conducted again from the start after a backoff, as a redelivery would be; money-storage answers repeats alike.
+    (await r.publisher.status('PROCESSING', 1)).ack();
+    const again = await eventually('the debit sent again', () => r.publisher.commands('DEBIT')[1]);
+    again.ack();
+    expect(r.finished()).toBe(false);
+    r.answer(again, 'REJECTED', 'INSUFFICIENT_FUNDS');
+    (await r.publisher.status('REJECTED', 1)).ack();
+    await eventually('the ticket to be done', () => (r.finished() ? true : undefined));
+    expect(r.conductor.stats()).toMatchObject({ inFlight: 0, completed: 1, abandoned: 0 });
   });
 });

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { ApiError } from '../../../common/api-error';
 import { listen, type RunningServer } from '../../../common/health-server';
 import { handleHealth, readJson, type ReadinessCheck } from '../../../common/http';
-import { stopStages } from '../../../common/lifecycle';
+import { composite, stoppable, type StopStage } from '../../../common/lifecycle';
 import type { Logger } from '../../../common/logger';
 import { handleMetrics } from '../../../common/metrics';
 import { TokenVerifier } from '../auth';
@@ -73,8 +73,8 @@ export async function startPublicHttp(config: GatewayConfig, deps: PublicHttpDep
   const listening = await listen(server, { port: config.PORT, host: '0.0.0.0' });
   logger.info({ port: listening.port }, 'gateway listening');
   // Stop taking requests and let those in flight finish before Apollo goes.
-  const stages = [[ws, listening], { stop: () => apollo.stop() }];
-  return { port: listening.port, stop: () => stopStages('the public port', stages) };
+  const stages: StopStage[] = [{ websocket: ws, listener: listening }, { apollo: stoppable(() => apollo.stop()) }];
+  return { port: listening.port, ...composite('the public port', stages) };
 }
 
 function publicHandler(
