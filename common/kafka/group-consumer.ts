@@ -4,6 +4,10 @@ import type { Logger } from '../logger';
 import { groupSession } from './client';
 import { ignoreStall, watchConsumer, type StallHandler } from './consumer-watchdog';
 import { waitForGroupJoin } from './group-join';
+import { TimeoutError, withTimeout } from '../with-timeout';
+
+/** Inside every service's stop deadline, with room for the stages after the consumers. */
+export const LEAVE_TIMEOUT_MS = 10_000;
 
 /** What every consumer of every service is given: where it reads, and how it is watched. */
 export interface GroupConsumerOptions {
@@ -19,6 +23,8 @@ export interface GroupConsumerOptions {
   logger: Logger;
   /** Omitted: kafkajs' default session. */
   sessionTimeoutMs?: number;
+  /** How long `stop` waits for kafkajs to leave the group; LEAVE_TIMEOUT_MS when absent. */
+  leaveTimeoutMs?: number;
   /** Fetch sizing and the like, per consumer. */
   tuning?: Omit<ConsumerConfig, 'groupId' | 'sessionTimeout' | 'heartbeatInterval'>;
 }
@@ -71,9 +77,24 @@ export class GroupConsumer implements Stoppable {
     await joined;
   }
 
-  /** Leaves the group after the batch in hand (kafkajs waits for it), committing what was resolved. */
+  /**
+   * Leaves the group after the batch in hand (kafkajs waits for it), committing what was resolved.
+   * kafkajs also waits for every request still in flight, and a JoinGroup sent soon after a broker
+   * restart is held by the coordinator for up to the rebalance timeout (a minute): past
+   * `leaveTimeoutMs` we stop waiting. Nothing is lost by that: what was not committed goes to the
+   * partitions' next owner once this member's session expires.
+   */
   async stop(): Promise<void> {
     this.stopWatching();
-    await this.consumer.disconnect();
+    const leaveTimeoutMs = this.o.leaveTimeoutMs ?? LEAVE_TIMEOUT_MS;
+    try {
+      await withTimeout(this.consumer.disconnect(), leaveTimeoutMs, `${this.o.name} leaving its group`);
+    } catch (e) {
+      if (!(e instanceof TimeoutError)) throw e;
+      this.o.logger.warn(
+        { consumer: this.o.name, groupId: this.o.groupId, leaveTimeoutMs },
+        'consumer did not leave its group in time; its partitions move when its session expires',
+      );
+    }
   }
 }

@@ -4,7 +4,7 @@ import { statusChangedMessage } from '../../common/kafka/messages';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
 import { withTimeout } from '../../common/with-timeout';
-import { freshTopics, kafkaBrokers, uniqueName } from '../support/infra';
+import { eventually, freshTopics, kafkaBrokers, uniqueName } from '../support/infra';
 
 const logger = createLogger('test', 'silent');
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'group-consumer-test', logger });
@@ -73,6 +73,52 @@ describe('GroupConsumer', () => {
       expect(reports).not.toContain('other');
     } finally {
       await Promise.all([silent.stop(), other.stop()]);
+    }
+  });
+
+  it('stops waiting for the group to be left after its leave timeout, when kafkajs holds a JoinGroup in flight', async () => {
+    const { names } = await freshTopics('group_leave');
+    const groupId = uniqueName('leave');
+    const options = { kafka, logger, groupId, topic: names.statusPayments, fromBeginning: true, stallMs: 60_000 };
+    const busy = new GroupConsumer({ ...options, name: 'busy', onStall: () => undefined });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inBatch!: () => void;
+    const busyInBatch = new Promise<void>((resolve) => (inBatch = resolve));
+    // Busy in a batch, it does not rejoin, so the coordinator holds the newcomer's JoinGroup.
+    await busy.start({ eachBatch: () => (inBatch(), held) });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const paymentId = asPaymentId(newPaymentId());
+    await publish(producer, names, 'statusPayments', [
+      { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
+    ]);
+    await producer.disconnect();
+    await withTimeout(busyInBatch, 20_000, 'the busy batch');
+
+    const warnings: unknown[] = [];
+    const newcomer = new GroupConsumer({
+      ...options,
+      name: 'newcomer',
+      onStall: () => undefined,
+      leaveTimeoutMs: 300,
+      logger: { ...logger, warn: (o: unknown) => void warnings.push(o) } as unknown as typeof logger,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const started = newcomer.start({ eachBatch: () => Promise.resolve() }).catch(() => undefined);
+    try {
+      // The newcomer's JoinGroup put the group into a rebalance that waits for the busy member.
+      await eventually('the newcomer waiting in JoinGroup', async () => {
+        const { groups } = await admin.describeGroups([groupId]);
+        return groups[0]?.state === 'PreparingRebalance' ? true : undefined;
+      });
+      await withTimeout(newcomer.stop(), 5_000, 'stopping the newcomer');
+      expect(warnings).toEqual([expect.objectContaining({ consumer: 'newcomer', leaveTimeoutMs: 300 })]);
+    } finally {
+      release();
+      await Promise.all([busy.stop(), admin.disconnect()]);
+      await started;
     }
   });
 });
