@@ -30,6 +30,8 @@ export interface LoadPlan {
   /** The first token a watcher's subscribers use, so shards spread over the users. */
   subscriberOffset: number;
   request: RequestKind;
+  /** Connections to the gateway; requests beyond them queue in this process. */
+  maxSockets: number;
 }
 
 /** createPayment through GraphQL or through the REST facade, or the baseline's trivial mutation. */
@@ -60,7 +62,7 @@ interface RequestShape {
 }
 
 const plan = JSON.parse(fs.readFileSync(process.env.LOAD_PLAN_FILE ?? '', 'utf8')) as LoadPlan;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: plan.maxSockets });
 const amount = (i: number): number => 1 + (i % 100);
 const statusIn = (text: string): string => /"status":"(\w+)"/.exec(text)?.[1] ?? 'OK';
 const REFUSED = 'RESOURCE_EXHAUSTED';

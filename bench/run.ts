@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--users 1000] [--rate 2000] [--duration 60] [--subscribers 5000]
  *                    [--api graphql|rest] [--subscriber-processes 4] [--delay real|zero]
- *                    [--baseline-seconds 10] [--profile DIR] [--overload]
+ *                    [--baseline-seconds 10] [--profile DIR] [--overload] [--client-sockets 256]
  *
  * Starts Kafka, Postgres and the three services as `npm start` does (KAFKA_BROKERS / DATABASE_URL
  * are honoured) and seeds users with deposits. A plain Apollo Server answering a trivial mutation,
@@ -51,6 +51,12 @@ const { values: args } = parseArgs({
     overload: { type: 'boolean', default: false },
     /** Processes that share the subscribers (each a graphql-ws client per subscriber). */
     'subscriber-processes': { type: 'string', default: '4' },
+    /**
+     * Connections the load generator keeps to the gateway. Requests beyond them wait in the
+     * generator, where the gateway cannot see (or refuse) them; raise it to show the gateway
+     * the whole of an overload.
+     */
+    'client-sockets': { type: 'string', default: '256' },
   },
 });
 const USERS = Number(args.users);
@@ -99,6 +105,7 @@ async function main(): Promise<void> {
       subscribers: Number(args.subscribers),
       subscriberOffset: 0,
       request: API,
+      maxSockets: Number(args['client-sockets']),
     };
     const seconds = Number(args['baseline-seconds']);
     // Before the load: payments created meanwhile would still be flowing through the pipeline
