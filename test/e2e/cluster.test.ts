@@ -38,6 +38,10 @@ beforeAll(async () => {
       PAYMASTER_DELAY_MIN_MS: '200',
       PAYMASTER_DELAY_MAX_MS: '1000',
       PAYMASTER_RESEND_INTERVAL_MS: '5000',
+      // This suite proves that nothing is lost across faults; the debit deadline has its own suite
+      // (compensation). Recovering from two brokers down can take longer than the default 30 s
+      // on a busy machine, and a payment would then end ERROR instead of COMPLETED.
+      PAYMASTER_RESULT_DEADLINE_MS: '90000',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       PUBLISH_TIMEOUT_MS: '1000',
       OUTBOX_RELAY_INTERVAL_MS: '200',

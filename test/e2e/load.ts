@@ -1,14 +1,30 @@
 import type { GatewayClient } from '../../client/gateway-client';
 import { sleep } from '../../common/sleep';
+import { waitFor } from '../../common/wait-for';
 import { CreatePayment, Deposit, MyAccounts } from '../../client/operations';
 import { eventually } from '../support/infra';
 import type { E2ESystem } from './system';
 
+/**
+ * As a client should: a deposit answered UNAVAILABLE (Kafka slower than PUBLISH_TIMEOUT_MS, as on
+ * a busy machine) is asked again with the same idempotency key, which makes it happen once.
+ */
+const depositRetrying = (client: GatewayClient): Promise<true> =>
+  waitFor(
+    'a deposit accepted',
+    async () => {
+      const r = await client.request(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'seed' });
+      if (r.data) return true;
+      if (r.errors?.every((e) => e.extensions?.code === 'UNAVAILABLE')) return undefined;
+      throw new Error(`deposit refused: ${JSON.stringify(r.errors)}`);
+    },
+    60_000,
+    500,
+  );
+
 /** Gives each load user plenty (a self-deposit: SELF_DEPOSIT_MAX must allow it) and waits until every deposit has landed. */
 export async function fundUsers(e2e: E2ESystem, users: string[]): Promise<void> {
-  await Promise.all(
-    users.map((u) => e2e.client(u).data(Deposit, { amount: 1_000_000_000, currency: 'EUR', idempotencyKey: 'seed' })),
-  );
+  await Promise.all(users.map((u) => depositRetrying(e2e.client(u))));
   await eventually(
     'every deposit',
     async () => {
