@@ -39,7 +39,6 @@ export class PaymentsIntake implements Stoppable {
   private readonly topic: string;
   private readonly resumeAt: number;
   private owned = new Set<number>();
-  private memberId: string | undefined;
   private paused = false;
   private stopping = false;
   private rejecting = 0;
@@ -166,15 +165,19 @@ export class PaymentsIntake implements Stoppable {
   }
 
   /**
-   * A new generation: forget partitions we no longer own (and everything, if the broker gave us a
-   * new member id, since another member may have moved those partitions on meanwhile). Kept
-   * partitions restart from their committed offset; InflightOffsets skips what we still hold.
+   * A new generation: forget the partitions we no longer own and abandon their payments (their
+   * next owner redoes them from the last commit). Partitions assigned to us again keep their
+   * tracking and their payments in flight, even under a new member id (a session that expired
+   * while this process was starved of CPU): throwing them away would restart every payment's
+   * delays, and a process starved again before they end would never finish one. Keeping them is
+   * safe because every offset tracked here was started here and is held or finished here, so
+   * skipping it on the refetch loses nothing; if another member owned the partition meanwhile,
+   * both conducted the same payments, which is harmless, and a commit of ours behind its own only
+   * causes redelivery.
    */
   private onJoin(payload: ConsumerGroupJoinEvent['payload']): void {
-    const fresh = this.memberId !== undefined && this.memberId !== payload.memberId;
-    this.memberId = payload.memberId;
     this.owned = new Set(payload.memberAssignment[this.topic] ?? []);
-    const dropped = this.offsets.retain((t, p) => !fresh && t === this.topic && this.owned.has(p));
+    const dropped = this.offsets.retain((t, p) => t === this.topic && this.owned.has(p));
     const lost = new Set(dropped.map((d) => d.partition));
     const abandoned = lost.size > 0 ? this.o.conductor.abandon((t) => lost.has(t.partition)) : 0;
     this.o.logger.info({ partitions: [...this.owned], dropped: [...lost], abandoned }, 'payments partitions assigned');

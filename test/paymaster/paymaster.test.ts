@@ -265,7 +265,11 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
       // About 25 s on a quiet machine; a bound, not a speed check (CI runs other suites beside it).
       await eventually(
         'all of them to complete',
-        () => (rig.paymaster.stats().completed >= 10_000 ? true : undefined),
+        () => {
+          const stats = rig.paymaster.stats();
+          if (stats.completed >= 10_000) return true;
+          throw new Error(`not yet: ${JSON.stringify(stats)}`); // the timeout's message shows the last stats
+        },
         150_000,
       );
     });
