@@ -25,9 +25,12 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'ENOTFOUND',
 ]);
-/** pg and pg-pool report a lost or unobtainable connection only in the message. */
+/**
+ * pg and pg-pool report a lost or unobtainable connection only in the message; a pool already
+ * closed means this process is stopping, and the work belongs to the next owner.
+ */
 const TRANSIENT_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i;
 
 /**
  * SQLSTATEs that say "the database could not do it now", not "this can never be done":

@@ -307,7 +307,8 @@ export class PaymentConductor {
     try {
       await stage();
     } catch (e) {
-      if (entry.abandoned) return;
+      // Abandoned, or no longer the one held for its payment: somebody else owns what happens next.
+      if (entry.abandoned || this.held.get(entry.payment.paymentId) !== entry) return;
       const failures = entry.failures + 1;
       const retryInMs = backoffMs(failures);
       this.o.logger.error(

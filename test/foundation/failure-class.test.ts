@@ -28,9 +28,11 @@ describe('classifyFailure', () => {
     },
   );
 
-  it('calls pg connection loss and pool exhaustion transient (they carry no code)', () => {
+  it('calls pg connection loss, pool exhaustion and a pool closed by shutdown transient (they carry no code)', () => {
     expect(classifyFailure(wrapped(new Error('Connection terminated unexpectedly')))).toBe('transient');
     expect(classifyFailure(new Error('timeout exceeded when trying to connect'))).toBe('transient');
+    // A batch still running when its process closes the pool: the next owner redoes it, nothing is parked.
+    expect(classifyFailure(wrapped(new Error('Cannot use a pool after calling end on the pool')))).toBe('transient');
   });
 
   it('follows kafkajs retriable flags, through a retries-exceeded wrapper', () => {
