@@ -114,8 +114,7 @@ export class PaymentConductor {
       existing.tickets.push(ticket);
       return;
     }
-    const entry = this.hold(payment, traceparent, [ticket], performance.now(), 0);
-    entry.timer = setTimeout(() => void this.run(entry, () => this.beginProcessing(entry)), this.o.delays());
+    this.hold(payment, traceparent, [ticket], performance.now(), 0, this.o.delays());
   }
 
   /** An answer from money-storage; anything not awaited by a payment held here is ignored. */
@@ -147,11 +146,9 @@ export class PaymentConductor {
   /** Drops held payments (their partition moved away, or we are stopping); their tickets stay unfinished. */
   abandon(which: (ticket: Ticket) => boolean = () => true): number {
     let n = 0;
-    for (const [id, entry] of this.held) {
+    for (const entry of this.held.values()) {
       if (!entry.tickets.some(which)) continue;
-      entry.abandoned = true;
-      this.clearTimers(entry);
-      this.held.delete(id);
+      this.retire(entry);
       n++;
     }
     this.abandonedCount += n;
@@ -159,13 +156,15 @@ export class PaymentConductor {
     return n;
   }
 
+  /** Holds a payment and begins processing it after `delayMs`. */
   private hold(
     payment: PaymentRequested,
     traceparent: string | undefined,
     tickets: Ticket[],
     takenAt: number,
     failures: number,
-  ): InFlight {
+    delayMs: number,
+  ): void {
     const entry: InFlight = {
       payment,
       traceparent,
@@ -181,7 +180,14 @@ export class PaymentConductor {
     };
     this.held.set(payment.paymentId, entry);
     this.peak = Math.max(this.peak, this.held.size);
-    return entry;
+    entry.timer = setTimeout(() => void this.run(entry, () => this.beginProcessing(entry)), delayMs);
+  }
+
+  /** Stops everything this entry has pending and lets go of it; its late continuations see `abandoned`. */
+  private retire(entry: InFlight): void {
+    entry.abandoned = true;
+    this.clearTimers(entry);
+    this.held.delete(entry.payment.paymentId);
   }
 
   private async beginProcessing(entry: InFlight): Promise<void> {
@@ -315,10 +321,8 @@ export class PaymentConductor {
         { err: e, paymentId: entry.payment.paymentId, failures, retryInMs },
         'payment stage failed; conducting the payment again from the start',
       );
-      entry.abandoned = true;
-      this.clearTimers(entry);
-      const again = this.hold(entry.payment, entry.traceparent, entry.tickets, entry.takenAt, failures);
-      again.timer = setTimeout(() => void this.run(again, () => this.beginProcessing(again)), retryInMs);
+      this.retire(entry);
+      this.hold(entry.payment, entry.traceparent, entry.tickets, entry.takenAt, failures, retryInMs);
     }
   }
 }
