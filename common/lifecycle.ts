@@ -1,4 +1,4 @@
-import { TimeoutError } from './with-timeout';
+import { TimeoutError, withTimeout } from './with-timeout';
 
 /** Every long-lived part (consumer, relay, server, hub, connection) is handed back as this once started. */
 export interface Stoppable {
@@ -35,13 +35,12 @@ export class StopTimeoutError extends TimeoutError {
  */
 export function stopAll(what: string, stages: StopStage[], deadlineMs = STOP_DEADLINE_MS): Promise<void> {
   const pending = new Set<string>();
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StopTimeoutError(what, deadlineMs, [...pending])), deadlineMs);
-    timer.unref();
-    stopStages(what, stages, pending)
-      .then(resolve, reject)
-      .finally(() => clearTimeout(timer));
-  });
+  return withTimeout(
+    stopStages(what, stages, pending),
+    deadlineMs,
+    `stopping ${what}`,
+    () => new StopTimeoutError(what, deadlineMs, [...pending]),
+  );
 }
 
 /**

@@ -8,12 +8,18 @@ export class TimeoutError extends TransientError {
 }
 
 /**
- * Settles like `work`, or rejects with a TimeoutError after `ms`. `work` itself is not cancelled:
- * callers give up waiting, they do not undo. The timer never keeps the process alive.
+ * Settles like `work`, or rejects with a TimeoutError after `ms` (or with `timedOut()`, made when
+ * the time is up, for a caller that reports what was still going on). `work` itself is not
+ * cancelled: callers give up waiting, they do not undo. The timer never keeps the process alive.
  */
-export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(
+  work: Promise<T>,
+  ms: number,
+  what: string,
+  timedOut: () => Error = () => new TimeoutError(what, ms),
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+    const timer = setTimeout(() => reject(timedOut()), ms);
     timer.unref();
     work.then(resolve, reject).finally(() => clearTimeout(timer));
   });
