@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { describeFailure } from '../failure-class';
 import { decode, type MessageOf } from './contracts';
 import { sendToDlq, type DlqFailure } from './client';
@@ -15,6 +15,17 @@ export interface DlqTarget {
 
 /** `abandoned`: the consumer stopped meanwhile; nothing may be committed, the next owner redoes it. */
 export type Settled = 'done' | 'abandoned';
+
+/**
+ * For a consumer that commits only after its writes: once the batch settled `done`, its last
+ * offset is resolved and committed; an abandoned batch is left unresolved and fetched again.
+ */
+export async function commitIfDone(payload: EachBatchPayload, settled: Settled): Promise<void> {
+  if (settled === 'abandoned') return;
+  const last = payload.batch.messages.at(-1);
+  if (last) payload.resolveOffset(last.offset);
+  await payload.commitOffsetsIfNecessary();
+}
 
 /** A message and what the consumer made of it. */
 export interface Item {

@@ -1,6 +1,7 @@
 import type { EachBatchPayload } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
+import { commitIfDone, type Settled } from '../../common/kafka/poison-isolation';
 import { batchScope, retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Stoppable } from '../../common/lifecycle';
@@ -28,7 +29,7 @@ async function recordAll(
   results: MoneyOperationResult[],
   deposits: DepositStore,
   scope: ConsumerScope,
-): Promise<'done' | 'abandoned'> {
+): Promise<Settled> {
   const together = await retryTransient('deposit outcomes', () => deposits.recordOutcomes(results), scope);
   if (together.kind !== 'deterministic') return together.kind;
   for (const result of results) {
@@ -60,13 +61,8 @@ export async function startDepositOutcomes(
   });
   await outcomes.start({
     eachBatchAutoResolve: false,
-    eachBatch: async (payload) => {
-      if ((await recordAll(depositResults(payload), o.deposits, batchScope(payload, ctx.logger))) === 'abandoned')
-        return;
-      const last = payload.batch.messages.at(-1);
-      if (last) payload.resolveOffset(last.offset);
-      await payload.commitOffsetsIfNecessary();
-    },
+    eachBatch: async (payload) =>
+      commitIfDone(payload, await recordAll(depositResults(payload), o.deposits, batchScope(payload, ctx.logger))),
   });
   return outcomes;
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { EachBatchPayload } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
-import { decodeOrPark, processIsolatingPoison, type Settled } from '../../common/kafka/poison-isolation';
+import { commitIfDone, decodeOrPark, processIsolatingPoison, type Settled } from '../../common/kafka/poison-isolation';
 import { batchScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
@@ -65,12 +65,7 @@ export async function startStatusWriter(
     partitionsConsumedConcurrently: 4,
     // A batch abandoned on the way out (stopping, rebalance) must not be committed by kafkajs.
     eachBatchAutoResolve: false,
-    eachBatch: async (payload) => {
-      if ((await writeBatch(payload, o.store, o.producer, ctx.logger)) === 'abandoned') return;
-      const last = payload.batch.messages.at(-1);
-      if (last) payload.resolveOffset(last.offset);
-      await payload.commitOffsetsIfNecessary();
-    },
+    eachBatch: async (payload) => commitIfDone(payload, await writeBatch(payload, o.store, o.producer, ctx.logger)),
   });
   return writer;
 }
