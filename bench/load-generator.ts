@@ -4,6 +4,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { sleep } from '../common/sleep';
 import { summarize, type LatencySummary } from './stats';
+import { LoadTimeline, secondOf, type LoadSecond, type Outcome } from './timeline';
 
 /**
  * The load: a separate process so it does not share an event loop with what it measures.
@@ -52,6 +53,15 @@ export interface LoadResult {
   pushLatencyMs: LatencySummary;
   /** A watcher's raw push latencies, merged by the parent into one distribution. */
   pushSamples?: number[];
+  /** A watcher's: the second (since `startedAtMs`) each of `pushSamples` was received in, for the per-second merge. */
+  pushSeconds?: number[];
+  /**
+   * Requests per second, keyed by the second (since `startedAtMs`) each was sent in, the
+   * scheduled send time in open loop; latencies are null for a second with no requests.
+   */
+  timeline?: LoadSecond[];
+  /** Epoch ms of second 0 of `timeline` / `pushSeconds`: the load's start, or a watcher's `ready`. */
+  startedAtMs?: number;
 }
 
 interface RequestShape {
@@ -67,8 +77,13 @@ const amount = (i: number): number => 1 + (i % 100);
 const statusIn = (text: string): string => /"status":"(\w+)"/.exec(text)?.[1] ?? 'OK';
 const REFUSED = 'RESOURCE_EXHAUSTED';
 const refusal = /"code":"RESOURCE_EXHAUSTED"/;
+const outcomeOf = (status: string | null): Outcome => {
+  if (status === null) return 'error';
+  return status === REFUSED ? 'refused' : 'ok';
+};
+// A refusal comes from the resolver (200, the error in the body) or, before GraphQL runs, as 429.
 const graphqlAnswer = (code: number, text: string): string | null => {
-  if (code === 200 && refusal.test(text)) return REFUSED;
+  if ((code === 200 || code === 429) && refusal.test(text)) return REFUSED;
   return code !== 200 || /"errors"/.test(text) ? null : statusIn(text);
 };
 
@@ -167,11 +182,14 @@ async function subscribe(count: number, onPush: (ms: number, subscriber: number)
  */
 async function watch(): Promise<void> {
   let pushLatencies: number[] = [];
+  let pushSeconds: number[] = [];
+  let readyAt = Date.now();
   const warm = new Set<number>();
   let clients: Client[] = [];
   await new Promise<void>((allWarm) => {
     void subscribe(plan.subscribers, (ms, subscriber) => {
       pushLatencies.push(ms);
+      pushSeconds.push(secondOf(Date.now(), readyAt));
       warm.add(subscriber);
       if (warm.size === clients.length) allWarm();
     }).then((connected) => {
@@ -180,6 +198,8 @@ async function watch(): Promise<void> {
     });
   });
   pushLatencies = [];
+  pushSeconds = [];
+  readyAt = Date.now();
   process.stdout.write('ready\n');
   await sleep(plan.durationS * 1000 + Number(process.env.LOAD_PUSH_GRACE_MS ?? 0));
   await Promise.all(clients.map((c) => Promise.resolve(c.dispose())));
@@ -196,6 +216,8 @@ async function watch(): Promise<void> {
     pushes: pushLatencies.length,
     pushLatencyMs: summarize(pushLatencies),
     pushSamples: pushLatencies,
+    pushSeconds,
+    startedAtMs: readyAt,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
@@ -208,8 +230,12 @@ async function main(): Promise<void> {
   let ok = 0;
   let refused = 0;
   let errors = 0;
+  const timeline = new LoadTimeline();
+  const t0 = performance.now();
   const record = (status: string | null, startedAt: number): void => {
-    latencies.push(performance.now() - startedAt);
+    const ms = performance.now() - startedAt;
+    latencies.push(ms);
+    timeline.add(secondOf(startedAt, t0), outcomeOf(status), ms);
     if (status === null) errors += 1;
     else {
       if (status === REFUSED) refused += 1;
@@ -217,7 +243,6 @@ async function main(): Promise<void> {
       answered[status] = (answered[status] ?? 0) + 1;
     }
   };
-  const t0 = performance.now();
   const end = t0 + plan.durationS * 1000;
   const inFlight = new Set<Promise<void>>();
   if (plan.mode === 'open') {
@@ -256,6 +281,8 @@ async function main(): Promise<void> {
     subscribersConnected: 0,
     pushes: 0,
     pushLatencyMs: summarize([]),
+    timeline: timeline.summary(),
+    startedAtMs: performance.timeOrigin + t0,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   agent.destroy();

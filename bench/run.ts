@@ -14,7 +14,8 @@
  * `--overload` offers three times what createPayment sustains (measured closed loop just before,
  * instead of `--rate`) and reports how the excess was answered: accepted, refused at once with
  * RESOURCE_EXHAUSTED, or failed; then that every accepted payment finished and reconcile is clean.
- * Writes bench/results/<timestamp>.json and prints a table.
+ * Writes bench/results/<timestamp>.json, a chart of the run beside it (<timestamp>.svg: throughput
+ * and latency per second, see chart.ts) and prints a table.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,9 +33,11 @@ import { waitFor } from '../common/wait-for';
 import { withTimeout } from '../common/with-timeout';
 import { freePort } from '../infra/free-port';
 import { PaymentSystem } from '../infra/system';
+import { renderChart } from './chart';
 import type { LoadPlan, LoadResult } from './load-generator';
 import { ResourceSampler } from './resources';
 import { summarize } from './stats';
+import { mergePushSeconds, perSecondIncrease, runTimeline, type CountAt, type PushSecond } from './timeline';
 
 const { values: args } = parseArgs({
   options: {
@@ -128,13 +131,15 @@ async function main(): Promise<void> {
     print(
       `offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`,
     );
-    const timeline = trackCompletions(sql);
+    const tracker = trackCompletions(sql);
     const pushGraceMs = zeroDelay ? 2000 : 12_000;
     const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs);
     const requests = await runLoad(plan, 0).result;
     const main = mergePushes(requests, await Promise.all(watchers));
-    const completions = timeline.stop(plan.durationS);
+    const completions = tracker.summary(plan.durationS);
     const drainS = await drain(sql);
+    // Sampled through the drain, so the chart shows the pipeline emptying after the load.
+    const completedPerSecond = await tracker.stop(requests.startedAtMs ?? Date.now());
     // CPU from the start of the load until the last payment is terminal, over the payments that finished meanwhile.
     const resources = sampler.stop();
     const finished = (await terminalCount(sql)) - terminalBefore;
@@ -194,11 +199,15 @@ async function main(): Promise<void> {
         gatewayCreatePaymentMaxPerSecond: gatewayMax.achievedPerSecond,
         fractionOfCeiling: Math.round((gatewayMax.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
       },
+      /** Per second since the load began, until the last payment was terminal (see RunSecond in timeline.ts). */
+      timeline: runTimeline(requests.timeline ?? [], completedPerSecond, main.pushTimeline),
     };
     const file = path.join(PROJECT_ROOT, 'bench', 'results', `${report.at.replace(/[:.]/g, '-')}.json`);
+    const chart = file.replace(/\.json$/, '.svg');
     fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    fs.writeFileSync(chart, renderChart(report));
     printReport(report);
-    print(`written to ${path.relative(PROJECT_ROOT, file)}`);
+    print(`written to ${path.relative(PROJECT_ROOT, file)}, chart ${path.relative(PROJECT_ROOT, chart)}`);
   } finally {
     await sql.end();
     await system.stop();
@@ -266,13 +275,23 @@ async function startWatchers(
   return shards.map((w) => w.result);
 }
 
-function mergePushes(requests: LoadResult, watchers: LoadResult[]): LoadResult {
+/** The watchers' pushes into the load's result; `pushTimeline` only when there were watchers. */
+function mergePushes(
+  requests: LoadResult,
+  watchers: LoadResult[],
+): LoadResult & { pushTimeline: PushSecond[] | undefined } {
   const samples = watchers.flatMap((w) => w.pushSamples ?? []);
+  const series = watchers.map((w) => ({
+    startedAtMs: w.startedAtMs ?? 0,
+    seconds: w.pushSeconds ?? [],
+    samples: w.pushSamples ?? [],
+  }));
   return {
     ...requests,
     subscribersConnected: watchers.reduce((n, w) => n + w.subscribersConnected, 0),
     pushes: samples.length,
     pushLatencyMs: summarize(samples),
+    pushTimeline: watchers.length > 0 ? mergePushSeconds(series, requests.startedAtMs ?? 0) : undefined,
   };
 }
 
@@ -329,19 +348,20 @@ async function seed(system: PaymentSystem, tokens: string[], sql: pg.Pool): Prom
 
 /** Terminal payments counted once a second, for the end-to-end completion rate. */
 function trackCompletions(sql: pg.Pool) {
-  const points: Array<{ t: number; terminal: number }> = [];
+  const readings: CountAt[] = [];
   const t0 = Date.now();
-  const timer = setInterval(() => {
-    void sql
-      .query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`,
-      )
-      .then(({ rows }) => points.push({ t: (Date.now() - t0) / 1000, terminal: rows[0]!.n }));
-  }, 1000);
+  // A failed reading is a gap in the series; left unhandled it would end the bench (and hide why).
+  const read = (): Promise<unknown> =>
+    terminalCount(sql).then(
+      (count) => readings.push({ atMs: Date.now(), count }),
+      () => undefined,
+    );
+  const timer = setInterval(() => void read(), 1000);
+  timer.unref();
   return {
     /** Completions per second once the pipeline is full (after the first 10 s), to the end of the load. */
-    stop: (durationS: number) => {
-      clearInterval(timer);
+    summary: (durationS: number) => {
+      const points = readings.map((r) => ({ t: (r.atMs - t0) / 1000, terminal: r.count }));
       const window = points.filter((p) => p.t >= Math.min(10, durationS / 3) && p.t <= durationS);
       const first = window[0];
       const last = window.at(-1);
@@ -352,6 +372,12 @@ function trackCompletions(sql: pg.Pool) {
         windowS: first && last ? Math.round(last.t - first.t) : 0,
         terminalAtEndOfLoad: last?.terminal ?? 0,
       };
+    },
+    /** Stops reading, after a last one; completions per second since `loadStartedAtMs`. */
+    stop: async (loadStartedAtMs: number) => {
+      clearInterval(timer);
+      await read();
+      return perSecondIncrease(readings, loadStartedAtMs);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { ApiError } from '../../common/api-error';
+import type { AdaptiveLimit } from './adaptive-limit';
 
 /** What the gateway measures of the system's load, each read the moment a payment asks to enter. */
 export interface LoadReadings {
@@ -18,7 +19,8 @@ export type LoadSignal = keyof LoadReadings;
 export type AdmissionLimits = Record<LoadSignal, number>;
 
 export interface Overload {
-  signal: LoadSignal;
+  /** `concurrency`: as many createPayments in flight as the adaptive limit allows (see adaptive-limit.ts). */
+  signal: LoadSignal | 'concurrency';
   value: number;
   limit: number;
 }
@@ -35,25 +37,45 @@ export function overloadOf(readings: LoadReadings, limits: AdmissionLimits): Ove
 /** Long enough for a burst to drain, short enough that a client's retry finds room. */
 export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 
+/** Ends an admitted call; `sample`: it completed normally, so its latency tells the limit something. */
+export type AdmissionTicket = (sample: boolean) => void;
+
 /**
  * Admission for new work: when the system is measurably behind, a payment is refused at once
  * with RESOURCE_EXHAUSTED (REST 429 + Retry-After) instead of joining a queue where it would wait
  * seconds. Nothing is written for a refused payment, so the client's retry (same idempotency key)
- * is a first attempt.
+ * is a first attempt. Two kinds of measure: readings of the whole system against fixed limits, and
+ * the number of payments in flight against a limit that follows their latency (`concurrency`).
  */
 export class Admission {
   constructor(
     private readonly readings: () => LoadReadings,
     private readonly limits: AdmissionLimits,
+    private readonly concurrency: AdaptiveLimit | undefined,
     private readonly onRefused: (overload: Overload) => void = () => undefined,
   ) {}
 
-  admit(): void {
-    const overload = overloadOf(this.readings(), this.limits);
+  /** Why a payment would be refused now, if it would; `admit` is what refuses. */
+  overload(): Overload | undefined {
+    const c = this.concurrency;
+    if (c?.full) return { signal: 'concurrency', value: c.inUse, limit: c.limit };
+    return overloadOf(this.readings(), this.limits);
+  }
+
+  /** RESOURCE_EXHAUSTED if a payment would be refused now; takes no slot. */
+  check(): void {
+    const overload = this.overload();
     if (!overload) return;
     this.onRefused(overload);
     throw new ApiError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, {
       retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS,
     });
+  }
+
+  /** A ticket to end the call with, or RESOURCE_EXHAUSTED. */
+  admit(): AdmissionTicket {
+    this.check();
+    // Not full a moment ago, on the same turn of the event loop: a slot is there.
+    return this.concurrency?.tryAcquire() ?? (() => undefined);
   }
 }

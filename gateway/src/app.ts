@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
+import { createPaymentLimit } from './adaptive-limit';
 import { Admission } from './admission';
 import { CallerGate } from './caller-gate';
 import { admissionLimits, type GatewayConfig } from './config';
@@ -82,7 +83,8 @@ export async function startGateway(
     },
     config.ADMISSION_SAMPLE_MS,
   );
-  const admission = new Admission(load.readings, admissionLimits(config), metrics.admissionRefused);
+  const concurrency = createPaymentLimit(config.ADMISSION_TARGET_LATENCY_MS);
+  const admission = new Admission(load.readings, admissionLimits(config), concurrency, metrics.admissionRefused);
   const deposits = new DepositStore(database.db);
   const services = {
     service: new PaymentService({
@@ -130,7 +132,7 @@ export async function startGateway(
     startStatusBroadcast(ctx, { names, hub }),
     startDepositOutcomes(ctx, { groupId: groups.deposits.groupId, names, deposits }),
   ]);
-  metrics.watch({ store, hub, admin, groups: Object.values(groups) });
+  metrics.watch({ store, hub, admin, groups: Object.values(groups), concurrency });
   relay.start();
   load.start();
 
@@ -141,7 +143,14 @@ export async function startGateway(
     logger,
   );
   const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
-  const http = await startPublicHttp(config, { services, store, checks, registry: metrics.registry, logger });
+  const http = await startPublicHttp(config, {
+    services,
+    store,
+    admission,
+    checks,
+    registry: metrics.registry,
+    logger,
+  });
 
   // No new requests, then no new messages (consumers commit what they did), then the connections.
   const stages: StopStage[] = [

@@ -10,6 +10,8 @@ const gatewayShape = {
   ...tokenShape,
   INTERNAL_SERVICE_TOKEN: secretsShape.INTERNAL_SERVICE_TOKEN,
   PORT: env.port(4000),
+  /** Connections waiting to be accepted on the public port; a burst beyond it waits for the clients' SYN retries (seconds). */
+  LISTEN_BACKLOG: env.int(4096, 1),
   /** The internal API (money-storage, operators) listens apart from the public port. */
   ...internalListenerShape(4003),
   /** Money-storage's internal API (balances, ledger). */
@@ -47,6 +49,11 @@ const gatewayShape = {
   ADMISSION_MAX_BACKLOG_SECONDS: env.int(60, 0),
   /** How often the sampled readings (event loop, outbox, paymaster lag) are taken. */
   ADMISSION_SAMPLE_MS: env.int(1000, 50),
+  /**
+   * The latency (p90, ms) createPayment is held to by limiting how many are in flight at once
+   * (see adaptive-limit.ts); 0 turns the limit off.
+   */
+  ADMISSION_TARGET_LATENCY_MS: env.int(250, 0),
   /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default outside production. */
   EXPLORER: z.enum(['on', 'off']).optional(),
   /** Browser origins allowed to call GraphQL and REST cross-origin, comma-separated; empty: none. */

@@ -3,6 +3,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { registerConsumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
 import { createRegistry, liveGauge, scrapedGauge } from '../../common/metrics';
 import type { PaymentStatus } from '../../common/payment-status';
+import type { AdaptiveLimit } from './adaptive-limit';
 import type { Overload } from './admission';
 import type { PaymentStore } from './payment-store';
 import type { StatusHub } from './status-hub';
@@ -42,7 +43,28 @@ export class GatewayMetrics {
     this.statuses.inc({ status, currency });
   };
 
-  watch(sources: { store: PaymentStore; hub: StatusHub; admin: Admin; groups: CommittingGroup[] }): void {
+  watch(sources: {
+    store: PaymentStore;
+    hub: StatusHub;
+    admin: Admin;
+    groups: CommittingGroup[];
+    concurrency: AdaptiveLimit | undefined;
+  }): void {
+    const { concurrency } = sources;
+    if (concurrency) {
+      liveGauge(
+        this.registry,
+        'gateway_admission_concurrency_limit',
+        'createPayment calls allowed in flight at once now (adjusted to ADMISSION_TARGET_LATENCY_MS)',
+        () => concurrency.limit,
+      );
+      liveGauge(
+        this.registry,
+        'gateway_create_payment_in_flight',
+        'createPayment calls admitted and not yet answered',
+        () => concurrency.inUse,
+      );
+    }
     scrapedGauge(
       this.registry,
       'gateway_outbox_backlog',

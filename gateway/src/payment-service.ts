@@ -84,7 +84,21 @@ export class PaymentService {
     this.p.gate.charge(caller, 'write');
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
-    this.p.admission.admit();
+    const ticket = this.p.admission.admit();
+    let completed = false;
+    try {
+      const created = await this.createAdmitted(caller, { amount, currency, idempotencyKey });
+      completed = created.outcome !== 'new';
+      return created;
+    } finally {
+      ticket(completed);
+    }
+  }
+
+  private async createAdmitted(
+    caller: Caller,
+    { amount, currency, idempotencyKey }: { amount: number; currency: Currency; idempotencyKey: string | null },
+  ): Promise<{ outcome: CreateOutcome; payment: PaymentView }> {
     const userId = await this.p.gate.userId(caller);
     const id = newPaymentId();
     const outboxPayload = paymentRequestedMessage({ paymentId: id, userId, amount, currency }, new Date());

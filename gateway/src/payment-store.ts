@@ -53,9 +53,7 @@ export class PaymentStore {
   private userState(userName: string): Promise<UserState> {
     const cached = this.users.get(userName);
     if (cached && Date.now() - cached.at < this.userStatusTtlMs) return cached.state;
-    const state = cached
-      ? cached.state.then(({ id }) => this.readUserState(eq(schema.users.id, id)))
-      : this.upsertUser(userName);
+    const state = cached ? cached.state.then(({ id }) => this.statusReads.submit(id)) : this.upsertUser(userName);
     if (this.users.size > 100_000) this.users.clear();
     const entry = { state, at: Date.now() };
     this.users.set(userName, entry);
@@ -63,6 +61,25 @@ export class PaymentStore {
       if (this.users.get(userName) === entry) this.users.delete(userName); // the next call tries again
     });
     return state;
+  }
+
+  /**
+   * Every active user's status is read again once per TTL: a thousand users paying at once would be
+   * hundreds of single-row queries a second, each holding a pooled connection that inserts need.
+   */
+  private readonly statusReads = new Batcher((ids: UserId[]) => this.readUserStates(ids), 1000, 2);
+
+  private async readUserStates(ids: UserId[]): Promise<UserState[]> {
+    const rows = await this.db
+      .select({ id: schema.users.id, status: schema.users.status })
+      .from(schema.users)
+      .where(inArray(schema.users.id, [...new Set(ids)]));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      if (!row) throw new Error('user vanished: users are never deleted');
+      return row;
+    });
   }
 
   private async upsertUser(userName: string): Promise<UserState> {

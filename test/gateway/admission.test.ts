@@ -34,6 +34,30 @@ describe('the admission rule', () => {
   });
 });
 
+const CREATE_DOCUMENT = 'mutation { createPayment(input: { amount: 1, currency: "EUR" }) { id } }';
+
+/** Bodies that must reach Apollo (and its usual answer) even while payments are refused. */
+const HOSTILE_UNDER_OVERLOAD: Array<[unknown, string]> = [
+  [{ query: 'mutation { createPayment(' }, 'GRAPHQL_PARSE_FAILED'],
+  [{ query: 'mutation { createPayment\u0000\u0007 }' }, 'GRAPHQL_PARSE_FAILED'],
+  [{ query: 'mutation { createPayment(input: "\ud800") { id } }' }, 'GRAPHQL_PARSE_FAILED'],
+  [{ query: `mutation { createPayment { ${'id '.repeat(5000)} } }` }, 'GRAPHQL_VALIDATION_FAILED'],
+  [{ query: CREATE_DOCUMENT, operationName: 'Other' }, 'BAD_USER_INPUT'],
+];
+
+interface GraphQLBody {
+  errors?: Array<{ extensions?: { code?: string } }>;
+}
+
+const graphqlPost = async (url: string, token: string | undefined, body: unknown) => {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: async () => (await res.json()) as GraphQLBody };
+};
+
 /**
  * A gateway with no paymaster behind it: every payment it accepts stays in the paymaster group's
  * lag, so the backlog reading grows with each one, exactly and without depending on the machine.
@@ -79,9 +103,20 @@ describe('a gateway whose pipeline is behind', () => {
       .client('ada')
       .request(CreatePayment, { input: { amount: 100, currency: 'EUR', idempotencyKey: 'refused-key' } });
     expect(graphql.errors?.[0]?.extensions).toEqual({ code: 'RESOURCE_EXHAUSTED', retryAfterSeconds: 1 });
+    // Refused before Apollo runs: HTTP says so too.
+    expect(graphql.status).toBe(429);
     expect(await countRows(t)).toEqual(before);
     // Reads are not refused: they add no work to the pipeline.
     expect((await t.client('ada').data(MyPayments, {})).myPayments.totalCount).toBe(before.payments);
+
+    // Under overload, what is not a valid createPayment by a valid caller is answered as usual.
+    for (const [body, code] of HOSTILE_UNDER_OVERLOAD) {
+      const res = await graphqlPost(t.url, t.client('ada').token, body);
+      expect([res.status < 500, (await res.json()).errors?.[0]?.extensions?.code]).toEqual([true, code]);
+    }
+    const anonymous = await graphqlPost(t.url, undefined, { query: CREATE_DOCUMENT });
+    expect(anonymous.status).toBe(401);
+    expect(await countRows(t)).toEqual(before);
 
     const metrics = await scrape(t.url);
     expect(
@@ -108,5 +143,49 @@ describe('a gateway whose pipeline is behind', () => {
       return r.data ? r.data : undefined;
     });
     expect(admitted.createPayment.status).toMatch(/^(CREATED|NEW)$/);
+  });
+});
+
+/**
+ * A target no real call can meet (1 ms): every window of calls halves the limit down to its floor
+ * (16), and a burst larger than that is partly refused, with nothing written for the refused.
+ */
+describe('a gateway holding createPayment to a latency target', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway('admission-concurrency', {
+      ...ADMISSION_OFF,
+      ADMISSION_TARGET_LATENCY_MS: '1',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
+  });
+  afterAll(() => t?.stop());
+
+  const create = (key: string) =>
+    t.client('bob').request(CreatePayment, { input: { amount: 1, currency: 'EUR', idempotencyKey: key } });
+
+  it('lowers how many may be in flight, and refuses a burst beyond it at once', async () => {
+    let n = 0;
+    await eventually('the limit at its floor', async () => {
+      await create(`slow-${n++}`);
+      const limit = (await scrape(t.url)).matching('gateway_admission_concurrency_limit')[0]?.value;
+      return limit === 16 ? true : undefined;
+    });
+    const before = await countRows(t);
+    const { accepted, refused } = await eventually('a burst partly refused', async () => {
+      const answers = await Promise.all(Array.from({ length: 80 }, () => create(`burst-${n++}`)));
+      const codes = answers.map((a) => a.errors?.[0]?.extensions?.code ?? 'OK');
+      const tally = {
+        accepted: codes.filter((c) => c === 'OK').length,
+        refused: codes.filter((c) => c === 'RESOURCE_EXHAUSTED').length,
+      };
+      expect(tally.accepted + tally.refused).toBe(80);
+      return tally.refused > 0 ? tally : undefined;
+    });
+    expect(accepted).toBeGreaterThan(0);
+    // Each burst before the one that was refused was accepted whole; the refused one wrote only its accepted.
+    const after = await countRows(t);
+    expect(after.payments - before.payments).toBe(n - before.payments - refused);
+    expect((await scrape(t.url)).sum('gateway_admission_refusals_total', { signal: 'concurrency' })).toBe(refused);
   });
 });

@@ -7,11 +7,13 @@ import { handleHealth, readJson, type ReadinessCheck } from '../../../common/htt
 import { composite, stoppable, type StopStage } from '../../../common/lifecycle';
 import type { Logger } from '../../../common/logger';
 import { handleMetrics } from '../../../common/metrics';
+import type { Admission } from '../admission';
 import { TokenVerifier } from '../auth';
 import type { GatewayConfig } from '../config';
 import { codedGraphQLError } from '../errors';
 import { createApollo, executeGraphQL } from '../graphql/apollo';
 import type { GraphQLContext } from '../graphql/context';
+import { asksToCreatePayment } from '../graphql/new-payment-request';
 import { buildGatewaySchema } from '../graphql/schema';
 import type { PaymentStore } from '../payment-store';
 import { BEARER_CHALLENGE, sendPublicError, toPublicError } from '../public-error';
@@ -28,6 +30,8 @@ export interface PublicHttpDeps {
   services: Omit<GraphQLContext, 'caller'>;
   /** Open sockets of users blocked since are closed (see websocket.ts). */
   store: PaymentStore;
+  /** Also consulted before Apollo, so that a refused createPayment costs little (see new-payment-request.ts). */
+  admission: Admission;
   checks: Record<string, ReadinessCheck>;
   registry: Registry;
   logger: Logger;
@@ -70,7 +74,7 @@ export async function startPublicHttp(config: GatewayConfig, deps: PublicHttpDep
     maxPayload: config.BODY_LIMIT_BYTES,
     logger,
   });
-  const listening = await listen(server, { port: config.PORT, host: '0.0.0.0' });
+  const listening = await listen(server, { port: config.PORT, host: '0.0.0.0', backlog: config.LISTEN_BACKLOG });
   logger.info({ port: listening.port }, 'gateway listening');
   // Stop taking requests and let those in flight finish before Apollo goes.
   const stages: StopStage[] = [{ websocket: ws, listener: listening }, { apollo: stoppable(() => apollo.stop()) }];
@@ -99,6 +103,12 @@ function publicHandler(
       );
     }
   };
+  // Throws RESOURCE_EXHAUSTED (429 + Retry-After, in GraphQL's shape). A caller without a valid
+  // token is left to Apollo, which answers 401 as it would without the overload.
+  const refuseNewPaymentEarly = (req: http.IncomingMessage, body: unknown): void => {
+    if (!deps.admission.overload() || !asksToCreatePayment(body)) return;
+    if (tokens.verifies(req.headers.authorization)) deps.admission.check();
+  };
   return async (req, res) => {
     if (applyCors(req, res, corsOrigins)) return;
     if (await handleHealth(req, res, deps.checks)) return;
@@ -107,6 +117,7 @@ function publicHandler(
     if (explorer?.(req, res, url)) return;
     if (url.pathname === '/graphql') {
       const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;
+      refuseNewPaymentEarly(req, body);
       await executeGraphQL(apollo, req, res, body, graphqlContext(req));
       return;
     }
