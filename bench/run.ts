@@ -118,7 +118,11 @@ async function main(): Promise<void> {
     // The gateway's own ceiling: measured before the load when the load is a multiple of it.
     const measureMax = () => runLoad({ ...plan, mode: 'closed', concurrency: 64, durationS: seconds }, 0).result;
     const sustained = args.overload ? await measureMax() : undefined;
-    if (sustained) plan.rate = 3 * sustained.achievedPerSecond;
+    if (sustained) {
+      plan.rate = 3 * sustained.achievedPerSecond;
+      // The overload starts on a quiet system, not on the measurement's payments still in flight.
+      await drain(sql);
+    }
     const terminalBefore = await terminalCount(sql);
     const sampler = new ResourceSampler(() => ({
       gateway: system.service('gateway')?.child.pid,

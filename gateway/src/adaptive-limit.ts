@@ -52,10 +52,15 @@ export class AdaptiveLimit {
     return this.inFlight >= this.current;
   }
 
+  /** A call was turned away because the limit was full: evidence it may be too low. */
+  noteRefusal(): void {
+    this.bound = true;
+  }
+
   /** A slot, or undefined when full; `release(sample)` ends it (`false`: not a latency sample). */
   tryAcquire(): ((sample: boolean) => void) | undefined {
     if (this.full) {
-      this.bound = true;
+      this.noteRefusal();
       return undefined;
     }
     this.inFlight += 1;
@@ -74,18 +79,19 @@ export class AdaptiveLimit {
   private adjust(): void {
     const now = this.now();
     if (now - this.windowStart < this.o.windowMs) return;
+    const { samples, bound } = this;
     this.windowStart = now;
-    if (this.samples.length === 0) return;
+    this.samples = [];
+    this.bound = false;
+    if (samples.length === 0) return;
     const p90 = percentile(
-      this.samples.sort((a, b) => a - b),
+      samples.sort((a, b) => a - b),
       90,
     );
     let next = this.current;
     if (p90 > this.o.targetMs) next = Math.floor(next * Math.max(MAX_CUT, this.o.targetMs / p90));
-    else if (this.bound) next += Math.max(1, Math.round(next * GROWTH));
+    else if (bound) next += Math.max(1, Math.round(next * GROWTH));
     this.current = Math.min(this.o.max, Math.max(this.o.min, next));
-    this.samples = [];
-    this.bound = false;
   }
 }
 

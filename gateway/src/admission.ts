@@ -66,6 +66,7 @@ export class Admission {
   check(): void {
     const overload = this.overload();
     if (!overload) return;
+    if (overload.signal === 'concurrency') this.concurrency?.noteRefusal();
     this.onRefused(overload);
     throw new ApiError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, {
       retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS,
@@ -75,7 +76,10 @@ export class Admission {
   /** A ticket to end the call with, or RESOURCE_EXHAUSTED. */
   admit(): AdmissionTicket {
     this.check();
+    if (!this.concurrency) return () => undefined;
     // Not full a moment ago, on the same turn of the event loop: a slot is there.
-    return this.concurrency?.tryAcquire() ?? (() => undefined);
+    const ticket = this.concurrency.tryAcquire();
+    if (!ticket) throw new Error('the concurrency limit was full right after check() found room');
+    return ticket;
   }
 }

@@ -31,6 +31,8 @@ export class OutboxRelay {
   // A sweep stuck behind a broker outage must not pile up more sweeps.
   private readonly sweeping = new SharedPromise(() => this.sweep());
   private timer: NodeJS.Timeout | undefined;
+  /** When the fast path's batch on the wire was sent; undefined while none is. */
+  private sendingSince: number | undefined;
 
   constructor(
     private readonly store: PaymentStore,
@@ -42,8 +44,11 @@ export class OutboxRelay {
 
   /** Resolves true once the row is published and marked, false if that took longer than `timeoutMs`. */
   publishSoon(row: OutboxRow, timeoutMs: number): Promise<boolean> {
-    // During an outage the queue would only grow; the row is safe in the outbox for the sweeper.
-    if (this.pending.length >= MAX_PENDING) return Promise.resolve(false);
+    // During an outage the queue would only grow, and a send on the wire for longer than the
+    // caller would wait means the broker is not answering: NEW at once, not after timeoutMs, so
+    // an outage does not hold createPayment's slots (adaptive-limit.ts). The row is safe in the
+    // outbox, for the sweeper.
+    if (this.pending.length >= MAX_PENDING || this.sendStalled(timeoutMs)) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.pending.push({
@@ -83,11 +88,13 @@ export class OutboxRelay {
       }
       const batch = this.pending.splice(0, this.options.batchSize);
       const rows = batch.map((b) => b.row);
-      const published = this.send(rows).then(
+      this.sendingSince = performance.now();
+      const published = await this.send(rows).then(
         () => true,
         (e: unknown) => this.failed('publish', e, batch.length),
       );
-      if (!(await published)) {
+      this.sendingSince = undefined;
+      if (!published) {
         for (const b of batch) b.done(false);
         continue;
       }
@@ -119,6 +126,11 @@ export class OutboxRelay {
     } catch (e) {
       this.logger.warn({ err: e }, 'outbox sweep failed; retrying later');
     }
+  }
+
+  /** Whether the fast path's send has been on the wire for longer than a caller would wait. */
+  private sendStalled(timeoutMs: number): boolean {
+    return this.sendingSince !== undefined && performance.now() - this.sendingSince >= timeoutMs;
   }
 
   private async send(rows: OutboxRow[]): Promise<void> {

@@ -85,13 +85,14 @@ export class PaymentService {
     const { amount, currency } = checkMoney(input.amount, input.currency);
     const idempotencyKey = checkIdempotencyKey(input.idempotencyKey);
     const ticket = this.p.admission.admit();
-    let completed = false;
+    // Only a call that ran its course says how loaded the system is (see adaptive-limit.ts).
+    let sample = false;
     try {
       const created = await this.createAdmitted(caller, { amount, currency, idempotencyKey });
-      completed = created.outcome !== 'new';
+      sample = created.outcome !== 'new';
       return created;
     } finally {
-      ticket(completed);
+      ticket(sample);
     }
   }
 

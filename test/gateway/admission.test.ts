@@ -1,5 +1,6 @@
 import { CreatePayment, MyPayments } from '../../client/operations';
-import { overloadOf, type AdmissionLimits, type LoadReadings } from '../../gateway/src/admission';
+import { AdaptiveLimit } from '../../gateway/src/adaptive-limit';
+import { Admission, overloadOf, type AdmissionLimits, type LoadReadings } from '../../gateway/src/admission';
 import { scrape } from '../support/prometheus-text';
 import { eventually, testKafka } from '../support/infra';
 import { ADMISSION_OFF, countRows, startTestGateway, type TestGateway } from './harness';
@@ -57,6 +58,22 @@ const graphqlPost = async (url: string, token: string | undefined, body: unknown
   });
   return { status: res.status, json: async () => (await res.json()) as GraphQLBody };
 };
+
+describe('admission with a concurrency limit', () => {
+  it('raises the limit after calls were refused at it while those admitted were on target', () => {
+    let clock = 0;
+    const limit = new AdaptiveLimit({ targetMs: 100, initial: 2, min: 1, max: 10, windowMs: 250, now: () => clock });
+    const admission = new Admission(() => CALM, LIMITS, limit);
+    const [a, b] = [admission.admit(), admission.admit()];
+    expect(() => admission.admit()).toThrow(/at capacity/);
+    clock = 50;
+    a(true);
+    b(true);
+    clock = 300;
+    admission.admit()(false); // the first call to end after the window closes it
+    expect(limit.limit).toBe(3);
+  });
+});
 
 /**
  * A gateway with no paymaster behind it: every payment it accepts stays in the paymaster group's

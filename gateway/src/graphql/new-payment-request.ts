@@ -2,6 +2,8 @@ import { Kind, OperationTypeNode, parse, type DocumentNode, type OperationDefini
 
 /** Distinct documents remembered; clients send the same few, so more only means someone varies them. */
 const CACHE_MAX = 500;
+/** A createPayment document is a few hundred bytes; a longer one goes to Apollo, uncached here. */
+const MAX_QUERY_LENGTH = 4096;
 /** Far above any real operation, and it bounds what a hostile document costs to read. */
 const MAX_TOKENS = 2000;
 
@@ -11,13 +13,13 @@ const documents = new Map<string, DocumentNode | null>();
  * Whether a GraphQL-over-HTTP body is a mutation asking for `createPayment`, read before Apollo
  * sees it: under overload such a request is refused without Apollo's parse, validation and
  * execution, which cost more than the refusal itself. Anything this cannot tell (a syntax error,
- * a fragment at the root, a batch) is `false` and goes to Apollo as usual, whose resolver refuses
- * it just the same.
+ * a fragment at the root, a batch, a document over 4 KB) is `false` and goes to Apollo as usual,
+ * whose resolver refuses it just the same.
  */
 export function asksToCreatePayment(body: unknown): boolean {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
   const { query, operationName } = body as Record<string, unknown>;
-  if (typeof query !== 'string') return false;
+  if (typeof query !== 'string' || query.length > MAX_QUERY_LENGTH) return false;
   const operation = selectedOperation(documentOf(query), operationName);
   return (
     operation?.operation === OperationTypeNode.MUTATION &&
@@ -34,7 +36,8 @@ function documentOf(query: string): DocumentNode | null {
   } catch {
     document = null;
   }
-  if (documents.size >= CACHE_MAX) documents.clear();
+  // The oldest goes first: one caller varying its documents cannot flush the whole cache at once.
+  if (documents.size >= CACHE_MAX) documents.delete(documents.keys().next().value!);
   documents.set(query, document);
   return document;
 }

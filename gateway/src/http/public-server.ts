@@ -106,8 +106,8 @@ function publicHandler(
   // Throws RESOURCE_EXHAUSTED (429 + Retry-After, in GraphQL's shape). A caller without a valid
   // token is left to Apollo, which answers 401 as it would without the overload.
   const refuseNewPaymentEarly = (req: http.IncomingMessage, body: unknown): void => {
-    if (!deps.admission.overload() || !asksToCreatePayment(body)) return;
-    if (tokens.verifies(req.headers.authorization)) deps.admission.check();
+    if (!deps.admission.overload() || !tokens.verifies(req.headers.authorization)) return;
+    if (asksToCreatePayment(body)) deps.admission.check();
   };
   return async (req, res) => {
     if (applyCors(req, res, corsOrigins)) return;
