@@ -47,6 +47,8 @@ export interface LoadResult {
   errors: number;
   answered: Record<string, number>;
   latencyMs: LatencySummary;
+  /** The share of requests answered (either way) within a second: the overload target's bound. */
+  answeredWithinOneSecond?: number;
   achievedPerSecond: number;
   subscribersConnected: number;
   pushes: number;
@@ -277,6 +279,7 @@ async function main(): Promise<void> {
     errors,
     answered,
     latencyMs: summarize(latencies),
+    answeredWithinOneSecond: Math.round((latencies.filter((ms) => ms <= 1000).length / sent) * 10_000) / 10_000,
     achievedPerSecond: Math.round(ok / wallS),
     subscribersConnected: 0,
     pushes: 0,

@@ -186,6 +186,7 @@ async function main(): Promise<void> {
           refusedResourceExhausted: main.refused,
           failed: main.errors,
           answerLatencyMs: main.latencyMs,
+          answeredWithinOneSecond: main.answeredWithinOneSecond,
           everyAcceptedPaymentFinished: true, // drain() throws otherwise
           reconcileClean: reconciled,
         },
@@ -451,6 +452,7 @@ function printReport(r: {
     accepted: number;
     refusedResourceExhausted: number;
     failed: number;
+    answeredWithinOneSecond?: number;
     reconcileClean?: boolean;
   };
   endToEnd: { completedPerSecond: number; drainAfterLoadS: number; overallPerSecond: number };
@@ -469,7 +471,7 @@ function printReport(r: {
   const o = r.overload;
   if (o)
     print(
-      `overload           3 x ${o.sustainedPerSecond}/s sustained: ${o.accepted} accepted, ${o.refusedResourceExhausted} refused (RESOURCE_EXHAUSTED), ${o.failed} failed; all accepted finished; reconcile ${o.reconcileClean ? 'clean' : 'NOT clean'}`,
+      `overload           3 x ${o.sustainedPerSecond}/s sustained: ${o.accepted} accepted, ${o.refusedResourceExhausted} refused (RESOURCE_EXHAUSTED), ${o.failed} failed; ${((o.answeredWithinOneSecond ?? 0) * 100).toFixed(2)}% answered within 1 s; all accepted finished; reconcile ${o.reconcileClean ? 'clean' : 'NOT clean'}`,
     );
   print(
     `end to end         ${r.endToEnd.overallPerSecond} completed/s overall (${r.endToEnd.completedPerSecond}/s sampled in the window), drained ${r.endToEnd.drainAfterLoadS} s after the load`,
