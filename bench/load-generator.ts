@@ -221,8 +221,7 @@ async function watch(): Promise<void> {
     pushSeconds,
     startedAtMs: readyAt,
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
+  finish(result);
 }
 
 async function main(): Promise<void> {
@@ -287,9 +286,16 @@ async function main(): Promise<void> {
     timeline: timeline.summary(),
     startedAtMs: performance.timeOrigin + t0,
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
   agent.destroy();
-  process.exit(0);
+  finish(result);
+}
+
+/**
+ * The result is the last line of stdout. Exiting only once it is written: to a pipe the write is
+ * asynchronous, and a watcher's line (every push latency) is megabytes that `exit` would cut short.
+ */
+function finish(result: LoadResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
 void (plan.mode === 'watch' ? watch() : main());
