@@ -10,7 +10,8 @@
  * driven closed-loop while the stack is idle, gives the HTTP layer's ceiling. Then a separate load
  * process offers createPayment at a fixed rate (open loop), through GraphQL or the REST facade,
  * while graphql-ws subscribers, spread over `--subscriber-processes` watcher processes, watch
- * their payments.
+ * their payments. Last, createPayment closed loop: with the pipeline running, then with the
+ * paymaster and money-storage stopped (the gateway alone, against the plain Apollo ceiling).
  * `--overload` offers three times what createPayment sustains (measured closed loop just before,
  * instead of `--rate`) and reports how the excess was answered: accepted, refused at once with
  * RESOURCE_EXHAUSTED, or failed; then that every accepted payment finished and reconcile is clean.
@@ -155,6 +156,9 @@ async function main(): Promise<void> {
     const reconciled = args.overload ? await reconcileClean(system) : undefined;
     print(`the gateway's createPayment for ${seconds} s, closed loop...`);
     const gatewayMax = sustained ?? (await measureMax());
+    print(`the gateway alone (paymaster and money-storage stopped) for ${seconds} s, closed loop...`);
+    await Promise.all([system.stopService('paymaster'), system.stopService('money-storage')]);
+    const gatewayAlone = await measureMax();
 
     const report = {
       /** CPU ms per finished payment, summed over gateway, paymaster, money-storage, Kafka and Postgres (not the load generator or the subscribers). */
@@ -203,6 +207,9 @@ async function main(): Promise<void> {
         plainApolloPerSecond: baseline.achievedPerSecond,
         gatewayCreatePaymentMaxPerSecond: gatewayMax.achievedPerSecond,
         fractionOfCeiling: Math.round((gatewayMax.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
+        /** createPayment with Kafka and Postgres but no paymaster or money-storage sharing the cores. */
+        gatewayAlonePerSecond: gatewayAlone.achievedPerSecond,
+        gatewayAloneFraction: Math.round((gatewayAlone.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
       },
       /** Per second since the load began, until the last payment was terminal (see RunSecond in timeline.ts). */
       timeline: runTimeline(requests.timeline ?? [], completedPerSecond, main.pushTimeline),
@@ -458,7 +465,13 @@ function printReport(r: {
   endToEnd: { completedPerSecond: number; drainAfterLoadS: number; overallPerSecond: number };
   statusPush: { subscribers: number; pushes: number; latencyMs: { p50: number; p99: number } };
   resources: Record<string, { peakRssMb: number; avgCores: number }>;
-  ceiling: { plainApolloPerSecond: number; gatewayCreatePaymentMaxPerSecond: number; fractionOfCeiling: number };
+  ceiling: {
+    plainApolloPerSecond: number;
+    gatewayCreatePaymentMaxPerSecond: number;
+    fractionOfCeiling: number;
+    gatewayAlonePerSecond: number;
+    gatewayAloneFraction: number;
+  };
 }): void {
   const c = r.createPayment;
   print('');
@@ -482,7 +495,7 @@ function printReport(r: {
   for (const [name, u] of Object.entries(r.resources))
     print(`${name.padEnd(18)} peak RSS ${u.peakRssMb} MB, ${u.avgCores} cores`);
   print(
-    `HTTP ceiling       plain Apollo ${r.ceiling.plainApolloPerSecond}/s, createPayment max ${r.ceiling.gatewayCreatePaymentMaxPerSecond}/s (${r.ceiling.fractionOfCeiling} of it)`,
+    `HTTP ceiling       plain Apollo ${r.ceiling.plainApolloPerSecond}/s, createPayment max ${r.ceiling.gatewayCreatePaymentMaxPerSecond}/s (${r.ceiling.fractionOfCeiling} of it), the gateway alone ${r.ceiling.gatewayAlonePerSecond}/s (${r.ceiling.gatewayAloneFraction} of it)`,
   );
 }
 
