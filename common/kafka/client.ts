@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import type { FailureClass } from '../failure-class';
 import { classifyFailure, describeFailure } from '../failure-class';
 import type { Logger } from '../logger';
@@ -73,8 +73,8 @@ export function toKafkaMessage<T extends TopicKey>(
 }
 
 /** An idempotent producer: retries cannot duplicate or reorder messages within a partition. */
-export function createProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+export function createProducer(kafka: Kafka, options: Pick<ProducerConfig, 'createPartitioner'> = {}): Producer {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, ...options });
 }
 
 export async function publish<T extends TopicKey>(

@@ -1,4 +1,15 @@
-import type { Kafka, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from 'kafkajs';
+import {
+  Partitioners,
+  type ICustomPartitioner,
+  type Kafka,
+  type Message,
+  type Producer,
+  type ProducerBatch,
+  type ProducerRecord,
+  type RecordMetadata,
+  type TopicMessages,
+} from 'kafkajs';
+import { TransientError } from '../failure-class';
 import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
 import { withTimeout } from '../with-timeout';
@@ -7,12 +18,51 @@ import { createProducer } from './client';
 /** What publishing code needs of a producer; both kafkajs' and ours provide it. */
 export type Sender = Pick<Producer, 'send' | 'sendBatch'>;
 
+/** The partition kafkajs routed each message to on the latest attempt of its send. */
+const routedTo = new WeakMap<Message, number>();
+
+/** kafkajs' default partitioner (so the same partitions as ever), remembering each choice. */
+const recordingPartitioner: ICustomPartitioner = () => {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = choose(args);
+    routedTo.set(args.message, partition);
+    return partition;
+  };
+};
+
+/** Transient: kafkajs answered a send without writing all of it; sending it again is the fix. */
+export class PartialSendError extends TransientError {
+  constructor(readonly partitions: string[]) {
+    super(`Kafka acknowledged the send without partitions ${partitions.join(', ')}; it is sent again`);
+  }
+}
+
+/**
+ * The topic-partitions a send routed messages to that its answer does not acknowledge. kafkajs
+ * 2.2.4 can resolve a send having dropped part of it: its `sendMessages` keeps one answer per
+ * broker across retries and sends again only to brokers without one, so when a broker fails
+ * mid-send (kill -9, leader moved) and its partitions move to a broker that already answered that
+ * send, their messages are never sent, and the send resolves (tulios/kafkajs#1303, PR #1798).
+ */
+export function unacknowledged(sent: TopicMessages[], answer: RecordMetadata[]): string[] {
+  const acked = new Set(answer.filter((r) => r.errorCode === 0).map((r) => `${r.topicName}:${r.partition}`));
+  const missing = new Set<string>();
+  for (const { topic, messages } of sent)
+    for (const message of messages) {
+      const where = `${topic}:${routedTo.get(message) ?? '?'}`;
+      if (!acked.has(where)) missing.add(where);
+    }
+  return [...missing];
+}
+
 /**
  * An idempotent producer that is thrown away and replaced when a send fails or hangs past
  * `timeoutMs`. After a broker restart kafkajs' producer can stay wedged, every send pending
  * forever; callers that wait on it (the outbox relay) would then never publish again.
  * A send that timed out may still land later: consumers are idempotent per payment, so a
- * duplicate is harmless, while a lost wake-up is not.
+ * duplicate is harmless, while a lost wake-up is not. A send whose answer leaves out a partition
+ * it routed messages to fails too (`unacknowledged`), so that callers send it again.
  */
 /** Long enough for kafkajs' own retries of a healthy cluster, short enough to notice a wedged producer. */
 export const SEND_TIMEOUT_MS = 10_000;
@@ -27,11 +77,11 @@ export class SelfHealingProducer implements Sender, Stoppable {
   ) {}
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    return this.use((p) => p.send(record));
+    return this.use((p) => p.send(record), [{ topic: record.topic, messages: record.messages }], record.acks);
   }
 
   sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
-    return this.use((p) => p.sendBatch(batch));
+    return this.use((p) => p.sendBatch(batch), batch.topicMessages ?? [], batch.acks);
   }
 
   async stop(): Promise<void> {
@@ -40,10 +90,21 @@ export class SelfHealingProducer implements Sender, Stoppable {
     await (await current?.catch(() => undefined))?.disconnect();
   }
 
-  private async use<T>(action: (p: Producer) => Promise<T>): Promise<T> {
+  /** Resolves only once every partition `sent` routed a message to is acknowledged (with acks). */
+  private async use(
+    action: (p: Producer) => Promise<RecordMetadata[]>,
+    sent: TopicMessages[],
+    acks: number | undefined,
+  ): Promise<RecordMetadata[]> {
     const connecting = (this.current ??= this.connect());
+    const checked = async (p: Producer): Promise<RecordMetadata[]> => {
+      const answer = await action(p);
+      const missing = acks === 0 ? [] : unacknowledged(sent, answer);
+      if (missing.length > 0) throw new PartialSendError(missing);
+      return answer;
+    };
     try {
-      return await withTimeout(connecting.then(action), this.timeoutMs, 'Kafka send');
+      return await withTimeout(connecting.then(checked), this.timeoutMs, 'Kafka send');
     } catch (e) {
       if (this.current === connecting) {
         this.current = undefined;
@@ -55,7 +116,7 @@ export class SelfHealingProducer implements Sender, Stoppable {
   }
 
   private async connect(): Promise<Producer> {
-    const producer = createProducer(this.kafka);
+    const producer = createProducer(this.kafka, { createPartitioner: recordingPartitioner });
     await producer.connect();
     return producer;
   }
