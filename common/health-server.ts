@@ -21,9 +21,10 @@ export interface RunningServer extends Stoppable {
 }
 
 /**
- * Listens on `address` and hands the server back as a part to stop. `backlog`: connections the kernel holds until the process accepts them (Node's default is 511,
- * capped by net.core.somaxconn). A connection beyond it is dropped, and the client's SYN is
- * retried after 1, 3, 7, 15... seconds: a burst of new connections then waits a minute, not a turn.
+ * Listens on `address` and hands the server back as a part to stop. `backlog`: connections the
+ * kernel holds until the process accepts them (Node's default is 511, capped by
+ * net.core.somaxconn). A connection beyond it is dropped, and the client's SYN is retried after 1,
+ * 3, 7, 15... seconds: a burst of new connections then waits a minute, not a turn.
  */
 export async function listen(
   server: http.Server,
