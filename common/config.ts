@@ -79,4 +79,10 @@ export const commonShape = {
   KAFKA_CONSUMER_STALL_MS: env.int(90_000, 1000),
   /** How long a silent consumer keeps its partitions: also how long a crashed one's work waits for a new owner. */
   KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 6000),
+  /**
+   * How often a consumer that commits as it goes sends what it has finished (and once more when
+   * it stops). A commit per batch was most of the broker's requests; what a crash replays instead
+   * is at most this much work, which every consumer already handles idempotently.
+   */
+  KAFKA_COMMIT_INTERVAL_MS: env.int(1000, 10),
 };

@@ -1,6 +1,7 @@
-import type { Consumer, ConsumerConfig, ConsumerRunConfig, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
+import { SharedPromise } from '../shared-promise';
 import { groupSession } from './client';
 import { ignoreStall, watchConsumer, type StallHandler } from './consumer-watchdog';
 import { waitForGroupJoin } from './group-join';
@@ -8,6 +9,9 @@ import { TimeoutError, withTimeout } from '../with-timeout';
 
 /** Inside every service's stop deadline, with room for the stages after the consumers. */
 export const LEAVE_TIMEOUT_MS = 10_000;
+
+/** How long a stop waits for the batches in hand before its last commit (a batch retrying an outage may not end). */
+const DRAIN_TIMEOUT_MS = 3000;
 
 /** What every consumer of every service is given: where it reads, and how it is watched. */
 export interface GroupConsumerOptions {
@@ -23,6 +27,8 @@ export interface GroupConsumerOptions {
   logger: Logger;
   /** Omitted: kafkajs' default session. */
   sessionTimeoutMs?: number;
+  /** For `pacedCommits`: how often resolved offsets are committed. */
+  commitIntervalMs?: number;
   /** How long `stop` waits for kafkajs to leave the group; LEAVE_TIMEOUT_MS when absent. */
   leaveTimeoutMs?: number;
   /** Fetch sizing and the like, per consumer. */
@@ -32,19 +38,20 @@ export interface GroupConsumerOptions {
 /** What a service hands every consumer it starts; each adds where it reads. */
 export type ConsumerContext = Pick<
   GroupConsumerOptions,
-  'kafka' | 'stallMs' | 'sessionTimeoutMs' | 'onStall' | 'logger'
+  'kafka' | 'stallMs' | 'sessionTimeoutMs' | 'commitIntervalMs' | 'onStall' | 'logger'
 >;
 
 /** What every consumer of a service shares, from its settings; without a supervisor, a stall is only logged. */
 export const consumerContext = (
   kafka: Kafka,
-  settings: { KAFKA_CONSUMER_STALL_MS: number; KAFKA_SESSION_TIMEOUT_MS: number },
+  settings: { KAFKA_CONSUMER_STALL_MS: number; KAFKA_SESSION_TIMEOUT_MS: number; KAFKA_COMMIT_INTERVAL_MS: number },
   logger: Logger,
   onStall: StallHandler = ignoreStall,
 ): ConsumerContext => ({
   kafka,
   stallMs: settings.KAFKA_CONSUMER_STALL_MS,
   sessionTimeoutMs: settings.KAFKA_SESSION_TIMEOUT_MS,
+  commitIntervalMs: settings.KAFKA_COMMIT_INTERVAL_MS,
   onStall,
   logger,
 });
@@ -57,6 +64,7 @@ export const consumerContext = (
 export class GroupConsumer implements Stoppable {
   readonly consumer: Consumer;
   private readonly stopWatching: () => void;
+  private paced: PacedCommits | undefined;
 
   constructor(private readonly o: GroupConsumerOptions) {
     const session = o.sessionTimeoutMs === undefined ? {} : groupSession(o.sessionTimeoutMs);
@@ -67,13 +75,19 @@ export class GroupConsumer implements Stoppable {
   /**
    * Connects, subscribes and runs. With `awaitJoin`, resolves only once the group is joined: a
    * consumer that starts at the log's end must have joined before anything it should see is produced.
+   * With `pacedCommits`, what the batches resolve is committed every `commitIntervalMs` and on
+   * stop, instead of after every batch (kafkajs' autoCommit, which ignores its own interval).
    */
-  async start(run: ConsumerRunConfig, { awaitJoin = false } = {}): Promise<void> {
+  async start(run: ConsumerRunConfig, { awaitJoin = false, pacedCommits = false } = {}): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.fromBeginning });
     const joined = awaitJoin ? waitForGroupJoin(this.consumer) : undefined;
     void joined?.catch(() => undefined); // awaited below; a failed run must not leave it unhandled
-    await this.consumer.run(run);
+    if (pacedCommits) {
+      if (this.o.commitIntervalMs === undefined) throw new Error(`${this.o.name}: paced commits need commitIntervalMs`);
+      this.paced = new PacedCommits(this.o.name, this.o.commitIntervalMs, this.o.logger);
+    }
+    await this.consumer.run(this.paced ? this.paced.wrap(run) : run);
     await joined;
   }
 
@@ -86,6 +100,10 @@ export class GroupConsumer implements Stoppable {
    */
   async stop(): Promise<void> {
     this.stopWatching();
+    if (this.paced) {
+      this.consumer.pause([{ topic: this.o.topic }]);
+      await this.paced.finish();
+    }
     const leaveTimeoutMs = this.o.leaveTimeoutMs ?? LEAVE_TIMEOUT_MS;
     try {
       await withTimeout(this.consumer.disconnect(), leaveTimeoutMs, `${this.o.name} leaving its group`);
@@ -95,6 +113,76 @@ export class GroupConsumer implements Stoppable {
         { consumer: this.o.name, groupId: this.o.groupId, leaveTimeoutMs },
         'consumer did not leave its group in time; its partitions move when its session expires',
       );
+    }
+  }
+}
+
+/**
+ * Commits resolved offsets on a timer, one commit at a time, and once more when stopping, after
+ * the batches in hand have ended. A failed commit (a rebalance, the coordinator moving) is left to
+ * the next tick; at worst the partitions' next owner redoes what this one finished since its last
+ * commit, which every consumer here tolerates.
+ */
+class PacedCommits {
+  /** The newest batch's handle: kafkajs offers commits only through one (any one serves the whole group). */
+  private latest: EachBatchPayload | undefined;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly committing = new SharedPromise(() => this.commitResolved());
+
+  constructor(
+    private readonly name: string,
+    intervalMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.timer = setInterval(() => void this.committing.run(), intervalMs);
+  }
+
+  wrap(run: ConsumerRunConfig): ConsumerRunConfig {
+    const { eachBatch } = run;
+    if (!eachBatch) throw new Error(`${this.name}: paced commits need eachBatch`);
+    const autoResolve = run.eachBatchAutoResolve !== false;
+    return {
+      ...run,
+      autoCommit: false,
+      eachBatch: async (payload) => {
+        this.latest = payload;
+        this.inFlight += 1;
+        try {
+          await eachBatch(payload);
+          // kafkajs would resolve only after this returns: too late for the commit a stop makes
+          // as soon as the batch ends.
+          if (autoResolve && payload.isRunning() && !payload.isStale()) payload.resolveOffset(payload.batch.lastOffset());
+        } finally {
+          this.inFlight -= 1;
+          if (this.inFlight === 0) this.idle?.();
+        }
+      },
+    };
+  }
+
+  /** Called with the consumer paused: waits (bounded) for the batches in hand, then commits. */
+  async finish(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.inFlight > 0) {
+      const idle = new Promise<void>((resolve) => (this.idle = resolve));
+      await withTimeout(idle, DRAIN_TIMEOUT_MS, `${this.name} finishing its batches`).catch(() => undefined);
+    }
+    // A timer's commit under way may predate the last batches: let it land, then send what is left.
+    await this.committing.current;
+    await this.committing.run();
+  }
+
+  private async commitResolved(): Promise<void> {
+    const payload = this.latest;
+    if (!payload) return;
+    const { topics } = payload.uncommittedOffsets();
+    if (topics.length === 0) return;
+    try {
+      await payload.commitOffsetsIfNecessary({ topics });
+    } catch (e) {
+      this.logger.warn({ consumer: this.name, err: e }, 'offset commit failed; the next one carries it');
     }
   }
 }

@@ -17,14 +17,14 @@ export interface DlqTarget {
 export type Settled = 'done' | 'abandoned';
 
 /**
- * For a consumer that commits only after its writes: once the batch settled `done`, its last
- * offset is resolved and committed; an abandoned batch is left unresolved and fetched again.
+ * For a consumer that commits only after its writes (with paced commits, see GroupConsumer): once
+ * the batch settled `done`, its last offset is resolved; an abandoned batch is left unresolved and
+ * fetched again.
  */
-export async function commitIfDone(payload: EachBatchPayload, settled: Settled): Promise<void> {
+export function resolveIfDone(payload: EachBatchPayload, settled: Settled): void {
   if (settled === 'abandoned') return;
   const last = payload.batch.messages.at(-1);
   if (last) payload.resolveOffset(last.offset);
-  await payload.commitOffsetsIfNecessary();
 }
 
 /** A message and what the consumer made of it. */

@@ -1,7 +1,7 @@
 import type { EachBatchPayload } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
-import { commitIfDone, type Settled } from '../../common/kafka/poison-isolation';
+import { resolveIfDone, type Settled } from '../../common/kafka/poison-isolation';
 import { batchScope, retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Stoppable } from '../../common/lifecycle';
@@ -59,10 +59,13 @@ export async function startDepositOutcomes(
     fromBeginning: true,
     tuning,
   });
-  await outcomes.start({
-    eachBatchAutoResolve: false,
-    eachBatch: async (payload) =>
-      commitIfDone(payload, await recordAll(depositResults(payload), o.deposits, batchScope(payload, ctx.logger))),
-  });
+  await outcomes.start(
+    {
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) =>
+        resolveIfDone(payload, await recordAll(depositResults(payload), o.deposits, batchScope(payload, ctx.logger))),
+    },
+    { pacedCommits: true },
+  );
   return outcomes;
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { EachBatchPayload } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
-import { commitIfDone, decodeOrPark, processIsolatingPoison, type Settled } from '../../common/kafka/poison-isolation';
+import { resolveIfDone, decodeOrPark, processIsolatingPoison, type Settled } from '../../common/kafka/poison-isolation';
 import { batchScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
@@ -61,12 +61,15 @@ export async function startStatusWriter(
     fromBeginning: true,
     tuning,
   });
-  await writer.start({
-    partitionsConsumedConcurrently: 4,
-    // A batch abandoned on the way out (stopping, rebalance) must not be committed by kafkajs.
-    eachBatchAutoResolve: false,
-    eachBatch: async (payload) => commitIfDone(payload, await writeBatch(payload, o.store, o.producer, ctx.logger)),
-  });
+  await writer.start(
+    {
+      partitionsConsumedConcurrently: 4,
+      // A batch abandoned on the way out (stopping, rebalance) must not be committed.
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => resolveIfDone(payload, await writeBatch(payload, o.store, o.producer, ctx.logger)),
+    },
+    { pacedCommits: true },
+  );
   return writer;
 }
 
@@ -96,6 +99,8 @@ export async function startStatusBroadcast(
     }
     return Promise.resolve();
   };
-  await broadcast.start({ partitionsConsumedConcurrently: 8, eachBatch }, { awaitJoin: true });
+  // Never committed: the group is this process's alone and starts at the log's end, so a commit
+  // would be read by nobody, and it cost the broker a write per batch (most of its requests).
+  await broadcast.start({ autoCommit: false, partitionsConsumedConcurrently: 8, eachBatch }, { awaitJoin: true });
   return broadcast;
 }

@@ -18,7 +18,7 @@ import type { Logger } from '../../common/logger';
 import { inMessageSpans, traceparentOf, tracerOf, withSpan } from '../../common/tracing';
 import type { OperationHandler, SettleOperation } from './operation-handler';
 
-/** Test seam: runs after a chunk's results are published and before its offset is committed. */
+/** Test seam: runs after a chunk's results are published and before its offset is marked done (and so committed). */
 export type BeforeCommitHook = (info: { partition: number; lastOffset: string }) => Promise<void>;
 
 export interface OperationConsumerOptions {
@@ -39,7 +39,8 @@ const TRACER = tracerOf('money-storage');
 
 /**
  * Consumes `money-operations` a chunk at a time: handle (each in its own DB transaction), publish
- * every result, THEN commit the offset. A crash anywhere before the commit means the chunk is read
+ * every result, THEN mark the offset done; the paced commit (GroupConsumer) sends it within
+ * KAFKA_COMMIT_INTERVAL_MS, and on stop. A crash anywhere before the commit means the chunk is read
  * again; the stored answers make that re-publish the same outcomes without moving money twice.
  * The same idempotency makes a chunk safe to retry in place after a transient failure, and to
  * redo one command at a time when it fails deterministically (see processIsolatingPoison): the
@@ -57,29 +58,27 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
     fromBeginning: true,
     tuning,
   });
-  const { consumer } = operations;
-  await operations.start({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: o.partitionsConcurrently,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      const scope = batchScope(payload, o.logger);
-      const target: DlqTarget = { producer: o.producer, topic: batch.topic, partition: batch.partition };
-      for (let i = 0; i < batch.messages.length; i += o.chunkSize) {
-        if (!scope.isActive()) return;
-        const chunk = batch.messages.slice(i, i + o.chunkSize);
-        const last = chunk[chunk.length - 1]!.offset;
-        if ((await processChunk(o, chunk, target, scope)) === 'abandoned') return;
-        await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-        ]);
-        payload.resolveOffset(last);
-        await payload.heartbeat();
-      }
+  await operations.start(
+    {
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: o.partitionsConcurrently,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const scope = batchScope(payload, o.logger);
+        const target: DlqTarget = { producer: o.producer, topic: batch.topic, partition: batch.partition };
+        for (let i = 0; i < batch.messages.length; i += o.chunkSize) {
+          if (!scope.isActive()) return;
+          const chunk = batch.messages.slice(i, i + o.chunkSize);
+          const last = chunk[chunk.length - 1]!.offset;
+          if ((await processChunk(o, chunk, target, scope)) === 'abandoned') return;
+          await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
+          payload.resolveOffset(last);
+          await payload.heartbeat();
+        }
+      },
     },
-  });
+    { pacedCommits: true },
+  );
   return operations;
 }
 

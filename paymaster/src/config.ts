@@ -18,7 +18,6 @@ export const paymasterShape = {
   PAYMASTER_RESEND_INTERVAL_MS: env.int(30_000, 100),
   /** Payments held at once; the consumer pauses when full, which bounds memory. */
   PAYMASTER_MAX_IN_FLIGHT: env.int(20_000, 1),
-  PAYMASTER_COMMIT_INTERVAL_MS: env.int(1000, 10),
   /** Publishes wait this long to share one request with others. */
   PAYMASTER_PUBLISH_LINGER_MS: env.int(5, 0),
   /** SIGTERM to exit, at most. */

@@ -60,7 +60,13 @@ export async function startPaymaster(
     onRelease: () => intake?.maybeResume(),
     onMilestone: metrics.milestoneReached,
   });
-  const consumers = { kafka, stallMs: config.KAFKA_CONSUMER_STALL_MS, onStall: options.onStall ?? ignoreStall, logger };
+  const consumers = {
+    kafka,
+    stallMs: config.KAFKA_CONSUMER_STALL_MS,
+    commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
+    onStall: options.onStall ?? ignoreStall,
+    logger,
+  };
   const results = new ResultsListener({
     consumers,
     names,
@@ -77,7 +83,7 @@ export async function startPaymaster(
     names,
     groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
     maxInFlight: config.PAYMASTER_MAX_IN_FLIGHT,
-    commitIntervalMs: config.PAYMASTER_COMMIT_INTERVAL_MS,
+    commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
     conductor,
     producer: parking,
     publisher,

@@ -72,7 +72,7 @@ export class ResultsListener implements Stoppable {
   async start(): Promise<void> {
     const positioned = this.waitPositioned(this.o.joinTimeoutMs ?? 60_000);
     void positioned.catch(() => undefined); // awaited below; a failed start must not leave it unhandled
-    await this.group.start({ autoCommit: true, autoCommitInterval: 1000, eachBatch: (p) => this.onBatch(p) });
+    await this.group.start({ eachBatch: (p) => this.onBatch(p) }, { pacedCommits: true });
     await positioned;
   }
 

@@ -4,12 +4,74 @@ import { statusChangedMessage } from '../../common/kafka/messages';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
 import { withTimeout } from '../../common/with-timeout';
-import { eventually, freshTopics, kafkaBrokers, uniqueName } from '../support/infra';
+import { awaitCommittedToEnd, eventually, freshTopics, kafkaBrokers, uniqueName } from '../support/infra';
 
 const logger = createLogger('test', 'silent');
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'group-consumer-test', logger });
 
+/** `count` CREATED events on statusPayments, a send each (so several batches), and a consumer that waits for all. */
+async function pacedRig(prefix: string, commitIntervalMs: number, count = 12) {
+  const { names } = await freshTopics(prefix);
+  const groupId = uniqueName(prefix);
+  const commits: unknown[] = [];
+  const reader = new GroupConsumer({
+    kafka,
+    logger,
+    name: 'paced',
+    groupId,
+    topic: names.statusPayments,
+    fromBeginning: true,
+    stallMs: 60_000,
+    commitIntervalMs,
+    onStall: () => undefined,
+  });
+  reader.consumer.on(reader.consumer.events.COMMIT_OFFSETS, (e) => commits.push(e.payload));
+  const seen = new Set<string>();
+  let all!: () => void;
+  const allSeen = new Promise<void>((resolve) => (all = resolve));
+  await reader.start(
+    {
+      partitionsConsumedConcurrently: 4,
+      eachBatch: ({ batch }) => {
+        for (const m of batch.messages) seen.add(String(m.key));
+        if (seen.size === count) all();
+        return Promise.resolve();
+      },
+    },
+    { pacedCommits: true },
+  );
+  const producer = createProducer(kafka);
+  await producer.connect();
+  for (let i = 0; i < count; i++) {
+    const paymentId = asPaymentId(newPaymentId());
+    await publish(producer, names, 'statusPayments', [
+      { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
+    ]);
+  }
+  await producer.disconnect();
+  await withTimeout(allSeen, 20_000, 'every message');
+  return { names, groupId, reader, commits };
+}
+
 describe('GroupConsumer', () => {
+  it('with paced commits, commits nothing per batch and everything it finished on stop()', async () => {
+    const { names, groupId, reader, commits } = await pacedRig('group_paced_stop', 600_000);
+    expect(commits).toEqual([]);
+    await reader.stop();
+    expect(commits).toHaveLength(1);
+    await awaitCommittedToEnd(groupId, names.statusPayments, 5_000);
+  });
+
+  it('with paced commits, commits on its timer while it runs', async () => {
+    const { names, groupId, reader, commits } = await pacedRig('group_paced_timer', 100);
+    try {
+      await awaitCommittedToEnd(groupId, names.statusPayments);
+      expect(commits.length).toBeGreaterThan(0);
+    } finally {
+      await reader.stop();
+    }
+  });
+
   it('reads its topic once started and leaves the group on stop()', async () => {
     const { names } = await freshTopics('group_consumer');
     const reader = new GroupConsumer({

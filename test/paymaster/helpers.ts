@@ -52,7 +52,7 @@ export const paymasterEnv = (prefix: string, extra: Record<string, string> = {})
   PAYMASTER_GROUP_ID: uniqueName('paymaster'),
   PAYMASTER_DELAY_MIN_MS: '1',
   PAYMASTER_DELAY_MAX_MS: '50',
-  PAYMASTER_COMMIT_INTERVAL_MS: '200',
+  KAFKA_COMMIT_INTERVAL_MS: '200',
   KAFKA_SESSION_TIMEOUT_MS: '6000',
   PORT: '0',
   LOG_LEVEL: 'silent',
