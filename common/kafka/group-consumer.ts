@@ -153,7 +153,8 @@ class PacedCommits {
           await eachBatch(payload);
           // kafkajs would resolve only after this returns: too late for the commit a stop makes
           // as soon as the batch ends.
-          if (autoResolve && payload.isRunning() && !payload.isStale()) payload.resolveOffset(payload.batch.lastOffset());
+          if (autoResolve && payload.isRunning() && !payload.isStale())
+            payload.resolveOffset(payload.batch.lastOffset());
         } finally {
           this.inFlight -= 1;
           if (this.inFlight === 0) this.idle?.();
