@@ -5,7 +5,7 @@ import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
-import { Batcher } from './insert-batcher';
+import { Batcher } from '../../common/batcher';
 import { ApiError } from '../../common/api-error';
 
 export type Db = NodePgDatabase<typeof schema>;

@@ -29,6 +29,8 @@ export interface Movement {
 export type StoredOperation = typeof processedOperations.$inferSelect;
 export type LedgerEntry = typeof ledgerEntries.$inferSelect;
 
+const accountOf = (m: Movement): string => `${m.userId}:${m.currency}`;
+
 const applied = (balanceAfter: string): Answer => ({ outcome: 'APPLIED', reason: null, balanceAfter });
 const refused = (outcome: 'REJECTED' | 'FAILED', reason: OperationReason): Answer => ({
   outcome,
@@ -88,6 +90,68 @@ export class Ledger {
           THEN 'INSUFFICIENT_FUNDS' ELSE 'ACCOUNT_MISSING' END
       RETURNING reason`);
     return refused('REJECTED', rows[0]!.reason);
+  }
+
+  /**
+   * Debits decided together, answered in input order: one statement per round for debits on
+   * distinct accounts (a second debit on an account waits for the next round, so each sees the
+   * balance the one before left). A debit a round did not apply takes `debit`, which opens a
+   * missing account (local runs) or records why it was refused.
+   */
+  async debitMany(ms: Movement[], openingBalance: number): Promise<Answer[]> {
+    if (ms.length === 1) return [await this.debit(ms[0]!, openingBalance)];
+    const answers = new Map<Movement, Answer>();
+    let pending = ms;
+    while (pending.length > 0) {
+      const seen = new Set<string>();
+      const round = pending.filter((m) => !seen.has(accountOf(m)) && seen.add(accountOf(m)));
+      pending = pending.filter((m) => !round.includes(m));
+      const balances = await this.applyDebits(round);
+      for (const m of round) {
+        const balance = balances.get(m.operationId);
+        answers.set(m, balance === undefined ? await this.debit(m, openingBalance) : applied(balance));
+      }
+    }
+    return ms.map((m) => answers.get(m)!);
+  }
+
+  /**
+   * Many debits, each on a different account, in one statement (one round trip, one commit): the
+   * same guard as `applyDebit`, row by row. The accounts are locked in key order first, so two
+   * such statements (replicas) cannot deadlock on each other. Returns the balance after each debit
+   * that applied; the others (no account, too little on it) are for `debit`, which records why.
+   */
+  private async applyDebits(ms: Movement[]): Promise<Map<OperationId, string>> {
+    const input = JSON.stringify(
+      ms.map((m) => ({
+        operation_id: m.operationId,
+        payment_id: m.paymentId,
+        user_id: m.userId,
+        currency: m.currency,
+        amount: m.amount,
+      })),
+    );
+    const { rows } = await this.db.execute<{ operation_id: OperationId; balance: string }>(sql`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${input}::jsonb)
+          AS x(operation_id text, payment_id uuid, user_id bigint, currency text, amount bigint)
+      ), locked AS (
+        SELECT a.user_id, a.currency FROM money.accounts a JOIN input i USING (user_id, currency)
+        ORDER BY a.user_id, a.currency FOR UPDATE OF a
+      ), account AS (
+        UPDATE money.accounts a SET balance = a.balance - i.amount, updated_at = now()
+        FROM input i, locked l
+        WHERE l.user_id = i.user_id AND l.currency = i.currency
+          AND a.user_id = i.user_id AND a.currency = i.currency AND a.balance >= i.amount
+        RETURNING i.operation_id, i.payment_id, i.user_id, i.currency, i.amount, a.balance
+      ), entry AS (
+        INSERT INTO money.ledger_entries (operation_id, kind, purpose, payment_id, user_id, currency, amount, balance_after)
+        SELECT operation_id, 'DEBIT', 'PAYMENT', payment_id, user_id, currency, -amount, balance FROM account
+      )
+      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after)
+      SELECT operation_id, 'DEBIT', payment_id, user_id, 'APPLIED', balance FROM account
+      RETURNING operation_id, balance_after::text AS balance`);
+    return new Map(rows.map((r) => [r.operation_id, r.balance]));
   }
 
   private async applyDebit(m: Movement): Promise<string | undefined> {

@@ -3,6 +3,7 @@ import { operationResultMessage } from '../../common/kafka/messages';
 import type { OperationId } from '../../common/ids';
 import { TransientError } from '../../common/failure-class';
 import type { Logger } from '../../common/logger';
+import { Batcher } from '../../common/batcher';
 import type { UserDirectory } from './gateway-users';
 import type { Answer, Ledger, Movement, StoredOperation } from './ledger';
 
@@ -24,6 +25,13 @@ const isUniqueViolation = (e: unknown): boolean => {
 
 /** Decides and applies one `money-operations` command; the answer is what gets published. */
 export class OperationHandler {
+  /**
+   * Debits decided at about the same time (a chunk's commands run concurrently) share one
+   * statement and one commit instead of one each; a failed shared statement is redone one debit
+   * at a time, so a duplicate racing one of them fails only that one.
+   */
+  private readonly debits = new Batcher((ms: Movement[]) => this.ledger.debitMany(ms, this.openingBalance), 500, 2);
+
   constructor(
     private readonly ledger: Ledger,
     private readonly users: UserDirectory,
@@ -88,7 +96,7 @@ export class OperationHandler {
     if (op.kind === 'CREDIT') return this.ledger.deposit(m);
     if (user.status !== 'ACTIVE')
       return this.ledger.record(m, { outcome: 'REJECTED', reason: 'USER_BLOCKED', balanceAfter: null });
-    return this.ledger.debit(m, this.openingBalance);
+    return this.debits.submit(m);
   }
 
   /**

@@ -1,5 +1,11 @@
-import { asOperationId, asPaymentId, newPaymentId } from '../../common/ids';
+import { asOperationId, asPaymentId, newPaymentId, type UserId } from '../../common/ids';
+import type { Movement } from '../../money-storage/src/ledger';
 import { createHarness, debit, ledgerWithOneAccount, newUserId, seed, type Harness } from './harness';
+
+const debitOf = (userId: UserId, amount: number): Movement => {
+  const id = newPaymentId();
+  return { operationId: asOperationId(id), kind: 'DEBIT', paymentId: asPaymentId(id), userId, currency: 'USD', amount };
+};
 
 const countBy = (values: string[]): Record<string, number> =>
   values.reduce<Record<string, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});
@@ -31,6 +37,63 @@ describe('concurrent debits on one account', () => {
         [user],
       );
       expect(rows[0]).toEqual({ balance: '10', ledger: '10' });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('debits decided together share statements, in order per account, and answer each in input order', async () => {
+    const { ledger, user, database } = await ledgerWithOneAccount('ms_many');
+    try {
+      const missing = newUserId();
+      const ms = [debitOf(user, 400), debitOf(missing, 10), debitOf(user, 400), debitOf(user, 400), debitOf(user, 100)];
+      const answers = await ledger.debitMany(ms, 0);
+      expect(answers.map((a) => a.reason ?? `${a.outcome} ${a.balanceAfter}`)).toEqual([
+        'APPLIED 600',
+        'ACCOUNT_MISSING',
+        'APPLIED 200',
+        'INSUFFICIENT_FUNDS',
+        'APPLIED 100',
+      ]);
+      const { rows } = await database.pool.query(
+        `SELECT a.balance::text AS balance, (SELECT sum(amount)::text FROM money.ledger_entries WHERE user_id = $1) AS ledger,
+           (SELECT count(*)::int FROM money.processed_operations) AS answers FROM money.accounts a WHERE user_id = $1`,
+        [user],
+      );
+      expect(rows[0]).toEqual({ balance: '100', ledger: '100', answers: 5 });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('never deadlock or overdraw when shared statements and single debits hit the same accounts in any order', async () => {
+    const { ledger, user, database } = await ledgerWithOneAccount('ms_many_race');
+    try {
+      const others = Array.from({ length: 5 }, () => newUserId());
+      for (const other of others)
+        await database.pool.query(`INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'USD', 1000)`, [
+          other,
+        ]);
+      const accounts = [user, ...others];
+      // Each call names every account, in a rotated order; 1000 / 30 fit 33 times per account.
+      const calls = Array.from({ length: 40 }, (_, i) => {
+        const order = [...accounts.slice(i % 6), ...accounts.slice(0, i % 6)];
+        return i % 4 === 0
+          ? Promise.all(order.map((u) => ledger.debit(debitOf(u, 30), 0)))
+          : ledger.debitMany(
+              order.map((u) => debitOf(u, 30)),
+              0,
+            );
+      });
+      const answers = (await Promise.all(calls)).flat();
+      expect(countBy(answers.map((a) => a.reason ?? a.outcome))).toEqual({
+        APPLIED: 33 * 6,
+        INSUFFICIENT_FUNDS: 240 - 33 * 6,
+      });
+      const { rows } = await database.pool.query<{ balance: string }>(
+        `SELECT balance::text AS balance FROM money.accounts ORDER BY user_id`,
+      );
+      expect(rows.map((r) => r.balance)).toEqual(Array.from({ length: 6 }, () => '10'));
     } finally {
       await database.close();
     }

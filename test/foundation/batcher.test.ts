@@ -1,4 +1,4 @@
-import { Batcher } from '../../gateway/src/insert-batcher';
+import { Batcher } from '../../common/batcher';
 
 /** The group commit's promise to callers: a batch that fails because of one item fails only that one. */
 describe('Batcher', () => {

@@ -1,4 +1,4 @@
-import { isTransientFailure } from '../../common/failure-class';
+import { isTransientFailure } from './failure-class';
 
 interface Waiting<I, O> {
   item: I;
