@@ -138,7 +138,7 @@ export class PaymentStore {
     return this.inserts.oldestWaitMs();
   }
 
-  private readonly inserts = new Batcher((batch: NewPayment[]) => this.insertMany(batch));
+  private readonly inserts = new Batcher((batch: NewPayment[]) => this.insertMany(batch), 500, 2);
 
   private async insertMany(batch: NewPayment[]): Promise<Array<{ payment: PaymentRow; outbox: OutboxRow | null }>> {
     const createdAt = new Date();
