@@ -29,4 +29,9 @@ export class CallerGate {
   userId(caller: Caller): Promise<UserId> {
     return this.store.userIdFor(caller.userName);
   }
+
+  /** Who pays: the payment's own INSERT refuses a blocked user (see PaymentStore.payerIdFor). */
+  payerId(caller: Caller): Promise<UserId> {
+    return this.store.payerIdFor(caller.userName);
+  }
 }

@@ -100,7 +100,7 @@ export class PaymentService {
     caller: Caller,
     { amount, currency, idempotencyKey }: { amount: number; currency: Currency; idempotencyKey: string | null },
   ): Promise<{ outcome: CreateOutcome; payment: PaymentView }> {
-    const userId = await this.p.gate.userId(caller);
+    const userId = await this.p.gate.payerId(caller);
     const id = newPaymentId();
     const outboxPayload = paymentRequestedMessage({ paymentId: id, userId, amount, currency }, new Date());
     const traceparent = activeTraceparent() ?? newTraceparent();

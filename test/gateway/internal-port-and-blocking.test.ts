@@ -85,6 +85,29 @@ describe('a blocked user', () => {
     );
   });
 
+  it('blocked by another replica cannot pay at all, even while this one’s cache still says ACTIVE', async () => {
+    const ivy = t.client('ivy');
+    await ivy.data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
+    const id = await userIdOf(t, 'ivy');
+    const payments = async () =>
+      (await t.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM gateway.payments WHERE user_id = $1', [id]))
+        .rows[0]!.n;
+    await t.sql.query("UPDATE gateway.users SET status = 'BLOCKED' WHERE id = $1", [id]); // what another replica's PUT does
+    const refused = await ivy.request(CreatePayment, { input: { amount: 2, currency: 'EUR' } });
+    expect(refused.errors?.[0]).toMatchObject({
+      message: 'this account is blocked',
+      extensions: { code: 'FORBIDDEN' },
+    });
+    expect(await payments()).toBe(1);
+    // Reads still go by the 60 s cache; the payment's own statement does not.
+    expect((await ivy.data(MyPayments, {})).myPayments.totalCount).toBe(1);
+    await t.sql.query("UPDATE gateway.users SET status = 'ACTIVE' WHERE id = $1", [id]);
+    expect((await ivy.data(CreatePayment, { input: { amount: 3, currency: 'EUR' } })).createPayment.status).toBe(
+      'CREATED',
+    );
+    expect(await payments()).toBe(2);
+  });
+
   it('blocked by another replica is refused once this one’s USER_STATUS_CACHE_MS has passed', async () => {
     await t.client('rex').data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
     const id = await userIdOf(t, 'rex');
