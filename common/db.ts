@@ -1,12 +1,17 @@
+import type { SQL } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Tracer } from '@opentelemetry/api';
 import { tracePool } from './db-tracing';
 
+/** Drizzle over a pool, the pool kept reachable for prepared statements (`runPrepared`). */
+export type PooledDb<S extends Record<string, unknown>> = NodePgDatabase<S> & { $client: pg.Pool };
+
 export interface Database<S extends Record<string, unknown>> {
   pool: pg.Pool;
-  db: NodePgDatabase<S>;
+  db: PooledDb<S>;
   close(): Promise<void>;
 }
 
@@ -59,4 +64,35 @@ export async function isDatabaseReachable(pool: pg.Pool): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Runs `query` as a named prepared statement: each pooled connection parses and plans it once
+ * instead of on every call. The hot statements are CTEs over a jsonb batch, whose planning cost
+ * Postgres about as much CPU as running them. One `name` must always stand for the same text, so
+ * the query may vary only in its parameters (a list is one array parameter, see `pgArray`).
+ */
+export async function runPrepared<R extends Record<string, unknown>>(
+  pool: Pick<pg.Pool, 'query'>,
+  name: string,
+  query: SQL,
+): Promise<R[]> {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  try {
+    return (await pool.query<R>({ name, text, values: params })).rows;
+  } catch (e) {
+    // Wrapped as drizzle wraps its own: the pg error (its SQLSTATE, its message) stays the cause,
+    // where the failure classifier and the duplicate checks look.
+    throw new Error(`query ${name} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+}
+
+/** A Postgres array literal of ids (numbers, uuids): one parameter for any length, whatever the count. */
+export function pgArray(values: ReadonlyArray<string | number>): string {
+  const items = values.map(String);
+  if (items.some((v) => /["\\]/.test(v))) throw new Error('pgArray takes ids, not free text');
+  // Quoted, so that even an id spelled NULL stays a value.
+  return `{${items.map((v) => `"${v}"`).join(',')}}`;
 }

@@ -1,5 +1,4 @@
 import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { PaymentRequested } from '../../common/kafka/contracts';
 import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
@@ -7,8 +6,9 @@ import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
 import { Batcher } from '../../common/batcher';
 import { ApiError } from '../../common/api-error';
+import { pgArray, runPrepared, type PooledDb } from '../../common/db';
 
-export type Db = NodePgDatabase<typeof schema>;
+export type Db = PooledDb<typeof schema>;
 export type PaymentRow = typeof schema.payments.$inferSelect;
 export type UserRow = typeof schema.users.$inferSelect;
 export type OutboxRow = typeof schema.outbox.$inferSelect;
@@ -173,7 +173,10 @@ export class PaymentStore {
       })),
     );
     // Rows with a null id are payments of a payer not ACTIVE: nothing of them was written.
-    const { rows } = await this.db.execute<{ id: string | null; message_key: PaymentId; created_at: Date }>(sql`
+    const rows = await runPrepared<{ id: string | null; message_key: PaymentId; created_at: Date }>(
+      this.db.$client,
+      'gateway-insert-payments',
+      sql`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
           AS x(id uuid, user_id bigint, amount int, currency text, key text, payload jsonb, traceparent text)),
@@ -190,7 +193,8 @@ export class PaymentStore {
         RETURNING id, message_key, created_at)
       SELECT id::text, message_key::text, created_at FROM message
       UNION ALL
-      SELECT NULL, id::text, NULL FROM input WHERE id NOT IN (SELECT id FROM payable)`);
+      SELECT NULL, id::text, NULL FROM input WHERE id NOT IN (SELECT id FROM payable)`,
+    );
     const blocked = new Set(rows.filter((r) => r.id === null).map((r) => r.message_key));
     const outboxById = new Map(rows.filter((r) => r.id !== null).map((r) => [r.message_key, r]));
     for (const p of batch) if (outboxById.has(p.id)) this.onStatusChange('NEW', p.currency);
@@ -303,27 +307,19 @@ export class PaymentStore {
 
   /** After the broker's ack: the message is out, and the payment moves NEW → CREATED (never back). */
   async completeOutbox(rows: OutboxRow[]): Promise<void> {
-    this.reportChanges('CREATED', await this.markPublished(rows, this.db));
+    this.reportChanges('CREATED', await this.markPublished(rows));
   }
 
   /** Deletes the rows and marks their payments CREATED; returns the currencies of those that moved. */
-  private async markPublished(rows: OutboxRow[], tx: Pick<Db, 'execute'>): Promise<Array<{ currency: string }>> {
+  /** In the sweeper's transaction (`tx`), or prepared on the pool for the fast path. */
+  private async markPublished(rows: OutboxRow[], tx?: Pick<Db, 'execute'>): Promise<Array<{ currency: string }>> {
     if (rows.length === 0) return [];
-    const ids = sql.join(
-      rows.map((r) => sql`${r.id}`),
-      sql`, `,
-    );
-    const paymentIds = sql.join(
-      rows.map((r) => sql`${r.messageKey}::uuid`),
-      sql`, `,
-    );
     // One statement: one commit (and one WAL flush) per published batch, not two.
-    const { rows: created } = await tx.execute<{ currency: string }>(
-      sql`WITH published AS (DELETE FROM gateway.outbox WHERE id IN (${ids}))
+    const query = sql`WITH published AS (DELETE FROM gateway.outbox WHERE id = ANY(${pgArray(rows.map((r) => r.id))}::bigint[]))
           UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now()
-          WHERE id IN (${paymentIds}) AND status = 'NEW' RETURNING currency`,
-    );
-    return created;
+          WHERE id = ANY(${pgArray(rows.map((r) => r.messageKey))}::uuid[]) AND status = 'NEW' RETURNING currency`;
+    if (tx) return (await tx.execute<{ currency: string }>(query)).rows;
+    return runPrepared<{ currency: string }>(this.db.$client, 'gateway-mark-published', query);
   }
 
   private reportChanges(status: PaymentStatus, changed: Array<{ currency: string }>): void {
@@ -348,12 +344,16 @@ export class PaymentStore {
     const rows = JSON.stringify(
       [...latest.values()].map((e) => ({ id: e.paymentId, status: e.status, reason: e.reason, seq: e.seq })),
     );
-    const { rows: changed } = await this.db.execute<{ status: PaymentStatus; currency: string }>(sql`
+    const changed = await runPrepared<{ status: PaymentStatus; currency: string }>(
+      this.db.$client,
+      'gateway-apply-statuses',
+      sql`
       UPDATE gateway.payments AS p
          SET status = v.status, reason = v.reason, status_seq = v.seq, updated_at = now()
         FROM jsonb_to_recordset(${rows}::jsonb) AS v(id uuid, status text, reason text, seq int)
        WHERE p.id = v.id AND v.seq > p.status_seq
-      RETURNING p.status, p.currency`);
+      RETURNING p.status, p.currency`,
+    );
     for (const row of changed) this.onStatusChange(row.status, row.currency);
     return changed.length;
   }

@@ -1,12 +1,12 @@
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import type { OperationId, PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
+import { runPrepared, type PooledDb } from '../../common/db';
 import * as schema from '../db/schema';
 import { accounts, ledgerEntries, processedOperations, type OperationKind } from '../db/schema';
 
-export type MoneyDb = NodePgDatabase<typeof schema>;
+export type MoneyDb = PooledDb<typeof schema>;
 type Tx = Parameters<Parameters<MoneyDb['transaction']>[0]>[0];
 
 /** The answer to one command, as stored and as published. */
@@ -131,7 +131,10 @@ export class Ledger {
         amount: m.amount,
       })),
     );
-    const { rows } = await this.db.execute<{ operation_id: OperationId; balance: string }>(sql`
+    const rows = await runPrepared<{ operation_id: OperationId; balance: string }>(
+      this.db.$client,
+      'money-apply-debits',
+      sql`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
           AS x(operation_id text, payment_id uuid, user_id bigint, currency text, amount bigint)
@@ -150,12 +153,16 @@ export class Ledger {
       )
       INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after)
       SELECT operation_id, 'DEBIT', payment_id, user_id, 'APPLIED', balance FROM account
-      RETURNING operation_id, balance_after::text AS balance`);
+      RETURNING operation_id, balance_after::text AS balance`,
+    );
     return new Map(rows.map((r) => [r.operation_id, r.balance]));
   }
 
   private async applyDebit(m: Movement): Promise<string | undefined> {
-    const { rows } = await this.db.execute<{ balance: string }>(sql`
+    const rows = await runPrepared<{ balance: string }>(
+      this.db.$client,
+      'money-apply-debit',
+      sql`
       WITH account AS (
         UPDATE money.accounts SET balance = balance - ${m.amount}, updated_at = now()
         WHERE user_id = ${m.userId} AND currency = ${m.currency} AND balance >= ${m.amount}
@@ -166,7 +173,8 @@ export class Ledger {
       )
       INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after)
       SELECT ${m.operationId}, 'DEBIT', ${m.paymentId}::uuid, ${m.userId}::bigint, 'APPLIED', balance FROM account
-      RETURNING balance_after::text AS balance`);
+      RETURNING balance_after::text AS balance`,
+    );
     return rows[0]?.balance;
   }
 
