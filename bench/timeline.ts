@@ -88,6 +88,12 @@ export interface PushSecond {
  * A watcher's own second 0 is shifted to the nearest second of the load's; pushes received
  * before the load began (late warm-up ones) are left out.
  */
+/** Accepted requests per second over `seconds` seconds from second `from` of a load's timeline (whole seconds). */
+export function steadyRate(load: LoadSecond[], from: number, seconds: number): number {
+  const ok = load.filter((s) => s.second >= from && s.second < from + seconds).reduce((sum, s) => sum + s.ok, 0);
+  return Math.round(ok / seconds);
+}
+
 export function mergePushSeconds(watchers: PushSeries[], loadStartedAtMs: number): PushSecond[] {
   const perSecond: number[][] = [];
   for (const w of watchers) {

@@ -1,4 +1,23 @@
-import { LoadTimeline, mergePushSeconds, perSecondIncrease, runTimeline, secondOf } from '../../bench/timeline';
+import {
+  LoadTimeline,
+  mergePushSeconds,
+  perSecondIncrease,
+  runTimeline,
+  secondOf,
+  steadyRate,
+} from '../../bench/timeline';
+
+describe('steadyRate', () => {
+  it('counts only the accepted requests of the window, per second, leaving out the warm-up', () => {
+    const t = new LoadTimeline();
+    const t0 = 0;
+    for (let s = 0; s < 6; s++)
+      for (let i = 0; i < (s < 2 ? 500 : 100); i++) t.add(secondOf(t0 + 1000 * s + i, t0), 'ok', 5);
+    t.add(secondOf(t0 + 3000, t0), 'refused', 1);
+    expect(steadyRate(t.summary(), 2, 4)).toBe(100);
+    expect(steadyRate(t.summary(), 0, 2)).toBe(500);
+  });
+});
 
 describe('LoadTimeline', () => {
   it('counts each outcome in the second its request was sent, with that second’s latencies', () => {
