@@ -1,3 +1,4 @@
+import { withoutStack } from '../../common/coded-error';
 import { ApiError } from '../../common/api-error';
 import type { AdaptiveLimit } from './adaptive-limit';
 
@@ -68,9 +69,12 @@ export class Admission {
     if (!overload) return;
     if (overload.signal === 'concurrency') this.concurrency?.noteRefusal();
     this.onRefused(overload);
-    throw new ApiError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, {
-      retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS,
-    });
+    throw withoutStack(
+      () =>
+        new ApiError('RESOURCE_EXHAUSTED', `the system is at capacity; retry in ${OVERLOAD_RETRY_AFTER_SECONDS} s`, {
+          retryAfterSeconds: OVERLOAD_RETRY_AFTER_SECONDS,
+        }),
+    );
   }
 
   /** A ticket to end the call with, or RESOURCE_EXHAUSTED. */

@@ -1,5 +1,5 @@
 import { API_ERROR_STATUS, ApiError, isApiErrorCode } from '../../common/api-error';
-import { CodedError } from '../../common/coded-error';
+import { CodedError, withoutStack } from '../../common/coded-error';
 import { ConfigError } from '../../common/config';
 import { TransientError } from '../../common/failure-class';
 import { TimeoutError } from '../../common/with-timeout';
@@ -31,5 +31,16 @@ describe('coded errors', () => {
     expect(isApiErrorCode('BAD_USER_INPUT')).toBe(true);
     expect(isApiErrorCode('BAD_USER_ID')).toBe(false);
     expect(isApiErrorCode('toString')).toBe(false);
+  });
+});
+
+describe('withoutStack', () => {
+  it('builds the error with its message and code but no stack frames, and leaves the stack limit as it was', () => {
+    const limit = Error.stackTraceLimit;
+    const e = withoutStack(() => new CodedError('RESOURCE_EXHAUSTED', 'at capacity'));
+    expect(e).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: 'at capacity', name: 'CodedError' });
+    expect(e.stack).not.toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('x').stack).toMatch(/\n\s+at /);
   });
 });

@@ -20,6 +20,24 @@ const refusal = (header: string): string => {
 };
 
 describe('TokenVerifier', () => {
+  it('checks a token’s signature once, then knows it until it expires, and refuses it after', () => {
+    const signatures = jest.spyOn(jwt, 'verify');
+    const fresh = new TokenVerifier(policy);
+    const header = bearer({ exp: now() + 60 });
+    try {
+      expect(fresh.authenticate(header).userName).toBe('ann');
+      expect(fresh.verifies(header)).toBe(true);
+      expect(fresh.authenticate(header).userName).toBe('ann');
+      expect(signatures).toHaveBeenCalledTimes(1);
+      const later = Date.now() + 120_000;
+      jest.spyOn(Date, 'now').mockReturnValue(later);
+      expect(() => fresh.authenticate(header)).toThrow('token expired');
+      expect(fresh.verifies(header)).toBe(false);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('reads the roles it knows and ignores the others', () => {
     expect(verifier.authenticate(bearer({ exp: now() + 60, roles: ['auditor', 'operator'] }))).toEqual({
       userName: 'ann',
