@@ -117,12 +117,13 @@ export class PaymentSystem {
       : { ...peers, INTERNAL_PORT: String(replicaPort(this.internalPorts[name], replica)) };
   }
 
-  async startService(name: ServiceName, replica = 0): Promise<void> {
+  /** `env`: settings for this start only, over the system's own. */
+  async startService(name: ServiceName, replica = 0, env: NodeJS.ProcessEnv = {}): Promise<void> {
     const port = replicaPort(this.options.ports[name], replica);
     const service = spawnService(
       name,
       port,
-      this.envOf(name, replica),
+      { ...this.envOf(name, replica), ...env },
       this.options.onServiceLine,
       this.options.execArgv,
     );

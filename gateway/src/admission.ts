@@ -1,6 +1,7 @@
 import { withoutStack } from '../../common/coded-error';
 import { ApiError } from '../../common/api-error';
 import type { AdaptiveLimit } from './adaptive-limit';
+import type { PipelinePace } from './pipeline-pace';
 
 /** What the gateway measures of the system's load, each read the moment a payment asks to enter. */
 export interface LoadReadings {
@@ -20,8 +21,12 @@ export type LoadSignal = keyof LoadReadings;
 export type AdmissionLimits = Record<LoadSignal, number>;
 
 export interface Overload {
-  /** `concurrency`: as many createPayments in flight as the adaptive limit allows (see adaptive-limit.ts). */
-  signal: LoadSignal | 'concurrency';
+  /**
+   * `concurrency`: as many createPayments in flight as the adaptive limit allows (see
+   * adaptive-limit.ts); `pace`: as many accepted this second as the pipeline's recent pace allows
+   * (see pipeline-pace.ts).
+   */
+  signal: LoadSignal | 'concurrency' | 'pace';
   value: number;
   limit: number;
 }
@@ -54,12 +59,15 @@ export class Admission {
     private readonly limits: AdmissionLimits,
     private readonly concurrency: AdaptiveLimit | undefined,
     private readonly onRefused: (overload: Overload) => void = () => undefined,
+    private readonly pace?: PipelinePace,
   ) {}
 
   /** Why a payment would be refused now, if it would; `admit` is what refuses. */
   overload(): Overload | undefined {
     const c = this.concurrency;
     if (c?.full) return { signal: 'concurrency', value: c.inUse, limit: c.limit };
+    const p = this.pace;
+    if (p?.full) return { signal: 'pace', value: p.acceptedThisSecond, limit: p.cap };
     return overloadOf(this.readings(), this.limits);
   }
 
@@ -80,6 +88,7 @@ export class Admission {
   /** A ticket to end the call with, or RESOURCE_EXHAUSTED. */
   admit(): AdmissionTicket {
     this.check();
+    this.pace?.noteAccepted();
     if (!this.concurrency) return () => undefined;
     // Not full a moment ago, on the same turn of the event loop: a slot is there.
     const ticket = this.concurrency.tryAcquire();

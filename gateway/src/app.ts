@@ -30,6 +30,8 @@ import { PaymentStore } from './payment-store';
 import { RateLimiter } from './rate-limiter';
 import { StatusHub } from './status-hub';
 import { startStatusBroadcast, startStatusWriter } from './status-consumers';
+import { PipelinePace } from './pipeline-pace';
+import { isTerminal } from '../../common/payment-status';
 
 export interface Gateway extends RunningService {
   port: number;
@@ -56,7 +58,12 @@ export async function startGateway(
   await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20, tracerOf('gateway'));
   const metrics = new GatewayMetrics();
-  const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS, metrics.statusChanged);
+  const pace =
+    config.ADMISSION_PACE_FLOOR_PER_SECOND > 0 ? new PipelinePace(config.ADMISSION_PACE_FLOOR_PER_SECOND) : undefined;
+  const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS, (status, currency) => {
+    metrics.statusChanged(status, currency);
+    if (isTerminal(status)) pace?.noteFinished();
+  });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
   const admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
@@ -84,7 +91,7 @@ export async function startGateway(
     config.ADMISSION_SAMPLE_MS,
   );
   const concurrency = createPaymentLimit(config.ADMISSION_TARGET_LATENCY_MS);
-  const admission = new Admission(load.readings, admissionLimits(config), concurrency, metrics.admissionRefused);
+  const admission = new Admission(load.readings, admissionLimits(config), concurrency, metrics.admissionRefused, pace);
   const deposits = new DepositStore(database.db);
   const services = {
     service: new PaymentService({

@@ -54,6 +54,11 @@ const gatewayShape = {
    * (see adaptive-limit.ts); 0 turns the limit off.
    */
   ADMISSION_TARGET_LATENCY_MS: env.int(250, 0),
+  /**
+   * Slow start (see pipeline-pace.ts): new payments per second are held to twice what the
+   * pipeline finished per second over the last 5 s, and to at least this many; 0 turns it off.
+   */
+  ADMISSION_PACE_FLOOR_PER_SECOND: env.int(100, 0),
   /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default outside production. */
   EXPLORER: z.enum(['on', 'off']).optional(),
   /** Browser origins allowed to call GraphQL and REST cross-origin, comma-separated; empty: none. */

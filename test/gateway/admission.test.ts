@@ -1,6 +1,13 @@
 import { CreatePayment, MyPayments } from '../../client/operations';
 import { AdaptiveLimit } from '../../gateway/src/adaptive-limit';
-import { Admission, overloadOf, type AdmissionLimits, type LoadReadings } from '../../gateway/src/admission';
+import {
+  Admission,
+  overloadOf,
+  type AdmissionLimits,
+  type LoadReadings,
+  type Overload,
+} from '../../gateway/src/admission';
+import { PipelinePace } from '../../gateway/src/pipeline-pace';
 import { scrape } from '../support/prometheus-text';
 import { eventually, testKafka } from '../support/infra';
 import { ADMISSION_OFF, countRows, startTestGateway, type TestGateway } from './harness';
@@ -72,6 +79,29 @@ describe('admission with a concurrency limit', () => {
     clock = 300;
     admission.admit()(false); // the first call to end after the window closes it
     expect(limit.limit).toBe(3);
+  });
+});
+
+describe('admission with a slow start', () => {
+  it('refuses with signal pace past what the pipeline has shown it can finish, and admits more as it finishes', () => {
+    let clock = 0;
+    const pace = new PipelinePace(3, 2, () => clock);
+    const refusals: Overload[] = [];
+    const admission = new Admission(
+      () => CALM,
+      LIMITS,
+      undefined,
+      (o) => void refusals.push(o),
+      pace,
+    );
+    for (let i = 0; i < 3; i++) admission.admit();
+    expect(() => admission.admit()).toThrow(/at capacity/);
+    expect(refusals).toEqual([{ signal: 'pace', value: 3, limit: 3 }]);
+    for (let i = 0; i < 10; i++) pace.noteFinished(); // 10 finished in second 0: 2 a second over 5 s
+    clock = 1000;
+    for (let i = 0; i < 4; i++) admission.admit();
+    expect(() => admission.admit()).toThrow(/at capacity/);
+    expect(refusals.at(-1)).toEqual({ signal: 'pace', value: 4, limit: 4 });
   });
 });
 

@@ -46,6 +46,7 @@ export const ADMISSION_OFF = {
   ADMISSION_MAX_OUTBOX_BACKLOG: '0',
   ADMISSION_MAX_BACKLOG_SECONDS: '0',
   ADMISSION_TARGET_LATENCY_MS: '0',
+  ADMISSION_PACE_FLOOR_PER_SECOND: '0',
 };
 
 /** A real gateway on a free port, with its own database and topics, on the run's Kafka and Postgres. */
