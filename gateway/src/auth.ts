@@ -55,14 +55,14 @@ export function signToken(
 
 const unauthenticated = (reason: string): ApiError => new ApiError('UNAUTHENTICATED', reason);
 
+/** Tokens remembered as verified; past this, the oldest is forgotten first. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * Accepts only `Bearer <HS256 JWT>` signed with our secret: pinning the algorithm is what
  * rejects `alg: none` and key-confusion tokens. A token must expire, and not too far ahead, so a
  * leaked one is worth little for long.
  */
-/** Tokens remembered as verified; past this, the oldest is forgotten first. */
-const VERIFIED_CACHE_SIZE = 10_000;
-
 export class TokenVerifier {
   /** jsonwebtoken turns a string secret into a key on every call (first trying it as a public key): ~10% of the gateway's CPU under load. */
   private readonly key: KeyObject;

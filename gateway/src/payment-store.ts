@@ -310,8 +310,10 @@ export class PaymentStore {
     this.reportChanges('CREATED', await this.markPublished(rows));
   }
 
-  /** Deletes the rows and marks their payments CREATED; returns the currencies of those that moved. */
-  /** In the sweeper's transaction (`tx`), or prepared on the pool for the fast path. */
+  /**
+   * Deletes the rows and marks their payments CREATED; returns the currencies of those that moved.
+   * In the sweeper's transaction (`tx`), or prepared on the pool for the fast path.
+   */
   private async markPublished(rows: OutboxRow[], tx?: Pick<Db, 'execute'>): Promise<Array<{ currency: string }>> {
     if (rows.length === 0) return [];
     // One statement: one commit (and one WAL flush) per published batch, not two.

@@ -105,7 +105,8 @@ export class Ledger {
     while (pending.length > 0) {
       const seen = new Set<string>();
       const round = pending.filter((m) => !seen.has(accountOf(m)) && seen.add(accountOf(m)));
-      pending = pending.filter((m) => !round.includes(m));
+      const inRound = new Set(round);
+      pending = pending.filter((m) => !inRound.has(m));
       const balances = await this.applyDebits(round);
       for (const m of round) {
         const balance = balances.get(m.operationId);

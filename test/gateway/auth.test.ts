@@ -20,6 +20,21 @@ const refusal = (header: string): string => {
 };
 
 describe('TokenVerifier', () => {
+  it('remembers no refused token: a forged one, or one with control characters, is checked and refused every time', () => {
+    const signatures = jest.spyOn(jwt, 'verify');
+    const fresh = new TokenVerifier(policy);
+    const valid = bearer({ exp: now() + 60 });
+    const forged = `${valid.slice(0, -2)}${valid.endsWith('AA') ? 'BB' : 'AA'}`;
+    try {
+      for (const header of [forged, forged, `${valid}\u0000`, `Bearer \ud800${valid.slice(7)}`])
+        expect(fresh.verifies(header)).toBe(false);
+      expect(signatures).toHaveBeenCalledTimes(2); // the forged token, both times; the others fail before any HMAC
+      expect(fresh.verifies(valid)).toBe(true);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('checks a token’s signature once, then knows it until it expires, and refuses it after', () => {
     const signatures = jest.spyOn(jwt, 'verify');
     const fresh = new TokenVerifier(policy);
