@@ -130,6 +130,17 @@ export class PaymentStore {
     return row;
   }
 
+  /** Several users in one statement (money-storage's batched lookup); unknown ids are simply absent. */
+  async findUsers(ids: readonly UserId[]): Promise<Array<Pick<UserRow, 'id' | 'userName' | 'status'>>> {
+    if (ids.length === 0) return [];
+    const rows = await runPrepared<{ id: UserId; user_name: string; status: schema.UserStatus }>(
+      this.db.$client,
+      'gateway-find-users',
+      sql`SELECT id::text, user_name, status FROM gateway.users WHERE id = ANY(${pgArray(ids)}::bigint[])`,
+    );
+    return rows.map((r) => ({ id: r.id, userName: r.user_name, status: r.status }));
+  }
+
   /** Takes effect at once on this replica; other replicas see it within their USER_STATUS_CACHE_MS. */
   async setUserStatus(id: UserId, status: schema.UserStatus): Promise<UserRow | undefined> {
     const [row] = await this.db.update(schema.users).set({ status }).where(eq(schema.users.id, id)).returning();

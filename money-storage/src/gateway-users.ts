@@ -5,6 +5,8 @@ import type { Logger } from '../../common/logger';
 import { sleep } from '../../common/sleep';
 import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import { traceHeaders } from '../../common/tracing';
+import { Batcher } from '../../common/batcher';
+import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH } from '../../common/user-lookup';
 
 export type UserStatus = 'ACTIVE' | 'BLOCKED';
 
@@ -28,22 +30,42 @@ export interface GatewayUsersOptions {
   logger: Logger;
 }
 
-const userBody = z.object({
-  id: z.union([z.string(), z.number()]).transform(String),
-  userName: z.string(),
-  status: z.enum(['ACTIVE', 'BLOCKED']),
+const lookupBody = z.object({
+  users: z.array(
+    z.object({
+      id: z.union([z.string(), z.number()]).transform(String),
+      userName: z.string(),
+      status: z.enum(['ACTIVE', 'BLOCKED']),
+    }),
+  ),
 });
+
+type Found = Extract<UserLookup, { kind: 'found' }>;
 
 /** A failure worth another attempt (network, timeout, 5xx), as opposed to an answer. */
 class Retryable extends Error {}
 
-/** Reads a user's auth data from the gateway's internal REST endpoint. */
+/**
+ * Reads users' auth data from the gateway's internal REST API. Lookups made while others are on
+ * the wire share the next request (USER_LOOKUP_PATH), so a chunk of debits costs the gateway a
+ * request or two, not one each.
+ */
 export class GatewayUsers implements UserDirectory {
   private turn = 0;
+  private readonly batcher = new Batcher<UserId, UserLookup>((ids) => this.lookupMany(ids), MAX_USER_LOOKUP_IDS, 2);
 
   constructor(private readonly options: GatewayUsersOptions) {}
 
-  async lookup(userId: UserId): Promise<UserLookup> {
+  lookup(userId: UserId): Promise<UserLookup> {
+    return this.batcher.submit(userId);
+  }
+
+  /**
+   * A gateway that cannot be asked (down, timing out, 5xx) makes every lookup of the batch
+   * `unavailable`. A refusal of the request itself rejects a shared batch, which the Batcher then
+   * asks again one user at a time, so only a lookup at fault is `unavailable` for it.
+   */
+  private async lookupMany(ids: UserId[]): Promise<UserLookup[]> {
     const { baseUrls, retries, retryBaseMs, logger } = this.options;
     // Lookups start at successive gateways; a lookup's own attempts then walk on from its start,
     // so a second attempt always asks another replica than the first.
@@ -52,47 +74,54 @@ export class GatewayUsers implements UserDirectory {
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(backoffMs(attempt, { baseMs: retryBaseMs, maxMs: DEFAULT_BACKOFF.maxMs }));
       try {
-        return await this.attempt(userId, baseUrls[(first + attempt) % baseUrls.length]!);
+        const found = await this.attempt(ids, baseUrls[(first + attempt) % baseUrls.length]!);
+        return ids.map((id) => found.get(id) ?? { kind: 'unknown' });
       } catch (e) {
         lastError = (e as Error).message;
-        if (!(e instanceof Retryable)) break;
-        logger.warn({ userId, attempt, err: lastError }, 'gateway user lookup failed');
+        if (!(e instanceof Retryable)) {
+          if (ids.length > 1) throw e;
+          break;
+        }
+        logger.warn({ users: ids.length, attempt, err: lastError }, 'gateway user lookup failed');
       }
     }
-    return { kind: 'unavailable', error: lastError };
+    return ids.map(() => ({ kind: 'unavailable', error: lastError }));
   }
 
-  private async attempt(userId: UserId, baseUrl: string): Promise<UserLookup> {
+  private async attempt(ids: UserId[], baseUrl: string): Promise<Map<string, Found>> {
     const { serviceToken, timeoutMs } = this.options;
     let res: Response;
     try {
-      res = await fetch(new URL(`/internal/users/${encodeURIComponent(userId)}`, baseUrl), {
-        headers: { [SERVICE_TOKEN_HEADER]: serviceToken, accept: 'application/json', ...traceHeaders() },
+      res = await fetch(new URL(USER_LOOKUP_PATH, baseUrl), {
+        method: 'POST',
+        headers: {
+          [SERVICE_TOKEN_HEADER]: serviceToken,
+          accept: 'application/json',
+          'content-type': 'application/json',
+          ...traceHeaders(),
+        },
+        body: JSON.stringify({ ids }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
       throw new Retryable(`gateway unreachable: ${(e as Error).message}`);
-    }
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return { kind: 'unknown' };
     }
     if (res.status >= 500 || res.status === 429) {
       await res.body?.cancel();
       throw new Retryable(`gateway answered ${res.status}`);
     }
     if (res.status !== 200) {
-      // 401/403 is a configuration problem (wrong token); asking again will not fix it.
+      // 400/401/403 is a bug or a configuration problem (wrong token); asking again will not fix it.
       await res.body?.cancel();
       throw new Error(`gateway answered ${res.status}`);
     }
-    const parsed = userBody.safeParse(await res.json().catch(() => null));
-    if (!parsed.success) throw new Error(`gateway sent an unexpected user body: ${parsed.error.message}`);
-    return {
-      kind: 'found',
-      userId: parsed.data.id as UserId,
-      userName: parsed.data.userName,
-      status: parsed.data.status,
-    };
+    const parsed = lookupBody.safeParse(await res.json().catch(() => null));
+    if (!parsed.success) throw new Error(`gateway sent an unexpected lookup body: ${parsed.error.message}`);
+    return new Map(
+      parsed.data.users.map((u) => [
+        u.id,
+        { kind: 'found', userId: u.id as UserId, userName: u.userName, status: u.status } satisfies Found,
+      ]),
+    );
   }
 }

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import { GatewayClient } from '../../client/gateway-client';
 import { CreatePayment, GetPayment, GetPaymentStatus, MyPayments } from '../../client/operations';
 import { countRows, startTestGateway, userIdOf, type TestGateway } from './harness';
+import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH } from '../../common/user-lookup';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -234,6 +235,57 @@ describe('the internal API for money-storage', () => {
     expect(await (await fetch(`${t.internalUrl}/internal/users/${id}`, { headers })).json()).toMatchObject({
       status: 'BLOCKED',
     });
+  });
+});
+
+describe('the batched user lookup for money-storage (POST /internal/users/lookup)', () => {
+  const lookup = (body: string, headers: Record<string, string> = { 'x-service-token': t.serviceToken }) =>
+    fetch(`${t.internalUrl}${USER_LOOKUP_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+
+  it('answers the known users of a list in one request, the unknown ones absent', async () => {
+    await t.client('lea').data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
+    await t.client('mo').data(CreatePayment, { input: { amount: 1, currency: 'EUR' } });
+    const [lea, mo] = [await userIdOf(t, 'lea'), await userIdOf(t, 'mo')];
+    const res = await lookup(JSON.stringify({ ids: [lea, '999999999', mo, lea] }));
+    expect(res.status).toBe(200);
+    const { users } = (await res.json()) as { users: Array<{ id: string }> };
+    expect(users.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      [
+        { id: lea, userName: 'lea', status: 'ACTIVE' },
+        { id: mo, userName: 'mo', status: 'ACTIVE' },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+  });
+
+  it('needs the service token', async () => {
+    expect((await lookup('{"ids":["1"]}', {})).status).toBe(401);
+    expect((await lookup('{"ids":["1"]}', { 'x-service-token': 'wrong' })).status).toBe(401);
+  });
+
+  const tooMany = JSON.stringify({ ids: Array.from({ length: MAX_USER_LOOKUP_IDS + 1 }, (_, i) => String(i + 1)) });
+  it.each([
+    ['not JSON', '{"ids": [', 400, 'BAD_JSON'],
+    ['no ids', '{}', 400, 'BAD_USER_INPUT'],
+    ['ids not a list', '{"ids": "1"}', 400, 'BAD_USER_INPUT'],
+    ['an empty list', '{"ids": []}', 400, 'BAD_USER_INPUT'],
+    ['a number, not a string', '{"ids": [1]}', 400, 'BAD_USER_INPUT'],
+    ['zero', '{"ids": ["0"]}', 400, 'BAD_USER_INPUT'],
+    ['past int8', '{"ids": ["9223372036854775808"]}', 400, 'BAD_USER_INPUT'],
+    ['a NUL', '{"ids": ["1\\u0000"]}', 400, 'BAD_USER_INPUT'],
+    ['a lone surrogate', '{"ids": ["\\ud800"]}', 400, 'BAD_USER_INPUT'],
+    ['an array literal', '{"ids": ["{1,2}"]}', 400, 'BAD_USER_INPUT'],
+    ['a quote', '{"ids": ["1\\""]}', 400, 'BAD_USER_INPUT'],
+    ['one id too many', tooMany, 400, 'BAD_USER_INPUT'],
+    ['a huge body', JSON.stringify({ ids: ['1'], pad: 'x'.repeat(100_000) }), 413, 'PAYLOAD_TOO_LARGE'],
+  ])('refuses %s with a JSON error and answers the next request', async (_case, body, status, code) => {
+    const res = await lookup(body);
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ error: { code } });
+    expect((await lookup('{"ids":["1"]}')).status).toBe(200);
   });
 });
 

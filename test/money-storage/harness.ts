@@ -22,40 +22,57 @@ import * as schema from '../../money-storage/db/schema';
 import { Ledger } from '../../money-storage/src/ledger';
 import { collect, eventually, freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
 import { testSecrets } from '../support/secrets';
+import { readJson } from '../../common/http';
+import { USER_LOOKUP_PATH } from '../../common/user-lookup';
 
 export const SERVICE_TOKEN = testSecrets().INTERNAL_SERVICE_TOKEN;
 
 /** How the stub gateway treats a user: a status, or a failure mode. */
-export type StubUser = 'ACTIVE' | 'BLOCKED' | 'FAIL_503' | 'DROP_CONNECTION' | 'HANG';
+export type StubUser = 'ACTIVE' | 'BLOCKED' | 'FAIL_503' | 'DROP_CONNECTION' | 'HANG' | 'BAD_REQUEST';
 
-/** A real HTTP server playing the gateway's `GET /internal/users/:id`. */
+/**
+ * A real HTTP server playing the gateway's batched user lookup (`POST USER_LOOKUP_PATH`). A
+ * failure mode on any user asked for is what the whole request meets, as a real gateway's
+ * failure would be.
+ */
 export interface GatewayStub {
   url: string;
   users: Map<string, StubUser>;
   /** Requests received per user id, to count retries and cache hits. */
   requests: Map<string, number>;
+  /** How many ids each request asked for, in arrival order. */
+  batches: number[];
   close(): Promise<void>;
 }
+
+const FAILURE_MODES: readonly StubUser[] = ['HANG', 'DROP_CONNECTION', 'FAIL_503', 'BAD_REQUEST'];
 
 export async function startGatewayStub(): Promise<GatewayStub> {
   const users = new Map<string, StubUser>();
   const requests = new Map<string, number>();
+  const batches: number[] = [];
   const server = http.createServer((req, res) => {
-    const match = /^\/internal\/users\/([^/]+)$/.exec(req.url ?? '');
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (!match) return reply(404, { error: 'no route' });
+    if (req.url !== USER_LOOKUP_PATH || req.method !== 'POST') return reply(404, { error: 'no route' });
     if (req.headers['x-service-token'] !== SERVICE_TOKEN) return reply(401, { error: 'bad token' });
-    const id = match[1]!;
-    requests.set(id, (requests.get(id) ?? 0) + 1);
-    const user = users.get(id);
-    if (user === undefined) return reply(404, { error: 'unknown user' });
-    if (user === 'FAIL_503') return reply(503, { error: 'down' });
-    if (user === 'DROP_CONNECTION') return void req.socket.destroy();
-    if (user === 'HANG') return; // never answers: the client's timeout must fire
-    return reply(200, { id, userName: `user-${id}`, status: user });
+    void readJson(req, 64 * 1024).then((body) => {
+      const ids = (body as { ids: string[] }).ids;
+      batches.push(ids.length);
+      for (const id of ids) requests.set(id, (requests.get(id) ?? 0) + 1);
+      const failure = FAILURE_MODES.find((mode) => ids.some((id) => users.get(id) === mode));
+      if (failure === 'FAIL_503') return reply(503, { error: 'down' });
+      if (failure === 'BAD_REQUEST') return reply(400, { error: 'refused' });
+      if (failure === 'DROP_CONNECTION') return void req.socket.destroy();
+      if (failure === 'HANG') return; // never answers: the client's timeout must fire
+      const found = ids.flatMap((id) => {
+        const status = users.get(id);
+        return status === undefined ? [] : [{ id, userName: `user-${id}`, status }];
+      });
+      return reply(200, { users: found });
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -63,6 +80,7 @@ export async function startGatewayStub(): Promise<GatewayStub> {
     url: `http://127.0.0.1:${port}`,
     users,
     requests,
+    batches,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -10,12 +10,29 @@ import type { PaymentStore } from '../payment-store';
 import { sendPublicError, toPublicError } from '../public-error';
 import { Router } from './router';
 import { ApiError } from '../../../common/api-error';
+import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH } from '../../../common/user-lookup';
+
+// MAX_USER_LOOKUP_IDS ids of at most 19 digits, quoted and separated, with room for the envelope.
+const LOOKUP_BODY_LIMIT = 16 * 1024;
+
+/** `{ ids: [...] }`: 1 to MAX_USER_LOOKUP_IDS user ids, each a string of a positive int8; duplicates are harmless. */
+function userIdList(body: unknown): UserId[] {
+  const ids = (body as { ids?: unknown } | null)?.ids;
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_USER_LOOKUP_IDS)
+    throw new ApiError('BAD_USER_INPUT', `ids must be an array of 1 to ${MAX_USER_LOOKUP_IDS} user ids`);
+  if (!ids.every((id): id is UserId => typeof id === 'string' && isUserId(id)))
+    throw new ApiError('BAD_USER_INPUT', 'every id must be a positive integer, as a string');
+  return [...new Set(ids)];
+}
 
 /** For other services (money-storage) and operators: never exposed to users, always behind the service token. */
 export function internalRoutes(store: PaymentStore, serviceToken: string): Router {
-  const guard = (req: http.IncomingMessage, rawId: string | undefined): UserId => {
+  const authorize = (req: http.IncomingMessage): void => {
     if (!hasServiceToken(req, serviceToken))
       throw new ApiError('UNAUTHENTICATED', `missing or wrong ${SERVICE_TOKEN_HEADER}`);
+  };
+  const guard = (req: http.IncomingMessage, rawId: string | undefined): UserId => {
+    authorize(req);
     if (!rawId || !isUserId(rawId)) throw new ApiError('BAD_USER_INPUT', 'user id must be a positive integer');
     return rawId;
   };
@@ -25,6 +42,11 @@ export function internalRoutes(store: PaymentStore, serviceToken: string): Route
     status: u.status,
   });
   return new Router()
+    .on('POST', new RegExp(`^${USER_LOOKUP_PATH}$`), async (req, res) => {
+      authorize(req);
+      const users = await store.findUsers(userIdList(await readJson(req, LOOKUP_BODY_LIMIT)));
+      sendJson(res, 200, { users: users.map(render) });
+    })
     .on('GET', /^\/internal\/users\/([^/]+)$/, async (req, res, [rawId]) => {
       const user = await store.findUser(guard(req, rawId));
       if (!user) throw new ApiError('NOT_FOUND', 'no such user');

@@ -1,0 +1,69 @@
+import { createLogger } from '../../common/logger';
+import { freePort } from '../../infra/free-port';
+import { GatewayUsers } from '../../money-storage/src/gateway-users';
+import { newUserId, SERVICE_TOKEN, startGatewayStub, type GatewayStub } from './harness';
+
+const clientOf = (baseUrls: string[]): GatewayUsers =>
+  new GatewayUsers({
+    baseUrls,
+    serviceToken: SERVICE_TOKEN,
+    timeoutMs: 1000,
+    retries: 1,
+    retryBaseMs: 1,
+    logger: createLogger('test', 'silent'),
+  });
+
+describe('user lookups from the gateway', () => {
+  let live: GatewayStub;
+  beforeEach(async () => {
+    live = await startGatewayStub();
+  });
+  afterEach(() => live.close());
+
+  it('share requests: lookups made while others are on the wire go out together, each user asked once', async () => {
+    const client = clientOf([live.url]);
+    const users = Array.from({ length: 50 }, () => newUserId());
+    users.forEach((id, i) => i % 5 !== 0 && live.users.set(id, i % 7 === 0 ? 'BLOCKED' : 'ACTIVE'));
+    const found = await Promise.all(users.map((id) => client.lookup(id)));
+    expect(found).toEqual(
+      users.map((id, i) =>
+        i % 5 === 0
+          ? { kind: 'unknown' }
+          : { kind: 'found', userId: id, userName: `user-${id}`, status: i % 7 === 0 ? 'BLOCKED' : 'ACTIVE' },
+      ),
+    );
+    // Two requests in flight at most: the first two lookups went alone, the other 48 together.
+    expect(live.batches).toEqual([1, 1, 48]);
+    expect(users.map((id) => live.requests.get(id))).toEqual(users.map(() => 1));
+  });
+
+  it('make every lookup of a request unavailable in an outage, and ask again for the next lookups', async () => {
+    const client = clientOf([live.url]);
+    const [a, b, c, failing] = Array.from({ length: 4 }, () => newUserId());
+    [a, b, c].forEach((id) => live.users.set(id!, 'ACTIVE'));
+    live.users.set(failing!, 'FAIL_503');
+    const lookups = await Promise.all([a, b, c, failing].map((id) => client.lookup(id!)));
+    expect(lookups.map((l) => l.kind)).toEqual(['found', 'found', 'unavailable', 'unavailable']);
+    expect((await client.lookup(c!)).kind).toBe('found');
+  });
+
+  it('ask again one by one when the gateway refuses a shared request, so only the user at fault is unavailable', async () => {
+    const client = clientOf([live.url]);
+    const users = Array.from({ length: 6 }, () => newUserId());
+    users.forEach((id) => live.users.set(id, 'ACTIVE'));
+    live.users.set(users[4]!, 'BAD_REQUEST');
+    const lookups = await Promise.all(users.map((id) => client.lookup(id)));
+    expect(lookups.map((l) => l.kind)).toEqual(['found', 'found', 'found', 'found', 'unavailable', 'found']);
+    expect(live.batches).toEqual([1, 1, 4, 1, 1, 1, 1]);
+  });
+
+  it('find the user through the live replica, whichever replica each lookup starts at', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`; // nobody listens there
+    const client = clientOf([down, live.url]);
+    const users = Array.from({ length: 6 }, () => newUserId());
+    users.forEach((id) => live.users.set(id, 'ACTIVE'));
+    const found = await Promise.all(users.map((id) => client.lookup(id)));
+    expect(found.map((f) => f.kind)).toEqual(users.map(() => 'found'));
+    expect(users.map((id) => live.requests.get(id))).toEqual(users.map(() => 1)); // each asked the live one once
+  });
+});
