@@ -76,6 +76,9 @@ export class Admission {
     const overload = this.overload();
     if (!overload) return;
     if (overload.signal === 'concurrency') this.concurrency?.noteRefusal();
+    // A full concurrency limit is not pressure by itself: the limit starts low and grows by being
+    // full while on target. Its cuts are (createPaymentLimit's onCut).
+    if (overload.signal !== 'pace' && overload.signal !== 'concurrency') this.pace?.notePressure();
     this.onRefused(overload);
     throw withoutStack(
       () =>

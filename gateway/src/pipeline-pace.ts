@@ -1,29 +1,53 @@
 /** Seconds of finished payments the pace is taken over: longer than a payment's own 1-10 s in the pipeline would be slower to follow. */
 const WINDOW_SECONDS = 5;
+/**
+ * At most this many times last second's accepted payments in this one: the finished pace lags
+ * acceptance by the pipeline's 1-10 s, so a cap taken from it alone could jump from one second
+ * to the next (250 to 900/s accepted within five seconds, at 1,000/s offered).
+ */
+const STEP_PER_SECOND = 1.2;
 
 /**
  * Slow start for new payments: at most `growth` times as many accepted per second as the pipeline
- * finished per second lately, and never fewer than `floorPerSecond`. The concurrency limit
+ * finished per second lately, at most STEP_PER_SECOND times as many as the second before, and
+ * never fewer than `floorPerSecond`. The concurrency limit
  * (adaptive-limit.ts) follows createPayment's own latency, which is low while the pipeline is
  * idle: a burst on an idle system was accepted at 1,100-1,800/s for seconds, and its paymaster and
  * money-storage work, landing one to ten seconds later, then saturated the machine so that
  * requests waited up to 30 s to be read. What the pipeline has finished is what it has shown it
- * can carry; growing from there doubles the pace every few seconds, and in steady state (accepted
- * = finished) the cap is never reached.
+ * can carry; growing from there doubles the pace every few seconds (by a fifth after a sign of
+ * capacity, see `pressedGrowth`), and in steady state (accepted = finished) the cap is above what
+ * is accepted.
  */
 export class PipelinePace {
   /** Finished payments per whole second, newest last, for the WINDOW_SECONDS before the current one. */
   private readonly finished: number[] = [];
   private current = { second: 0, finished: 0, accepted: 0 };
+  private acceptedLastSecond = 0;
+  /** The last second with a sign of capacity (`notePressure`); -Infinity before any. */
+  private lastPressureSecond = -Infinity;
 
   constructor(
     private readonly floorPerSecond: number,
     private readonly growth = 2,
     private readonly now: () => number = Date.now,
+    /**
+     * The growth after a sign of capacity. Doubling is right on the way up from idle,
+     * but at capacity it let twice what the machine carries in, until latency made the
+     * concurrency limit refuse nearly everything for seconds: a 10 s swing between 200 and
+     * 900/s accepted at 1,000/s offered. Within WINDOW_SECONDS of a sign of capacity
+     * (`notePressure`) the pace rises by a fifth.
+     */
+    private readonly pressedGrowth = 1.2,
   ) {}
 
   noteFinished(): void {
     this.roll().finished += 1;
+  }
+
+  /** Latency cut the concurrency limit, or a load reading refused a payment: the system is at capacity. */
+  notePressure(): void {
+    this.lastPressureSecond = this.roll().second;
   }
 
   noteAccepted(): void {
@@ -34,7 +58,9 @@ export class PipelinePace {
   get cap(): number {
     this.roll();
     const finishedPerSecond = this.finished.reduce((sum, n) => sum + n, 0) / WINDOW_SECONDS;
-    return Math.max(this.floorPerSecond, Math.ceil(this.growth * finishedPerSecond));
+    const pressed = this.current.second - this.lastPressureSecond <= WINDOW_SECONDS;
+    const fromPace = (pressed ? this.pressedGrowth : this.growth) * finishedPerSecond;
+    return Math.max(this.floorPerSecond, Math.ceil(Math.min(fromPace, STEP_PER_SECOND * this.acceptedLastSecond)));
   }
 
   get acceptedThisSecond(): number {
@@ -52,6 +78,7 @@ export class PipelinePace {
     const gap = Math.min(second - this.current.second, WINDOW_SECONDS + 1);
     this.finished.push(this.current.finished, ...Array<number>(Math.max(0, gap - 1)).fill(0));
     this.finished.splice(0, Math.max(0, this.finished.length - WINDOW_SECONDS));
+    this.acceptedLastSecond = gap === 1 ? this.current.accepted : 0;
     this.current = { second, finished: 0, accepted: 0 };
     return this.current;
   }

@@ -103,6 +103,21 @@ describe('admission with a slow start', () => {
     expect(() => admission.admit()).toThrow(/at capacity/);
     expect(refusals.at(-1)).toEqual({ signal: 'pace', value: 4, limit: 4 });
   });
+
+  it('lets the pace grow only by a fifth once another measure has refused a payment', () => {
+    let clock = 0;
+    let readings = CALM;
+    const pace = new PipelinePace(1, 2, () => clock);
+    const admission = new Admission(() => readings, LIMITS, undefined, () => undefined, pace);
+    for (let i = 0; i < 50; i++) pace.noteFinished(); // 10 a second over 5 s
+    for (let i = 0; i < 20; i++) pace.noteAccepted(); // as if let in last second
+    clock = 1000;
+    expect(pace.cap).toBe(20);
+    readings = { ...CALM, eventLoopDelayMs: LIMITS.eventLoopDelayMs + 1 };
+    expect(() => admission.admit()).toThrow(/at capacity/);
+    readings = CALM;
+    expect(pace.cap).toBe(12);
+  });
 });
 
 /**

@@ -1,9 +1,23 @@
 import { PipelinePace } from '../../gateway/src/pipeline-pace';
 
+interface Clocked {
+  pace: PipelinePace;
+  at: (ms: number) => void;
+}
+
 /** A pace on a clock the test moves by hand. */
-function paceAt(floor: number): { pace: PipelinePace; at: (ms: number) => void } {
+function paceAt(floor: number): Clocked {
   let now = 1_000_000;
   return { pace: new PipelinePace(floor, 2, () => now), at: (ms) => void (now = 1_000_000 + ms) };
+}
+
+/** In each whole second from `from` to before `to`, `finished` payments finish and `accepted` are let in. */
+function eachSecond({ pace, at }: Clocked, from: number, to: number, finished: number, accepted = 0): void {
+  for (let s = from; s < to; s++) {
+    at(s * 1000);
+    for (let i = 0; i < finished; i++) pace.noteFinished();
+    for (let i = 0; i < accepted; i++) pace.noteAccepted();
+  }
 }
 
 const acceptWhileRoom = (pace: PipelinePace): number => {
@@ -27,21 +41,49 @@ describe('PipelinePace', () => {
   });
 
   it('grows to twice what the pipeline finished per second over the last five seconds', () => {
-    const { pace, at } = paceAt(100);
-    for (let s = 0; s < 5; s++) {
-      at(s * 1000);
-      for (let i = 0; i < 300; i++) pace.noteFinished();
-    }
+    const clocked = paceAt(100);
+    const { pace, at } = clocked;
+    eachSecond(clocked, 0, 5, 300, 600);
     at(5000);
     expect(pace.cap).toBe(600);
     expect(acceptWhileRoom(pace)).toBe(600);
   });
 
+  it('grows by a fifth, not twofold, for five seconds after a sign of capacity', () => {
+    const clocked = paceAt(100);
+    const { pace, at } = clocked;
+    eachSecond(clocked, 0, 5, 500, 1000);
+    at(5000);
+    expect(pace.cap).toBe(1000);
+    pace.notePressure();
+    expect(pace.cap).toBe(600);
+    expect(acceptWhileRoom(pace)).toBe(600);
+    eachSecond(clocked, 5, 10, 500, 1000);
+    at(10_000); // five seconds after the pressure, 500/s finished meanwhile
+    expect(pace.cap).toBe(600);
+    eachSecond(clocked, 10, 11, 0, 1000);
+    at(11_000);
+    expect(pace.cap).toBe(800); // five whole seconds without pressure: doubling again (400/s in the window)
+  });
+
+  it('grows at most by a fifth a second over what it let in the second before', () => {
+    const clocked = paceAt(100);
+    const { pace, at } = clocked;
+    eachSecond(clocked, 0, 5, 1000, 100);
+    at(5000);
+    expect(pace.cap).toBe(120); // not 2,000: twice the finished pace, five seconds late
+    expect(acceptWhileRoom(pace)).toBe(120);
+    at(6000);
+    expect(pace.cap).toBe(144);
+  });
+
   it('forgets finished payments older than its window, and a long idle gap entirely', () => {
-    const { pace, at } = paceAt(50);
-    for (let i = 0; i < 1000; i++) pace.noteFinished();
+    const clocked = paceAt(50);
+    const { pace, at } = clocked;
+    eachSecond(clocked, 0, 1, 1000, 1000);
     at(1000);
     expect(pace.cap).toBe(400); // 1000 over 5 s, doubled
+    eachSecond(clocked, 1, 5, 0, 1000);
     at(5000);
     expect(pace.cap).toBe(400);
     at(6000);
