@@ -108,7 +108,13 @@ describe('admission with a slow start', () => {
     let clock = 0;
     let readings = CALM;
     const pace = new PipelinePace(1, 2, () => clock);
-    const admission = new Admission(() => readings, LIMITS, undefined, () => undefined, pace);
+    const admission = new Admission(
+      () => readings,
+      LIMITS,
+      undefined,
+      () => undefined,
+      pace,
+    );
     for (let i = 0; i < 50; i++) pace.noteFinished(); // 10 a second over 5 s
     for (let i = 0; i < 20; i++) pace.noteAccepted(); // as if let in last second
     clock = 1000;
