@@ -1,4 +1,11 @@
-import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  print,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -15,43 +22,94 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 export function sharedExecutionSubscribe(): (
   args: ExecutionArgs,
 ) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const results = new WeakMap<object, Map<string, Result>>();
+  const results = new RecentResults(RECENT_EVENTS);
+  // The key of a query without operation name or variables, once per (shared) document rather
+  // than one string per subscriber.
+  const plainKeys = new WeakMap<DocumentNode, string>();
+  const queryKey = (args: ExecutionArgs): string => {
+    const variables = args.variableValues;
+    if (args.operationName || (variables && Object.keys(variables).length > 0)) return keyOf(args);
+    let key = plainKeys.get(args.document);
+    if (key === undefined) plainKeys.set(args.document, (key = keyOf(args)));
+    return key;
+  };
   return async (args) => {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return stream; // the subscription was refused: its errors
-    const source = stream[Symbol.asyncIterator]();
-    const query = `${args.operationName ?? ''}\n${args.document.loc?.source.body ?? print(args.document)}\n${JSON.stringify(args.variableValues ?? {})}`;
-    return mapIterator(source, (payload) => {
-      if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
-      let byQuery = results.get(payload);
-      if (!byQuery) results.set(payload, (byQuery = new Map<string, Result>()));
-      let result = byQuery.get(query);
-      if (!result) byQuery.set(query, (result = execute({ ...args, rootValue: payload })));
-      return result;
-    });
+    return new SharedResults(stream[Symbol.asyncIterator](), args, queryKey(args), results);
   };
 }
 
 /**
+ * How many events keep their results. An event reaches every subscriber within the same turn
+ * unless one is behind on reading; such a one executes the event again. Held per event for as
+ * long as the event object lived (StatusHub keeps the newest event of its last 50,000 payments),
+ * results cost ~0.9 KB per payment, most of them long delivered.
+ */
+const RECENT_EVENTS = 1024;
+
+/** Results by event and query, for the newest `limit` events. */
+class RecentResults {
+  private readonly byEvent = new Map<object, Map<string, Result>>();
+
+  constructor(private readonly limit: number) {}
+
+  of(event: object): Map<string, Result> {
+    let byQuery = this.byEvent.get(event);
+    if (!byQuery) {
+      this.byEvent.set(event, (byQuery = new Map<string, Result>()));
+      if (this.byEvent.size > this.limit) this.byEvent.delete(this.byEvent.keys().next().value!);
+    }
+    return byQuery;
+  }
+}
+
+/** Operation name, query text and variables: what a subscriber's result depends on besides the event. */
+const keyOf = (args: ExecutionArgs): string =>
+  `${args.operationName ?? ''}\n${args.document.loc?.source.body ?? print(args.document)}\n${JSON.stringify(args.variableValues ?? {})}`;
+
+/**
+ * A subscription's source events mapped to their (shared) results. A class rather than closures:
+ * one small object per subscriber, its methods on the prototype.
+ *
  * Not an async generator: one suspended in `await source.next()` cannot be returned from, so an
  * unsubscribe would wait for the next event before the listener is removed.
  */
-function mapIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => U | Promise<U>): AsyncIterableIterator<U> {
-  return {
-    async next() {
-      const r = await source.next();
-      return r.done ? { value: undefined, done: true } : { value: await map(r.value), done: false };
-    },
-    return: async () => {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    throw: async (e: unknown) => {
-      await source.return?.();
-      throw e;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+class SharedResults implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+    private readonly query: string,
+    private readonly results: RecentResults,
+  ) {}
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then((r) => this.step(r));
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  async throw(e: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    throw e;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private async step(r: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> {
+    return r.done ? { value: undefined, done: true } : { value: await this.resultOf(r.value), done: false };
+  }
+
+  private resultOf(payload: unknown): Result {
+    if (typeof payload !== 'object' || payload === null) return execute({ ...this.args, rootValue: payload });
+    const byQuery = this.results.of(payload);
+    let result = byQuery.get(this.query);
+    if (!result) byQuery.set(this.query, (result = execute({ ...this.args, rootValue: payload })));
+    return result;
+  }
 }

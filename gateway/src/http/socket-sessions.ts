@@ -20,6 +20,9 @@ interface Session {
   expiry: NodeJS.Timeout;
 }
 
+/** A function shared by every socket's expiry timer (the socket is its argument), not a closure per socket. */
+const closeExpired = (socket: WebSocket): void => socket.close(CLOSE_FORBIDDEN, 'token expired');
+
 const rateLimited = (message: string): GraphQLError[] => [codedGraphQLError('RATE_LIMITED', message)];
 
 /**
@@ -44,7 +47,7 @@ export class SocketSessions {
       return false;
     }
     this.socketsPerUser.set(userName, held + 1);
-    const expiry = setTimeout(() => socket.close(CLOSE_FORBIDDEN, 'token expired'), token.validUntilMs - Date.now());
+    const expiry = setTimeout(closeExpired, token.validUntilMs - Date.now(), socket);
     // Cleared when the socket closes; unref'd so a socket still closing never holds a stopping process.
     expiry.unref();
     this.sessions.set(socket, { caller: token.caller, expiry });

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { parse, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth';
@@ -7,6 +7,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/apollo';
 import { checkLimits, type QueryLimits } from '../graphql/limits';
 import { sharedExecutionSubscribe } from '../graphql/shared-execution';
+import { SharedDocuments } from '../graphql/shared-documents';
 import type { Logger } from '../../../common/logger';
 import { SocketSessions, type SocketLimits } from './socket-sessions';
 import type { Stoppable } from '../../../common/lifecycle';
@@ -37,9 +38,13 @@ export function attachWebSocket(
   const sweep = sweepBlocked(sessions, options.blocked, options.logger);
   const format = formatError(options.logger);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
+  // Subscribers sending the same query text share its parsed document (see shared-documents.ts).
+  const documents = new SharedDocuments(schema);
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
       schema,
+      parse: documents.parse,
+      validate: documents.validate,
       subscribe: sharedExecutionSubscribe(),
       onConnect: (ctx) => {
         try {
@@ -52,7 +57,7 @@ export function attachWebSocket(
       onSubscribe: (ctx, _id, payload) => {
         const refused = sessions.refuseSubscribe(ctx.extra.socket, Object.keys(ctx.subscriptions).length);
         if (refused) return refused;
-        const tooComplex = limitsError(schema, payload, options);
+        const tooComplex = limitsError(schema, documents, payload, options);
         return tooComplex ? [tooComplex] : undefined;
       },
       onClose: (ctx) => sessions.close(ctx.extra.socket),
@@ -106,12 +111,13 @@ function sweepBlocked(sessions: SocketSessions, blocked: BlockedUsers, logger: L
 /** The same depth and cost limits as over HTTP; a document that does not parse is graphql-ws's to report. */
 function limitsError(
   schema: GraphQLSchema,
+  documents: SharedDocuments,
   payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
   limits: QueryLimits,
 ): GraphQLError | undefined {
   let document: DocumentNode;
   try {
-    document = parse(payload.query);
+    document = documents.parse(payload.query);
   } catch {
     return undefined;
   }
