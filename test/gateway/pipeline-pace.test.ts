@@ -20,6 +20,14 @@ function eachSecond({ pace, at }: Clocked, from: number, to: number, finished: n
   }
 }
 
+/** A pace with floor 100 after five seconds of `finished` payments finishing and `accepted` let in each second. */
+function afterFiveSeconds(finished: number, accepted: number): Clocked {
+  const clocked = paceAt(100);
+  eachSecond(clocked, 0, 5, finished, accepted);
+  clocked.at(5000);
+  return clocked;
+}
+
 const acceptWhileRoom = (pace: PipelinePace): number => {
   let accepted = 0;
   while (!pace.full) {
@@ -41,19 +49,14 @@ describe('PipelinePace', () => {
   });
 
   it('grows to twice what the pipeline finished per second over the last five seconds', () => {
-    const clocked = paceAt(100);
-    const { pace, at } = clocked;
-    eachSecond(clocked, 0, 5, 300, 600);
-    at(5000);
+    const { pace } = afterFiveSeconds(300, 600);
     expect(pace.cap).toBe(600);
     expect(acceptWhileRoom(pace)).toBe(600);
   });
 
   it('grows by a fifth, not twofold, for five seconds after a sign of capacity', () => {
-    const clocked = paceAt(100);
+    const clocked = afterFiveSeconds(500, 1000);
     const { pace, at } = clocked;
-    eachSecond(clocked, 0, 5, 500, 1000);
-    at(5000);
     expect(pace.cap).toBe(1000);
     pace.notePressure();
     expect(pace.cap).toBe(600);
@@ -67,10 +70,8 @@ describe('PipelinePace', () => {
   });
 
   it('grows at most by a fifth a second over what it let in the second before', () => {
-    const clocked = paceAt(100);
+    const clocked = afterFiveSeconds(1000, 100);
     const { pace, at } = clocked;
-    eachSecond(clocked, 0, 5, 1000, 100);
-    at(5000);
     expect(pace.cap).toBe(120); // not 2,000: twice the finished pace, five seconds late
     expect(acceptWhileRoom(pace)).toBe(120);
     at(6000);
