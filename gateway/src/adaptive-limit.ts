@@ -9,7 +9,7 @@ export interface AdaptiveLimitOptions {
   /** How often the limit is adjusted. */
   windowMs: number;
   now?: () => number;
-  /** Told each time latency over the target cut the limit: the system is at capacity. */
+  /** Told each time a window's latency is over the target (the limit is cut, unless at its minimum): the system is at capacity. */
   onCut?: () => void;
 }
 

@@ -56,7 +56,8 @@ const gatewayShape = {
   ADMISSION_TARGET_LATENCY_MS: env.int(250, 0),
   /**
    * Slow start (see pipeline-pace.ts): new payments per second are held to twice what the
-   * pipeline finished per second over the last 5 s, and to at least this many; 0 turns it off.
+   * pipeline finished per second over the last 5 s (1.2 times after a sign of capacity) and to 1.2
+   * times the second before, and to at least this many; 0 turns it off.
    */
   ADMISSION_PACE_FLOOR_PER_SECOND: env.int(100, 0),
   /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default outside production. */

@@ -52,7 +52,8 @@ class Retryable extends Error {}
  */
 export class GatewayUsers implements UserDirectory {
   private turn = 0;
-  private readonly batcher = new Batcher<UserId, UserLookup>((ids) => this.lookupMany(ids), MAX_USER_LOOKUP_IDS, 2);
+  // Four in flight: while the gateway hangs, each request holds its slot for its whole retry chain.
+  private readonly batcher = new Batcher<UserId, UserLookup>((ids) => this.lookupMany(ids), MAX_USER_LOOKUP_IDS, 4);
 
   constructor(private readonly options: GatewayUsersOptions) {}
 
@@ -67,7 +68,7 @@ export class GatewayUsers implements UserDirectory {
    */
   private async lookupMany(ids: UserId[]): Promise<UserLookup[]> {
     const { baseUrls, retries, retryBaseMs, logger } = this.options;
-    // Lookups start at successive gateways; a lookup's own attempts then walk on from its start,
+    // Requests start at successive gateways; a request's own attempts then walk on from its start,
     // so a second attempt always asks another replica than the first.
     const first = this.turn++;
     let lastError = '';
@@ -115,7 +116,14 @@ export class GatewayUsers implements UserDirectory {
       await res.body?.cancel();
       throw new Error(`gateway answered ${res.status}`);
     }
-    const parsed = lookupBody.safeParse(await res.json().catch(() => null));
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch (e) {
+      // A body cut off or timed out on the way is the network's fault, not the gateway's answer.
+      if ((e as Error).name !== 'SyntaxError') throw new Retryable(`gateway answer lost: ${(e as Error).message}`);
+    }
+    const parsed = lookupBody.safeParse(body);
     if (!parsed.success) throw new Error(`gateway sent an unexpected lookup body: ${parsed.error.message}`);
     return new Map(
       parsed.data.users.map((u) => [

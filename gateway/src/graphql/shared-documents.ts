@@ -39,7 +39,7 @@ export class SharedDocuments {
     return errors;
   };
 
-  /** Query texts with a document alive now (for tests). */
+  /** Query texts remembered: those with a live document, and those whose document is gone but not yet finalized (for tests). */
   get size(): number {
     return this.documents.size;
   }
