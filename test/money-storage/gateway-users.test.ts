@@ -1,7 +1,7 @@
 import { createLogger } from '../../common/logger';
 import { freePort } from '../../infra/free-port';
 import { GatewayUsers } from '../../money-storage/src/gateway-users';
-import { newUserId, SERVICE_TOKEN, startGatewayStub, type GatewayStub } from './harness';
+import { newUserId, SERVICE_TOKEN, startGatewayStub, type GatewayStub, type StubUser } from './harness';
 
 const clientOf = (baseUrls: string[]): GatewayUsers =>
   new GatewayUsers({
@@ -19,6 +19,15 @@ describe('user lookups from the gateway', () => {
     live = await startGatewayStub();
   });
   afterEach(() => live.close());
+
+  /** Six active users looked up at once, the one at `failing` in a failure mode of the stub. */
+  const sixLookupsWith = async (failing: number, mode: StubUser) => {
+    const client = clientOf([live.url]);
+    const users = Array.from({ length: 6 }, () => newUserId());
+    users.forEach((id) => live.users.set(id, 'ACTIVE'));
+    live.users.set(users[failing]!, mode);
+    return { client, users, lookups: await Promise.all(users.map((id) => client.lookup(id))) };
+  };
 
   it('share requests: lookups made while others are on the wire go out together, each user asked once', async () => {
     const client = clientOf([live.url]);
@@ -38,22 +47,14 @@ describe('user lookups from the gateway', () => {
   });
 
   it('make every lookup of a request unavailable in an outage, and ask again for the next lookups', async () => {
-    const client = clientOf([live.url]);
-    const users = Array.from({ length: 6 }, () => newUserId());
-    users.forEach((id) => live.users.set(id, 'ACTIVE'));
-    live.users.set(users[5]!, 'FAIL_503');
-    const lookups = await Promise.all(users.map((id) => client.lookup(id)));
+    const { client, users, lookups } = await sixLookupsWith(5, 'FAIL_503');
     // The first four went alone; the last two shared the request the gateway failed.
     expect(lookups.map((l) => l.kind)).toEqual(['found', 'found', 'found', 'found', 'unavailable', 'unavailable']);
     expect((await client.lookup(users[4]!)).kind).toBe('found');
   });
 
   it('ask again one by one when the gateway refuses a shared request, so only the user at fault is unavailable', async () => {
-    const client = clientOf([live.url]);
-    const users = Array.from({ length: 6 }, () => newUserId());
-    users.forEach((id) => live.users.set(id, 'ACTIVE'));
-    live.users.set(users[4]!, 'BAD_REQUEST');
-    const lookups = await Promise.all(users.map((id) => client.lookup(id)));
+    const { lookups } = await sixLookupsWith(4, 'BAD_REQUEST');
     expect(lookups.map((l) => l.kind)).toEqual(['found', 'found', 'found', 'found', 'unavailable', 'found']);
     expect(live.batches).toEqual([1, 1, 1, 1, 2, 1, 1]);
   });
