@@ -125,12 +125,7 @@ export class PaymentStore {
     return row;
   }
 
-  async findUser(id: UserId): Promise<UserRow | undefined> {
-    const [row] = await this.db.select().from(schema.users).where(eq(schema.users.id, id));
-    return row;
-  }
-
-  /** Several users in one statement (money-storage's batched lookup); unknown ids are simply absent. */
+  /** Users by id in one statement (the internal API's lookups, one or many); unknown ids are simply absent. */
   async findUsers(ids: readonly UserId[]): Promise<Array<Pick<UserRow, 'id' | 'userName' | 'status'>>> {
     if (ids.length === 0) return [];
     const rows = await runPrepared<{ id: UserId; user_name: string; status: schema.UserStatus }>(

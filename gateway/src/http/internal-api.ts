@@ -48,7 +48,7 @@ export function internalRoutes(store: PaymentStore, serviceToken: string): Route
       sendJson(res, 200, { users: users.map(render) });
     })
     .on('GET', /^\/internal\/users\/([^/]+)$/, async (req, res, [rawId]) => {
-      const user = await store.findUser(guard(req, rawId));
+      const [user] = await store.findUsers([guard(req, rawId)]);
       if (!user) throw new ApiError('NOT_FOUND', 'no such user');
       sendJson(res, 200, render(user));
     })
