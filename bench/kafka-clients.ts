@@ -22,6 +22,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { newTraceparent } from '../common/kafka/client';
 import { PROJECT_ROOT } from '../common/project-root';
 import { startKafkaBroker } from '../infra/kafka-broker';
+import { fixKafkajsIdleTimer } from '../common/kafka/request-queue-fix';
 
 const CLIENTS = ['kafkajs', 'platformatic'] as const;
 type ClientName = (typeof CLIENTS)[number];
@@ -99,6 +100,7 @@ async function inBatches(all: Outgoing[], send: (batch: Outgoing[]) => Promise<u
 const parse = (value: Buffer | null | undefined): void => void JSON.parse(value?.toString() ?? 'null');
 
 async function runKafkajs(brokers: string[], topic: string, all: Outgoing[]): Promise<ClientRun> {
+  fixKafkajsIdleTimer(); // as the services run it
   const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
   await producer.connect();

@@ -38,6 +38,7 @@ import { freePort } from '../infra/free-port';
 import { PaymentSystem } from '../infra/system';
 import { renderChart } from './chart';
 import type { LoadPlan, LoadResult } from './load-generator';
+import { readRefusals, refusalsSince, type RefusalsBySignal } from './refusal-reasons';
 import { ResourceSampler } from './resources';
 import { summarize } from './stats';
 import {
@@ -162,7 +163,9 @@ async function main(): Promise<void> {
     const tracker = trackCompletions(sql);
     const pushGraceMs = zeroDelay ? 2000 : 12_000;
     const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs);
+    const refusalsBefore = await readRefusals(plan.url);
     const requests = await runLoad(plan, 0).result;
+    const refusedBy = refusalsSince(refusalsBefore, await readRefusals(plan.url));
     const main = mergePushes(requests, await Promise.all(watchers));
     const completions = tracker.summary(plan.durationS);
     const drainS = await drain(sql);
@@ -206,6 +209,8 @@ async function main(): Promise<void> {
         achievedPerSecond: main.achievedPerSecond,
         latencyMs: main.latencyMs,
         refused: main.refused,
+        /** The gateway's own count of those refusals, by the load reading that was over its limit. */
+        refusedBy,
         errors: main.errors,
         answered: main.answered,
       },
@@ -492,6 +497,7 @@ function printReport(r: {
     achievedPerSecond: number;
     latencyMs: { p50: number; p95: number; p99: number; max: number };
     refused: number;
+    refusedBy: RefusalsBySignal;
     errors: number;
   };
   overload?: {
@@ -519,7 +525,7 @@ function printReport(r: {
     `CPU per payment    ${r.cpuMsPerPayment} ms over ${r.cpuCountedOver.payments} payments (${r.cpuCountedOver.processes.join(', ')})`,
   );
   print(
-    `createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms, refused ${c.refused}, errors ${c.errors}`,
+    `createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms, refused ${c.refused}${refusalReasons(c.refusedBy)}, errors ${c.errors}`,
   );
   const o = r.overload;
   if (o)
@@ -543,3 +549,8 @@ main().catch((e) => {
   print(`bench failed: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);
 });
+
+const refusalReasons = (by: RefusalsBySignal): string => {
+  const parts = Object.entries(by).map(([signal, n]) => `${signal} ${n}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+};

@@ -6,6 +6,7 @@ import { newEventId, randomHex } from '../ids';
 import { waitFor } from '../wait-for';
 import { encode, type MessageOf } from './contracts';
 import { kafkaLogLevels } from './log-levels';
+import { fixKafkajsIdleTimer } from './request-queue-fix';
 import { clusterDurability, creationSettings } from './topic-durability';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
 
@@ -20,6 +21,7 @@ export interface KafkaSettings {
 }
 
 export function createKafka(settings: KafkaSettings): Kafka {
+  fixKafkajsIdleTimer();
   const log = settings.logger.child({ component: 'kafkajs' });
   const levelOf = kafkaLogLevels();
   return new Kafka({
