@@ -93,6 +93,11 @@ function serverProperties(dataDir: string, port: number, m: Membership): string 
     'num.network.threads=2',
     'num.io.threads=2',
     'log.retention.hours=168',
+    // An index entry per 256 bytes of log instead of per 4 KB: a fetch that finds new data looks up
+    // its offset from the nearest entry by reading batch headers one pread at a time, and this
+    // project's batches are small. Measured at 150 payments/s: the broker's read syscalls
+    // 4,915 -> 2,346 a second; the index files grow by ~8 bytes per 256 of log.
+    'log.index.interval.bytes=256',
   ].join('\n');
 }
 
