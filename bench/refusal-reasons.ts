@@ -6,18 +6,27 @@ export type RefusalsBySignal = Record<string, number>;
 
 const SERIES = /^gateway_admission_refusals_total\{[^}]*signal="([^"]+)"[^}]*\} (\S+)$/;
 
-export async function readRefusals(gatewayUrl: string): Promise<RefusalsBySignal> {
-  const res = await fetch(new URL('/metrics', gatewayUrl));
-  if (!res.ok) throw new Error(`gateway /metrics answered ${res.status}`);
-  const counts: RefusalsBySignal = {};
-  for (const line of (await res.text()).split('\n')) {
-    const m = SERIES.exec(line);
-    if (m) counts[m[1]!] = Number(m[2]);
+/** Undefined when the gateway did not answer: a diagnostic must not cost the run its results. */
+export async function readRefusals(gatewayUrl: string): Promise<RefusalsBySignal | undefined> {
+  try {
+    const res = await fetch(new URL('/metrics', gatewayUrl), { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return undefined;
+    const counts: RefusalsBySignal = {};
+    for (const line of (await res.text()).split('\n')) {
+      const m = SERIES.exec(line);
+      if (m) counts[m[1]!] = (counts[m[1]!] ?? 0) + Number(m[2]);
+    }
+    return counts;
+  } catch {
+    return undefined;
   }
-  return counts;
 }
 
-export function refusalsSince(before: RefusalsBySignal, after: RefusalsBySignal): RefusalsBySignal {
+export function refusalsSince(
+  before: RefusalsBySignal | undefined,
+  after: RefusalsBySignal | undefined,
+): RefusalsBySignal | undefined {
+  if (!before || !after) return undefined;
   return Object.fromEntries(
     Object.entries(after)
       .map(([signal, n]) => [signal, n - (before[signal] ?? 0)] as const)

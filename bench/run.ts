@@ -497,7 +497,7 @@ function printReport(r: {
     achievedPerSecond: number;
     latencyMs: { p50: number; p95: number; p99: number; max: number };
     refused: number;
-    refusedBy: RefusalsBySignal;
+    refusedBy: RefusalsBySignal | undefined;
     errors: number;
   };
   overload?: {
@@ -550,7 +550,8 @@ main().catch((e) => {
   process.exit(1);
 });
 
-const refusalReasons = (by: RefusalsBySignal): string => {
+function refusalReasons(by: RefusalsBySignal | undefined): string {
+  if (!by) return ' (reasons unknown: the gateway did not answer /metrics)';
   const parts = Object.entries(by).map(([signal, n]) => `${signal} ${n}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
-};
+}

@@ -6,7 +6,7 @@ import { newEventId, randomHex } from '../ids';
 import { waitFor } from '../wait-for';
 import { encode, type MessageOf } from './contracts';
 import { kafkaLogLevels } from './log-levels';
-import { fixKafkajsIdleTimer } from './request-queue-fix';
+import { PATCHED_KAFKAJS_VERSION, fixKafkajsIdleTimer, installedKafkajsVersion } from './request-queue-fix';
 import { clusterDurability, creationSettings } from './topic-durability';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
 
@@ -20,8 +20,18 @@ export interface KafkaSettings {
   connectionTimeoutMs?: number;
 }
 
+let warnedUnfixed = false;
+function warnKafkajsUnfixedOnce(logger: Logger): void {
+  if (warnedUnfixed) return;
+  warnedUnfixed = true;
+  logger.warn(
+    { kafkajs: installedKafkajsVersion(), fixedFor: PATCHED_KAFKAJS_VERSION },
+    'kafkajs request-queue fix not applied to this version; check common/kafka/request-queue-fix.ts',
+  );
+}
+
 export function createKafka(settings: KafkaSettings): Kafka {
-  fixKafkajsIdleTimer();
+  if (!fixKafkajsIdleTimer()) warnKafkajsUnfixedOnce(settings.logger);
   const log = settings.logger.child({ component: 'kafkajs' });
   const levelOf = kafkaLogLevels();
   return new Kafka({

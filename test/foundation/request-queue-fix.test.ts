@@ -45,7 +45,8 @@ test('the kafkajs the project installs is the one the fix was written against', 
 
 test('as shipped, an idle queue keeps re-arming a timer (what the fix removes)', () => {
   const queue = newQueue();
-  shipped.call(queue);
+  queue.scheduleCheckPendingRequests = shipped; // on the instance: whatever the prototype holds by now
+  queue.checkPendingRequests();
   for (let ms = 0; ms < 5; ms++) {
     expect(jest.getTimerCount()).toBe(1);
     jest.advanceTimersByTime(1);
