@@ -3,11 +3,10 @@ import type { FailureClass } from '../failure-class';
 import { classifyFailure, describeFailure } from '../failure-class';
 import type { Logger } from '../logger';
 import { newEventId, randomHex } from '../ids';
-import { waitFor } from '../wait-for';
 import { encode, type MessageOf } from './contracts';
 import { kafkaLogLevels } from './log-levels';
 import { PATCHED_KAFKAJS_VERSION, fixKafkajsIdleTimer, installedKafkajsVersion } from './request-queue-fix';
-import { clusterDurability, creationSettings } from './topic-durability';
+import { clusterDurability, creationSettings, topicsWithLeaders } from './topic-durability';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -157,26 +156,10 @@ export async function ensureTopics(admin: Admin, prefix: string, timeoutMs = 60_
       if (!/already exists/i.test(String((e as Error).message))) throw e;
     }
   }
-  await waitForLeaders(
+  await topicsWithLeaders(
     admin,
     wanted.map((t) => t.topic),
     timeoutMs,
   );
   return names;
-}
-
-/**
- * kafkajs' own `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker
- * answers for a moment after creating a topic; this keeps asking until every partition has a leader.
- */
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
-  await waitFor(
-    `leaders of ${topics.join(', ')}`,
-    async () => {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      return meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) || undefined;
-    },
-    timeoutMs,
-    100,
-  );
 }

@@ -12,6 +12,30 @@ export const LEAVE_TIMEOUT_MS = 10_000;
 
 /** How long a stop waits for the batches in hand before its last commit (a batch retrying an outage may not end). */
 const DRAIN_TIMEOUT_MS = 3000;
+/**
+ * The commit a stop makes, bounded: right after a broker restart the group coordinator may still
+ * be loading, and kafkajs retries a commit for longer than a whole stop may take. Not waiting for
+ * it costs the partitions' next owner at most the work of one commit interval, done again.
+ */
+const LAST_COMMIT_TIMEOUT_MS = 5000;
+
+/**
+ * A stop's last commit: a timer's commit under way may predate the last batches, so it lands
+ * first, then what is left is sent, within LAST_COMMIT_TIMEOUT_MS.
+ */
+export async function commitBeforeStopping(
+  committing: SharedPromise<void>,
+  name: string,
+  logger: Logger,
+): Promise<void> {
+  const last = (async () => {
+    await committing.current;
+    await committing.run();
+  })();
+  await withTimeout(last, LAST_COMMIT_TIMEOUT_MS, `${name} committing before it stops`).catch((e: unknown) =>
+    logger.warn({ consumer: name, err: e }, 'last commit before stopping did not finish; left undone'),
+  );
+}
 
 /** What every consumer of every service is given: where it reads, and how it is watched. */
 export interface GroupConsumerOptions {
@@ -170,9 +194,7 @@ class PacedCommits {
       const idle = new Promise<void>((resolve) => (this.idle = resolve));
       await withTimeout(idle, DRAIN_TIMEOUT_MS, `${this.name} finishing its batches`).catch(() => undefined);
     }
-    // A timer's commit under way may predate the last batches: let it land, then send what is left.
-    await this.committing.current;
-    await this.committing.run();
+    await commitBeforeStopping(this.committing, this.name, this.logger);
   }
 
   private async commitResolved(): Promise<void> {

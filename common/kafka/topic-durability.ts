@@ -1,4 +1,5 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type ITopicMetadata } from 'kafkajs';
+import { waitFor } from '../wait-for';
 import { dlqOf, type TopicNames } from './topics';
 
 /** How many copies of each partition a topic keeps, and how many must hold a write before it is acknowledged. */
@@ -42,13 +43,24 @@ export const withDlqs = (names: TopicNames): string[] => Object.values(names).fl
  * allows, one line each. Such a topic was created on a smaller cluster (or by hand); Kafka never
  * raises a replication factor by itself, so an operator has to (kafka-reassign-partitions).
  */
-export async function weakTopics(admin: Admin, topics: string[]): Promise<string[]> {
+export async function weakTopics(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<string[]> {
   const wanted = await clusterDurability(admin);
-  const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-  const configs = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
-  });
+  const meta = await topicsWithLeaders(admin, topics, timeoutMs);
+  // Asked again like the metadata: the broker it reaches may not know a topic created just now.
+  const configs = await waitFor(
+    `min.insync.replicas of ${topics.join(', ')}`,
+    () =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['min.insync.replicas'],
+        })),
+      }),
+    timeoutMs,
+    100,
+  );
   const minIsrOf = new Map(
     configs.resources.map((r) => [r.resourceName, Number(r.configEntries[0]?.configValue ?? 1)]),
   );
@@ -60,4 +72,22 @@ export async function weakTopics(admin: Admin, topics: string[]): Promise<string
       `${t.name}: replication factor ${replicas}, min.insync.replicas ${minIsr}; this cluster allows ${wanted.replicationFactor} and ${wanted.minInsyncReplicas}`,
     ];
   });
+}
+
+/**
+ * The topics' metadata once every partition has a leader. A topic just created is unknown for a
+ * moment to brokers that have not yet replayed its creation (UNKNOWN_TOPIC_OR_PARTITION), and
+ * each request may reach another broker; kafkajs' own `waitForLeaders` gives up on that error,
+ * this asks again.
+ */
+export async function topicsWithLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<ITopicMetadata[]> {
+  return waitFor(
+    `leaders of ${topics.join(', ')}`,
+    async () => {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      return meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? meta : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }

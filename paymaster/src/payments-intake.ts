@@ -2,7 +2,7 @@ import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, KafkaMessage }
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
-import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
+import { GroupConsumer, commitBeforeStopping, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { inMessageSpan, traceparentOf, tracerOf } from '../../common/tracing';
 import { retryTransient, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
@@ -90,8 +90,7 @@ export class PaymentsIntake implements Stoppable {
     clearInterval(this.commitTimer);
     this.consumer.pause([{ topic: this.topic }]);
     const abandoned = this.o.conductor.abandon();
-    await this.committing.current;
-    await this.committing.run();
+    await commitBeforeStopping(this.committing, 'payments intake', this.o.logger);
     this.o.logger.info({ abandoned }, 'payments intake stopped; unfinished payments are left to the next owner');
     await this.group.stop();
   }
