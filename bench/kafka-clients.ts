@@ -23,22 +23,28 @@ import { newTraceparent } from '../common/kafka/client';
 import { PROJECT_ROOT } from '../common/project-root';
 import { startKafkaBroker } from '../infra/kafka-broker';
 import { fixKafkajsIdleTimer } from '../common/kafka/request-queue-fix';
+import { parseCommandLine } from './command-line';
 
 const CLIENTS = ['kafkajs', 'platformatic'] as const;
 type ClientName = (typeof CLIENTS)[number];
 
-const { values: args } = parseArgs({
-  options: {
-    messages: { type: 'string', default: '100000' },
-    batch: { type: 'string', default: '500' },
-    rounds: { type: 'string', default: '3' },
-    /** 1 by default: @platformatic/kafka 1.35's idempotent producer fails (OUT_OF_ORDER_SEQUENCE) with more. */
-    'in-flight': { type: 'string', default: '1' },
-    client: { type: 'string' },
-    brokers: { type: 'string' },
-    topic: { type: 'string' },
-  },
-});
+const USAGE = 'usage: npm run bench:kafka-clients -- [--messages N] [--batch N] [--rounds N] [--in-flight N]';
+const { values: args } = parseCommandLine(
+  () =>
+    parseArgs({
+      options: {
+        messages: { type: 'string', default: '100000' },
+        batch: { type: 'string', default: '500' },
+        rounds: { type: 'string', default: '3' },
+        /** 1 by default: @platformatic/kafka 1.35's idempotent producer fails (OUT_OF_ORDER_SEQUENCE) with more. */
+        'in-flight': { type: 'string', default: '1' },
+        client: { type: 'string' },
+        brokers: { type: 'string' },
+        topic: { type: 'string' },
+      },
+    }),
+  USAGE,
+);
 const N = Number(args.messages);
 const BATCH = Number(args.batch);
 const IN_FLIGHT = Number(args['in-flight']);

@@ -24,17 +24,24 @@ import { PROJECT_ROOT } from '../common/project-root';
 import { startKafkaBroker, type Broker } from '../infra/kafka-broker';
 import { loadPaymasterConfig } from '../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../paymaster/src/paymaster';
+import { parseCommandLine } from './command-line';
 
-const { values: args } = parseArgs({
-  options: {
-    payments: { type: 'string', default: '100000' },
-    min: { type: 'string', default: '500' },
-    max: { type: 'string', default: '5000' },
-    'max-in-flight': { type: 'string', default: '20000' },
-    'timeout-s': { type: 'string', default: '300' },
-    linger: { type: 'string', default: '5' },
-  },
-});
+const USAGE =
+  'usage: npm run bench:paymaster -- [--payments N] [--min MS] [--max MS] [--max-in-flight N] [--timeout-s S] [--linger MS]';
+const { values: args } = parseCommandLine(
+  () =>
+    parseArgs({
+      options: {
+        payments: { type: 'string', default: '100000' },
+        min: { type: 'string', default: '500' },
+        max: { type: 'string', default: '5000' },
+        'max-in-flight': { type: 'string', default: '20000' },
+        'timeout-s': { type: 'string', default: '300' },
+        linger: { type: 'string', default: '5' },
+      },
+    }),
+  USAGE,
+);
 const N = Number(args.payments);
 const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
 

@@ -49,30 +49,38 @@ import {
   type CountAt,
   type PushSecond,
 } from './timeline';
+import { parseCommandLine } from './command-line';
 
-const { values: args } = parseArgs({
-  options: {
-    users: { type: 'string', default: '1000' },
-    rate: { type: 'string', default: '2000' },
-    duration: { type: 'string', default: '60' },
-    subscribers: { type: 'string', default: '5000' },
-    /** createPayment through GraphQL (`/graphql`) or the REST facade (`POST /api/payments`). */
-    api: { type: 'string', default: 'graphql' },
-    delay: { type: 'string', default: 'real' },
-    'baseline-seconds': { type: 'string', default: '10' },
-    /** Writes a V8 CPU profile of every service to this folder when they stop (open in Chrome DevTools). */
-    profile: { type: 'string' },
-    overload: { type: 'boolean', default: false },
-    /** Processes that share the subscribers (each a graphql-ws client per subscriber). */
-    'subscriber-processes': { type: 'string', default: '4' },
-    /**
-     * Connections the load generator keeps to the gateway. Requests beyond them wait in the
-     * generator, where the gateway cannot see (or refuse) them; raise it to show the gateway
-     * the whole of an overload.
-     */
-    'client-sockets': { type: 'string', default: '256' },
-  },
-});
+const USAGE = `usage: npm run bench -- [--users N] [--rate N] [--duration S] [--subscribers N] [--api graphql|rest]
+       [--delay real|zero] [--baseline-seconds S] [--overload] [--client-sockets N]
+       [--subscriber-processes N] [--profile DIR]`;
+const { values: args } = parseCommandLine(
+  () =>
+    parseArgs({
+      options: {
+        users: { type: 'string', default: '1000' },
+        rate: { type: 'string', default: '2000' },
+        duration: { type: 'string', default: '60' },
+        subscribers: { type: 'string', default: '5000' },
+        /** createPayment through GraphQL (`/graphql`) or the REST facade (`POST /api/payments`). */
+        api: { type: 'string', default: 'graphql' },
+        delay: { type: 'string', default: 'real' },
+        'baseline-seconds': { type: 'string', default: '10' },
+        /** Writes a V8 CPU profile of every service to this folder when they stop (open in Chrome DevTools). */
+        profile: { type: 'string' },
+        overload: { type: 'boolean', default: false },
+        /** Processes that share the subscribers (each a graphql-ws client per subscriber). */
+        'subscriber-processes': { type: 'string', default: '4' },
+        /**
+         * Connections the load generator keeps to the gateway. Requests beyond them wait in the
+         * generator, where the gateway cannot see (or refuse) them; raise it to show the gateway
+         * the whole of an overload.
+         */
+        'client-sockets': { type: 'string', default: '256' },
+      },
+    }),
+  USAGE,
+);
 const USERS = Number(args.users);
 if (args.api !== 'graphql' && args.api !== 'rest') throw new Error(`--api must be graphql or rest, not ${args.api}`);
 const API: 'graphql' | 'rest' = args.api;
