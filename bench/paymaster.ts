@@ -107,7 +107,7 @@ async function kafkaForBench(): Promise<{ brokers: string[]; broker?: Broker; da
   return { brokers: [broker.bootstrap], broker, dataDir };
 }
 
-/** Money-storage stand-in: APPLIED for every debit (1 in 10 REJECTED) and settle, answered in batches. */
+/** Money-storage stand-in: APPLIED for every debit (1 in 10 REJECTED), final when it asks so, and settle, answered in batches. */
 async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Promise<{ stop: () => Promise<void> }> {
   const producer = createProducer(kafka);
   await producer.connect();
@@ -129,7 +129,12 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
         const rejected = op.kind === 'DEBIT' && op.paymentId.endsWith('0');
         const answer = rejected
           ? { outcome: 'REJECTED' as const, reason: 'INSUFFICIENT_FUNDS' as const, balanceAfter: null }
-          : { outcome: 'APPLIED' as const, reason: null, balanceAfter: '1000000' };
+          : {
+              outcome: 'APPLIED' as const,
+              reason: null,
+              balanceAfter: '1000000',
+              settled: op.kind === 'DEBIT' && op.settle,
+            };
         acks.push(
           publisher.publish('moneyOperationResults', {
             key: op.paymentId ?? op.operationId,

@@ -71,7 +71,8 @@ const operationBase = {
 
 /**
  * `money-operations`: commands for money-storage. DEBIT pays; CREDIT deposits or compensates;
- * SETTLE makes an applied debit final before its payment may complete. SETTLE and COMPENSATION
+ * SETTLE makes an applied debit final before its payment may complete (a DEBIT with `settle`
+ * does so itself). SETTLE and COMPENSATION
  * race on the same debit and money-storage lets exactly one win, so the status the paymaster
  * publishes always agrees with the ledger, even when a payment is conducted twice.
  */
@@ -98,7 +99,16 @@ const settle = z.object({
 });
 // Nested: zod refuses one discriminated union with two members sharing `kind: CREDIT`.
 export const moneyOperation = z.discriminatedUnion('kind', [
-  z.object({ ...operationBase, kind: z.literal('DEBIT'), paymentId }),
+  z.object({
+    ...operationBase,
+    kind: z.literal('DEBIT'),
+    paymentId,
+    /**
+     * True: an applied debit is final in the same transaction, as if settled at once, and no SETTLE
+     * follows (two messages fewer per payment). Absent (an older paymaster): final only once a SETTLE says so.
+     */
+    settle: z.boolean().optional(),
+  }),
   credit,
   settle,
 ]);
@@ -136,6 +146,11 @@ export const moneyOperationResult = z.object({
     .string()
     .regex(/^[0-9]+$/)
     .nullable(),
+  /**
+   * On a DEBIT's answer: true when the debit is applied and final, so its payment may complete
+   * without a SETTLE. Absent elsewhere, and from an older money-storage, which never settles on apply.
+   */
+  settled: z.boolean().optional(),
   at,
 });
 

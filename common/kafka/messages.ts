@@ -59,7 +59,11 @@ export const settleId = (paymentId: PaymentId): OperationId => asOperationId(`${
 
 const now = (): string => new Date().toISOString();
 
-export function debitCommand(p: PaymentFacts): MoneyOperation {
+/**
+ * `settle`: the debit is final once applied (the paymaster's; see the schema). Without it, an
+ * applied debit waits for a SETTLE, as older paymasters sent it, and a compensation may still reverse it.
+ */
+export function debitCommand(p: PaymentFacts, { settle } = { settle: true }): MoneyOperation {
   const { paymentId, userId, amount, currency } = p;
   return {
     version: 1,
@@ -69,6 +73,7 @@ export function debitCommand(p: PaymentFacts): MoneyOperation {
     userId,
     amount,
     currency,
+    settle,
     requestedAt: now(),
   };
 }
@@ -127,7 +132,7 @@ export function depositCommand(
 /** What money-storage did with one command, answered with the command's ids. */
 export function operationResultMessage(
   op: MoneyOperation,
-  answer: Pick<MoneyOperationResult, 'outcome' | 'reason' | 'balanceAfter'>,
+  answer: Pick<MoneyOperationResult, 'outcome' | 'reason' | 'balanceAfter' | 'settled'>,
 ): MoneyOperationResult {
   const { operationId, kind, paymentId, userId } = op;
   return { version: 1, operationId, kind, paymentId, userId, ...answer, at: now() };

@@ -71,7 +71,8 @@ export const processedOperations = money.table('processed_operations', {
   /** Set on an applied debit once a compensation has cancelled it. */
   reversedBy: text('reversed_by').$type<OperationId>(),
   /**
-   * Set on an applied debit once a SETTLE made it final, before its payment may complete. It and
+   * Set on an applied debit once it is final, before its payment may complete: with the debit itself
+   * when it came with `settle` (the paymaster's), else by a later SETTLE. It and
    * `reversed_by` exclude each other (both are written under the debit row's lock), so a payment
    * conducted twice cannot both complete and have its money given back. A settle has no row of its own.
    */

@@ -14,6 +14,8 @@ export interface Answer {
   outcome: OperationOutcome;
   reason: OperationReason | null;
   balanceAfter: string | null;
+  /** Debits only: applied and final (see `Movement.settle`). */
+  settled?: boolean;
 }
 
 /** The facts of a command the ledger needs, whatever its kind. */
@@ -24,6 +26,8 @@ export interface Movement {
   userId: UserId;
   currency: Currency;
   amount: number;
+  /** A debit final once applied: `settled_at` is written with it, so no compensation may reverse it. */
+  settle: boolean;
 }
 
 export type StoredOperation = typeof processedOperations.$inferSelect;
@@ -32,6 +36,7 @@ export type LedgerEntry = typeof ledgerEntries.$inferSelect;
 const accountOf = (m: Movement): string => `${m.userId}:${m.currency}`;
 
 const applied = (balanceAfter: string): Answer => ({ outcome: 'APPLIED', reason: null, balanceAfter });
+const debited = (m: Movement, balanceAfter: string): Answer => ({ ...applied(balanceAfter), settled: m.settle });
 const refused = (outcome: 'REJECTED' | 'FAILED', reason: OperationReason): Answer => ({
   outcome,
   reason,
@@ -81,7 +86,7 @@ export class Ledger {
     let balance = await this.applyDebit(m);
     if (balance === undefined && openingBalance > 0 && (await this.openAccount(m, openingBalance)))
       balance = await this.applyDebit(m);
-    if (balance !== undefined) return applied(balance);
+    if (balance !== undefined) return debited(m, balance);
     // Nothing moved; the rejection is recorded with why (no account at all, or too little on it).
     const { rows } = await this.db.execute<{ reason: OperationReason }>(sql`
       INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, reason)
@@ -110,7 +115,7 @@ export class Ledger {
       const balances = await this.applyDebits(round);
       for (const m of round) {
         const balance = balances.get(m.operationId);
-        answers.set(m, balance === undefined ? await this.debit(m, openingBalance) : applied(balance));
+        answers.set(m, balance === undefined ? await this.debit(m, openingBalance) : debited(m, balance));
       }
     }
     return ms.map((m) => answers.get(m)!);
@@ -130,6 +135,7 @@ export class Ledger {
         user_id: m.userId,
         currency: m.currency,
         amount: m.amount,
+        settle: m.settle,
       })),
     );
     const rows = await runPrepared<{ operation_id: OperationId; balance: string }>(
@@ -138,7 +144,7 @@ export class Ledger {
       sql`
       WITH input AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
-          AS x(operation_id text, payment_id uuid, user_id bigint, currency text, amount bigint)
+          AS x(operation_id text, payment_id uuid, user_id bigint, currency text, amount bigint, settle boolean)
       ), locked AS (
         SELECT a.user_id, a.currency FROM money.accounts a JOIN input i USING (user_id, currency)
         ORDER BY a.user_id, a.currency FOR UPDATE OF a
@@ -147,13 +153,13 @@ export class Ledger {
         FROM input i, locked l
         WHERE l.user_id = i.user_id AND l.currency = i.currency
           AND a.user_id = i.user_id AND a.currency = i.currency AND a.balance >= i.amount
-        RETURNING i.operation_id, i.payment_id, i.user_id, i.currency, i.amount, a.balance
+        RETURNING i.operation_id, i.payment_id, i.user_id, i.currency, i.amount, i.settle, a.balance
       ), entry AS (
         INSERT INTO money.ledger_entries (operation_id, kind, purpose, payment_id, user_id, currency, amount, balance_after)
         SELECT operation_id, 'DEBIT', 'PAYMENT', payment_id, user_id, currency, -amount, balance FROM account
       )
-      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after)
-      SELECT operation_id, 'DEBIT', payment_id, user_id, 'APPLIED', balance FROM account
+      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after, settled_at)
+      SELECT operation_id, 'DEBIT', payment_id, user_id, 'APPLIED', balance, CASE WHEN settle THEN now() END FROM account
       RETURNING operation_id, balance_after::text AS balance`,
     );
     return new Map(rows.map((r) => [r.operation_id, r.balance]));
@@ -172,8 +178,9 @@ export class Ledger {
         INSERT INTO money.ledger_entries (operation_id, kind, purpose, payment_id, user_id, currency, amount, balance_after)
         SELECT ${m.operationId}, 'DEBIT', 'PAYMENT', ${m.paymentId}::uuid, ${m.userId}::bigint, ${m.currency}, -${m.amount}::bigint, balance FROM account
       )
-      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after)
-      SELECT ${m.operationId}, 'DEBIT', ${m.paymentId}::uuid, ${m.userId}::bigint, 'APPLIED', balance FROM account
+      INSERT INTO money.processed_operations (operation_id, kind, payment_id, user_id, outcome, balance_after, settled_at)
+      SELECT ${m.operationId}, 'DEBIT', ${m.paymentId}::uuid, ${m.userId}::bigint, 'APPLIED', balance,
+        CASE WHEN ${m.settle}::boolean THEN now() END FROM account
       RETURNING balance_after::text AS balance`,
     );
     return rows[0]?.balance;

@@ -118,9 +118,15 @@ export class OperationHandler {
 
 /** A duplicate gets the stored answer, except a debit reversed since: it must never read as APPLIED. */
 function answerAgain(stored: StoredOperation): Answer {
-  if (stored.kind === 'DEBIT' && stored.reversedBy !== null)
-    return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
-  return { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
+  if (stored.kind !== 'DEBIT')
+    return { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
+  if (stored.reversedBy !== null) return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
+  return {
+    outcome: stored.outcome,
+    reason: stored.reason,
+    balanceAfter: stored.balanceAfter,
+    settled: stored.outcome === 'APPLIED' && stored.settledAt !== null,
+  };
 }
 
 function movementOf(op: MovingOperation): Movement {
@@ -131,5 +137,6 @@ function movementOf(op: MovingOperation): Movement {
     userId: op.userId,
     currency: op.currency,
     amount: op.amount,
+    settle: op.kind === 'DEBIT' && op.settle === true,
   };
 }

@@ -18,13 +18,16 @@ const COMPLETED: Outcome = { status: 'COMPLETED', reason: null };
 /** Past the deadline, once the compensation has reversed or fenced the debit. */
 const TIMED_OUT: Outcome = { status: 'ERROR', reason: PAYMASTER_REASONS.timeout };
 
-/** What a debit's answer means: a refused debit ends the payment, an applied one must be settled first. */
+/**
+ * What a debit's answer means: a refused debit ends the payment, and so does one applied and
+ * final; an applied debit that is not final yet (an older money-storage) must be settled first.
+ */
 export type DebitVerdict = { next: 'settle' } | { next: 'finish'; outcome: Outcome };
 
 export function debitVerdict(result: MoneyOperationResult): DebitVerdict {
   switch (result.outcome) {
     case 'APPLIED':
-      return { next: 'settle' };
+      return result.settled === true ? { next: 'finish', outcome: COMPLETED } : { next: 'settle' };
     case 'REJECTED':
       return { next: 'finish', outcome: { status: 'REJECTED', reason: result.reason ?? PAYMASTER_REASONS.rejected } };
     case 'FAILED':

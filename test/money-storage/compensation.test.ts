@@ -1,6 +1,6 @@
 import {
   afterRejectedDebit,
-  appliedDebit,
+  appliedUnsettledDebit,
   compensation,
   startedHarness,
   debit,
@@ -16,7 +16,7 @@ describe('compensations', () => {
   afterAll(() => h.close());
 
   it('reverse an applied debit once, even for a user blocked since; the debit re-sent then answers FAILED/REVERSED', async () => {
-    const op = await appliedDebit(h);
+    const op = await appliedUnsettledDebit(h);
     const user = op.userId;
     h.gateway.users.set(user, 'BLOCKED');
     const undo = compensation(op);

@@ -4,7 +4,15 @@ import { createHarness, debit, ledgerWithOneAccount, newUserId, seed, type Harne
 
 const debitOf = (userId: UserId, amount: number): Movement => {
   const id = newPaymentId();
-  return { operationId: asOperationId(id), kind: 'DEBIT', paymentId: asPaymentId(id), userId, currency: 'USD', amount };
+  return {
+    operationId: asOperationId(id),
+    kind: 'DEBIT',
+    paymentId: asPaymentId(id),
+    userId,
+    currency: 'USD',
+    amount,
+    settle: true,
+  };
 };
 
 const countBy = (values: string[]): Record<string, number> =>
@@ -25,6 +33,7 @@ describe('concurrent debits on one account', () => {
               userId: user,
               currency: 'USD',
               amount: 30,
+              settle: true,
             },
             0,
           );

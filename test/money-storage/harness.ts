@@ -91,12 +91,17 @@ export async function startGatewayStub(): Promise<GatewayStub> {
 
 export const newUserId = (): UserId => asUserId(String(randomInt(1_000_000, 2 ** 47)));
 
+/** The paymaster's debit: final once applied. */
 export const debit = (
   userId: UserId,
   amount: number,
   currency: Currency = 'USD',
   paymentId: string = randomUUID(),
 ): Debit => debitCommand({ paymentId: asPaymentId(paymentId), userId, amount, currency }) as Debit;
+
+/** A debit as older paymasters sent it: applied, it waits for a SETTLE, and a compensation may reverse it. */
+export const unsettledDebit = (userId: UserId, amount: number): Debit =>
+  debitCommand({ paymentId: asPaymentId(randomUUID()), userId, amount, currency: 'USD' }, { settle: false }) as Debit;
 
 export const deposit = (userId: UserId, amount: number, currency: Currency = 'USD'): MoneyOperation =>
   depositCommand(asOperationId(`deposit:${randomUUID()}`), { userId, amount, currency });
@@ -257,12 +262,12 @@ export async function seed(h: Harness, userId: UserId, amount: number, currency:
 
 export type Debit = MoneyOperation & { kind: 'DEBIT' };
 
-/** A funded user (1000) and a debit of 300 that money-storage applied. */
-export async function appliedDebit(h: Harness): Promise<Debit> {
+/** A funded user (1000) and an unsettled debit of 300 that money-storage applied. */
+export async function appliedUnsettledDebit(h: Harness): Promise<Debit> {
   const user = newUserId();
   h.gateway.users.set(user, 'ACTIVE');
   await seed(h, user, 1000);
-  const op = debit(user, 300);
+  const op = unsettledDebit(user, 300);
   await h.send([op]);
   expect((await h.waitResults(op.operationId))[0]).toMatchObject({ outcome: 'APPLIED', balanceAfter: '700' });
   return op;

@@ -1,10 +1,10 @@
-import { asOperationId, asPaymentId, newPaymentId } from '../../common/ids';
+import { asOperationId, asPaymentId, newPaymentId, type UserId } from '../../common/ids';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
 import { reversalId } from '../../common/kafka/messages';
 import { Ledger } from '../../money-storage/src/ledger';
 import {
   afterRejectedDebit,
-  appliedDebit,
+  appliedUnsettledDebit,
   compensation,
   startedHarness,
   debit,
@@ -12,6 +12,7 @@ import {
   newUserId,
   seed,
   settle,
+  unsettledDebit,
   type Harness,
 } from './harness';
 
@@ -41,7 +42,7 @@ describe('settles', () => {
     return rowCount === 1;
   };
   it('make an applied debit final, asking nobody; asked again they answer the same and move nothing', async () => {
-    const op = await appliedDebit(h);
+    const op = await appliedUnsettledDebit(h);
     // Blocked since the debit: the payment was paid and must still be able to complete.
     h.gateway.users.set(op.userId, 'BLOCKED');
     const lookupsBefore = h.gateway.requests.get(op.userId);
@@ -70,7 +71,7 @@ describe('settles', () => {
   });
 
   it('make a later compensation lose: REJECTED / SETTLED, the money stays taken and no credit is written', async () => {
-    const op = await appliedDebit(h);
+    const op = await appliedUnsettledDebit(h);
     await h.send([settle(op)]);
     expect((await h.waitResults(settle(op).operationId))[0]).toMatchObject({ outcome: 'APPLIED' });
 
@@ -93,7 +94,7 @@ describe('settles', () => {
   });
 
   it('lose to an earlier compensation: REJECTED / REVERSED, and the debit stays unsettled', async () => {
-    const op = await appliedDebit(h);
+    const op = await appliedUnsettledDebit(h);
     await h.send([compensation(op)]);
     expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({
       outcome: 'APPLIED',
@@ -141,7 +142,11 @@ describe('settles', () => {
   });
 
   it('answer many settles sent together each with its own verdict', async () => {
-    const [a, b, undone] = [await appliedDebit(h), await appliedDebit(h), await appliedDebit(h)];
+    const [a, b, undone] = [
+      await appliedUnsettledDebit(h),
+      await appliedUnsettledDebit(h),
+      await appliedUnsettledDebit(h),
+    ];
     await h.send([compensation(undone)]);
     await h.waitResults(compensation(undone).operationId);
     const stranger = settle(debit(newUserId(), 300));
@@ -161,8 +166,8 @@ describe('settles', () => {
   });
 
   it('let exactly one of a settle and a compensation sent back to back win, and the ledger agrees', async () => {
-    const settleFirst = await appliedDebit(h);
-    const compensateFirst = await appliedDebit(h);
+    const settleFirst = await appliedUnsettledDebit(h);
+    const compensateFirst = await appliedUnsettledDebit(h);
     await h.send([
       settle(settleFirst),
       compensation(settleFirst),
@@ -181,6 +186,74 @@ describe('settles', () => {
     // One payment's commands keep their order, so the first one sent wins.
     expect(h.results(settle(settleFirst).operationId)[0]!.outcome).toBe('APPLIED');
     expect(h.results(settle(compensateFirst).operationId)[0]!.outcome).toBe('REJECTED');
+  });
+});
+
+describe("debits sent with settle (the paymaster's)", () => {
+  let h: Harness;
+  beforeAll(async () => (h = await startedHarness('ms_settle_on_apply')));
+  afterAll(() => h.close());
+
+  const settledAt = async (debitId: string): Promise<Date | null> => {
+    const { rows } = await h.pool.query<{ settled_at: Date | null }>(
+      'SELECT settled_at FROM money.processed_operations WHERE operation_id = $1',
+      [debitId],
+    );
+    return rows[0]!.settled_at;
+  };
+  const fundedUser = async (balance: number): Promise<UserId> => {
+    const user = newUserId();
+    h.gateway.users.set(user, 'ACTIVE');
+    await seed(h, user, balance);
+    return user;
+  };
+
+  it('are final once applied: answered settled, and a later compensation loses while a settle agrees', async () => {
+    const op = debit(await fundedUser(1000), 300);
+    await h.send([op]);
+    expect((await h.waitResults(op.operationId))[0]).toMatchObject({
+      kind: 'DEBIT',
+      outcome: 'APPLIED',
+      balanceAfter: '700',
+      settled: true,
+    });
+    const at = await settledAt(op.operationId);
+    expect(at).toBeInstanceOf(Date);
+
+    await h.send([compensation(op)]);
+    expect((await h.waitResults(compensation(op).operationId))[0]).toMatchObject({
+      outcome: 'REJECTED',
+      reason: 'SETTLED',
+    });
+    await h.send([settle(op), op]);
+    expect((await h.waitResults(settle(op).operationId))[0]).toMatchObject({ outcome: 'APPLIED', balanceAfter: '700' });
+    expect((await h.waitResults(op.operationId, 2))[1]).toMatchObject({ outcome: 'APPLIED', settled: true });
+    expect(await settledAt(op.operationId)).toEqual(at);
+    expect(await h.balance(op.userId)).toBe('700');
+    expect(await h.ledgerSum(op.userId)).toBe('700');
+  });
+
+  it('share one statement with debits that wait for a settle, and each keeps its own kind', async () => {
+    const users = await Promise.all([1, 2, 3, 4].map(() => fundedUser(1000)));
+    const ops = users.map((u, i) => (i % 2 === 0 ? debit(u, 100) : unsettledDebit(u, 100)));
+    await h.send(ops);
+    const answers = await Promise.all(ops.map(async (op) => (await h.waitResults(op.operationId))[0]!));
+    expect(answers.map((a) => [a.outcome, a.settled])).toEqual([
+      ['APPLIED', true],
+      ['APPLIED', false],
+      ['APPLIED', true],
+      ['APPLIED', false],
+    ]);
+    const final = await Promise.all(ops.map(async (op) => (await settledAt(op.operationId)) !== null));
+    expect(final).toEqual([true, false, true, false]);
+  });
+
+  it('are not answered settled when refused', async () => {
+    const op = debit(await fundedUser(10), 300);
+    await h.send([op]);
+    const [answer] = await h.waitResults(op.operationId);
+    expect(answer).toMatchObject({ outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
+    expect(answer!.settled).toBeUndefined();
   });
 });
 
@@ -208,6 +281,7 @@ describe('a settle and a compensation of one debit at the same moment, on the le
           userId: user,
           currency: 'USD' as const,
           amount: 10,
+          settle: false,
         };
       });
       for (const d of debits) expect(await ledger.debit(d, 0)).toMatchObject({ outcome: 'APPLIED' });

@@ -51,8 +51,13 @@ function rig(o: { delayMs: number; deadlineMs?: number; resendMs?: number }) {
   let finished = false;
   const ticket: Ticket = { topic: 'payments', partition: 0, offset: 0, done: () => (finished = true) };
   conductor.start(p, undefined, ticket);
-  const answer = (sent: Sent, outcome: OperationOutcome, reason: OperationReason | null = null): void =>
-    conductor.onResult(resultFor(sent.value as MoneyOperation, { outcome, reason }));
+  /** Without `settled`, as an older money-storage answers: an applied debit then needs a SETTLE. */
+  const answer = (
+    sent: Sent,
+    outcome: OperationOutcome,
+    reason: OperationReason | null = null,
+    settled?: boolean,
+  ): void => conductor.onResult(resultFor(sent.value as MoneyOperation, { outcome, reason, settled }));
   /** PROCESSING acknowledged, then the debit sent (not yet acknowledged). */
   const debitSent = async (): Promise<Sent> => {
     (await publisher.status('PROCESSING')).ack();
@@ -62,7 +67,20 @@ function rig(o: { delayMs: number; deadlineMs?: number; resendMs?: number }) {
 }
 
 describe('PaymentConductor stage races (held acks, real timers)', () => {
-  it('takes a settle answer that beats its own ack, asks only once, and completes after the delay', async () => {
+  it('asks for the debit to be final, and on an answer that says it is completes after the delay with no settle', async () => {
+    const r = rig({ delayMs: 300 });
+    const debit = await r.debitSent();
+    expect(debit.value).toMatchObject({ kind: 'DEBIT', settle: true });
+    r.answer(debit, 'APPLIED', null, true); // before the debit's ack
+    debit.ack();
+    expect(r.publisher.statuses('COMPLETED')).toHaveLength(0); // the stage delay comes first
+    (await r.publisher.status('COMPLETED')).ack();
+    await eventually('the ticket to be done', () => (r.finished() ? true : undefined));
+    expect(r.publisher.commands('SETTLE')).toHaveLength(0);
+    expect(r.publisher.sent.map((s) => s.topic)).toEqual(['statusPayments', 'moneyOperations', 'statusPayments']);
+  });
+
+  it('settles a debit applied but not final (an older money-storage): takes a settle answer that beats its own ack, asks only once, completes after the delay', async () => {
     const r = rig({ delayMs: 400, resendMs: 100 });
     const debit = await r.debitSent();
     r.answer(debit, 'APPLIED'); // before the debit's ack

@@ -107,7 +107,7 @@ export async function startResponder(
 /** money-storage's own answer shape, as the stand-in's reply. */
 export const resultFor = (
   op: MoneyOperation,
-  answer: Pick<MoneyOperationResult, 'outcome' | 'reason'>,
+  answer: Pick<MoneyOperationResult, 'outcome' | 'reason' | 'settled'>,
 ): MoneyOperationResult =>
   operationResultMessage(op, { ...answer, balanceAfter: answer.outcome === 'APPLIED' ? '1000' : null });
 
