@@ -44,6 +44,7 @@ const { values: args } = parseCommandLine(
       },
     }),
   USAGE,
+  ['messages', 'batch', 'rounds', 'in-flight'],
 );
 const N = Number(args.messages);
 const BATCH = Number(args.batch);

@@ -41,6 +41,7 @@ const { values: args } = parseCommandLine(
       },
     }),
   USAGE,
+  ['payments', 'min', 'max', 'max-in-flight', 'timeout-s', 'linger'],
 );
 const N = Number(args.payments);
 const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');

@@ -80,6 +80,7 @@ const { values: args } = parseCommandLine(
       },
     }),
   USAGE,
+  ['users', 'rate', 'duration', 'subscribers', 'baseline-seconds', 'subscriber-processes', 'client-sockets'],
 );
 const USERS = Number(args.users);
 if (args.api !== 'graphql' && args.api !== 'rest') throw new Error(`--api must be graphql or rest, not ${args.api}`);

@@ -15,6 +15,18 @@ test.each(BENCHES)('%s: --help prints the usage and exits 0', (bench) => {
   expect(r.stdout).toMatch(/^usage: npm run bench/);
 });
 
+test.each([
+  ['run', '--rate', '100..300'],
+  ['paymaster', '--payments', '1e5'],
+  ['kafka-clients', '--batch', '-1'],
+])('%s: a number option that is no number (%s %s) is one line and the usage, exit 2', (bench, option, value) => {
+  const r = run(bench, `${option}=${value}`);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(
+    new RegExp(`^${option} must be a non-negative number, not '${value.replace('.', '\\.')}'\nusage: npm run bench`),
+  );
+});
+
 test.each(BENCHES)('%s: an unknown option is one line and the usage, exit 2, no stack trace', (bench) => {
   const r = run(bench, '--no-such-option');
   expect(r.status).toBe(2);

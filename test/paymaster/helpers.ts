@@ -62,7 +62,7 @@ export const paymasterEnv = (prefix: string, extra: Record<string, string> = {})
 export const startInProcess = (env: Record<string, string>): Promise<Paymaster> =>
   startPaymaster(loadPaymasterConfig(env), quietLogger());
 
-export type Decide = (op: MoneyOperation) => Pick<MoneyOperationResult, 'outcome' | 'reason'> | null;
+export type Decide = (op: MoneyOperation) => Pick<MoneyOperationResult, 'outcome' | 'reason' | 'settled'> | null;
 
 /**
  * Plays money-storage on the topics: answers each command with whatever `decide` says (null: stay

@@ -25,7 +25,7 @@ const settlesSeen = {
   },
 };
 
-/** userId decides what the fake money-storage answers. */
+/** userId decides what the fake money-storage answers; as an older one, without `settled`, except for user 9. */
 const BY_USER: Decide = (op) => {
   switch (`${op.userId}:${op.kind}`) {
     case '6:SETTLE':
@@ -45,6 +45,8 @@ const BY_USER: Decide = (op) => {
       return { outcome: 'FAILED', reason: 'INTERNAL_ERROR' };
     case '4':
       return null;
+    case '9':
+      return { outcome: 'APPLIED', reason: null, settled: true };
     default:
       return { outcome: 'APPLIED', reason: null };
   }
@@ -98,9 +100,9 @@ async function terminalOf(rig: Rig, paymentId: string) {
 describe('paymaster against a fake money-storage on real Kafka', () => {
   it('debits and completes, reject with money-storage reason, and errors on failure', async () => {
     await withRig('outcomes', {}, async (rig) => {
-      const [ok, poor, broken] = [payment('1'), payment('2'), payment('3')];
+      const [ok, poor, broken, final] = [payment('1'), payment('2'), payment('3'), payment('9')];
       const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-      await sendPayments(rig.producer, rig.names, [ok, poor, broken], traceparent);
+      await sendPayments(rig.producer, rig.names, [ok, poor, broken, final], traceparent);
 
       expect(await terminalOf(rig, ok.paymentId)).toMatchObject({
         status: 'COMPLETED',
@@ -134,6 +136,11 @@ describe('paymaster against a fake money-storage on real Kafka', () => {
         settles: ok.paymentId,
       });
       expect(rig.commands.filter((c) => c.kind === 'SETTLE' && c.paymentId !== ok.paymentId)).toEqual([]);
+
+      // A debit answered final needs no settle.
+      expect(await terminalOf(rig, final.paymentId)).toMatchObject({ status: 'COMPLETED', reason: null });
+      const finalCommands = rig.commands.filter((c) => c.paymentId === final.paymentId);
+      expect(finalCommands).toEqual([expect.objectContaining({ kind: 'DEBIT', settle: true })]);
     });
   });
 
