@@ -7,6 +7,7 @@ import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import { traceHeaders } from '../../common/tracing';
 import { Batcher } from '../../common/batcher';
 import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH } from '../../common/user-lookup';
+import { postJson } from './post-json';
 
 export type UserStatus = 'ACTIVE' | 'BLOCKED';
 
@@ -91,37 +92,18 @@ export class GatewayUsers implements UserDirectory {
 
   private async attempt(ids: UserId[], baseUrl: string): Promise<Map<string, Found>> {
     const { serviceToken, timeoutMs } = this.options;
-    let res: Response;
-    try {
-      res = await fetch(new URL(USER_LOOKUP_PATH, baseUrl), {
-        method: 'POST',
-        headers: {
-          [SERVICE_TOKEN_HEADER]: serviceToken,
-          accept: 'application/json',
-          'content-type': 'application/json',
-          ...traceHeaders(),
-        },
-        body: JSON.stringify({ ids }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (e) {
-      throw new Retryable(`gateway unreachable: ${(e as Error).message}`);
-    }
-    if (res.status >= 500 || res.status === 429) {
-      await res.body?.cancel();
-      throw new Retryable(`gateway answered ${res.status}`);
-    }
-    if (res.status !== 200) {
-      // 400/401/403 is a bug or a configuration problem (wrong token); asking again will not fix it.
-      await res.body?.cancel();
-      throw new Error(`gateway answered ${res.status}`);
-    }
+    const headers = { [SERVICE_TOKEN_HEADER]: serviceToken, accept: 'application/json', ...traceHeaders() };
+    const res = await postJson(new URL(USER_LOOKUP_PATH, baseUrl), headers, JSON.stringify({ ids }), timeoutMs);
+    // Unreachable, timed out, or an answer cut off on the way: the network's fault, not the gateway's answer.
+    if (res.kind === 'lost') throw new Retryable(`gateway unreachable: ${res.error}`);
+    if (res.status >= 500 || res.status === 429) throw new Retryable(`gateway answered ${res.status}`);
+    // 400/401/403 is a bug or a configuration problem (wrong token); asking again will not fix it.
+    if (res.status !== 200) throw new Error(`gateway answered ${res.status}`);
     let body: unknown;
     try {
-      body = await res.json();
-    } catch (e) {
-      // A body cut off or timed out on the way is the network's fault, not the gateway's answer.
-      if ((e as Error).name !== 'SyntaxError') throw new Retryable(`gateway answer lost: ${(e as Error).message}`);
+      body = JSON.parse(res.body);
+    } catch {
+      // Not JSON: the schema check below refuses it as an unexpected body.
     }
     const parsed = lookupBody.safeParse(body);
     if (!parsed.success) throw new Error(`gateway sent an unexpected lookup body: ${parsed.error.message}`);

@@ -13,6 +13,8 @@ const clientOf = (baseUrls: string[]): GatewayUsers =>
     logger: createLogger('test', 'silent'),
   });
 
+const bySize = (batches: number[]): number[] => [...batches].sort((a, b) => a - b);
+
 describe('user lookups from the gateway', () => {
   let live: GatewayStub;
   beforeEach(async () => {
@@ -41,9 +43,41 @@ describe('user lookups from the gateway', () => {
           : { kind: 'found', userId: id, userName: `user-${id}`, status: i % 7 === 0 ? 'BLOCKED' : 'ACTIVE' },
       ),
     );
-    // Four requests in flight at most: the first four lookups went alone, the other 46 together.
-    expect(live.batches).toEqual([1, 1, 1, 1, 46]);
+    // Four requests in flight at most: the first four lookups went alone, the other 46 together
+    // (in any order: the fifth may reach the gateway on a kept-alive connection before a fourth's new one).
+    expect(bySize(live.batches)).toEqual([1, 1, 1, 1, 46]);
     expect(users.map((id) => live.requests.get(id))).toEqual(users.map(() => 1));
+    // Kept alive: at most one connection per request that was on the wire at once.
+    expect(live.connections()).toBeLessThanOrEqual(4);
+    await client.lookup(newUserId());
+    expect(live.connections()).toBeLessThanOrEqual(4);
+  });
+
+  it.each(['HANG', 'DROP_CONNECTION', 'CUT_ANSWER'] as const)(
+    'make lookups unavailable when the gateway gives no whole answer (%s), and find users again after',
+    async (mode) => {
+      const client = clientOf([live.url]);
+      const [lost, next] = [newUserId(), newUserId()];
+      live.users.set(lost, mode);
+      live.users.set(next, 'ACTIVE');
+      expect(await client.lookup(lost)).toMatchObject({
+        kind: 'unavailable',
+        error: expect.stringMatching(/^gateway unreachable: /),
+      });
+      expect(live.requests.get(lost)).toBe(2); // asked again once (retries: 1)
+      expect(await client.lookup(next)).toMatchObject({ kind: 'found', status: 'ACTIVE' });
+    },
+  );
+
+  it('refuse an answer that is not JSON without asking again', async () => {
+    const client = clientOf([live.url]);
+    const odd = newUserId();
+    live.users.set(odd, 'NOT_JSON');
+    expect(await client.lookup(odd)).toMatchObject({
+      kind: 'unavailable',
+      error: expect.stringMatching(/unexpected lookup body/),
+    });
+    expect(live.requests.get(odd)).toBe(1);
   });
 
   it('make every lookup of a request unavailable in an outage, and ask again for the next lookups', async () => {
@@ -56,7 +90,8 @@ describe('user lookups from the gateway', () => {
   it('ask again one by one when the gateway refuses a shared request, so only the user at fault is unavailable', async () => {
     const { lookups } = await sixLookupsWith(4, 'BAD_REQUEST');
     expect(lookups.map((l) => l.kind)).toEqual(['found', 'found', 'found', 'found', 'unavailable', 'found']);
-    expect(live.batches).toEqual([1, 1, 1, 1, 2, 1, 1]);
+    // Four alone, the refused shared request of two, then each of its users alone.
+    expect(bySize(live.batches)).toEqual([1, 1, 1, 1, 1, 1, 2]);
   });
 
   it('find the user through the live replica, whichever replica each lookup starts at', async () => {

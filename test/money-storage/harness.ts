@@ -28,7 +28,8 @@ import { USER_LOOKUP_PATH } from '../../common/user-lookup';
 export const SERVICE_TOKEN = testSecrets().INTERNAL_SERVICE_TOKEN;
 
 /** How the stub gateway treats a user: a status, or a failure mode. */
-export type StubUser = 'ACTIVE' | 'BLOCKED' | 'FAIL_503' | 'DROP_CONNECTION' | 'HANG' | 'BAD_REQUEST';
+export type StubUser =
+  'ACTIVE' | 'BLOCKED' | 'FAIL_503' | 'DROP_CONNECTION' | 'CUT_ANSWER' | 'HANG' | 'BAD_REQUEST' | 'NOT_JSON';
 
 /**
  * A real HTTP server playing the gateway's batched user lookup (`POST USER_LOOKUP_PATH`). A
@@ -42,10 +43,19 @@ export interface GatewayStub {
   requests: Map<string, number>;
   /** How many ids each request asked for, in arrival order. */
   batches: number[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
-const FAILURE_MODES: readonly StubUser[] = ['HANG', 'DROP_CONNECTION', 'FAIL_503', 'BAD_REQUEST'];
+const FAILURE_MODES: readonly StubUser[] = [
+  'HANG',
+  'DROP_CONNECTION',
+  'CUT_ANSWER',
+  'FAIL_503',
+  'BAD_REQUEST',
+  'NOT_JSON',
+];
 
 export async function startGatewayStub(): Promise<GatewayStub> {
   const users = new Map<string, StubUser>();
@@ -66,6 +76,13 @@ export async function startGatewayStub(): Promise<GatewayStub> {
       if (failure === 'FAIL_503') return reply(503, { error: 'down' });
       if (failure === 'BAD_REQUEST') return reply(400, { error: 'refused' });
       if (failure === 'DROP_CONNECTION') return void req.socket.destroy();
+      if (failure === 'NOT_JSON') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
+      if (failure === 'CUT_ANSWER') {
+        // Headers and half a body promised as whole, then the connection goes.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
+        res.write('{"users":[');
+        return void setImmediate(() => req.socket.destroy());
+      }
       if (failure === 'HANG') return; // never answers: the client's timeout must fire
       const found = ids.flatMap((id) => {
         const status = users.get(id);
@@ -74,6 +91,8 @@ export async function startGatewayStub(): Promise<GatewayStub> {
       return reply(200, { users: found });
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -81,6 +100,7 @@ export async function startGatewayStub(): Promise<GatewayStub> {
     users,
     requests,
     batches,
+    connections: () => connections,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
