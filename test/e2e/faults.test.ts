@@ -21,7 +21,7 @@ beforeAll(async () => {
       PAYMASTER_DELAY_MAX_MS: '1500',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       // Shorter than the outages below, so deadlines fire while payments are conducted twice
-      // (outbox duplicates, redeliveries): settles and compensations race, and reconcile checks
+      // (outbox duplicates, redeliveries): debits final once applied and compensations race, and reconcile checks
       // that the statuses still agree with the ledger.
       PAYMASTER_RESULT_DEADLINE_MS: '8000',
       PAYMASTER_RESEND_INTERVAL_MS: '5000',
