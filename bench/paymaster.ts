@@ -134,7 +134,7 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
               outcome: 'APPLIED' as const,
               reason: null,
               balanceAfter: '1000000',
-              settled: op.kind === 'DEBIT' && op.settle,
+              ...(op.kind === 'DEBIT' && op.settle ? { settled: true as const } : {}),
             };
         acks.push(
           publisher.publish('moneyOperationResults', {

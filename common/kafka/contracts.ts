@@ -150,7 +150,7 @@ export const moneyOperationResult = z.object({
    * On a DEBIT's answer: true when the debit is applied and final, so its payment may complete
    * without a SETTLE. Absent elsewhere, and from an older money-storage, which never settles on apply.
    */
-  settled: z.boolean().optional(),
+  settled: z.literal(true).optional(),
   at,
 });
 

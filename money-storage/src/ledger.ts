@@ -14,8 +14,8 @@ export interface Answer {
   outcome: OperationOutcome;
   reason: OperationReason | null;
   balanceAfter: string | null;
-  /** Debits only: applied and final (see `Movement.settle`). */
-  settled?: boolean;
+  /** Debits only, and only when true: applied and final (see `Movement.settle`). */
+  settled?: true;
 }
 
 /** The facts of a command the ledger needs, whatever its kind. */
@@ -36,7 +36,8 @@ export type LedgerEntry = typeof ledgerEntries.$inferSelect;
 const accountOf = (m: Movement): string => `${m.userId}:${m.currency}`;
 
 const applied = (balanceAfter: string): Answer => ({ outcome: 'APPLIED', reason: null, balanceAfter });
-const debited = (m: Movement, balanceAfter: string): Answer => ({ ...applied(balanceAfter), settled: m.settle });
+const debited = (m: Movement, balanceAfter: string): Answer =>
+  m.settle ? { ...applied(balanceAfter), settled: true } : applied(balanceAfter);
 const refused = (outcome: 'REJECTED' | 'FAILED', reason: OperationReason): Answer => ({
   outcome,
   reason,

@@ -121,12 +121,8 @@ function answerAgain(stored: StoredOperation): Answer {
   if (stored.kind !== 'DEBIT')
     return { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
   if (stored.reversedBy !== null) return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
-  return {
-    outcome: stored.outcome,
-    reason: stored.reason,
-    balanceAfter: stored.balanceAfter,
-    settled: stored.outcome === 'APPLIED' && stored.settledAt !== null,
-  };
+  const answer: Answer = { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
+  return stored.outcome === 'APPLIED' && stored.settledAt !== null ? { ...answer, settled: true } : answer;
 }
 
 function movementOf(op: MovingOperation): Movement {

@@ -37,7 +37,8 @@ export interface ConductorOptions {
 export type Milestone = 'processing' | 'debit_answered' | 'terminal';
 
 /**
- * `awaiting-debit`, `settling` and `compensating` each wait for one answer from money-storage;
+ * `awaiting-debit`, `settling` (only for a debit an older money-storage applied without making it
+ * final) and `compensating` each wait for one answer from money-storage;
  * anything else arriving for the payment (a duplicate answer, a late debit answer) is ignored.
  */
 type Stage = 'waiting' | 'processing' | 'awaiting-debit' | AskingStage | 'finishing';
@@ -79,9 +80,10 @@ export interface ConductorStats {
  * acknowledged by the broker, so a crash redelivers it.
  *
  * No terminal status goes out before money-storage has fixed the money to match it: COMPLETED
- * waits for the SETTLE answer (sent right away, its round trip hidden in the last delay), ERROR
- * after the deadline waits for the compensation's answer. Money-storage lets exactly one of the
- * two win per debit, so even a payment conducted twice cannot be COMPLETED with its money given back.
+ * only on a debit answered final (`settled`, or else made so by a SETTLE sent right away, its round
+ * trip hidden in the last delay), ERROR after the deadline only on the compensation's answer.
+ * Money-storage lets exactly one of finality and compensation win per debit, so even a payment
+ * conducted twice cannot be COMPLETED with its money given back.
  */
 export class PaymentConductor {
   private readonly held = new Map<string, InFlight>();

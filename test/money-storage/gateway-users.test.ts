@@ -68,6 +68,19 @@ describe('user lookups from the gateway', () => {
     },
   );
 
+  it('make a lookup unavailable, never thrown, when Node refuses to even send the request', async () => {
+    const client = new GatewayUsers({
+      baseUrls: [live.url],
+      serviceToken: 'line\nbreak', // no valid header value
+      timeoutMs: 1000,
+      retries: 0,
+      retryBaseMs: 1,
+      logger: createLogger('test', 'silent'),
+    });
+    expect(errorOf(await client.lookup(newUserId()))).toMatch(/^gateway unreachable: .*header/i);
+    expect(live.batches).toEqual([]);
+  });
+
   it('refuse an answer that is not JSON without asking again', async () => {
     const client = clientOf([live.url]);
     const odd = newUserId();

@@ -52,12 +52,8 @@ function rig(o: { delayMs: number; deadlineMs?: number; resendMs?: number }) {
   const ticket: Ticket = { topic: 'payments', partition: 0, offset: 0, done: () => (finished = true) };
   conductor.start(p, undefined, ticket);
   /** Without `settled`, as an older money-storage answers: an applied debit then needs a SETTLE. */
-  const answer = (
-    sent: Sent,
-    outcome: OperationOutcome,
-    reason: OperationReason | null = null,
-    settled?: boolean,
-  ): void => conductor.onResult(resultFor(sent.value as MoneyOperation, { outcome, reason, settled }));
+  const answer = (sent: Sent, outcome: OperationOutcome, reason: OperationReason | null = null, settled?: true): void =>
+    conductor.onResult(resultFor(sent.value as MoneyOperation, { outcome, reason, settled }));
   /** PROCESSING acknowledged, then the debit sent (not yet acknowledged). */
   const debitSent = async (): Promise<Sent> => {
     (await publisher.status('PROCESSING')).ack();

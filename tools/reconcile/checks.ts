@@ -69,7 +69,7 @@ const LEDGER_MISMATCH_SQL = `
  * in different databases, so they are read separately and compared here.
  */
 export async function reconcile(money: Queryable, gateway: Queryable): Promise<ReconcileReport> {
-  // The gateway first: a payment completes only after its settle committed, so a COMPLETED read
+  // The gateway first: a payment completes only after its debit was made final, so a COMPLETED read
   // now has its settled debit in the money reads that follow, even while traffic runs.
   const completed = await gateway.query<Payment>(
     `SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`,
