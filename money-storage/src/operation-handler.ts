@@ -31,6 +31,18 @@ export class OperationHandler {
    * at a time, so a duplicate racing one of them fails only that one.
    */
   private readonly debits = new Batcher((ms: Movement[]) => this.ledger.debitMany(ms, this.openingBalance), 500, 2);
+  /**
+   * The chunks of every partition of one fetch look up their stored answers at about the same
+   * moment: one query while another is on the wire serves all of them (8 queries a fetch become 2).
+   */
+  private readonly storedAnswers = new Batcher(
+    async (ids: OperationId[]) => {
+      const found = await this.ledger.findProcessedMany([...new Set(ids)]);
+      return ids.map((id) => found.get(id));
+    },
+    2000,
+    1,
+  );
 
   constructor(
     private readonly ledger: Ledger,
@@ -41,9 +53,10 @@ export class OperationHandler {
   ) {}
 
   /** What is already stored for these commands, fetched in one query (see `handle`'s `known`). */
-  lookupProcessed(ops: MoneyOperation[]): Promise<Map<OperationId, StoredOperation>> {
-    const stored = ops.filter((op) => op.kind !== 'SETTLE').map((op) => op.operationId);
-    return this.ledger.findProcessedMany([...new Set(stored)]);
+  async lookupProcessed(ops: MoneyOperation[]): Promise<Map<OperationId, StoredOperation>> {
+    const ids = [...new Set(ops.filter((op) => op.kind !== 'SETTLE').map((op) => op.operationId))];
+    const stored = await Promise.all(ids.map((id) => this.storedAnswers.submit(id)));
+    return new Map(ids.flatMap((id, i) => (stored[i] ? [[id, stored[i]] as const] : [])));
   }
 
   /**
