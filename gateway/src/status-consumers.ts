@@ -10,7 +10,8 @@ import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { inMessageSpan, inMessageSpans, tracerOf } from '../../common/tracing';
-import type { PaymentStore } from './payment-store';
+import { Batcher } from '../../common/batcher';
+import type { PaymentStore, StatusUpdate } from './payment-store';
 import type { StatusHub } from './status-hub';
 
 const TRACER = tracerOf('gateway');
@@ -21,7 +22,7 @@ const TRACER = tracerOf('gateway');
  */
 async function writeBatch(
   payload: EachBatchPayload,
-  store: PaymentStore,
+  write: SharedWrite,
   producer: Sender,
   logger: Logger,
 ): Promise<Settled> {
@@ -32,19 +33,20 @@ async function writeBatch(
   if (decoded.settled === 'abandoned') return 'abandoned';
   const messages = decoded.items.map((i) => i.message);
   return inMessageSpans(TRACER, TOPICS.statusPayments.name, batch.partition, messages, () =>
-    processIsolatingPoison(
-      decoded.items,
-      (items) => store.applyStatuses(items.map((i) => i.value)).then(() => undefined),
-      target,
-      scope,
-    ),
+    processIsolatingPoison(decoded.items, (items) => write.submit(items.map((i) => i.value)), target, scope),
   );
 }
 
+/** Partitions' batches written together; a shared statement refused for good is redone per partition. */
+type SharedWrite = Batcher<StatusUpdate[], void>;
+
 /**
- * The DB writer: one consumer group across all replicas, applying each batch in one statement,
+ * The DB writer: one consumer group across all replicas, applying batches in one statement,
  * forward only, and committing only after the write (a crash replays, which changes nothing).
- * Replaying is also what makes retrying and isolating a batch (writeBatch) safe.
+ * Replaying is also what makes retrying and isolating a batch (writeBatch) safe. The batches of a
+ * fetch's partitions, handled concurrently, share a statement while another is on the wire: one
+ * commit for a fetch instead of one per partition. A payment's events share its partition, so
+ * their order within the statement is kept.
  */
 export async function startStatusWriter(
   ctx: ConsumerContext,
@@ -61,12 +63,17 @@ export async function startStatusWriter(
     fromBeginning: true,
     tuning,
   });
+  const write: SharedWrite = new Batcher(
+    (batches) => o.store.applyStatuses(batches.flat()).then(() => batches.map(() => undefined)),
+    64,
+    1,
+  );
   await writer.start(
     {
       partitionsConsumedConcurrently: 4,
       // A batch abandoned on the way out (stopping, rebalance) must not be committed.
       eachBatchAutoResolve: false,
-      eachBatch: async (payload) => resolveIfDone(payload, await writeBatch(payload, o.store, o.producer, ctx.logger)),
+      eachBatch: async (payload) => resolveIfDone(payload, await writeBatch(payload, write, o.producer, ctx.logger)),
     },
     { pacedCommits: true },
   );

@@ -44,13 +44,17 @@ const refuseUpdates = (paymentId: string, sqlstate: string, times: 'always' | nu
     times,
   );
 
-/** PROCESSING for each payment, in one send to partition 0: one batch, one UPDATE for the writer. */
-async function processingTogether(userId: string, paymentIds: string[]): Promise<void> {
+/**
+ * PROCESSING for each payment, in one send to partition 0 (one batch, one UPDATE for the writer)
+ * or, with `spread`, to partitions 0, 1, 2...: batches the writer handles concurrently, whose
+ * UPDATEs it shares.
+ */
+async function processingTogether(userId: string, paymentIds: string[], spread = false): Promise<void> {
   const event = (paymentId: string, status: PaymentStatus) =>
     statusChangedMessage({ paymentId: asPaymentId(paymentId), userId: asUserId(userId) }, status, null);
-  const messages = paymentIds.map((id) => ({
+  const messages = paymentIds.map((id, i) => ({
     ...toKafkaMessage('statusPayments', { key: id, value: event(id, 'PROCESSING') }),
-    partition: 0,
+    partition: spread ? i : 0,
   }));
   await producer.send({ topic: t.names.statusPayments, acks: -1, messages });
 }
@@ -75,6 +79,19 @@ it('parks the one event Postgres refuses for good (22023) and applies the rest o
   });
   expect(await statusOf(poison)).not.toBe('PROCESSING');
   expect(dlq.messages.filter((m) => m.key !== poison)).toEqual([]);
+});
+
+it('parks only the refused event when the batches of several partitions share a statement', async () => {
+  const ids = await Promise.all(['hal', 'hal', 'hal', 'hal'].map(pay));
+  const poison = ids[1]!;
+  await refuseUpdates(poison, '22023', 'always');
+  await processingTogether(await userIdOf(t, 'hal'), ids, true);
+
+  const others = ids.filter((id) => id !== poison);
+  await processing(others);
+  const parked = await eventually('the refused event in the DLQ', () => dlq.messages.find((m) => m.key === poison));
+  expect(parked.headers).toMatchObject({ 'dlq-class': 'deterministic', 'dlq-source-partition': '1' });
+  expect(dlq.messages.filter((m) => others.includes(String(m.key)))).toEqual([]);
 });
 
 it('retries an event Postgres refuses for a moment (40P01, twice) in place until it applies', async () => {
