@@ -17,6 +17,7 @@ import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../common/logger';
 import { inMessageSpans, traceparentOf, tracerOf, withSpan } from '../../common/tracing';
 import type { OperationHandler, SettleOperation } from './operation-handler';
+import { Batcher } from '../../common/batcher';
 
 /** Test seam: runs after a chunk's results are published and before its offset is marked done (and so committed). */
 export type BeforeCommitHook = (info: { partition: number; lastOffset: string }) => Promise<void>;
@@ -34,6 +35,9 @@ export interface OperationConsumerOptions {
 }
 
 type Command = Item & { value: MoneyOperation; span: Span };
+type Results = Outgoing<'moneyOperationResults'>[];
+/** Chunks' results sent together; a shared send refused for good is redone per chunk. */
+type ResultSender = Batcher<Results, void>;
 
 const TRACER = tracerOf('money-storage');
 
@@ -50,6 +54,14 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
   // Fuller fetches under load: fewer broker requests and bigger chunks (one lookup, one settle
   // statement each); at most 50 ms added per command when quiet, next to the paymaster's delays.
   const tuning = { maxWaitTimeInMs: 50, minBytes: 64 * 1024 };
+  // The chunks of a fetch's partitions answer at about the same moment: one produce request while
+  // another is on the wire carries them all, and the broker appends to each partition once.
+  const results: ResultSender = new Batcher(
+    (chunks) =>
+      publish(o.producer, o.names, 'moneyOperationResults', chunks.flat()).then(() => chunks.map(() => undefined)),
+    64,
+    1,
+  );
   const operations = new GroupConsumer({
     ...ctx,
     name: 'money-operations',
@@ -70,7 +82,7 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
           if (!scope.isActive()) return;
           const chunk = batch.messages.slice(i, i + o.chunkSize);
           const last = chunk[chunk.length - 1]!.offset;
-          if ((await processChunk(o, chunk, target, scope)) === 'abandoned') return;
+          if ((await processChunk(o, results, chunk, target, scope)) === 'abandoned') return;
           await o.beforeCommit?.({ partition: batch.partition, lastOffset: last });
           payload.resolveOffset(last);
           await payload.heartbeat();
@@ -84,6 +96,7 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
 
 async function processChunk(
   o: OperationConsumerOptions,
+  results: ResultSender,
   chunk: KafkaMessage[],
   target: DlqTarget,
   scope: ConsumerScope,
@@ -91,8 +104,7 @@ async function processChunk(
   const decoded = await decodeOrPark('moneyOperations', chunk, target, scope);
   if (decoded.settled === 'abandoned') return 'abandoned';
   // A result that fails its schema throws in publish, before anything is sent: deterministic, so isolated like a failed command.
-  const answerAll = async (commands: Command[]): Promise<void> =>
-    publish(o.producer, o.names, 'moneyOperationResults', await handleAll(commands, o));
+  const answerAll = async (commands: Command[]): Promise<void> => results.submit(await handleAll(commands, o));
   const messages = decoded.items.map((item) => item.message);
   return inMessageSpans(TRACER, TOPICS.moneyOperations.name, target.partition, messages, (spans) =>
     processIsolatingPoison(
@@ -109,7 +121,7 @@ async function processChunk(
  * order (a debit before its compensation). A settle alone under its key (the usual case: its debit
  * came in an earlier chunk) joins one statement with the others. Results come back in input order.
  */
-async function handleAll(items: Command[], o: OperationConsumerOptions): Promise<Outgoing<'moneyOperationResults'>[]> {
+async function handleAll(items: Command[], o: OperationConsumerOptions): Promise<Results> {
   const byKey = new Map<string, number[]>();
   items.forEach((item, index) => {
     const key = item.value.paymentId ?? item.value.operationId;
