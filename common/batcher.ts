@@ -63,3 +63,20 @@ export class Batcher<I, O> {
     }
   }
 }
+
+/**
+ * For callers that each hand over a list (a partition's batch): the lists handed over while a call
+ * is on the wire are joined into the next one, so the partitions of one fetch cost one statement
+ * or one request, not one each. A joined call refused for good is redone per list (see `failed`),
+ * so a list is still refused only for what it holds.
+ */
+export function listJoiner<T>(run: (items: T[]) => Promise<unknown>, maxLists = 64): Batcher<T[], void> {
+  return new Batcher<T[], void>(
+    async (lists) => {
+      await run(lists.flat());
+      return lists.map(() => undefined);
+    },
+    maxLists,
+    1,
+  );
+}

@@ -10,7 +10,7 @@ import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { inMessageSpan, inMessageSpans, tracerOf } from '../../common/tracing';
-import { Batcher } from '../../common/batcher';
+import { listJoiner, type Batcher } from '../../common/batcher';
 import type { PaymentStore, StatusUpdate } from './payment-store';
 import type { StatusHub } from './status-hub';
 
@@ -37,7 +37,7 @@ async function writeBatch(
   );
 }
 
-/** Partitions' batches written together; a shared statement refused for good is redone per partition. */
+/** Partitions' batches written together (listJoiner). */
 type SharedWrite = Batcher<StatusUpdate[], void>;
 
 /**
@@ -63,11 +63,7 @@ export async function startStatusWriter(
     fromBeginning: true,
     tuning,
   });
-  const write: SharedWrite = new Batcher(
-    (batches) => o.store.applyStatuses(batches.flat()).then(() => batches.map(() => undefined)),
-    64,
-    1,
-  );
+  const write: SharedWrite = listJoiner((events: StatusUpdate[]) => o.store.applyStatuses(events));
   await writer.start(
     {
       partitionsConsumedConcurrently: 4,

@@ -17,7 +17,7 @@ import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../common/logger';
 import { inMessageSpans, traceparentOf, tracerOf, withSpan } from '../../common/tracing';
 import type { OperationHandler, SettleOperation } from './operation-handler';
-import { Batcher } from '../../common/batcher';
+import { listJoiner, type Batcher } from '../../common/batcher';
 
 /** Test seam: runs after a chunk's results are published and before its offset is marked done (and so committed). */
 export type BeforeCommitHook = (info: { partition: number; lastOffset: string }) => Promise<void>;
@@ -36,7 +36,7 @@ export interface OperationConsumerOptions {
 
 type Command = Item & { value: MoneyOperation; span: Span };
 type Results = Outgoing<'moneyOperationResults'>[];
-/** Chunks' results sent together; a shared send refused for good is redone per chunk. */
+/** Chunks' results sent together (listJoiner). */
 type ResultSender = Batcher<Results, void>;
 
 const TRACER = tracerOf('money-storage');
@@ -56,11 +56,8 @@ export async function startOperationConsumer(ctx: ConsumerContext, o: OperationC
   const tuning = { maxWaitTimeInMs: 50, minBytes: 64 * 1024 };
   // The chunks of a fetch's partitions answer at about the same moment: one produce request while
   // another is on the wire carries them all, and the broker appends to each partition once.
-  const results: ResultSender = new Batcher(
-    (chunks) =>
-      publish(o.producer, o.names, 'moneyOperationResults', chunks.flat()).then(() => chunks.map(() => undefined)),
-    64,
-    1,
+  const results: ResultSender = listJoiner((all: Results) =>
+    publish(o.producer, o.names, 'moneyOperationResults', all),
   );
   const operations = new GroupConsumer({
     ...ctx,

@@ -1,4 +1,4 @@
-import { Batcher } from '../../common/batcher';
+import { Batcher, listJoiner } from '../../common/batcher';
 
 /** The group commit's promise to callers: a batch that fails because of one item fails only that one. */
 describe('Batcher', () => {
@@ -44,5 +44,21 @@ describe('Batcher', () => {
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect(calls.every((c) => c.length > 0)).toBe(true);
     expect(calls.flat()).toHaveLength(3);
+  });
+});
+
+describe('listJoiner', () => {
+  it('joins the lists handed over while a call is on the wire, and redoes a refused join per list', async () => {
+    const calls: string[][] = [];
+    const joiner = listJoiner(async (items: string[]) => {
+      calls.push(items);
+      await new Promise((r) => setImmediate(r));
+      if (items.includes('poison')) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+    });
+    const lists = [['a1', 'a2'], ['b1'], ['c1', 'poison'], ['d1']];
+    const results = await Promise.allSettled(lists.map((list) => joiner.submit(list)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    // The first alone, the other three joined, then each of those alone after the refusal.
+    expect(calls).toEqual([['a1', 'a2'], ['b1', 'c1', 'poison', 'd1'], ['b1'], ['c1', 'poison'], ['d1']]);
   });
 });
