@@ -65,10 +65,22 @@ export const TEXT_FIELD: Record<TopicKey, string> = {
   moneyOperationResults: 'operationId',
 };
 
+/** The finality flags only the money topics carry (a debit's `settle`, its answer's `settled`), spoilt. */
+const FLAG_POISON: Partial<Record<TopicKey, Array<{ what: string; changes: Record<string, unknown> }>>> = {
+  moneyOperations: [
+    { what: 'settle as text', changes: { settle: 'true\u0000' } },
+    { what: 'settle as a huge number', changes: { settle: 1e308 } },
+  ],
+  moneyOperationResults: [
+    { what: 'settled as text', changes: { settled: 'true' } },
+    { what: 'settled false', changes: { settled: false } },
+  ],
+};
+
 /**
  * Poison for a topic, as raw values: a NUL byte and a lone surrogate (JSON.stringify writes it as
  * the escape "\ud800") in an otherwise valid message, a 10 KB id, wrong types, a userId past int8,
- * not JSON, an empty value and no value at all.
+ * a finality flag that is not `true`/absent, not JSON, an empty value and no value at all.
  */
 export function poisonValues(topic: TopicKey): Array<{ what: string; value: string | null }> {
   const spoilt = (changes: Record<string, unknown>): string => JSON.stringify({ ...validMessage(topic), ...changes });
@@ -79,6 +91,7 @@ export function poisonValues(topic: TopicKey): Array<{ what: string; value: stri
     { what: '10 KB id', value: spoilt({ [field]: 'a'.repeat(10_000) }) },
     { what: 'wrong types', value: spoilt({ userId: 1, version: '1' }) },
     { what: 'userId past int8', value: spoilt({ userId: '9223372036854775808' }) },
+    ...(FLAG_POISON[topic] ?? []).map(({ what, changes }) => ({ what, value: spoilt(changes) })),
     { what: 'not JSON', value: 'not json at all' },
     { what: 'empty value', value: '' },
     { what: 'no value', value: null },
