@@ -131,11 +131,11 @@ export class OperationHandler {
 
 /** A duplicate gets the stored answer, except a debit reversed since: it must never read as APPLIED. */
 function answerAgain(stored: StoredOperation): Answer {
-  if (stored.kind !== 'DEBIT')
-    return { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
-  if (stored.reversedBy !== null) return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
+  const debit = stored.kind === 'DEBIT';
+  if (debit && stored.reversedBy !== null) return { outcome: 'FAILED', reason: 'REVERSED', balanceAfter: null };
   const answer: Answer = { outcome: stored.outcome, reason: stored.reason, balanceAfter: stored.balanceAfter };
-  return stored.outcome === 'APPLIED' && stored.settledAt !== null ? { ...answer, settled: true } : answer;
+  // Final (with its application, or by a SETTLE since): its payment may complete without a SETTLE.
+  return debit && stored.outcome === 'APPLIED' && stored.settledAt !== null ? { ...answer, settled: true } : answer;
 }
 
 function movementOf(op: MovingOperation): Movement {
