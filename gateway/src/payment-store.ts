@@ -178,7 +178,8 @@ export class PaymentStore {
         traceparent: p.traceparent,
       })),
     );
-    // Rows with a null id are payments of a payer not ACTIVE: nothing of them was written.
+    // Rows with a null id are payments of a payer not ACTIVE: nothing of them was written. The
+    // `= ANY` lists repeat the batch's keys for the planner (see BATCH_KEYS in common/db.ts).
     const rows = await runPrepared<{ id: string | null; message_key: PaymentId; created_at: Date }>(
       this.db.$client,
       'gateway-insert-payments',
@@ -187,7 +188,8 @@ export class PaymentStore {
         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
           AS x(id uuid, user_id bigint, amount int, currency text, key text, payload jsonb, traceparent text)),
       payable AS (
-        SELECT input.* FROM input JOIN gateway.users u ON u.id = input.user_id WHERE u.status = 'ACTIVE'),
+        SELECT input.* FROM input JOIN gateway.users u ON u.id = input.user_id
+         WHERE u.id = ANY(${pgArray(batch.map((p) => p.userId))}::bigint[]) AND u.status = 'ACTIVE'),
       payment AS (
         INSERT INTO gateway.payments (id, user_id, amount, currency, status, idempotency_key, created_at, updated_at)
         SELECT id, user_id, amount, currency, 'NEW', key, ${createdAt}, ${createdAt} FROM payable
@@ -352,6 +354,7 @@ export class PaymentStore {
     const rows = JSON.stringify(
       [...latest.values()].map((e) => ({ id: e.paymentId, status: e.status, reason: e.reason, seq: e.seq })),
     );
+    // The `= ANY` list repeats the batch's keys for the planner (BATCH_KEYS in common/db.ts).
     const changed = await runPrepared<{ status: PaymentStatus; currency: string }>(
       this.db.$client,
       'gateway-apply-statuses',
@@ -359,7 +362,7 @@ export class PaymentStore {
       UPDATE gateway.payments AS p
          SET status = v.status, reason = v.reason, status_seq = v.seq, updated_at = now()
         FROM jsonb_to_recordset(${rows}::jsonb) AS v(id uuid, status text, reason text, seq int)
-       WHERE p.id = v.id AND v.seq > p.status_seq
+       WHERE p.id = ANY(${pgArray([...latest.keys()])}::uuid[]) AND p.id = v.id AND v.seq > p.status_seq
       RETURNING p.status, p.currency`,
     );
     for (const row of changed) this.onStatusChange(row.status, row.currency);

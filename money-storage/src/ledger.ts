@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import type { OperationId, PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
-import { runPrepared, type PooledDb } from '../../common/db';
+import { pgArray, runPrepared, type PooledDb } from '../../common/db';
 import * as schema from '../db/schema';
 import { accounts, ledgerEntries, processedOperations, type OperationKind } from '../db/schema';
 
@@ -139,6 +139,7 @@ export class Ledger {
         settle: m.settle,
       })),
     );
+    // The `= ANY` list repeats the batch's keys for the planner (BATCH_KEYS in common/db.ts).
     const rows = await runPrepared<{ operation_id: OperationId; balance: string }>(
       this.db.$client,
       'money-apply-debits',
@@ -148,6 +149,7 @@ export class Ledger {
           AS x(operation_id text, payment_id uuid, user_id bigint, currency text, amount bigint, settle boolean)
       ), locked AS (
         SELECT a.user_id, a.currency FROM money.accounts a JOIN input i USING (user_id, currency)
+         WHERE a.user_id = ANY(${pgArray(ms.map((m) => m.userId))}::bigint[])
         ORDER BY a.user_id, a.currency FOR UPDATE OF a
       ), account AS (
         UPDATE money.accounts a SET balance = a.balance - i.amount, updated_at = now()
