@@ -60,13 +60,19 @@ export class Ledger {
     return row;
   }
 
-  /** One round trip for a whole chunk of commands instead of one per command. */
+  /**
+   * One round trip for a whole chunk of commands instead of one per command. Prepared, with the
+   * list as one parameter: a list spelled out was planned as a scan of the whole young table
+   * (BATCH_KEYS in common/db.ts).
+   */
   async findProcessedMany(operationIds: OperationId[]): Promise<Map<OperationId, StoredOperation>> {
     if (operationIds.length === 0) return new Map();
     const rows = await this.db
       .select()
       .from(processedOperations)
-      .where(inArray(processedOperations.operationId, operationIds));
+      .where(sql`${processedOperations.operationId} = ANY(${pgArray(operationIds)}::text[])`)
+      .prepare('money-find-processed')
+      .execute();
     return new Map(rows.map((r) => [r.operationId, r]));
   }
 
