@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, or, sql } from 'drizzle-orm';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
 import type { UserId } from '../../common/ids';
+import { pgArray, runPrepared } from '../../common/db';
 import * as schema from '../db/schema';
 import type { Db } from './payment-store';
 
@@ -62,9 +63,15 @@ export class DepositStore {
     const rows = JSON.stringify(
       [...first.values()].map((r) => ({ id: r.operationId, outcome: r.outcome, reason: r.reason, at: r.at })),
     );
-    await this.db.execute(sql`
+    // The `= ANY` list repeats the batch's keys for the planner (BATCH_KEYS in common/db.ts).
+    await runPrepared(
+      this.db.$client,
+      'gateway-record-deposit-outcomes',
+      sql`
       UPDATE gateway.deposits AS d SET outcome = v.outcome, reason = v.reason, decided_at = v.at
         FROM jsonb_to_recordset(${rows}::jsonb) AS v(id text, outcome text, reason text, at timestamptz)
-       WHERE d.operation_id = v.id AND d.outcome IS NULL`);
+       WHERE d.operation_id = ANY(${pgArray([...first.keys()])}::text[]) AND d.operation_id = v.id
+         AND d.outcome IS NULL`,
+    );
   }
 }

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import pg from 'pg';
+import type { MoneyOperationResult } from '../../common/kafka/contracts';
 import { applyMigrations, connectDatabase, type Database } from '../../common/db';
 import { newPaymentId, type OperationId, type PaymentId, type UserId } from '../../common/ids';
 import { PROJECT_ROOT } from '../../common/project-root';
 import * as gatewaySchema from '../../gateway/db/schema';
+import { DepositStore } from '../../gateway/src/deposit-store';
 import { PaymentStore, type NewPayment } from '../../gateway/src/payment-store';
 import * as moneySchema from '../../money-storage/db/schema';
 import { Ledger } from '../../money-storage/src/ledger';
@@ -18,7 +20,7 @@ import { freshDatabase } from '../support/infra';
  */
 const USERS = 2000;
 const PAYMENTS = 30_000;
-const BIG_TABLES = ['payments', 'users', 'accounts', 'processed_operations'];
+const BIG_TABLES = ['payments', 'users', 'deposits', 'accounts', 'processed_operations'];
 
 interface Statement {
   name: string;
@@ -82,6 +84,8 @@ describe('batch statements on young tables (real Postgres, never analysed)', () 
       INSERT INTO gateway.payments (id, user_id, amount, currency, status)
         SELECT gen_random_uuid(), 1 + n % ${USERS}, 100, 'USD', 'PROCESSING' FROM generate_series(1, ${PAYMENTS}) n;
       INSERT INTO money.accounts (user_id, currency, balance) SELECT id, 'USD', 1000000 FROM gateway.users;
+      INSERT INTO gateway.deposits (operation_id, user_id, requested_by, channel, idempotency_key, amount, currency)
+        SELECT 'deposit:' || n, 1 + n % ${USERS}, 'user', 'SELF', 'key-' || n, 100, 'USD' FROM generate_series(1, ${PAYMENTS}) n;
       INSERT INTO money.processed_operations (operation_id, kind, user_id, outcome)
         SELECT 'op-' || n, 'DEBIT', 1 + n % ${USERS}, 'APPLIED' FROM generate_series(1, ${PAYMENTS}) n;`);
     recordStatements(gateway.pool, statements);
@@ -89,6 +93,13 @@ describe('batch statements on young tables (real Postgres, never analysed)', () 
     const gatewayStore = new PaymentStore(gateway.db, 0);
     const { rows } = await gateway.pool.query<{ id: PaymentId }>('SELECT id FROM gateway.payments LIMIT 2');
     await gatewayStore.applyStatuses(rows.map((r) => ({ paymentId: r.id, status: 'COMPLETED', reason: null, seq: 5 })));
+    const at = new Date().toISOString();
+    await new DepositStore(gateway.db).recordOutcomes(
+      // Only what the store reads of a result.
+      ['deposit:1', 'deposit:2'].map(
+        (id) => ({ operationId: id, outcome: 'APPLIED', reason: null, at }) as MoneyOperationResult,
+      ),
+    );
     const userId = await gatewayStore.userIdFor('user-1');
     await gatewayStore.createPayment({
       id: newPaymentId(),
@@ -125,6 +136,8 @@ describe('batch statements on young tables (real Postgres, never analysed)', () 
     ['gateway-insert-payments', 'generic'],
     ['gateway-apply-statuses', 'custom'],
     ['gateway-apply-statuses', 'generic'],
+    ['gateway-record-deposit-outcomes', 'custom'],
+    ['gateway-record-deposit-outcomes', 'generic'],
     ['money-apply-debits', 'custom'],
     ['money-apply-debits', 'generic'],
     ['money-find-processed', 'custom'],
