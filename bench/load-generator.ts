@@ -15,7 +15,8 @@ import { LoadTimeline, secondOf, type LoadSecond, type Outcome } from './timelin
  *   scheduled instant, so a slow server shows as latency, not as a lower offered rate
  * - closed loop: `concurrency` requests in flight back to back, to find a maximum; a refused
  *   request's worker waits the Retry-After the gateway asks for, as its clients should
- * - watch: only graphql-ws subscribers, for `durationS` plus the push grace; several such
+ * - watch: only graphql-ws subscribers, for `durationS` plus the push grace from a `go` line on
+ *   stdin (the load's start; pushes before it are not counted); several such
  *   processes share the subscribers, so no single client process serialises all their pushes
  */
 export interface LoadPlan {
@@ -201,10 +202,11 @@ async function watch(): Promise<void> {
       process.stdout.write('connected\n');
     });
   });
+  process.stdout.write('ready\n');
+  await new Promise<void>((go) => process.stdin.once('data', () => go()));
   pushLatencies = [];
   pushSeconds = [];
   readyAt = Date.now();
-  process.stdout.write('ready\n');
   await sleep(plan.durationS * 1000 + Number(process.env.LOAD_PUSH_GRACE_MS ?? 0));
   await Promise.all(clients.map((c) => Promise.resolve(c.dispose())));
   const none = summarize([]);

@@ -186,6 +186,8 @@ async function main(): Promise<void> {
       // The overload starts on a quiet system, not on the measurement's payments still in flight.
       await drain(sql);
     }
+    const pushGraceMs = zeroDelay ? 2000 : 12_000;
+    const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs, sql);
     const terminalBefore = await terminalCount(sql);
     const sampler = new ResourceSampler(() => ({
       gateway: system.service('gateway')?.child.pid,
@@ -199,14 +201,16 @@ async function main(): Promise<void> {
       `offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`,
     );
     const tracker = trackCompletions(sql);
-    const pushGraceMs = zeroDelay ? 2000 : 12_000;
-    const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs);
     const refusalsBefore = await readRefusals(plan.url);
-    const requests = await runLoad(plan, 0).result;
+    const load = runLoad(plan, 0);
+    for (const w of watchers) w.go();
+    const requests = await load.result;
+    // From the load's end, while the watchers wait out their grace for the last pushes.
+    const draining = drain(sql);
     const refusedBy = refusalsSince(refusalsBefore, await readRefusals(plan.url));
-    const main = mergePushes(requests, await Promise.all(watchers));
+    const main = mergePushes(requests, await Promise.all(watchers.map((w) => w.result)));
     const completions = tracker.summary(plan.durationS);
-    const drainS = await drain(sql);
+    const drainS = await draining;
     // Sampled through the drain, so the chart shows the pipeline emptying after the load.
     const completedPerSecond = await tracker.stop(requests.startedAtMs ?? Date.now());
     // CPU from the start of the load until the last payment is terminal, over the payments that finished meanwhile.
@@ -304,13 +308,13 @@ let loadPid: number | undefined;
 function runLoad(
   plan: LoadPlan,
   pushGraceMs: number,
-): { connected: Promise<void>; ready: Promise<void>; result: Promise<LoadResult> } {
+): { connected: Promise<void>; ready: Promise<void>; go: () => void; result: Promise<LoadResult> } {
   // A file, not an env var: a thousand tokens exceed what exec allows in the environment.
   const planFile = path.join(os.tmpdir(), `load-plan-${process.pid}-${plan.mode}-${plan.subscriberOffset}.json`);
   fs.writeFileSync(planFile, JSON.stringify(plan));
   const child = spawn(process.execPath, [path.join(__dirname, 'load-generator.js')], {
     env: { ...process.env, LOAD_PLAN_FILE: planFile, LOAD_PUSH_GRACE_MS: String(pushGraceMs) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   if (plan.mode !== 'watch') loadPid = child.pid;
   let out = '';
@@ -327,18 +331,26 @@ function runLoad(
         : reject(new Error(`load generator exited with ${code}`)),
     );
   });
-  return { connected: announced('connected'), ready: announced('ready'), result };
+  // A watcher counts its pushes from `go`: the load's start.
+  const go = (): void => void child.stdin?.end('go\n');
+  return { connected: announced('connected'), ready: announced('ready'), go, result };
 }
 
 /**
  * Subscribers split over `processes` watchers. Once all are connected, one payment per user
  * proves every subscription live; resolves when every subscriber has seen its push.
  */
+/**
+ * Watchers connected and each subscriber seen live, their payments finished, so that neither the
+ * connections nor those payments' pushes fall into the load's CPU or its first seconds (with
+ * 10,000 subscribers they held createPayment's p50 above a second for the first four).
+ */
 async function startWatchers(
   plan: LoadPlan,
   processes: number,
   pushGraceMs: number,
-): Promise<Array<Promise<LoadResult>>> {
+  sql: pg.Pool,
+): Promise<Array<ReturnType<typeof runLoad>>> {
   if (plan.subscribers === 0) return [];
   const share = Math.ceil(plan.subscribers / processes);
   const shards = Array.from({ length: processes }, (_, k) => ({
@@ -353,7 +365,8 @@ async function startWatchers(
   print(`${plan.subscribers} subscribers connected; one payment per user to see every subscription live...`);
   await forEachUser(plan.url, plan.tokens, (client) => payHonouringRetryAfter(client, 'bench-warm-up'));
   await withTimeout(Promise.all(shards.map((w) => w.ready)), 120_000, 'a push to every subscriber');
-  return shards.map((w) => w.result);
+  await drain(sql);
+  return shards;
 }
 
 /** The watchers' pushes into the load's result; `pushTimeline` only when there were watchers. */
