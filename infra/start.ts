@@ -4,6 +4,7 @@ import { requirePortsFree } from './free-port';
 import { loadLaunchConfig } from './launch-config';
 import { formatLogLine, isInfraFailureLine } from './stack';
 import { PaymentSystem, replicaPort } from './system';
+import { takeBackStopSignals } from './postgres';
 
 /**
  * `npm start [-- --brokers N --replicas N]`: Kafka and Postgres (embedded unless KAFKA_BROKERS /
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     onUnexpectedExit: (name, code, restartInMs) =>
       print(`${name} exited unexpectedly (code ${code}); restarting it in ${restartInMs} ms`),
   });
+  takeBackStopSignals();
   printReady(system);
 }
 
