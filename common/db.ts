@@ -57,6 +57,35 @@ export async function applyMigrations(url: string, migrationsFolder: string, sch
   }
 }
 
+/** What a transaction's callback is handed: drizzle's transaction over the service's schema. */
+export type Transaction<S extends Record<string, unknown>> = Parameters<
+  Parameters<NodePgDatabase<S>['transaction']>[0]
+>[0];
+
+/**
+ * A transaction on a pooled client of its own. Drizzle's `db.transaction` sends BEGIN before the
+ * `try` whose `finally` releases the client: a connection cut at that moment kept the client
+ * checked out for good, and the pool's `end()` (a clean stop) waited for it forever. Here the
+ * client goes back in any case, and one whose transaction failed is discarded rather than reused
+ * (it may be cut, or mid-protocol).
+ */
+export async function inTransaction<S extends Record<string, unknown>, T>(
+  db: PooledDb<S>,
+  schema: S,
+  work: (tx: Transaction<S>) => Promise<T>,
+): Promise<T> {
+  const client = await db.$client.connect();
+  let failure: Error | undefined;
+  try {
+    return await drizzle(client, { schema }).transaction(work);
+  } catch (e) {
+    failure = e instanceof Error ? e : new Error(String(e));
+    throw e;
+  } finally {
+    client.release(failure);
+  }
+}
+
 export async function isDatabaseReachable(pool: pg.Pool): Promise<boolean> {
   try {
     await pool.query('SELECT 1');

@@ -6,7 +6,7 @@ import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
 import { Batcher } from '../../common/batcher';
 import { ApiError } from '../../common/api-error';
-import { pgArray, runPrepared, type PooledDb } from '../../common/db';
+import { inTransaction, pgArray, runPrepared, type PooledDb } from '../../common/db';
 
 export type Db = PooledDb<typeof schema>;
 export type PaymentRow = typeof schema.payments.$inferSelect;
@@ -296,7 +296,7 @@ export class PaymentStore {
     limit: number,
     publish: (rows: OutboxRow[]) => Promise<T>,
   ): Promise<T | undefined> {
-    const claimed = await this.db.transaction(async (tx) => {
+    const claimed = await inTransaction(this.db, schema, async (tx) => {
       const rows = await tx
         .select()
         .from(schema.outbox)

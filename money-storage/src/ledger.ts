@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 import type { OperationId, PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
-import { pgArray, runPrepared, type PooledDb } from '../../common/db';
+import { inTransaction, pgArray, runPrepared, type PooledDb } from '../../common/db';
 import * as schema from '../db/schema';
 import { accounts, ledgerEntries, processedOperations, type OperationKind } from '../db/schema';
 
@@ -269,7 +269,7 @@ export class Ledger {
    * late (after the paymaster gave up on it) cannot move money any more.
    */
   compensate(m: Movement, reverses: OperationId): Promise<Answer> {
-    return this.db.transaction(async (tx) => {
+    return inTransaction(this.db, schema, async (tx) => {
       const [target] = await tx
         .select()
         .from(processedOperations)
