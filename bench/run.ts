@@ -338,12 +338,10 @@ function runLoad(
 
 /**
  * Subscribers split over `processes` watchers. Once all are connected, one payment per user
- * proves every subscription live; resolves when every subscriber has seen its push.
- */
-/**
- * Watchers connected and each subscriber seen live, their payments finished, so that neither the
- * connections nor those payments' pushes fall into the load's CPU or its first seconds (with
- * 10,000 subscribers they held createPayment's p50 above a second for the first four).
+ * proves every subscription live; resolves when every subscriber has seen its push and those
+ * payments have finished, so that neither the connections nor their pushes fall into the load's
+ * CPU or its first seconds (with 10,000 subscribers they held createPayment's p50 above a second
+ * for the first four). Each watcher counts from its `go`.
  */
 async function startWatchers(
   plan: LoadPlan,
