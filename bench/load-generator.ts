@@ -203,7 +203,15 @@ async function watch(): Promise<void> {
     });
   });
   process.stdout.write('ready\n');
-  await new Promise<void>((go) => process.stdin.once('data', () => go()));
+  // A bench that ends before `go` closes stdin: the watcher ends too, not holding its sockets for good.
+  await new Promise<void>((go) => {
+    const abandoned = (): never => process.exit(1);
+    process.stdin.once('end', abandoned);
+    process.stdin.once('data', () => {
+      process.stdin.off('end', abandoned);
+      go();
+    });
+  });
   pushLatencies = [];
   pushSeconds = [];
   readyAt = Date.now();
