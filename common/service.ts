@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { limitHeapGrowth } from './heap-growth';
 import type { StallHandler } from './kafka/consumer-watchdog';
 import type { Stoppable } from './lifecycle';
 import type { Logger } from './logger';
@@ -19,6 +20,8 @@ export interface RunOptions {
   graceMs?: number;
   /** Flushed after the service has stopped, so the spans of its last work are exported too. */
   tracing?: Tracing;
+  /** HEAP_GROWTH_PERCENT (see heap-growth.ts). */
+  heapGrowthPercent?: number;
 }
 
 /**
@@ -28,8 +31,9 @@ export interface RunOptions {
 export function runService(
   logger: Logger,
   start: (supervision: Supervision) => Promise<RunningService>,
-  { graceMs = 30_000, tracing }: RunOptions = {},
+  { graceMs = 30_000, tracing, heapGrowthPercent = 0 }: RunOptions = {},
 ): void {
+  limitHeapGrowth(heapGrowthPercent);
   let running: RunningService | undefined;
   let stopping = false;
 

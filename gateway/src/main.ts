@@ -8,4 +8,7 @@ import { loadGatewayConfig } from './config';
 const tracing = startTracing('gateway');
 const config = loadGatewayConfig();
 const logger = createLogger('gateway', config.LOG_LEVEL);
-runService(logger, (supervision) => startGateway(config, logger, supervision), { tracing });
+runService(logger, (supervision) => startGateway(config, logger, supervision), {
+  tracing,
+  heapGrowthPercent: config.HEAP_GROWTH_PERCENT,
+});

@@ -8,4 +8,7 @@ const tracing = startTracing('money-storage');
 const config = loadMoneyStorageConfig();
 const logger = createLogger('money-storage', config.LOG_LEVEL);
 
-runService(logger, (supervision) => startMoneyStorage(config, logger, supervision), { tracing });
+runService(logger, (supervision) => startMoneyStorage(config, logger, supervision), {
+  tracing,
+  heapGrowthPercent: config.HEAP_GROWTH_PERCENT,
+});

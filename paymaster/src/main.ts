@@ -12,4 +12,5 @@ const logger = createLogger('paymaster', config.LOG_LEVEL);
 runService(logger, (supervision) => startPaymaster(config, logger, supervision), {
   graceMs: config.PAYMASTER_SHUTDOWN_GRACE_MS + 5000,
   tracing,
+  heapGrowthPercent: config.HEAP_GROWTH_PERCENT,
 });
