@@ -87,7 +87,7 @@ export const commonShape = {
   KAFKA_COMMIT_INTERVAL_MS: env.int(1000, 10),
   /**
    * How far the heap may grow past what the last full garbage collection kept, in percent (see
-   * heap-growth.ts): memory traded for a little more collecting; 0 leaves it to V8 (up to 300 %).
+   * heap-growth.ts): memory traded for more collecting; 0 (the default) leaves it to V8 (up to 300 %).
    */
-  HEAP_GROWTH_PERCENT: env.int(40, 0, 300),
+  HEAP_GROWTH_PERCENT: env.int(0, 0, 300),
 };

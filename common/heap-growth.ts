@@ -4,9 +4,11 @@ import v8 from 'node:v8';
  * How far V8 lets the old generation grow past what the last full collection kept, before the
  * next one. Left to itself V8 picks up to 4× when collecting is cheap against the program's work:
  * under load the gateway with 10,000 subscribers (about 160 MB live) reached 505–545 MB of RSS,
- * and 335 MB at 40 %. The price is more full collections (24–25 instead of 5–9 in a three-minute
- * run, 0.3–0.5 s of pauses instead of 0.1), which an interleaved A/B could not tell from noise in
- * CPU per payment (docs/performance.md, fifth round).
+ * and 333–335 MB at 40 %. The price is more full collections (24–25 instead of 5–9 in a
+ * three-minute run), and it is not free on every load: at 1,000 payments/s offered the gateway
+ * at 40 % accepted 245–251/s against 298–391/s left to V8, though with a lower p99
+ * (docs/performance.md, fifth round). So it is a setting for replicas bound by memory, such as a
+ * gateway holding many subscribers, not a default.
  */
 export const HEAP_GROWTH_FLAG = '--heap-growing-percent';
 

@@ -51,8 +51,8 @@ describe('HEAP_GROWTH_PERCENT', () => {
     expect(() => loadConfig(commonShape, { HEAP_GROWTH_PERCENT: value })).toThrow(/HEAP_GROWTH_PERCENT/);
   });
 
-  it('defaults to 40, and 0 leaves the growth to V8', () => {
-    expect(loadConfig(commonShape, {}).HEAP_GROWTH_PERCENT).toBe(40);
-    expect(loadConfig(commonShape, { HEAP_GROWTH_PERCENT: '0' }).HEAP_GROWTH_PERCENT).toBe(0);
+  it("defaults to 0, V8's own growth", () => {
+    expect(loadConfig(commonShape, {}).HEAP_GROWTH_PERCENT).toBe(0);
+    expect(loadConfig(commonShape, { HEAP_GROWTH_PERCENT: '40' }).HEAP_GROWTH_PERCENT).toBe(40);
   });
 });
