@@ -251,6 +251,7 @@ async function main(): Promise<void> {
         offeredPerSecond: plan.rate,
         achievedPerSecond: main.achievedPerSecond,
         latencyMs: main.latencyMs,
+        acceptedLatencyMs: main.acceptedLatencyMs,
         refused: main.refused,
         /** The gateway's own count of those refusals, by the load reading that was over its limit. */
         refusedBy,
@@ -536,6 +537,7 @@ function printReport(r: {
     offeredPerSecond: number;
     achievedPerSecond: number;
     latencyMs: { p50: number; p95: number; p99: number; max: number };
+    acceptedLatencyMs: { p50: number; p99: number };
     refused: number;
     refusedBy: RefusalsBySignal | undefined;
     errors: number;
@@ -565,7 +567,7 @@ function printReport(r: {
     `CPU per payment    ${r.cpuMsPerPayment} ms over ${r.cpuCountedOver.payments} payments (${r.cpuCountedOver.processes.join(', ')})`,
   );
   print(
-    `createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms, refused ${c.refused}${refusalReasons(c.refusedBy)}, errors ${c.errors}`,
+    `createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms (accepted alone: p50 ${c.acceptedLatencyMs.p50} ms, p99 ${c.acceptedLatencyMs.p99} ms), refused ${c.refused}${refusalReasons(c.refusedBy)}, errors ${c.errors}`,
   );
   const o = r.overload;
   if (o)
