@@ -42,7 +42,7 @@ import { freePort } from '../infra/free-port';
 import { PaymentSystem } from '../infra/system';
 import { renderChart } from './chart';
 import type { LoadPlan, LoadResult } from './load-generator';
-import { readRefusals, refusalsSince, type RefusalsBySignal } from './refusal-reasons';
+import { readingsBetween, scrapeGateway, type GatewayReadings } from './gateway-readings';
 import { ResourceSampler } from './resources';
 import { summarize } from './stats';
 import {
@@ -201,13 +201,13 @@ async function main(): Promise<void> {
       `offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`,
     );
     const tracker = trackCompletions(sql);
-    const refusalsBefore = await readRefusals(plan.url);
+    const gatewayBefore = await scrapeGateway(plan.url);
     const load = runLoad(plan, 0);
     for (const w of watchers) w.go();
     const requests = await load.result;
     // From the load's end, while the watchers wait out their grace for the last pushes.
     const draining = drain(sql);
-    const refusedBy = refusalsSince(refusalsBefore, await readRefusals(plan.url));
+    const gatewayReadings = readingsBetween(gatewayBefore, await scrapeGateway(plan.url));
     const main = mergePushes(requests, await Promise.all(watchers.map((w) => w.result)));
     const completions = tracker.summary(plan.durationS);
     const drainS = await draining;
@@ -254,7 +254,9 @@ async function main(): Promise<void> {
         acceptedLatencyMs: main.acceptedLatencyMs,
         refused: main.refused,
         /** The gateway's own count of those refusals, by the load reading that was over its limit. */
-        refusedBy,
+        refusedBy: gatewayReadings?.refusedBy,
+        /** Where the accepted calls' time went inside the gateway, step by step (gateway-readings.ts). */
+        stagesMs: gatewayReadings?.stagesMs,
         errors: main.errors,
         answered: main.answered,
       },
@@ -539,7 +541,8 @@ function printReport(r: {
     latencyMs: { p50: number; p95: number; p99: number; max: number };
     acceptedLatencyMs: { p50: number; p99: number };
     refused: number;
-    refusedBy: RefusalsBySignal | undefined;
+    refusedBy: GatewayReadings['refusedBy'] | undefined;
+    stagesMs: GatewayReadings['stagesMs'] | undefined;
     errors: number;
   };
   overload?: {
@@ -569,6 +572,7 @@ function printReport(r: {
   print(
     `createPayment      offered ${c.offeredPerSecond}/s, accepted ${c.achievedPerSecond}/s, p50 ${c.latencyMs.p50} ms, p95 ${c.latencyMs.p95} ms, p99 ${c.latencyMs.p99} ms, max ${c.latencyMs.max} ms (accepted alone: p50 ${c.acceptedLatencyMs.p50} ms, p99 ${c.acceptedLatencyMs.p99} ms), refused ${c.refused}${refusalReasons(c.refusedBy)}, errors ${c.errors}`,
   );
+  print(`  in the gateway   ${stageTimes(c.stagesMs)}`);
   const o = r.overload;
   if (o)
     print(
@@ -592,8 +596,16 @@ main().catch((e) => {
   process.exit(1);
 });
 
-function refusalReasons(by: RefusalsBySignal | undefined): string {
+function refusalReasons(by: GatewayReadings['refusedBy'] | undefined): string {
   if (!by) return ' (reasons unknown: the gateway did not answer /metrics)';
   const parts = Object.entries(by).map(([signal, n]) => `${signal} ${n}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+function stageTimes(stages: GatewayReadings['stagesMs'] | undefined): string {
+  if (!stages) return 'steps unknown: the gateway did not answer /metrics';
+  const bound = (ms: number | null) => (ms === null ? 'over 2.5 s' : `<= ${ms} ms`);
+  return Object.entries(stages)
+    .map(([stage, t]) => `${stage} mean ${t.mean} ms (p50 ${bound(t.p50AtMost)}, p99 ${bound(t.p99AtMost)})`)
+    .join(', ');
 }

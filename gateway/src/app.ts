@@ -75,6 +75,7 @@ export async function startGateway(
     sweepAfterMs: Math.max(5000, config.PUBLISH_TIMEOUT_MS * 2),
     sweepEveryMs: config.OUTBOX_RELAY_INTERVAL_MS,
     batchSize: 500,
+    onStage: metrics.createStage,
   });
   const gate = new CallerGate(store, new RateLimiter(config.RATE_LIMIT_PER_MINUTE));
   const load = new LoadSignals(
@@ -102,6 +103,7 @@ export async function startGateway(
       admission,
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
       createTimer: metrics.createPayment,
+      onStage: metrics.createStage,
     }),
     money: new MoneyService({
       store,

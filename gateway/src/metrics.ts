@@ -11,6 +11,14 @@ import type { StatusHub } from './status-hub';
 /** How a createPayment call ended, as the `outcome` label of its duration. */
 export type CreateOutcome = 'created' | 'new' | 'repeated' | 'error';
 
+/**
+ * createPayment's steps, one after the other: `insert` (the payment and its outbox row, with the
+ * wait to share a statement), `publish` (the wait for a batch and the broker's ack), `mark` (CREATED
+ * committed). A slow Postgres shows in `insert` and `mark`, a slow broker in `publish`.
+ */
+export type CreateStage = 'insert' | 'publish' | 'mark';
+export type StageObserver = (stage: CreateStage, seconds: number) => void;
+
 /** The gateway's series; those read at scrape time are added by `watch` once their sources exist. */
 export class GatewayMetrics {
   readonly registry: Registry = createRegistry('gateway');
@@ -27,6 +35,16 @@ export class GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+
+  private readonly stages = new Histogram<'stage'>({
+    name: 'gateway_create_payment_stage_seconds',
+    help: "createPayment's steps: insert (payment and outbox row), publish (the broker's ack), mark (CREATED committed)",
+    labelNames: ['stage'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly createStage: StageObserver = (stage, seconds) => this.stages.observe({ stage }, seconds);
 
   private readonly refusals = new Counter({
     name: 'gateway_admission_refusals_total',

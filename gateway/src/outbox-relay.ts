@@ -5,6 +5,7 @@ import type { Sender } from '../../common/kafka/self-healing-producer';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { SharedPromise } from '../../common/shared-promise';
+import type { StageObserver } from './metrics';
 import type { OutboxRow, PaymentStore } from './payment-store';
 
 const MAX_PENDING = 10_000;
@@ -14,6 +15,8 @@ export interface RelayOptions {
   sweepAfterMs: number;
   sweepEveryMs: number;
   batchSize: number;
+  /** Told, per row of the fast path, how long it waited for the broker's ack and then for its mark. */
+  onStage?: StageObserver;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface RelayOptions {
  * and sweeper racing after an outage) is harmless: every consumer is idempotent per payment.
  */
 export class OutboxRelay {
-  private pending: Array<{ row: OutboxRow; done: (ok: boolean) => void }> = [];
+  private pending: Array<{ row: OutboxRow; since: number; done: (ok: boolean) => void }> = [];
   private readonly flushing = new SharedPromise(() => this.flush());
   // A sweep stuck behind a broker outage must not pile up more sweeps.
   private readonly sweeping = new SharedPromise(() => this.sweep());
@@ -53,6 +56,7 @@ export class OutboxRelay {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.pending.push({
         row,
+        since: performance.now(),
         done: (ok) => {
           clearTimeout(timer);
           resolve(ok);
@@ -98,13 +102,25 @@ export class OutboxRelay {
         for (const b of batch) b.done(false);
         continue;
       }
+      const ackedAt = performance.now();
+      for (const b of batch) this.observe('publish', ackedAt - b.since);
       const mark = this.store.completeOutbox(rows).then(
-        () => batch.forEach((b) => b.done(true)),
+        () => {
+          const markMs = performance.now() - ackedAt;
+          for (const b of batch) {
+            this.observe('mark', markMs);
+            b.done(true);
+          }
+        },
         (e: unknown) => batch.forEach((b) => b.done(this.failed('mark', e, batch.length))),
       );
       marking.add(mark);
       void mark.finally(() => marking.delete(mark));
     }
+  }
+
+  private observe(stage: 'publish' | 'mark', ms: number): void {
+    this.options.onStage?.(stage, ms / 1000);
   }
 
   /** The rows stay in the outbox, and the sweeper publishes them (again: harmless) once the cause is gone. */

@@ -10,7 +10,7 @@ import type { Caller } from './auth';
 import type { Admission } from './admission';
 import type { CallerGate } from './caller-gate';
 import { badInput } from './errors';
-import type { CreateOutcome } from './metrics';
+import type { CreateOutcome, StageObserver } from './metrics';
 import { checkFirst, checkIdempotencyKey, checkMoney, decodeCursor, encodeCursor } from './inputs';
 import type { OutboxRelay } from './outbox-relay';
 import type { PaymentRow, PaymentStore } from './payment-store';
@@ -52,6 +52,8 @@ export interface PaymentServiceParts {
   publishTimeoutMs: number;
   /** createPayment's duration, by outcome (see GatewayMetrics). */
   createTimer: Pick<Histogram<'outcome'>, 'startTimer'>;
+  /** Told how long the insert took (the relay times the publish and the mark). */
+  onStage: StageObserver;
 }
 
 export const MAX_PAGE = 200;
@@ -104,6 +106,7 @@ export class PaymentService {
     const id = newPaymentId();
     const outboxPayload = paymentRequestedMessage({ paymentId: id, userId, amount, currency }, new Date());
     const traceparent = activeTraceparent() ?? newTraceparent();
+    const started = performance.now();
     const { payment, outbox } = await this.p.store.createPayment({
       id,
       userId,
@@ -113,6 +116,7 @@ export class PaymentService {
       traceparent,
       outboxPayload,
     });
+    this.p.onStage('insert', (performance.now() - started) / 1000);
     if (!outbox)
       return { outcome: 'repeated', payment: view(sameRequestOrConflict(payment, amount, currency), caller) };
     // Kafka's ack within the bound makes it CREATED; otherwise it is NEW and the sweeper takes over.

@@ -11,7 +11,7 @@ import {
   withAdmin,
 } from '../support/cluster';
 import { eventually, uniqueName } from '../support/infra';
-import { scrape } from '../support/prometheus-text';
+import { scrape } from '../../common/prometheus-text';
 import { fundUsers, PaymentLoad } from './load';
 import { inFlight, settle } from './settle';
 import { awaitTerminal, partitionOf, startE2E, type E2ESystem } from './system';

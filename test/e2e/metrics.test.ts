@@ -6,7 +6,7 @@ import type { ServiceName } from '../../infra/stack';
 import { dlqOf, topicNames, type TopicKey } from '../../common/kafka/topics';
 import { eventually } from '../support/infra';
 import { validMessage } from '../support/poison';
-import { scrape, type Scrape } from '../support/prometheus-text';
+import { scrape, type Scrape } from '../../common/prometheus-text';
 import { awaitTerminal, startE2E, type E2ESystem } from './system';
 
 /**
@@ -82,6 +82,9 @@ it('moves the payment, stage, subscription and ledger series with a payment', as
     for (const status of ['NEW', 'CREATED'])
       expect(grew(gateway, before.gateway, 'payments_status_changes_total', { status, currency: 'EUR' })).toBe(1);
     expect(grew(gateway, before.gateway, 'gateway_create_payment_duration_seconds_count', {})).toBe(1);
+    // Each of its steps timed once: the deposit before it went to the broker by another path.
+    for (const stage of ['insert', 'publish', 'mark'])
+      expect(grew(gateway, before.gateway, 'gateway_create_payment_stage_seconds_count', { stage })).toBe(1);
 
     const paymaster = await untilScraped(
       'paymaster',

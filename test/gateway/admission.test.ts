@@ -8,7 +8,7 @@ import {
   type Overload,
 } from '../../gateway/src/admission';
 import { PipelinePace } from '../../gateway/src/pipeline-pace';
-import { scrape } from '../support/prometheus-text';
+import { scrape } from '../../common/prometheus-text';
 import { eventually, testKafka } from '../support/infra';
 import { ADMISSION_OFF, countRows, startTestGateway, type TestGateway } from './harness';
 
