@@ -35,7 +35,7 @@ export async function scrapeGateway(gatewayUrl: string): Promise<Scrape | undefi
 export function readingsBetween(before: Scrape | undefined, after: Scrape | undefined): GatewayReadings | undefined {
   if (!before || !after) return undefined;
   const grew = (name: string, labels: Record<string, string>) => after.sum(name, labels) - before.sum(name, labels);
-  const signals = new Set(after.matching('gateway_admission_refusals_total').map((s) => s.labels.signal!));
+  const signals = new Set(after.matching('gateway_admission_refusals_total').flatMap((s) => s.labels.signal ?? []));
   const refusedBy = Object.fromEntries(
     [...signals]
       .map((signal) => [signal, grew('gateway_admission_refusals_total', { signal })] as const)
@@ -47,7 +47,10 @@ export function readingsBetween(before: Scrape | undefined, after: Scrape | unde
     if (count <= 0) continue;
     const buckets = after
       .matching('gateway_create_payment_stage_seconds_bucket', { stage })
-      .map((b) => ({ le: Number(b.labels.le), below: grew('gateway_create_payment_stage_seconds_bucket', b.labels) }))
+      .map((b) => ({
+        le: bucketBound(b.labels.le),
+        below: grew('gateway_create_payment_stage_seconds_bucket', b.labels),
+      }))
       .sort((a, b) => a.le - b.le);
     const atMost = (q: number): number | null => {
       const le = buckets.find((b) => b.below >= q * count)?.le ?? Infinity;
@@ -58,3 +61,6 @@ export function readingsBetween(before: Scrape | undefined, after: Scrape | unde
   }
   return { refusedBy, stagesMs };
 }
+
+/** A bucket's `le`: prom-client writes the last one as `+Inf`, which `Number` does not read. */
+const bucketBound = (le: string | undefined): number => (le === '+Inf' ? Infinity : Number(le));

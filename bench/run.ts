@@ -604,7 +604,8 @@ function refusalReasons(by: GatewayReadings['refusedBy'] | undefined): string {
 
 function stageTimes(stages: GatewayReadings['stagesMs'] | undefined): string {
   if (!stages) return 'steps unknown: the gateway did not answer /metrics';
-  const bound = (ms: number | null) => (ms === null ? 'over 2.5 s' : `<= ${ms} ms`);
+  if (Object.keys(stages).length === 0) return 'no call was admitted';
+  const bound = (ms: number | null) => (ms === null ? 'past the last bucket' : `<= ${ms} ms`);
   return Object.entries(stages)
     .map(([stage, t]) => `${stage} mean ${t.mean} ms (p50 ${bound(t.p50AtMost)}, p99 ${bound(t.p99AtMost)})`)
     .join(', ');

@@ -13,8 +13,10 @@ export type CreateOutcome = 'created' | 'new' | 'repeated' | 'error';
 
 /**
  * createPayment's steps, one after the other: `insert` (the payment and its outbox row, with the
- * wait to share a statement), `publish` (the wait for a batch and the broker's ack), `mark` (CREATED
- * committed). A slow Postgres shows in `insert` and `mark`, a slow broker in `publish`.
+ * wait to share a statement) for every admitted call; `publish` (the wait for a batch and the
+ * broker's ack) and `mark` (CREATED committed) for each row the relay's fast path publishes, also
+ * one whose caller was answered NEW meanwhile. A slow Postgres shows in `insert` and `mark`, a
+ * slow broker in `publish`.
  */
 export type CreateStage = 'insert' | 'publish' | 'mark';
 export type StageObserver = (stage: CreateStage, seconds: number) => void;

@@ -103,17 +103,15 @@ export class OutboxRelay {
         continue;
       }
       const ackedAt = performance.now();
-      for (const b of batch) this.observe('publish', ackedAt - b.since);
       const mark = this.store.completeOutbox(rows).then(
         () => {
           const markMs = performance.now() - ackedAt;
-          for (const b of batch) {
-            this.observe('mark', markMs);
-            b.done(true);
-          }
+          for (const b of batch) b.done(true);
+          batch.forEach(() => this.observe('mark', markMs));
         },
         (e: unknown) => batch.forEach((b) => b.done(this.failed('mark', e, batch.length))),
       );
+      for (const b of batch) this.observe('publish', ackedAt - b.since);
       marking.add(mark);
       void mark.finally(() => marking.delete(mark));
     }
