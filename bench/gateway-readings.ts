@@ -1,5 +1,5 @@
-import { parseExposition, Scrape } from '../common/prometheus-text';
-import type { CreateStage } from '../gateway/src/metrics';
+import { scrape, type Scrape } from '../common/prometheus-text';
+import { CREATE_STAGES, type CreateStage } from '../gateway/src/metrics';
 
 /**
  * What the gateway's own `/metrics` says of a run, read before and after the load: which load
@@ -20,17 +20,9 @@ export interface StageTime {
   p99AtMost: number | null;
 }
 
-const STAGES: CreateStage[] = ['insert', 'publish', 'mark'];
-
 /** Undefined when the gateway did not answer: a diagnostic must not cost the run its results. */
-export async function scrapeGateway(gatewayUrl: string): Promise<Scrape | undefined> {
-  try {
-    const res = await fetch(new URL('/metrics', gatewayUrl), { signal: AbortSignal.timeout(5000) });
-    return res.ok ? new Scrape(parseExposition(await res.text())) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const scrapeGateway = (gatewayUrl: string): Promise<Scrape | undefined> =>
+  scrape(gatewayUrl).catch(() => undefined);
 
 export function readingsBetween(before: Scrape | undefined, after: Scrape | undefined): GatewayReadings | undefined {
   if (!before || !after) return undefined;
@@ -42,7 +34,7 @@ export function readingsBetween(before: Scrape | undefined, after: Scrape | unde
       .filter(([, n]) => n > 0),
   );
   const stagesMs: GatewayReadings['stagesMs'] = {};
-  for (const stage of STAGES) {
+  for (const stage of CREATE_STAGES) {
     const count = grew('gateway_create_payment_stage_seconds_count', { stage });
     if (count <= 0) continue;
     const buckets = after

@@ -18,7 +18,8 @@ export type CreateOutcome = 'created' | 'new' | 'repeated' | 'error';
  * one whose caller was answered NEW meanwhile. A slow Postgres shows in `insert` and `mark`, a
  * slow broker in `publish`.
  */
-export type CreateStage = 'insert' | 'publish' | 'mark';
+export const CREATE_STAGES = ['insert', 'publish', 'mark'] as const;
+export type CreateStage = (typeof CREATE_STAGES)[number];
 export type StageObserver = (stage: CreateStage, seconds: number) => void;
 
 /** The gateway's series; those read at scrape time are added by `watch` once their sources exist. */
