@@ -1,6 +1,7 @@
 import type { GatewayClient } from '../../client/gateway-client';
 import { sleep } from '../../common/sleep';
 import { waitFor } from '../../common/wait-for';
+import { TimeoutError, withTimeout } from '../../common/with-timeout';
 import { CreatePayment, Deposit, MyAccounts } from '../../client/operations';
 import { eventually } from '../support/infra';
 import type { E2ESystem } from './system';
@@ -37,6 +38,9 @@ export async function fundUsers(e2e: E2ESystem, users: string[]): Promise<void> 
   );
 }
 
+/** Far longer than any createPayment takes, even during an outage (PUBLISH_TIMEOUT_MS bounds it). */
+const ANSWER_WITHIN_MS = 15_000;
+
 /**
  * Clients creating payments as fast as `concurrency` allows, until `stop()` or `limit`.
  * Only payments the gateway acknowledged (answered with an id) count: those must never be lost.
@@ -44,6 +48,8 @@ export async function fundUsers(e2e: E2ESystem, users: string[]): Promise<void> 
 export class PaymentLoad {
   readonly acknowledged: string[] = [];
   readonly answered: Record<string, number> = {};
+  /** Calls that acknowledged nothing, by the error code they got (`unreachable`: no answer at all). */
+  readonly refused: Record<string, number> = {};
   failed = 0;
   private stopped = false;
   private issued = 0;
@@ -75,18 +81,28 @@ export class PaymentLoad {
       this.issued += 1;
       const client = this.clients[(this.issued + worker) % this.clients.length]!;
       try {
-        const res = await client.request(CreatePayment, { input: { amount: 1 + (this.issued % 50), currency: 'EUR' } });
+        const res = await withTimeout(
+          client.request(CreatePayment, { input: { amount: 1 + (this.issued % 50), currency: 'EUR' } }),
+          ANSWER_WITHIN_MS,
+          'createPayment',
+        );
         const created = res.data?.createPayment;
         if (created) {
           this.acknowledged.push(created.id);
           this.answered[created.status] = (this.answered[created.status] ?? 0) + 1;
         } else {
-          this.failed += 1;
+          this.refuse(String(res.errors?.[0]?.extensions?.code ?? 'no code'));
         }
-      } catch {
-        this.failed += 1; // the gateway is down: nothing was acknowledged
+      } catch (e) {
+        // The gateway is down, or held the call: nothing was acknowledged (a late answer is not counted).
+        this.refuse(e instanceof TimeoutError ? 'no answer' : 'unreachable');
         await sleep(100);
       }
     }
+  }
+
+  private refuse(code: string): void {
+    this.failed += 1;
+    this.refused[code] = (this.refused[code] ?? 0) + 1;
   }
 }

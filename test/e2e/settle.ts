@@ -54,7 +54,7 @@ export async function settle(
   await moneyStorageCaughtUp(e2e);
   const { code, report } = await e2e.reconcile();
   process.stdout.write(
-    `${JSON.stringify({ scenario, acknowledged: load.acknowledged.length, answered: load.answered, unacknowledged: load.failed, inFlightAtFault: atFault, final: counts, settledInMs: Date.now() - startedAt, reconcileOk: report.ok, ...extra })}\n`,
+    `${JSON.stringify({ scenario, acknowledged: load.acknowledged.length, answered: load.answered, unacknowledged: load.failed, refused: load.refused, inFlightAtFault: atFault, final: counts, settledInMs: Date.now() - startedAt, reconcileOk: report.ok, ...extra })}\n`,
   );
   if (!report.ok) {
     process.stdout.write(`reconcile report: ${JSON.stringify(report).slice(0, 1500)}\n`);
