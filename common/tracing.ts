@@ -143,6 +143,9 @@ export async function inSpan<T>(
 /** Runs `work` with `span` active, so what it logs and queries belongs to that span. */
 export const withSpan = <T>(span: Span, work: () => T): T => context.with(trace.setSpan(context.active(), span), work);
 
+/** Runs `work` (and what it schedules) in no trace: for what speaks for many requests or messages at once. */
+export const outsideAnyTrace = <T>(work: () => T): T => context.with(ROOT_CONTEXT, work);
+
 /** A span for one consumed Kafka message: a child of the span whose `traceparent` its producer put in the headers. */
 export function startMessageSpan(
   tracer: Tracer,

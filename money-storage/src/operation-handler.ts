@@ -4,6 +4,7 @@ import type { OperationId } from '../../common/ids';
 import { TransientError } from '../../common/failure-class';
 import type { Logger } from '../../common/logger';
 import { Batcher } from '../../common/batcher';
+import { LogDigest } from '../../common/log-digest';
 import type { UserDirectory } from './gateway-users';
 import type { Answer, Ledger, Movement, StoredOperation } from './ledger';
 
@@ -44,13 +45,23 @@ export class OperationHandler {
     1,
   );
 
+  /** Per debit, and while the gateway is away every debit at once (see LogDigest). */
+  private readonly failedDebits: LogDigest;
+
   constructor(
     private readonly ledger: Ledger,
     private readonly users: UserDirectory,
     private readonly openingBalance: number,
     private readonly logger: Logger,
     private readonly onDecided: DecisionListener = () => undefined,
-  ) {}
+  ) {
+    this.failedDebits = new LogDigest(logger, 'gateway unavailable, failing the debit', 'operationId');
+  }
+
+  /** Logs what the warning digest still holds; for a clean stop. */
+  flushLogs(): Promise<void> {
+    return this.failedDebits.stop();
+  }
 
   /** What is already stored for these commands, fetched in one query (see `handle`'s `known`). */
   async lookupProcessed(ops: MoneyOperation[]): Promise<Map<OperationId, StoredOperation>> {
@@ -124,7 +135,7 @@ export class OperationHandler {
     error: string,
   ): Promise<Answer> {
     if (op.kind === 'CREDIT') throw new TransientError(`gateway unavailable for a deposit: ${error}`);
-    this.logger.warn({ operationId: op.operationId, err: error }, 'gateway unavailable, failing the debit');
+    this.failedDebits.warn(op.operationId, { err: error });
     return this.ledger.record(m, { outcome: 'FAILED', reason: 'GATEWAY_UNAVAILABLE', balanceAfter: null });
   }
 }

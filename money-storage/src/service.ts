@@ -90,7 +90,7 @@ export async function startMoneyStorage(
   // The consumer first: it finishes its chunk (publish + commit) while the producer and DB are still up.
   const stages: StopStage[] = [
     { consumer },
-    { server, internal },
+    { server, internal, logs: stoppable(() => handler.flushLogs()) },
     { producer, admin: stoppable(() => admin.disconnect()) },
     { database: stoppable(() => database.close()) },
   ];

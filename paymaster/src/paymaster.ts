@@ -105,7 +105,7 @@ export async function startPaymaster(
   const stages: StopStage[] = [
     { intake: started },
     { results, publisher },
-    { producer },
+    { producer, logs: stoppable(() => conductor.flushLogs()) },
     { server },
     { admin: stoppable(() => admin.disconnect()) },
   ];

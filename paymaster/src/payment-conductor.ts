@@ -11,6 +11,7 @@ import {
 } from '../../common/kafka/messages';
 import { TOPICS, type TopicKey } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
+import { LogDigest } from '../../common/log-digest';
 import { backoffMs } from '../../common/backoff';
 import { inProducerSpan, tracerOf } from '../../common/tracing';
 import type { Delays } from './delays';
@@ -90,8 +91,19 @@ export class PaymentConductor {
   private peak = 0;
   private completed = 0;
   private abandonedCount = 0;
+  // Per payment, and in an outage every payment in flight at once (see LogDigest).
+  private readonly unanswered: LogDigest;
+  private readonly resent: LogDigest;
 
-  constructor(private readonly o: ConductorOptions) {}
+  constructor(private readonly o: ConductorOptions) {
+    this.unanswered = new LogDigest(o.logger, 'no answer from money-storage in time, compensating', 'paymentId');
+    this.resent = new LogDigest(o.logger, 'still no answer from money-storage, asking again', 'paymentId');
+  }
+
+  /** Logs what the warning digests still hold; for a clean stop. */
+  flushLogs(): Promise<void> {
+    return Promise.all([this.unanswered.stop(), this.resent.stop()]).then(() => undefined);
+  }
 
   get size(): number {
     return this.held.size;
@@ -248,7 +260,7 @@ export class PaymentConductor {
   }
 
   private beginCompensating(entry: InFlight): void {
-    this.o.logger.warn({ paymentId: entry.payment.paymentId }, 'no answer from money-storage in time, compensating');
+    this.unanswered.warn(entry.payment.paymentId);
     entry.stage = 'compensating';
     void this.run(entry, () => this.request(entry, 'compensating', compensationCommand));
   }
@@ -266,10 +278,7 @@ export class PaymentConductor {
     // The answer may already be here (it can beat the send's own acknowledgement).
     if (entry.abandoned || entry.stage !== stage || entry.settled) return;
     entry.retry = setTimeout(() => {
-      this.o.logger.warn(
-        { paymentId: entry.payment.paymentId, stage },
-        'still no answer from money-storage, asking again',
-      );
+      this.resent.warn(entry.payment.paymentId, { stage });
       void this.run(entry, () => this.request(entry, stage, command));
     }, this.o.resendIntervalMs);
   }
