@@ -78,9 +78,10 @@ describe('a warning that happens per payment, digested', () => {
   it("gives the first line its payment's trace, and the digest line no trace", async () => {
     jest.useRealTimers(); // a fake timer's callback runs in the test's context, wherever it was set
     const { lines, digest } = capture(20);
-    await inSpan(tracerOf('paymaster'), 'payment', {}, async () => {
+    await inSpan(tracerOf('paymaster'), 'payment', {}, () => {
       digest.warn('p1');
       digest.warn('p2');
+      return Promise.resolve();
     });
     await waitFor('the digest line', () => (lines.length === 2 ? true : undefined), 5000, 5);
     expect(lines.map((l) => typeof l.trace_id)).toEqual(['string', 'undefined']);
