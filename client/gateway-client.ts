@@ -25,9 +25,15 @@ export class GatewayClient {
     return `${this.httpUrl.replace(/^http/, 'ws')}/graphql`;
   }
 
-  async request<R, V>(document: TypedDocumentNode<R, V>, variables?: V): Promise<GraphQLResponse<R>> {
+  /** `signal`: gives up waiting (AbortSignal.timeout); a mutation may still have happened. */
+  async request<R, V>(
+    document: TypedDocumentNode<R, V>,
+    variables?: V,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<GraphQLResponse<R>> {
     const res = await fetch(`${this.httpUrl}/graphql`, {
       method: 'POST',
+      signal: options.signal,
       headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
       body: JSON.stringify({ query: print(document), variables }),
     });

@@ -135,7 +135,7 @@ export class OperationHandler {
     error: string,
   ): Promise<Answer> {
     if (op.kind === 'CREDIT') throw new TransientError(`gateway unavailable for a deposit: ${error}`);
-    this.failedDebits.warn(op.operationId, { err: error });
+    this.failedDebits.warn(op.operationId, {}, { err: error });
     return this.ledger.record(m, { outcome: 'FAILED', reason: 'GATEWAY_UNAVAILABLE', balanceAfter: null });
   }
 }

@@ -91,8 +91,9 @@ export class PaymentConductor {
   private peak = 0;
   private completed = 0;
   private abandonedCount = 0;
-  // Per payment, and in an outage every payment in flight at once (see LogDigest).
+  /** Per payment, and in an outage every payment in flight at once (see LogDigest). */
   private readonly unanswered: LogDigest;
+  /** Per payment and resend, grouped by stage. */
   private readonly resent: LogDigest;
 
   constructor(private readonly o: ConductorOptions) {

@@ -1,7 +1,6 @@
 import type { GatewayClient } from '../../client/gateway-client';
 import { sleep } from '../../common/sleep';
 import { waitFor } from '../../common/wait-for';
-import { TimeoutError, withTimeout } from '../../common/with-timeout';
 import { CreatePayment, Deposit, MyAccounts } from '../../client/operations';
 import { eventually } from '../support/infra';
 import type { E2ESystem } from './system';
@@ -40,6 +39,11 @@ export async function fundUsers(e2e: E2ESystem, users: string[]): Promise<void> 
 
 /** Far longer than any createPayment takes, even during an outage (PUBLISH_TIMEOUT_MS bounds it). */
 const ANSWER_WITHIN_MS = 15_000;
+
+const failureOf = (e: unknown): string => {
+  if ((e as Error)?.name === 'TimeoutError') return 'no answer';
+  return e instanceof SyntaxError ? 'not JSON' : 'unreachable';
+};
 
 /**
  * Clients creating payments as fast as `concurrency` allows, until `stop()` or `limit`.
@@ -81,10 +85,10 @@ export class PaymentLoad {
       this.issued += 1;
       const client = this.clients[(this.issued + worker) % this.clients.length]!;
       try {
-        const res = await withTimeout(
-          client.request(CreatePayment, { input: { amount: 1 + (this.issued % 50), currency: 'EUR' } }),
-          ANSWER_WITHIN_MS,
-          'createPayment',
+        const res = await client.request(
+          CreatePayment,
+          { input: { amount: 1 + (this.issued % 50), currency: 'EUR' } },
+          { signal: AbortSignal.timeout(ANSWER_WITHIN_MS) },
         );
         const created = res.data?.createPayment;
         if (created) {
@@ -94,8 +98,9 @@ export class PaymentLoad {
           this.refuse(String(res.errors?.[0]?.extensions?.code ?? 'no code'));
         }
       } catch (e) {
-        // The gateway is down, or held the call: nothing was acknowledged (a late answer is not counted).
-        this.refuse(e instanceof TimeoutError ? 'no answer' : 'unreachable');
+        // Nothing acknowledged: the gateway is down, held the call (given up on: it may still create
+        // the payment, which is then nobody's acknowledged payment), or answered what is not JSON.
+        this.refuse(failureOf(e));
         await sleep(100);
       }
     }

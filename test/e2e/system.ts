@@ -34,6 +34,10 @@ export interface E2ESystem {
   reconcile(): Promise<{ code: number; report: { ok: boolean } & Record<string, unknown> }>;
   /** The services' recent log lines (warnings and worse) that mention `text`. */
   linesAbout(text: string): string[];
+  /** How many lines the services have logged so far: a mark for `linesSince`. */
+  linesLogged(): number;
+  /** The lines logged after `mark`; `dropped`: how many of them the recent buffer no longer holds. */
+  linesSince(mark: number): { lines: string[]; dropped: number };
   stop(): Promise<void>;
 }
 
@@ -59,6 +63,7 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${label}-`));
   fs.chmodSync(dataRoot, 0o755);
   const recent: string[] = [];
+  let logged = 0;
   const replicas = options.replicas ?? 1;
   const basePort = (): Promise<number> => freePortBlock(replicas, REPLICA_PORT_STRIDE);
   const system = await PaymentSystem.start({
@@ -73,6 +78,7 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
     ports: { gateway: await basePort(), paymaster: await basePort(), 'money-storage': await basePort() },
     env: { LOG_LEVEL: 'warn', ...testSecrets(), ...ADMISSION_OFF, ...options.env },
     onServiceLine: (name, line) => {
+      logged += 1;
       recent.push(`${name}: ${line}`);
       if (recent.length > RECENT_LINES) recent.shift();
       if (process.env.E2E_LOG) process.stdout.write(`${name}: ${line}\n`);
@@ -105,6 +111,11 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
       return { code: result.code, report: JSON.parse(result.stdout) as { ok: boolean } & Record<string, unknown> };
     },
     linesAbout: (text) => recent.filter((line) => line.includes(text)),
+    linesLogged: () => logged,
+    linesSince: (mark) => {
+      const since = logged - mark;
+      return { lines: since > 0 ? recent.slice(-since) : [], dropped: Math.max(0, since - recent.length) };
+    },
     stop: async () => {
       await sql.end();
       await system.stop();

@@ -1,12 +1,10 @@
-import { DIGEST_SAMPLE_IDS, LogDigest } from '../../common/log-digest';
+import { DIGEST_SAMPLE_IDS, DIGEST_WINDOW_MS, LogDigest } from '../../common/log-digest';
 import { createLogger } from '../../common/logger';
 import { waitFor } from '../../common/wait-for';
 import { installTracing, inSpan, tracerOf, type Tracing } from '../../common/tracing';
 
-const WINDOW_MS = 10_000;
-
 /** A real pino logger whose lines are kept, parsed, as a log shipper would read them. */
-function capture(windowMs = WINDOW_MS): { lines: Array<Record<string, unknown>>; digest: LogDigest } {
+function capture(windowMs?: number): { lines: Array<Record<string, unknown>>; digest: LogDigest } {
   const lines: Array<Record<string, unknown>> = [];
   const logger = createLogger('test', 'warn', {
     write: (line: string) => {
@@ -33,14 +31,14 @@ describe('a warning that happens per payment, digested', () => {
       expect.objectContaining({ level: 'warn', msg: 'still no answer', paymentId: 'p0', stage: 'compensating' }),
     ]);
 
-    jest.advanceTimersByTime(WINDOW_MS);
+    jest.advanceTimersByTime(DIGEST_WINDOW_MS);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({
-      msg: 'still no answer (more like it)',
+      msg: 'still no answer (and others)',
       stage: 'compensating',
-      more: 9_999,
-      paymentIds: ids(DIGEST_SAMPLE_IDS + 1).slice(1),
-      withinMs: WINDOW_MS,
+      others: 9_999,
+      samplePaymentIds: ids(DIGEST_SAMPLE_IDS + 1).slice(1),
+      overMs: DIGEST_WINDOW_MS,
     });
   });
 
@@ -48,8 +46,8 @@ describe('a warning that happens per payment, digested', () => {
     const { lines, digest } = capture();
     for (const id of ids(3, 's')) digest.warn(id, { stage: 'settling' });
     for (const id of ids(2, 'c')) digest.warn(id, { stage: 'compensating' });
-    jest.advanceTimersByTime(WINDOW_MS);
-    expect(lines.map((l) => [l.stage, l.paymentId ?? l.more])).toEqual([
+    jest.advanceTimersByTime(DIGEST_WINDOW_MS);
+    expect(lines.map((l) => [l.stage, l.paymentId ?? l.others])).toEqual([
       ['settling', 's0'],
       ['compensating', 'c0'],
       ['settling', 2],
@@ -60,19 +58,24 @@ describe('a warning that happens per payment, digested', () => {
   it('adds no digest line to a lone warning, and logs the next one at once after its window', () => {
     const { lines, digest } = capture();
     digest.warn('a');
-    jest.advanceTimersByTime(WINDOW_MS);
+    jest.advanceTimersByTime(DIGEST_WINDOW_MS);
     expect(lines.map((l) => l.paymentId)).toEqual(['a']);
     digest.warn('b');
     expect(lines.map((l) => l.paymentId)).toEqual(['a', 'b']);
   });
 
-  it('logs what it counted when stopped, and nothing after', async () => {
+  it('logs what it counted when stopped, over the time it counted, and each later warning by itself', async () => {
     const { lines, digest } = capture();
     for (const id of ids(4)) digest.warn(id);
+    jest.advanceTimersByTime(2_000);
     await digest.stop();
-    expect(lines.map((l) => l.more)).toEqual([undefined, 3]);
-    jest.advanceTimersByTime(WINDOW_MS * 2);
-    expect(lines).toHaveLength(2);
+    expect(lines.map((l) => [l.others, l.overMs])).toEqual([
+      [undefined, undefined],
+      [3, 2_000],
+    ]);
+    for (const id of ids(2, 'late')) digest.warn(id);
+    jest.advanceTimersByTime(DIGEST_WINDOW_MS * 2);
+    expect(lines.slice(2).map((l) => l.paymentId)).toEqual(['late0', 'late1']);
   });
 
   it("gives the first line its payment's trace, and the digest line no trace", async () => {
@@ -91,16 +94,16 @@ describe('a warning that happens per payment, digested', () => {
     ['control characters', 'gateway unreachable:\n\r\u0000\u001b[31m'],
     ['a lone surrogate', 'gateway answered \ud800'],
     ['a huge value', 'x'.repeat(100_000)],
-  ])('keeps a field with %s one JSON line, in its own group', (_, err) => {
+  ])('puts a detail with %s on the first line only, and counts the others whatever theirs', (_, err) => {
     const { lines, digest } = capture();
-    digest.warn('p1', { err });
-    digest.warn('p2', { err });
-    digest.warn('p3', { err: 'other' });
-    jest.advanceTimersByTime(WINDOW_MS);
-    expect(lines.map((l) => [l.err === err, l.paymentId ?? l.more])).toEqual([
+    digest.warn('p1', {}, { err });
+    digest.warn('p2', {}, { err: 'other' });
+    digest.warn('p3', {}, { err });
+    jest.advanceTimersByTime(DIGEST_WINDOW_MS);
+    expect(lines.map((l) => [l.err === err, l.paymentId ?? l.others])).toEqual([
       [true, 'p1'],
-      [false, 'p3'],
-      [true, 1],
+      [false, 2],
     ]);
+    expect(lines[1]).not.toHaveProperty('err');
   });
 });
