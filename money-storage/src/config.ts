@@ -13,8 +13,14 @@ export const moneyStorageShape = {
   GATEWAY_URL: env.list('http://127.0.0.1:4003').pipe(z.array(z.string().url())),
   /** Per attempt: a slow gateway must not stall a whole partition. */
   GATEWAY_TIMEOUT_MS: env.int(1000, 50),
-  /** Extra attempts after the first; bounded so a gateway outage turns into FAILED, not a stuck consumer. */
-  GATEWAY_RETRIES: env.int(2),
+  /**
+   * Extra attempts after the first, with backoff (8: 8-16 s of waits in all). Long enough for a lone
+   * gateway to restart (7 s after a SIGKILL in the faults suite), so a deploy does not fail every
+   * debit in flight; bounded so that a real outage turns into FAILED, not a stuck consumer: even a
+   * gateway that hangs every attempt (GATEWAY_TIMEOUT_MS) is given up on within 26 s, inside the
+   * paymaster's deadline and the consumer's session (30 s each by default).
+   */
+  GATEWAY_RETRIES: env.int(8),
   GATEWAY_RETRY_BASE_MS: env.int(100, 1),
   /** How stale a user's ACTIVE/BLOCKED status may be; trades gateway load for blocking latency. */
   USER_CACHE_TTL_MS: env.int(5000),
