@@ -54,7 +54,6 @@ export class PaymentLoad {
   readonly answered: Record<string, number> = {};
   /** Calls that acknowledged nothing, by the error code they got (`unreachable`: no answer at all). */
   readonly refused: Record<string, number> = {};
-  failed = 0;
   private stopped = false;
   private issued = 0;
   private workers: Promise<void>[] = [];
@@ -106,8 +105,12 @@ export class PaymentLoad {
     }
   }
 
+  /** Calls that acknowledged nothing, whatever they got. */
+  get failed(): number {
+    return Object.values(this.refused).reduce((n, count) => n + count, 0);
+  }
+
   private refuse(code: string): void {
-    this.failed += 1;
     this.refused[code] = (this.refused[code] ?? 0) + 1;
   }
 }
