@@ -37,6 +37,10 @@ export async function commitBeforeStopping(
   );
 }
 
+/** The first wait before restarting a consumer kafkajs crashed for good; it doubles up to RESTART_MAX_MS. */
+const RESTART_FIRST_MS = 500;
+const RESTART_MAX_MS = 30_000;
+
 /** What every consumer of every service is given: where it reads, and how it is watched. */
 export interface GroupConsumerOptions {
   kafka: Kafka;
@@ -89,11 +93,18 @@ export class GroupConsumer implements Stoppable {
   readonly consumer: Consumer;
   private readonly stopWatching: () => void;
   private paced: PacedCommits | undefined;
+  /** What `start` ran, to run again after a crash kafkajs does not restart from. */
+  private running: ConsumerRunConfig | undefined;
+  private stopping = false;
+  private restart: { timer?: NodeJS.Timeout; crashes: number } = { crashes: 0 };
 
   constructor(private readonly o: GroupConsumerOptions) {
     const session = o.sessionTimeoutMs === undefined ? {} : groupSession(o.sessionTimeoutMs);
     this.consumer = o.kafka.consumer({ ...o.tuning, ...session, groupId: o.groupId });
-    this.stopWatching = watchConsumer(this.consumer, o.name, o.stallMs, o.logger, o.onStall);
+    this.stopWatching = watchConsumer(this.consumer, o.name, o.stallMs, o.logger, o.onStall, (e) =>
+      this.restartAfterCrash(e),
+    );
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.restart.crashes = 0));
   }
 
   /**
@@ -111,8 +122,27 @@ export class GroupConsumer implements Stoppable {
       if (this.o.commitIntervalMs === undefined) throw new Error(`${this.o.name}: paced commits need commitIntervalMs`);
       this.paced = new PacedCommits(this.o.name, this.o.commitIntervalMs, this.o.logger);
     }
-    await this.consumer.run(this.paced ? this.paced.wrap(run) : run);
+    this.running = this.paced ? this.paced.wrap(run) : run;
+    await this.consumer.run(this.running);
     await joined;
+  }
+
+  /**
+   * kafkajs leaves a consumer stopped after a non-retriable crash; a process exit was the only
+   * way back, and for the gateway that meant no API until Kafka returned (it cannot start without
+   * it). Running it again is what kafkajs itself does after a retriable crash: what was not
+   * committed is read again. The watchdog still ends the process if it never gets going.
+   */
+  private restartAfterCrash(error: Error): void {
+    if (this.stopping || !this.running || this.restart.timer) return;
+    const inMs = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** this.restart.crashes);
+    this.restart.crashes += 1;
+    this.o.logger.warn({ consumer: this.o.name, err: error, inMs }, 'kafkajs left the consumer stopped; restarting it');
+    const running = this.running;
+    this.restart.timer = setTimeout(() => {
+      this.restart.timer = undefined;
+      if (!this.stopping) void this.consumer.run(running).catch((e: unknown) => this.restartAfterCrash(e as Error));
+    }, inMs);
   }
 
   /**
@@ -123,6 +153,8 @@ export class GroupConsumer implements Stoppable {
    * partitions' next owner once this member's session expires.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restart.timer);
     this.stopWatching();
     if (this.paced) {
       this.consumer.pause([{ topic: this.o.topic }]);

@@ -83,9 +83,13 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
       if (recent.length > RECENT_LINES) recent.shift();
       if (process.env.E2E_LOG) process.stdout.write(`${name}: ${line}\n`);
     },
+    // Its own lines: the others' retries during an outage would crowd out the reason it exited.
     onUnexpectedExit: (name, code, restartInMs) =>
       process.stdout.write(
-        `${name} exited unexpectedly with ${code}, restarting in ${restartInMs} ms; last lines:\n${recent.slice(-10).join('\n')}\n`,
+        `${name} exited unexpectedly with ${code}, restarting in ${restartInMs} ms; its last lines:\n${recent
+          .filter((line) => line.startsWith(`${name}: `))
+          .slice(-10)
+          .join('\n')}\n`,
       ),
   });
   const gatewayConfig = loadGatewayConfig(system.env);

@@ -1,3 +1,4 @@
+import { KafkaJSNonRetriableError } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import { GroupConsumer } from '../../common/kafka/group-consumer';
 import { statusChangedMessage } from '../../common/kafka/messages';
@@ -95,6 +96,44 @@ describe('GroupConsumer', () => {
         { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
       ]);
       expect(await withTimeout(first, 20_000, 'the message')).toBe(paymentId);
+    } finally {
+      await Promise.all([producer.disconnect(), reader.stop()]);
+    }
+  });
+
+  it('runs again after a crash kafkajs would leave it stopped by, and reads again what it had not finished', async () => {
+    const { names } = await freshTopics('group_restart');
+    const stalls: string[] = [];
+    const reader = new GroupConsumer({
+      kafka,
+      logger,
+      name: 'restarting',
+      groupId: uniqueName('restarting'),
+      topic: names.statusPayments,
+      fromBeginning: true,
+      stallMs: 60_000,
+      onStall: (_name, reason) => stalls.push(reason),
+    });
+    const keys: string[] = [];
+    let readTwice!: () => void;
+    const done = new Promise<void>((resolve) => (readTwice = resolve));
+    await reader.start({
+      eachMessage: ({ message }) => {
+        keys.push(String(message.key));
+        if (keys.length === 1) return Promise.reject(new KafkaJSNonRetriableError('Failed to find group coordinator'));
+        readTwice();
+        return Promise.resolve();
+      },
+    });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    try {
+      const paymentId = asPaymentId(newPaymentId());
+      await publish(producer, names, 'statusPayments', [
+        { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
+      ]);
+      await withTimeout(done, 20_000, 'the message read again after the restart');
+      expect({ keys, stalls }).toEqual({ keys: [paymentId, paymentId], stalls: [] });
     } finally {
       await Promise.all([producer.disconnect(), reader.stop()]);
     }
