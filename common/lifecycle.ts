@@ -86,3 +86,18 @@ export function composite(what: string, stages: StopStage[]): CompositeStoppable
     stopWithin: (pending, prefix) => stopStages(what, stages, pending, prefix),
   };
 }
+
+/**
+ * Starts every part at once. If one fails, the others that started are stopped before the failure
+ * is thrown: a start that fails leaves nothing running, so it can simply be tried again.
+ */
+export async function startAllOrNone(starters: Record<string, () => Promise<Stoppable>>): Promise<StopStage> {
+  const names = Object.keys(starters);
+  const settled = await Promise.allSettled(names.map((name) => starters[name]!()));
+  const started: StopStage = {};
+  settled.forEach((s, i) => s.status === 'fulfilled' && (started[names[i]!] = s.value));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return started;
+  await stopStages('a start that failed', [started]).catch(() => undefined);
+  throw failed.reason;
+}

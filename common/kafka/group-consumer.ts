@@ -1,4 +1,5 @@
 import type { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
+import { backoffMs, type Backoff } from '../backoff';
 import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
 import { SharedPromise } from '../shared-promise';
@@ -37,9 +38,8 @@ export async function commitBeforeStopping(
   );
 }
 
-/** The first wait before restarting a consumer kafkajs crashed for good; it doubles up to RESTART_MAX_MS. */
-const RESTART_FIRST_MS = 500;
-const RESTART_MAX_MS = 30_000;
+/** The waits before running again a consumer kafkajs crashed for good (see restartAfterCrash). */
+const RESTART_BACKOFF: Backoff = { baseMs: 1000, maxMs: 30_000 };
 
 /** What every consumer of every service is given: where it reads, and how it is watched. */
 export interface GroupConsumerOptions {
@@ -113,7 +113,17 @@ export class GroupConsumer implements Stoppable {
    * With `pacedCommits`, what the batches resolve is committed every `commitIntervalMs` and on
    * stop, instead of after every batch (kafkajs' autoCommit, which ignores its own interval).
    */
-  async start(run: ConsumerRunConfig, { awaitJoin = false, pacedCommits = false } = {}): Promise<void> {
+  async start(run: ConsumerRunConfig, options: { awaitJoin?: boolean; pacedCommits?: boolean } = {}): Promise<void> {
+    try {
+      await this.connectAndRun(run, options);
+    } catch (e) {
+      // Nothing of a failed start may go on: its watchdog would take the silence for a stall.
+      await this.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async connectAndRun(run: ConsumerRunConfig, { awaitJoin = false, pacedCommits = false }): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.fromBeginning });
     const joined = awaitJoin ? waitForGroupJoin(this.consumer) : undefined;
@@ -135,8 +145,8 @@ export class GroupConsumer implements Stoppable {
    */
   private restartAfterCrash(error: Error): void {
     if (this.stopping || !this.running || this.restart.timer) return;
-    const inMs = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** this.restart.crashes);
     this.restart.crashes += 1;
+    const inMs = backoffMs(this.restart.crashes, RESTART_BACKOFF);
     this.o.logger.warn({ consumer: this.o.name, err: error, inMs }, 'kafkajs left the consumer stopped; restarting it');
     const running = this.running;
     this.restart.timer = setTimeout(() => {

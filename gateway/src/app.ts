@@ -5,8 +5,8 @@ import type { StallHandler } from '../../common/kafka/consumer-watchdog';
 import { consumerContext } from '../../common/kafka/group-consumer';
 import { countingParked } from '../../common/kafka/dlq-counter';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
-import { groupName } from '../../common/kafka/topics';
-import { stopAll, stoppable, type StopStage } from '../../common/lifecycle';
+import { groupName, topicNames } from '../../common/kafka/topics';
+import { startAllOrNone, stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
@@ -21,6 +21,7 @@ import { startDepositOutcomes } from './deposit-outcomes';
 import { DepositStore } from './deposit-store';
 import { internalRoutes, serveInternalApi } from './http/internal-api';
 import { startPublicHttp } from './http/public-server';
+import { awaitKafkaSide, startKafkaSide } from './kafka-side';
 import { GatewayMetrics } from './metrics';
 import { MoneyService } from './money-service';
 import { MoneyStorageClient } from './money-storage-client';
@@ -47,8 +48,9 @@ export interface GatewayOptions {
 
 /**
  * Wires the gateway: database and Kafka, the services behind the API, the consumers and the outbox
- * relay, then the internal API and the public port (http/public-server.ts). Stopping runs the
- * other way round: no new requests, then no new messages, then the connections.
+ * relay, then the internal API and the public port (http/public-server.ts). Kafka is waited for
+ * only up to KAFKA_START_WAIT_MS (kafka-side.ts): the API needs the database, not the broker.
+ * Stopping runs the other way round: no new requests, then no new messages, then the connections.
  */
 export async function startGateway(
   config: GatewayConfig,
@@ -67,8 +69,7 @@ export async function startGateway(
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
   const admin = kafka.admin();
   const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
-  await admin.connect();
-  const names = await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
+  const names = topicNames(config.KAFKA_TOPIC_PREFIX);
 
   const hub = new StatusHub();
   const relay = new OutboxRelay(store, producer, names, logger, {
@@ -131,16 +132,22 @@ export async function startGateway(
       fromBeginning: true,
     },
   };
-  const [statusWriter, statusBroadcast, depositOutcomes] = await Promise.all([
-    startStatusWriter(ctx, {
-      groupId: groups.writer.groupId,
-      names,
-      store,
-      producer: countingParked(producer, metrics.registry),
-    }),
-    startStatusBroadcast(ctx, { names, hub }),
-    startDepositOutcomes(ctx, { groupId: groups.deposits.groupId, names, deposits }),
-  ]);
+  const kafkaSide = startKafkaSide(async () => {
+    await admin.connect();
+    await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
+    return startAllOrNone({
+      statusWriter: () =>
+        startStatusWriter(ctx, {
+          groupId: groups.writer.groupId,
+          names,
+          store,
+          producer: countingParked(producer, metrics.registry),
+        }),
+      statusBroadcast: () => startStatusBroadcast(ctx, { names, hub }),
+      depositOutcomes: () => startDepositOutcomes(ctx, { groupId: groups.deposits.groupId, names, deposits }),
+    });
+  }, logger);
+  await awaitKafkaSide(kafkaSide, config.KAFKA_START_WAIT_MS, logger);
   metrics.watch({ store, hub, admin, groups: Object.values(groups), concurrency });
   relay.start();
   load.start();
@@ -151,7 +158,12 @@ export async function startGateway(
     { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST },
     logger,
   );
-  const checks = { kafka: kafkaReadiness(admin), database: () => isDatabaseReachable(database.pool) };
+  const kafkaAnswers = kafkaReadiness(admin);
+  const checks = {
+    // Started, not only reachable: a ready gateway's consumers have joined (the fan-out among them).
+    kafka: async () => kafkaSide.isStarted() && (await kafkaAnswers()),
+    database: () => isDatabaseReachable(database.pool),
+  };
   const http = await startPublicHttp(config, {
     services,
     store,
@@ -165,7 +177,7 @@ export async function startGateway(
   const stages: StopStage[] = [
     { http, internal },
     { relay, load },
-    { statusWriter, statusBroadcast, depositOutcomes },
+    { kafkaSide },
     { producer, admin: stoppable(() => admin.disconnect()) },
     { database: stoppable(() => database.close()) },
   ];

@@ -18,6 +18,11 @@ const gatewayShape = {
   MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4004'),
   /** How long createPayment waits for the broker's ack before answering NEW. */
   PUBLISH_TIMEOUT_MS: env.int(1000, 1),
+  /**
+   * How long a starting gateway waits for Kafka (its topics, its consumers joined) before it
+   * serves without it, createPayment answering NEW, and goes on trying (see kafka-side.ts).
+   */
+  KAFKA_START_WAIT_MS: env.int(10_000, 0),
   OUTBOX_RELAY_INTERVAL_MS: env.int(500, 10),
   BODY_LIMIT_BYTES: env.int(100_000, 1024),
   GRAPHQL_MAX_DEPTH: env.int(8, 2),

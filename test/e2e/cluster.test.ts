@@ -108,8 +108,12 @@ async function payAcross(user: string, from: number, to: number): Promise<void> 
   }
 }
 
-/** Until payments acknowledged from `mark` on are terminal on every `payments` partition: the survivors serve all of them. */
+/**
+ * Until payments acknowledged from `mark` on are terminal on every `payments` partition: the
+ * survivors serve all of them. If not, prints the partitions left and who holds what in each group.
+ */
 async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: string): Promise<void> {
+  let served = new Set<number>();
   await eventually(
     what,
     async () => {
@@ -118,11 +122,23 @@ async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: s
         `SELECT id FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = ANY($2)`,
         [ids, TERMINAL],
       );
-      const served = new Set(rows.map((r) => partitionOf(r.id, TOPICS.payments.partitions)));
+      served = new Set(rows.map((r) => partitionOf(r.id, TOPICS.payments.partitions)));
       return served.size === TOPICS.payments.partitions ? true : undefined;
     },
     120_000,
-  );
+  ).catch(async (e: unknown) => {
+    const left = Array.from({ length: TOPICS.payments.partitions }, (_, p) => p).filter((p) => !served.has(p));
+    const groups = await withAdmin(brokers(), async (admin) => {
+      const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => !id.includes('broadcast'));
+      return (await admin.describeGroups(ids)).groups.map((g) => ({
+        group: g.groupId,
+        state: g.state,
+        members: g.members.map((m) => m.clientHost + ' ' + m.memberId.slice(-8)),
+      }));
+    }).catch((err: unknown) => String(err));
+    process.stdout.write(`NO PROGRESS ${JSON.stringify({ what, left, groups })}\n`);
+    throw e;
+  });
 }
 
 /** A fault-injection delay the scenario prescribes (how long a node stays dead), not a wait for something to happen. */

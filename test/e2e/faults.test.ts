@@ -31,6 +31,7 @@ beforeAll(async () => {
       RATE_LIMIT_PER_MINUTE: '0',
       SELF_DEPOSIT_MAX: '1000000000',
       KAFKA_CONSUMER_STALL_MS: '65000',
+      KAFKA_START_WAIT_MS: '3000',
     },
   });
   await fundUsers(e2e, USERS);
@@ -130,5 +131,27 @@ describe('faults under load', () => {
 
   it('SIGKILL of the gateway during load: every acknowledged payment still ends, and the books agree', async () => {
     await crashUnderLoad('gateway SIGKILL', 'gateway', (ids) => ids.length >= 200);
+  });
+
+  it('a gateway started while Kafka is down answers createPayment (NEW), and those payments complete once it is back', async () => {
+    await e2e.system.killService('gateway');
+    await e2e.system.infra.stopBroker();
+    // Ready (its consumers joined) only once the broker is back; it serves before.
+    const starting = e2e.system.startService('gateway');
+    void starting.catch(() => undefined);
+    const load = new PaymentLoad(clients(), 2).start();
+    try {
+      await eventually(
+        'createPayment answered by a gateway that started without Kafka',
+        () => ((load.answered.NEW ?? 0) >= 20 ? true : undefined),
+        60_000,
+      );
+    } finally {
+      await load.stop();
+      await e2e.system.infra.startBroker();
+    }
+    await starting;
+    expect(load.answered).toEqual({ NEW: load.acknowledged.length });
+    await settle(e2e, 'gateway started during a Kafka outage', load, 0);
   });
 });

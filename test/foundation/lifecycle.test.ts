@@ -1,4 +1,4 @@
-import { composite, stopAll, StopTimeoutError, type Stoppable } from '../../common/lifecycle';
+import { composite, startAllOrNone, stopAll, StopTimeoutError, type Stoppable } from '../../common/lifecycle';
 import { TimeoutError } from '../../common/with-timeout';
 
 /** A part that records when it stopped, and fails or never finishes when told to. */
@@ -52,5 +52,28 @@ describe('stopAll', () => {
       'stopping service (still stopping: server, server.listener, consumer) timed out after 20 ms',
     );
     expect(log.sort()).toEqual(['consumer', 'listener', 'relay', 'socket']);
+  });
+});
+
+describe('startAllOrNone', () => {
+  it('hands back every part it started, by name', async () => {
+    const log: string[] = [];
+    const started = await startAllOrNone({
+      writer: () => Promise.resolve(part('writer', log)),
+      fanOut: () => Promise.resolve(part('fanOut', log)),
+    });
+    expect(Object.keys(started)).toEqual(['writer', 'fanOut']);
+    expect(log).toEqual([]);
+  });
+
+  it('stops the parts that started when one fails, and throws that failure', async () => {
+    const log: string[] = [];
+    const starting = startAllOrNone({
+      writer: () => Promise.resolve(part('writer', log)),
+      fanOut: () => Promise.reject(new Error('no broker')),
+      deposits: () => Promise.resolve(part('deposits', log)),
+    });
+    await expect(starting).rejects.toThrow('no broker');
+    expect(log.sort()).toEqual(['deposits', 'writer']);
   });
 });
