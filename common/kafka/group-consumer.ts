@@ -38,8 +38,17 @@ export async function commitBeforeStopping(
   );
 }
 
-/** The waits before running again a consumer kafkajs crashed for good (see restartAfterCrash). */
+/** The waits before running again a consumer kafkajs crashed for good (see onCrashForGood). */
 const RESTART_BACKOFF: Backoff = { baseMs: 1000, maxMs: 30_000 };
+/** Crashes for good this close together count as one run of them; past MAX_RESTARTS the process ends. */
+const CRASH_MEMORY_MS = 5 * 60_000;
+const MAX_RESTARTS = 10;
+
+/** The error a crash began with: kafkajs wraps what a handler throws, and its retries' last error. */
+function originalCause(error: Error): Error {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? originalCause(cause) : error;
+}
 
 /** What every consumer of every service is given: where it reads, and how it is watched. */
 export interface GroupConsumerOptions {
@@ -96,15 +105,18 @@ export class GroupConsumer implements Stoppable {
   /** What `start` ran, to run again after a crash kafkajs does not restart from. */
   private running: ConsumerRunConfig | undefined;
   private stopping = false;
-  private restart: { timer?: NodeJS.Timeout; crashes: number } = { crashes: 0 };
+  private restart: { timer?: NodeJS.Timeout; crashes: number; lastAt: number } = { crashes: 0, lastAt: 0 };
 
   constructor(private readonly o: GroupConsumerOptions) {
     const session = o.sessionTimeoutMs === undefined ? {} : groupSession(o.sessionTimeoutMs);
-    this.consumer = o.kafka.consumer({ ...o.tuning, ...session, groupId: o.groupId });
+    // kafkajs' consumer default of 5 retries; no restart of its own once a stop has begun.
+    const retry = { retries: 5, ...o.tuning?.retry, restartOnFailure: () => Promise.resolve(!this.stopping) };
+    this.consumer = o.kafka.consumer({ ...o.tuning, ...session, retry, groupId: o.groupId });
     this.stopWatching = watchConsumer(this.consumer, o.name, o.stallMs, o.logger, o.onStall, (e) =>
-      this.restartAfterCrash(e),
+      this.onCrashForGood(e),
     );
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.restart.crashes = 0));
+    // A crashed run's batches can no longer commit: their member and generation are gone.
+    this.consumer.on(this.consumer.events.CRASH, () => this.paced?.forget());
   }
 
   /**
@@ -138,20 +150,32 @@ export class GroupConsumer implements Stoppable {
   }
 
   /**
-   * kafkajs leaves a consumer stopped after a non-retriable crash; a process exit was the only
-   * way back, and for the gateway that meant no API until Kafka returned (it cannot start without
-   * it). Running it again is what kafkajs itself does after a retriable crash: what was not
-   * committed is read again. The watchdog still ends the process if it never gets going.
+   * kafkajs leaves a consumer stopped after a non-retriable crash. When Kafka caused it (the
+   * coordinator lookup failing as a broker goes away), it is run again in place, as kafkajs does
+   * itself after a retriable crash: what was not committed is read again. Exiting instead cost the
+   * gateway its API until Kafka returned. A handler that threw (a bug), or crashes that keep
+   * coming, still end the process (onStall) for its supervisor to restart, loudly.
    */
-  private restartAfterCrash(error: Error): void {
+  private onCrashForGood(error: Error): void {
     if (this.stopping || !this.running || this.restart.timer) return;
-    this.restart.crashes += 1;
+    const cause = originalCause(error);
+    const now = Date.now();
+    this.restart.crashes = now - this.restart.lastAt > CRASH_MEMORY_MS ? 1 : this.restart.crashes + 1;
+    this.restart.lastAt = now;
+    if (!cause.name.startsWith('KafkaJS') || this.restart.crashes > MAX_RESTARTS) {
+      this.o.logger.error(
+        { consumer: this.o.name, err: error, crashes: this.restart.crashes },
+        'consumer crashed for good',
+      );
+      this.o.onStall(this.o.name, `crashed without restart: ${String(cause)}`);
+      return;
+    }
     const inMs = backoffMs(this.restart.crashes, RESTART_BACKOFF);
     this.o.logger.warn({ consumer: this.o.name, err: error, inMs }, 'kafkajs left the consumer stopped; restarting it');
     const running = this.running;
     this.restart.timer = setTimeout(() => {
       this.restart.timer = undefined;
-      if (!this.stopping) void this.consumer.run(running).catch((e: unknown) => this.restartAfterCrash(e as Error));
+      if (!this.stopping) void this.consumer.run(running).catch((e: unknown) => this.onCrashForGood(e as Error));
     }, inMs);
   }
 
@@ -167,7 +191,11 @@ export class GroupConsumer implements Stoppable {
     clearTimeout(this.restart.timer);
     this.stopWatching();
     if (this.paced) {
-      this.consumer.pause([{ topic: this.o.topic }]);
+      try {
+        this.consumer.pause([{ topic: this.o.topic }]);
+      } catch {
+        // Not running (between a crash and its restart): no batch to hold back.
+      }
       await this.paced.finish();
     }
     const leaveTimeoutMs = this.o.leaveTimeoutMs ?? LEAVE_TIMEOUT_MS;
@@ -227,6 +255,11 @@ class PacedCommits {
         }
       },
     };
+  }
+
+  /** Drops the handle of a run that crashed: commits wait for the next run's first batch. */
+  forget(): void {
+    this.latest = undefined;
   }
 
   /** Called with the consumer paused: waits (bounded) for the batches in hand, then commits. */

@@ -149,7 +149,12 @@ export async function startGateway(
   }, logger);
   await awaitKafkaSide(kafkaSide, config.KAFKA_START_WAIT_MS, logger);
   metrics.watch({ store, hub, admin, groups: Object.values(groups), concurrency });
-  relay.start();
+  // The sweeper sends what waited in the outbox only once the fan-out has joined (it reads from
+  // the log's end), so that subscribers hear those payments' statuses.
+  void kafkaSide.started.then(
+    () => relay.start(),
+    () => undefined,
+  );
   load.start();
 
   // Before the public port: once /readyz answers, money-storage can reach the internal API.

@@ -11,7 +11,7 @@ const STOP_WAIT_MS = 5000;
 
 /** The part of the gateway that needs Kafka: its topics and its consumers. */
 export interface KafkaSide extends CompositeStoppable {
-  /** Resolves once an attempt has started everything. */
+  /** Resolves once an attempt has started everything; rejects if the gateway stops first. */
   readonly started: Promise<void>;
   /** Whether `started` has resolved: the gateway is not ready before. */
   isStarted(): boolean;
@@ -40,8 +40,11 @@ export function startKafkaSide(attempt: () => Promise<StopStage>, logger: Logger
       try {
         parts = await attempt();
         // A stop that gave up waiting for this attempt has already gone on without it.
-        if (stopping.signal.aborted) await stopStages("the gateway's Kafka side", [takeParts()]);
-        else isStarted = true;
+        if (stopping.signal.aborted) {
+          await stopStages("the gateway's Kafka side", [takeParts()]);
+          throw new Error('stopped before it had started');
+        }
+        isStarted = true;
         return;
       } catch (e) {
         if (stopping.signal.aborted) throw e;

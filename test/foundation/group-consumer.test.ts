@@ -139,6 +139,41 @@ describe('GroupConsumer', () => {
     }
   });
 
+  it('leaves a handler that throws a bug to the stall handler (the process ends), not to a restart', async () => {
+    const { names } = await freshTopics('group_bug');
+    let stalled!: (reason: string) => void;
+    const reported = new Promise<string>((resolve) => (stalled = resolve));
+    let calls = 0;
+    const reader = new GroupConsumer({
+      kafka,
+      logger,
+      name: 'buggy',
+      groupId: uniqueName('buggy'),
+      topic: names.statusPayments,
+      fromBeginning: true,
+      stallMs: 60_000,
+      onStall: (_name, reason) => stalled(reason),
+    });
+    await reader.start({
+      eachMessage: () => {
+        calls += 1;
+        return Promise.reject(new TypeError('Cannot read properties of undefined'));
+      },
+    });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    try {
+      const paymentId = asPaymentId(newPaymentId());
+      await publish(producer, names, 'statusPayments', [
+        { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
+      ]);
+      expect(await withTimeout(reported, 20_000, 'the stall report')).toContain('TypeError');
+      expect(calls).toBe(1);
+    } finally {
+      await Promise.all([producer.disconnect(), reader.stop()]);
+    }
+  });
+
   it('reports a stall to the handler it was given, and only its own', async () => {
     const { names } = await freshTopics('group_stall');
     const reports: string[] = [];
