@@ -1,5 +1,6 @@
-import { KafkaJSNonRetriableError } from 'kafkajs';
+import { KafkaJSNonRetriableError, type EachMessageHandler } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
+import type { StallHandler } from '../../common/kafka/consumer-watchdog';
 import { GroupConsumer } from '../../common/kafka/group-consumer';
 import { statusChangedMessage } from '../../common/kafka/messages';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
@@ -54,6 +55,38 @@ async function pacedRig(prefix: string, commitIntervalMs: number, count = 12) {
   return { names, groupId, reader, commits };
 }
 
+/** A consumer of a fresh topic running `eachMessage`, one CREATED event published to it, then `check` with its key. */
+async function withOneMessage(
+  label: string,
+  onStall: StallHandler,
+  eachMessage: EachMessageHandler,
+  check: (paymentId: string) => Promise<void>,
+): Promise<void> {
+  const { names } = await freshTopics(`group_${label}`);
+  const reader = new GroupConsumer({
+    kafka,
+    logger,
+    name: label,
+    groupId: uniqueName(label),
+    topic: names.statusPayments,
+    fromBeginning: true,
+    stallMs: 60_000,
+    onStall,
+  });
+  await reader.start({ eachMessage });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  try {
+    const paymentId = asPaymentId(newPaymentId());
+    await publish(producer, names, 'statusPayments', [
+      { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
+    ]);
+    await check(paymentId);
+  } finally {
+    await Promise.all([producer.disconnect(), reader.stop()]);
+  }
+}
+
 describe('GroupConsumer', () => {
   it('with paced commits, commits nothing per batch and everything it finished on stop()', async () => {
     const { names, groupId, reader, commits } = await pacedRig('group_paced_stop', 600_000);
@@ -74,104 +107,53 @@ describe('GroupConsumer', () => {
   });
 
   it('reads its topic once started and leaves the group on stop()', async () => {
-    const { names } = await freshTopics('group_consumer');
-    const reader = new GroupConsumer({
-      kafka,
-      logger,
-      name: 'reader',
-      groupId: uniqueName('reader'),
-      topic: names.statusPayments,
-      fromBeginning: true,
-      stallMs: 60_000,
-      onStall: () => undefined,
-    });
     let seen!: (key: string) => void;
     const first = new Promise<string>((resolve) => (seen = resolve));
-    await reader.start({ eachMessage: ({ message }) => Promise.resolve(seen(String(message.key))) });
-    const producer = createProducer(kafka);
-    await producer.connect();
-    try {
-      const paymentId = asPaymentId(newPaymentId());
-      await publish(producer, names, 'statusPayments', [
-        { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
-      ]);
-      expect(await withTimeout(first, 20_000, 'the message')).toBe(paymentId);
-    } finally {
-      await Promise.all([producer.disconnect(), reader.stop()]);
-    }
+    await withOneMessage(
+      'reader',
+      () => undefined,
+      ({ message }) => Promise.resolve(seen(String(message.key))),
+      async (paymentId) => expect(await withTimeout(first, 20_000, 'the message')).toBe(paymentId),
+    );
   });
 
   it('runs again after a crash kafkajs would leave it stopped by, and reads again what it had not finished', async () => {
-    const { names } = await freshTopics('group_restart');
     const stalls: string[] = [];
-    const reader = new GroupConsumer({
-      kafka,
-      logger,
-      name: 'restarting',
-      groupId: uniqueName('restarting'),
-      topic: names.statusPayments,
-      fromBeginning: true,
-      stallMs: 60_000,
-      onStall: (_name, reason) => stalls.push(reason),
-    });
     const keys: string[] = [];
     let readTwice!: () => void;
     const done = new Promise<void>((resolve) => (readTwice = resolve));
-    await reader.start({
-      eachMessage: ({ message }) => {
+    await withOneMessage(
+      'restarting',
+      (_name, reason) => stalls.push(reason),
+      ({ message }) => {
         keys.push(String(message.key));
         if (keys.length === 1) return Promise.reject(new KafkaJSNonRetriableError('Failed to find group coordinator'));
         readTwice();
         return Promise.resolve();
       },
-    });
-    const producer = createProducer(kafka);
-    await producer.connect();
-    try {
-      const paymentId = asPaymentId(newPaymentId());
-      await publish(producer, names, 'statusPayments', [
-        { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
-      ]);
-      await withTimeout(done, 20_000, 'the message read again after the restart');
-      expect({ keys, stalls }).toEqual({ keys: [paymentId, paymentId], stalls: [] });
-    } finally {
-      await Promise.all([producer.disconnect(), reader.stop()]);
-    }
+      async (paymentId) => {
+        await withTimeout(done, 20_000, 'the message read again after the restart');
+        expect({ keys, stalls }).toEqual({ keys: [paymentId, paymentId], stalls: [] });
+      },
+    );
   });
 
   it('leaves a handler that throws a bug to the stall handler (the process ends), not to a restart', async () => {
-    const { names } = await freshTopics('group_bug');
     let stalled!: (reason: string) => void;
     const reported = new Promise<string>((resolve) => (stalled = resolve));
     let calls = 0;
-    const reader = new GroupConsumer({
-      kafka,
-      logger,
-      name: 'buggy',
-      groupId: uniqueName('buggy'),
-      topic: names.statusPayments,
-      fromBeginning: true,
-      stallMs: 60_000,
-      onStall: (_name, reason) => stalled(reason),
-    });
-    await reader.start({
-      eachMessage: () => {
+    await withOneMessage(
+      'buggy',
+      (_name, reason) => stalled(reason),
+      () => {
         calls += 1;
         return Promise.reject(new TypeError('Cannot read properties of undefined'));
       },
-    });
-    const producer = createProducer(kafka);
-    await producer.connect();
-    try {
-      const paymentId = asPaymentId(newPaymentId());
-      await publish(producer, names, 'statusPayments', [
-        { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
-      ]);
-      expect(await withTimeout(reported, 20_000, 'the stall report')).toContain('TypeError');
-      expect(calls).toBe(1);
-    } finally {
-      await Promise.all([producer.disconnect(), reader.stop()]);
-    }
+      async () => {
+        expect(await withTimeout(reported, 20_000, 'the stall report')).toContain('TypeError');
+        expect(calls).toBe(1);
+      },
+    );
   });
 
   it('reports a stall to the handler it was given, and only its own', async () => {
