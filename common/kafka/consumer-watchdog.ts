@@ -13,17 +13,8 @@ export type StallHandler = (consumerName: string, reason: string) => void;
 export const ignoreStall: StallHandler = () => undefined;
 
 /**
- * What the consumer's owner does when kafkajs crashed it and will not restart it (a non-retriable
- * error: `KafkaJSGroupCoordinatorNotFound` when the broker goes away mid-request, tulios/kafkajs#1630).
- */
-export type CrashHandler = (error: Error) => void;
-
-/**
  * Calls `onStall` when the consumer shows no sign of life (fetch loop, heartbeat, batch) for
- * `stallMs`, and `onCrashForGood` when it crashes without kafkajs planning a restart. A restart
- * kafkajs plans counts as a sign of life; a crash for good does not, so a consumer that its owner
- * restarts again and again without it ever fetching is reported as a stall. Returns a function
- * that stops watching.
+ * `stallMs`, or crashes without kafkajs planning a restart. Returns a function that stops watching.
  */
 export function watchConsumer(
   consumer: Consumer,
@@ -31,7 +22,6 @@ export function watchConsumer(
   stallMs: number,
   logger: Logger,
   onStall: StallHandler,
-  onCrashForGood: CrashHandler,
 ): () => void {
   let last = Date.now();
   // Paused while the consumer is stopped. kafkajs stops a crashed consumer (STOP, DISCONNECT)
@@ -47,9 +37,13 @@ export function watchConsumer(
   );
   removers.push(
     consumer.on(CRASH, (e) => {
-      watching = true;
-      if (e.payload.restart) alive();
-      else onCrashForGood(e.payload.error);
+      if (e.payload.restart) {
+        watching = true;
+        alive();
+        return;
+      }
+      logger.error({ consumer: name, err: e.payload.error }, 'consumer crashed for good');
+      onStall(name, `crashed without restart: ${String(e.payload.error)}`);
     }),
     ...[STOP, DISCONNECT].map((event) => consumer.on(event, () => void (watching = false))),
   );

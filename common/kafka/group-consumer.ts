@@ -1,5 +1,4 @@
 import type { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka } from 'kafkajs';
-import { backoffMs, type Backoff } from '../backoff';
 import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
 import { SharedPromise } from '../shared-promise';
@@ -36,18 +35,6 @@ export async function commitBeforeStopping(
   await withTimeout(last, LAST_COMMIT_TIMEOUT_MS, `${name} committing before it stops`).catch((e: unknown) =>
     logger.warn({ consumer: name, err: e }, 'last commit before stopping did not finish; left undone'),
   );
-}
-
-/** The waits before running again a consumer kafkajs crashed for good (see onCrashForGood). */
-const RESTART_BACKOFF: Backoff = { baseMs: 1000, maxMs: 30_000 };
-/** Crashes for good this close together count as one run of them; past MAX_RESTARTS the process ends. */
-const CRASH_MEMORY_MS = 5 * 60_000;
-const MAX_RESTARTS = 10;
-
-/** The error a crash began with: kafkajs wraps what a handler throws, and its retries' last error. */
-function originalCause(error: Error): Error {
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? originalCause(cause) : error;
 }
 
 /** What every consumer of every service is given: where it reads, and how it is watched. */
@@ -102,21 +89,11 @@ export class GroupConsumer implements Stoppable {
   readonly consumer: Consumer;
   private readonly stopWatching: () => void;
   private paced: PacedCommits | undefined;
-  /** What `start` ran, to run again after a crash kafkajs does not restart from. */
-  private running: ConsumerRunConfig | undefined;
-  private stopping = false;
-  private restart: { timer?: NodeJS.Timeout; crashes: number; lastAt: number } = { crashes: 0, lastAt: 0 };
 
   constructor(private readonly o: GroupConsumerOptions) {
     const session = o.sessionTimeoutMs === undefined ? {} : groupSession(o.sessionTimeoutMs);
-    // kafkajs' consumer default of 5 retries; no restart of its own once a stop has begun.
-    const retry = { retries: 5, ...o.tuning?.retry, restartOnFailure: () => Promise.resolve(!this.stopping) };
-    this.consumer = o.kafka.consumer({ ...o.tuning, ...session, retry, groupId: o.groupId });
-    this.stopWatching = watchConsumer(this.consumer, o.name, o.stallMs, o.logger, o.onStall, (e) =>
-      this.onCrashForGood(e),
-    );
-    // A crashed run's batches can no longer commit: their member and generation are gone.
-    this.consumer.on(this.consumer.events.CRASH, () => this.paced?.forget());
+    this.consumer = o.kafka.consumer({ ...o.tuning, ...session, groupId: o.groupId });
+    this.stopWatching = watchConsumer(this.consumer, o.name, o.stallMs, o.logger, o.onStall);
   }
 
   /**
@@ -144,39 +121,8 @@ export class GroupConsumer implements Stoppable {
       if (this.o.commitIntervalMs === undefined) throw new Error(`${this.o.name}: paced commits need commitIntervalMs`);
       this.paced = new PacedCommits(this.o.name, this.o.commitIntervalMs, this.o.logger);
     }
-    this.running = this.paced ? this.paced.wrap(run) : run;
-    await this.consumer.run(this.running);
+    await this.consumer.run(this.paced ? this.paced.wrap(run) : run);
     await joined;
-  }
-
-  /**
-   * kafkajs leaves a consumer stopped after a non-retriable crash. When Kafka caused it (the
-   * coordinator lookup failing as a broker goes away), it is run again in place, as kafkajs does
-   * itself after a retriable crash: what was not committed is read again. Exiting instead cost the
-   * gateway its API until Kafka returned. A handler that threw (a bug), or crashes that keep
-   * coming, still end the process (onStall) for its supervisor to restart, loudly.
-   */
-  private onCrashForGood(error: Error): void {
-    if (this.stopping || !this.running || this.restart.timer) return;
-    const cause = originalCause(error);
-    const now = Date.now();
-    this.restart.crashes = now - this.restart.lastAt > CRASH_MEMORY_MS ? 1 : this.restart.crashes + 1;
-    this.restart.lastAt = now;
-    if (!cause.name.startsWith('KafkaJS') || this.restart.crashes > MAX_RESTARTS) {
-      this.o.logger.error(
-        { consumer: this.o.name, err: error, crashes: this.restart.crashes },
-        'consumer crashed for good',
-      );
-      this.o.onStall(this.o.name, `crashed without restart: ${String(cause)}`);
-      return;
-    }
-    const inMs = backoffMs(this.restart.crashes, RESTART_BACKOFF);
-    this.o.logger.warn({ consumer: this.o.name, err: error, inMs }, 'kafkajs left the consumer stopped; restarting it');
-    const running = this.running;
-    this.restart.timer = setTimeout(() => {
-      this.restart.timer = undefined;
-      if (!this.stopping) void this.consumer.run(running).catch((e: unknown) => this.onCrashForGood(e as Error));
-    }, inMs);
   }
 
   /**
@@ -187,14 +133,12 @@ export class GroupConsumer implements Stoppable {
    * partitions' next owner once this member's session expires.
    */
   async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.restart.timer);
     this.stopWatching();
     if (this.paced) {
       try {
         this.consumer.pause([{ topic: this.o.topic }]);
       } catch {
-        // Not running (between a crash and its restart): no batch to hold back.
+        // Not running (a start that failed, or kafkajs between a crash and its restart): no batch to hold back.
       }
       await this.paced.finish();
     }
@@ -255,11 +199,6 @@ class PacedCommits {
         }
       },
     };
-  }
-
-  /** Drops the handle of a run that crashed: commits wait for the next run's first batch. */
-  forget(): void {
-    this.latest = undefined;
   }
 
   /** Called with the consumer paused: waits (bounded) for the batches in hand, then commits. */

@@ -1,6 +1,4 @@
-import { KafkaJSNonRetriableError, type EachMessageHandler } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
-import type { StallHandler } from '../../common/kafka/consumer-watchdog';
 import { GroupConsumer } from '../../common/kafka/group-consumer';
 import { statusChangedMessage } from '../../common/kafka/messages';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
@@ -55,38 +53,6 @@ async function pacedRig(prefix: string, commitIntervalMs: number, count = 12) {
   return { names, groupId, reader, commits };
 }
 
-/** A consumer of a fresh topic running `eachMessage`, one CREATED event published to it, then `check` with its key. */
-async function withOneMessage(
-  label: string,
-  onStall: StallHandler,
-  eachMessage: EachMessageHandler,
-  check: (paymentId: string) => Promise<void>,
-): Promise<void> {
-  const { names } = await freshTopics(`group_${label}`);
-  const reader = new GroupConsumer({
-    kafka,
-    logger,
-    name: label,
-    groupId: uniqueName(label),
-    topic: names.statusPayments,
-    fromBeginning: true,
-    stallMs: 60_000,
-    onStall,
-  });
-  await reader.start({ eachMessage });
-  const producer = createProducer(kafka);
-  await producer.connect();
-  try {
-    const paymentId = asPaymentId(newPaymentId());
-    await publish(producer, names, 'statusPayments', [
-      { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
-    ]);
-    await check(paymentId);
-  } finally {
-    await Promise.all([producer.disconnect(), reader.stop()]);
-  }
-}
-
 describe('GroupConsumer', () => {
   it('with paced commits, commits nothing per batch and everything it finished on stop()', async () => {
     const { names, groupId, reader, commits } = await pacedRig('group_paced_stop', 600_000);
@@ -107,53 +73,31 @@ describe('GroupConsumer', () => {
   });
 
   it('reads its topic once started and leaves the group on stop()', async () => {
+    const { names } = await freshTopics('group_consumer');
+    const reader = new GroupConsumer({
+      kafka,
+      logger,
+      name: 'reader',
+      groupId: uniqueName('reader'),
+      topic: names.statusPayments,
+      fromBeginning: true,
+      stallMs: 60_000,
+      onStall: () => undefined,
+    });
     let seen!: (key: string) => void;
     const first = new Promise<string>((resolve) => (seen = resolve));
-    await withOneMessage(
-      'reader',
-      () => undefined,
-      ({ message }) => Promise.resolve(seen(String(message.key))),
-      async (paymentId) => expect(await withTimeout(first, 20_000, 'the message')).toBe(paymentId),
-    );
-  });
-
-  it('runs again after a crash kafkajs would leave it stopped by, and reads again what it had not finished', async () => {
-    const stalls: string[] = [];
-    const keys: string[] = [];
-    let readTwice!: () => void;
-    const done = new Promise<void>((resolve) => (readTwice = resolve));
-    await withOneMessage(
-      'restarting',
-      (_name, reason) => stalls.push(reason),
-      ({ message }) => {
-        keys.push(String(message.key));
-        if (keys.length === 1) return Promise.reject(new KafkaJSNonRetriableError('Failed to find group coordinator'));
-        readTwice();
-        return Promise.resolve();
-      },
-      async (paymentId) => {
-        await withTimeout(done, 20_000, 'the message read again after the restart');
-        expect({ keys, stalls }).toEqual({ keys: [paymentId, paymentId], stalls: [] });
-      },
-    );
-  });
-
-  it('leaves a handler that throws a bug to the stall handler (the process ends), not to a restart', async () => {
-    let stalled!: (reason: string) => void;
-    const reported = new Promise<string>((resolve) => (stalled = resolve));
-    let calls = 0;
-    await withOneMessage(
-      'buggy',
-      (_name, reason) => stalled(reason),
-      () => {
-        calls += 1;
-        return Promise.reject(new TypeError('Cannot read properties of undefined'));
-      },
-      async () => {
-        expect(await withTimeout(reported, 20_000, 'the stall report')).toContain('TypeError');
-        expect(calls).toBe(1);
-      },
-    );
+    await reader.start({ eachMessage: ({ message }) => Promise.resolve(seen(String(message.key))) });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    try {
+      const paymentId = asPaymentId(newPaymentId());
+      await publish(producer, names, 'statusPayments', [
+        { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
+      ]);
+      expect(await withTimeout(first, 20_000, 'the message')).toBe(paymentId);
+    } finally {
+      await Promise.all([producer.disconnect(), reader.stop()]);
+    }
   });
 
   it('reports a stall to the handler it was given, and only its own', async () => {
