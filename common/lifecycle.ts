@@ -95,9 +95,12 @@ export async function startAllOrNone(starters: Record<string, () => Promise<Stop
   const names = Object.keys(starters);
   const settled = await Promise.allSettled(names.map((name) => starters[name]!()));
   const started: StopStage = {};
-  settled.forEach((s, i) => s.status === 'fulfilled' && (started[names[i]!] = s.value));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (!failed) return started;
+  let failure: { reason: unknown } | undefined;
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') started[names[i]!] = s.value;
+    else failure ??= { reason: s.reason };
+  });
+  if (!failure) return started;
   await stopStages('a start that failed', [started]).catch(() => undefined);
-  throw failed.reason;
+  throw failure.reason;
 }

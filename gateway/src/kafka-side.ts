@@ -70,15 +70,10 @@ export function startKafkaSide(attempt: () => Promise<StopStage>, logger: Logger
  * without it, and says so, and again when it has started.
  */
 export async function awaitKafkaSide(side: KafkaSide, waitMs: number, logger: Logger): Promise<void> {
-  const timedOut = new AbortController();
-  const inTime = await Promise.race([
-    side.started.then(
-      () => true,
-      () => false,
-    ),
-    sleep(waitMs, false, { signal: timedOut.signal }).catch(() => false),
-  ]);
-  timedOut.abort();
+  const inTime = await withTimeout(side.started, waitMs, 'the Kafka side starting').then(
+    () => true,
+    () => false,
+  );
   if (inTime) return;
   logger.warn({ waitMs }, 'serving without Kafka: createPayment answers NEW and the outbox keeps the payments');
   void side.started.then(
