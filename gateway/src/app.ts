@@ -22,6 +22,7 @@ import { DepositStore } from './deposit-store';
 import { internalRoutes, serveInternalApi } from './http/internal-api';
 import { startPublicHttp } from './http/public-server';
 import { awaitKafkaSide, startKafkaSide } from './kafka-side';
+import { FanOutPositions } from './fan-out-positions';
 import { GatewayMetrics } from './metrics';
 import { MoneyService } from './money-service';
 import { MoneyStorageClient } from './money-storage-client';
@@ -72,6 +73,7 @@ export async function startGateway(
   const names = topicNames(config.KAFKA_TOPIC_PREFIX);
 
   const hub = new StatusHub();
+  const fanOutPositions = new FanOutPositions(Date.now());
   const relay = new OutboxRelay(store, producer, names, logger, {
     sweepAfterMs: Math.max(5000, config.PUBLISH_TIMEOUT_MS * 2),
     sweepEveryMs: config.OUTBOX_RELAY_INTERVAL_MS,
@@ -143,18 +145,13 @@ export async function startGateway(
           store,
           producer: countingParked(producer, metrics.registry),
         }),
-      statusBroadcast: () => startStatusBroadcast(ctx, { names, hub }),
+      statusBroadcast: () => startStatusBroadcast(ctx, { names, hub, positions: fanOutPositions }),
       depositOutcomes: () => startDepositOutcomes(ctx, { groupId: groups.deposits.groupId, names, deposits }),
     });
   }, logger);
   await awaitKafkaSide(kafkaSide, config.KAFKA_START_WAIT_MS, logger);
   metrics.watch({ store, hub, admin, groups: Object.values(groups), concurrency });
-  // The sweeper sends what waited in the outbox only once the fan-out has joined (it reads from
-  // the log's end), so that subscribers hear those payments' statuses.
-  void kafkaSide.started.then(
-    () => relay.start(),
-    () => undefined,
-  );
+  relay.start();
   load.start();
 
   // Before the public port: once /readyz answers, money-storage can reach the internal API.

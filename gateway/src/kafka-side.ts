@@ -65,9 +65,9 @@ export function startKafkaSide(attempt: () => Promise<StopStage>, logger: Logger
 }
 
 /**
- * Waits up to `waitMs` for the Kafka side, so that when Kafka answers, the consumers have joined
- * before the first request (the fan-out starts at the log's end). Past that the gateway serves
- * without it, and says so, and again when it has started.
+ * Waits up to `waitMs` for the Kafka side, so that when Kafka answers, the gateway is ready (its
+ * consumers joined) when it begins to serve. Past that it serves without it, and says so, and
+ * again when it has started.
  */
 export async function awaitKafkaSide(side: KafkaSide, waitMs: number, logger: Logger): Promise<void> {
   const inTime = await withTimeout(side.started, waitMs, 'the Kafka side starting').then(

@@ -34,7 +34,6 @@ export class OutboxRelay {
   // A sweep stuck behind a broker outage must not pile up more sweeps.
   private readonly sweeping = new SharedPromise(() => this.sweep());
   private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
   /** When the fast path's batch on the wire was sent; undefined while none is. */
   private sendingSince: number | undefined;
 
@@ -69,14 +68,11 @@ export class OutboxRelay {
     });
   }
 
-  /** Starts the sweeper, unless the relay has been stopped already (it may start late: app.ts). */
   start(): void {
-    if (this.stopped) return;
     this.timer = setInterval(() => void this.sweeping.run(), this.options.sweepEveryMs);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
     await Promise.all([this.sweeping.current, this.flushing.current]);
   }

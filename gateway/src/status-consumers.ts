@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { EachBatchPayload } from 'kafkajs';
+import type { ConsumerGroupJoinEvent, EachBatchPayload } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
 import { resolveIfDone, decodeOrPark, processIsolatingPoison, type Settled } from '../../common/kafka/poison-isolation';
 import { batchScope } from '../../common/kafka/transient-retry';
@@ -13,6 +13,7 @@ import { inMessageSpan, inMessageSpans, tracerOf } from '../../common/tracing';
 import { listJoiner, type Batcher } from '../../common/batcher';
 import type { PaymentStore, StatusUpdate } from './payment-store';
 import type { StatusHub } from './status-hub';
+import type { FanOutPositions } from './fan-out-positions';
 
 const TRACER = tracerOf('gateway');
 
@@ -77,13 +78,15 @@ export async function startStatusWriter(
 }
 
 /**
- * The fan-out: each replica reads every status event with a group of its own (starting at the
- * end) and hands it to its local subscribers. Invalid events are the writer's to park.
+ * The fan-out: each replica reads every status event with a group of its own and hands it to its
+ * local subscribers, from where it left off (fan-out-positions.ts). Invalid events are the
+ * writer's to park.
  */
 export async function startStatusBroadcast(
   ctx: ConsumerContext,
-  o: { names: TopicNames; hub: StatusHub },
+  o: { names: TopicNames; hub: StatusHub; positions: FanOutPositions },
 ): Promise<Stoppable> {
+  await o.positions.fillFrom(ctx.kafka, o.names.statusPayments);
   const groupId = `gateway-broadcast-${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   // Up to 20 ms for 16 KB (~50 events): under load one fetch per many events rather than one per
   // handful, for at most 20 ms more before a subscriber hears of a change.
@@ -102,10 +105,16 @@ export async function startStatusBroadcast(
       if (decoded.ok)
         inMessageSpan(TRACER, TOPICS.statusPayments.name, message, batch.partition, () => o.hub.publish(decoded.value));
     }
+    const last = batch.messages.at(-1);
+    if (last) o.positions.advance(batch.partition, last.offset);
     return Promise.resolve();
   };
-  // Never committed: the group is this process's alone and starts at the log's end, so a commit
-  // would be read by nobody, and it cost the broker a write per batch (most of its requests).
+  const { consumer } = broadcast;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }: ConsumerGroupJoinEvent) =>
+    o.positions.seekOnJoin(consumer, o.names.statusPayments, payload.memberAssignment[o.names.statusPayments] ?? []),
+  );
+  // Never committed: the group is this process's alone and its positions are kept in memory, so a
+  // commit would be read by nobody, and it cost the broker a write per batch (most of its requests).
   await broadcast.start({ autoCommit: false, partitionsConsumedConcurrently: 8, eachBatch }, { awaitJoin: true });
   return broadcast;
 }

@@ -1,0 +1,66 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import { waitFor } from '../../common/wait-for';
+
+/**
+ * Producers stamp events with their own clock; a partition the fan-out has not read yet is read
+ * from this much before the gateway began, so that a producer's clock a little behind ours does not
+ * hide an event. What is read twice changes nothing (subscribers drop what is not newer).
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 5000;
+/** Within a Kafka-side attempt: past it the attempt fails and is tried again (kafka-side.ts). */
+const FILL_TIMEOUT_MS = 10_000;
+
+/**
+ * Where the fan-out reads `status-payments` from, per partition, for the life of the process.
+ *
+ * The fan-out's group is this process's alone and never commits, so on every join (its first
+ * start, each restart kafkajs makes after a crash, each new attempt of the Kafka side) kafkajs
+ * would start it at the log's end. Events produced while it was away would then reach no
+ * subscriber: a page watching a payment would wait forever for a COMPLETED that went by. So every
+ * join seeks each partition to where the fan-out left off, and a partition it has not read yet to
+ * the first event since the gateway began, before which no subscriber of this process existed.
+ */
+export class FanOutPositions {
+  private readonly next = new Map<number, string>();
+
+  /** `since`: when the gateway began (epoch ms). */
+  constructor(private readonly since: number) {}
+
+  /**
+   * Finds where to begin each partition not read yet; before a fan-out starts. With an admin of
+   * its own: kafkajs' admin does not refresh its metadata when a partition's leader has moved, and
+   * a topic just created may not have its leaders in place yet, which a few tries outlast.
+   */
+  async fillFrom(kafka: Kafka, topic: string): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const at = this.since - CLOCK_SKEW_ALLOWANCE_MS;
+      const offsets = await waitFor(
+        `${topic}'s offsets since ${new Date(at).toISOString()}`,
+        () => admin.fetchTopicOffsetsByTimestamp(topic, at),
+        FILL_TIMEOUT_MS,
+        200,
+      );
+      for (const { partition, offset } of offsets) if (!this.next.has(partition)) this.next.set(partition, offset);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** After a partition's messages up to `lastOffset` have been handed to the hub. */
+  advance(partition: number, lastOffset: string): void {
+    this.next.set(partition, (BigInt(lastOffset) + 1n).toString());
+  }
+
+  /**
+   * On a join (kafkajs' GROUP_JOIN event, emitted before its first fetch): each assigned partition
+   * is read from its position. A partition without one (added since `fillFrom`) starts at the end.
+   */
+  seekOnJoin(consumer: Consumer, topic: string, partitions: readonly number[]): void {
+    for (const partition of partitions) {
+      const offset = this.next.get(partition);
+      if (offset !== undefined) consumer.seek({ topic, partition, offset });
+    }
+  }
+}
