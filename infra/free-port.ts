@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { ConfigError } from '../common/config';
 
 /**
  * Ports this process already handed out: the OS may offer a port again until its new owner binds
@@ -63,5 +64,5 @@ export async function requirePortsFree(ports: Array<[variable: string, port: num
     if (port !== 0 && (await portInUse(port)))
       taken.push(`port ${port} is in use: stop what listens there, or set ${variable} to a free port`);
   }
-  if (taken.length > 0) throw new Error(taken.join('\n'));
+  if (taken.length > 0) throw new ConfigError(taken);
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../common/config';
 
 /** Who a directory is checked for: a system user's ids, or nobody in particular (a user not created yet). */
 export type Visitor = { uid: number; gid: number } | undefined;
@@ -56,10 +57,10 @@ export function assertPostgresCanReach(paths: string[]): void {
     const closed = firstClosedDirectory(p, postgres);
     if (closed === undefined) continue;
     const mode = (fs.statSync(closed).mode & 0o777).toString(8);
-    throw new Error(
+    throw new ConfigError([
       `the embedded Postgres runs as the "postgres" user (Postgres refuses to run as root), who cannot enter ${closed} ` +
         `(mode ${mode}), on the way to ${p}. Let it in (chmod o+x ${closed}), put the project where it can, ` +
         'or set DATABASE_URL to a Postgres of your own.',
-    );
+    ]);
   }
 }

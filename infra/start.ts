@@ -1,5 +1,6 @@
 import { secretsFilePath } from '../common/secrets';
 import { loadGatewayConfig } from '../gateway/src/config';
+import { ConfigError } from '../common/config';
 import { requirePortsFree } from './free-port';
 import { loadLaunchConfig } from './launch-config';
 import { formatLogLine, isInfraFailureLine } from './stack';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  print(`start failed: ${(e as Error).stack ?? String(e)}`);
+  // A setting or a machine to fix is said as such; anything else is a bug, with its stack.
+  print(`start failed: ${e instanceof ConfigError ? e.message : ((e as Error).stack ?? String(e))}`);
   process.exit(1);
 });
