@@ -73,7 +73,6 @@ export async function startGateway(
   const names = topicNames(config.KAFKA_TOPIC_PREFIX);
 
   const hub = new StatusHub();
-  const fanOutPositions = new FanOutPositions(Date.now());
   const relay = new OutboxRelay(store, producer, names, logger, {
     sweepAfterMs: Math.max(5000, config.PUBLISH_TIMEOUT_MS * 2),
     sweepEveryMs: config.OUTBOX_RELAY_INTERVAL_MS,
@@ -134,6 +133,7 @@ export async function startGateway(
       fromBeginning: true,
     },
   };
+  const fanOutPositions = new FanOutPositions(Date.now(), groups.writer.groupId);
   const kafkaSide = startKafkaSide(async () => {
     await admin.connect();
     await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);

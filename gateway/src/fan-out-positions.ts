@@ -1,10 +1,10 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { waitFor } from '../../common/wait-for';
 
 /**
  * Producers stamp events with their own clock; a partition the fan-out has not read yet is read
  * from this much before the gateway began, so that a producer's clock a little behind ours does not
- * hide an event. What is read twice changes nothing (subscribers drop what is not newer).
+ * hide an event.
  */
 const CLOCK_SKEW_ALLOWANCE_MS = 5000;
 /** Within a Kafka-side attempt: past it the attempt fails and is tried again (kafka-side.ts). */
@@ -14,17 +14,28 @@ const FILL_TIMEOUT_MS = 10_000;
  * Where the fan-out reads `status-payments` from, per partition, for the life of the process.
  *
  * The fan-out's group is this process's alone and never commits, so on every join (its first
- * start, each restart kafkajs makes after a crash, each new attempt of the Kafka side) kafkajs
- * would start it at the log's end. Events produced while it was away would then reach no
+ * start, each restart kafkajs makes after a crash, a rebalance, each new attempt of the Kafka side)
+ * kafkajs would start it at the log's end. Events produced while it was away would then reach no
  * subscriber: a page watching a payment would wait forever for a COMPLETED that went by. So every
- * join seeks each partition to where the fan-out left off, and a partition it has not read yet to
- * the first event since the gateway began, before which no subscriber of this process existed.
+ * join seeks each partition to where the fan-out left off.
+ *
+ * A partition it has not read yet begins at the earlier of two points. A subscriber starts from
+ * the payment's row, so everything the database may not show yet must reach it: the status
+ * writer's committed offset is where that begins. And a subscriber may have come before the
+ * fan-out joined: since the gateway began, then. Events read twice reach no subscriber twice
+ * (each drops what is not newer than what it sent).
  */
 export class FanOutPositions {
   private readonly next = new Map<number, string>();
 
-  /** `since`: when the gateway began (epoch ms). */
-  constructor(private readonly since: number) {}
+  /**
+   * `since`: when the gateway began (epoch ms); `writerGroupId`: the status writer's group, whose
+   * commits follow what the database holds.
+   */
+  constructor(
+    private readonly since: number,
+    private readonly writerGroupId: string,
+  ) {}
 
   /**
    * Finds where to begin each partition not read yet; before a fan-out starts. With an admin of
@@ -35,17 +46,30 @@ export class FanOutPositions {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const at = this.since - CLOCK_SKEW_ALLOWANCE_MS;
-      const offsets = await waitFor(
-        `${topic}'s offsets since ${new Date(at).toISOString()}`,
-        () => admin.fetchTopicOffsetsByTimestamp(topic, at),
+      const starts = await waitFor(
+        `where ${topic} begins for the fan-out`,
+        () => this.starts(admin, topic),
         FILL_TIMEOUT_MS,
         200,
       );
-      for (const { partition, offset } of offsets) if (!this.next.has(partition)) this.next.set(partition, offset);
+      for (const [partition, offset] of starts) if (!this.next.has(partition)) this.next.set(partition, offset);
     } finally {
       await admin.disconnect();
     }
+  }
+
+  private async starts(admin: Admin, topic: string): Promise<Map<number, string>> {
+    const [sinceBegan, [writer]] = await Promise.all([
+      admin.fetchTopicOffsetsByTimestamp(topic, this.since - CLOCK_SKEW_ALLOWANCE_MS),
+      admin.fetchOffsets({ groupId: this.writerGroupId, topics: [topic] }),
+    ]);
+    const written = new Map(writer?.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+    return new Map(
+      sinceBegan.map(({ partition, offset }) => {
+        const committed = written.get(partition) ?? -1n; // -1: nothing committed yet
+        return [partition, committed >= 0n && committed < BigInt(offset) ? committed.toString() : offset];
+      }),
+    );
   }
 
   /** After a partition's messages up to `lastOffset` have been handed to the hub. */

@@ -58,6 +58,11 @@ export interface PaymentServiceParts {
 
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
+/**
+ * Payments whose last status a myPaymentStatuses subscription remembers, to drop late duplicates:
+ * far more than a user has moving at once, ~100 KB at most per subscription.
+ */
+const WATCHED_PAYMENTS_KEPT = 1000;
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** What a user can do with payments, whichever door (GraphQL, REST, WebSocket) they come through. */
@@ -184,12 +189,15 @@ export class PaymentService {
   async watchMine(caller: Caller): Promise<AsyncIterableIterator<StatusEventView>> {
     this.p.gate.charge(caller, 'read');
     const userId = await this.p.gate.userId(caller);
+    // Terminal payments are kept too: a late duplicate (an outbox row sent twice, the fan-out
+    // reading a partition again) would otherwise follow COMPLETED with CREATED. Oldest out first.
     const lastSeq = new Map<string, number>();
     const stream: PushStream<StatusEventView> = new PushStream(() => off());
     const off = this.p.hub.onUser(userId, (e) => {
       if (e.seq <= (lastSeq.get(e.paymentId) ?? -1)) return;
-      if (isTerminal(e.status)) lastSeq.delete(e.paymentId);
-      else lastSeq.set(e.paymentId, e.seq);
+      lastSeq.delete(e.paymentId); // re-inserted last: the Map's order is then oldest-first
+      lastSeq.set(e.paymentId, e.seq);
+      if (lastSeq.size > WATCHED_PAYMENTS_KEPT) lastSeq.delete(lastSeq.keys().next().value!);
       stream.push(eventView(e));
     });
     return stream;

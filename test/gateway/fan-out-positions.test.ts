@@ -1,7 +1,6 @@
-import type { Producer } from 'kafkajs';
-import { createKafka, toKafkaMessage } from '../../common/kafka/client';
+import { createKafka, createProducer, groupSession, toKafkaMessage } from '../../common/kafka/client';
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
-import { consumerContext } from '../../common/kafka/group-consumer';
+import { consumerContext, type GroupConsumer } from '../../common/kafka/group-consumer';
 import { statusChangedMessage } from '../../common/kafka/messages';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asUserId, newPaymentId } from '../../common/ids';
@@ -11,7 +10,8 @@ import type { PaymentStatus } from '../../common/payment-status';
 import { FanOutPositions } from '../../gateway/src/fan-out-positions';
 import { startStatusBroadcast } from '../../gateway/src/status-consumers';
 import { StatusHub } from '../../gateway/src/status-hub';
-import { eventually, freshTopics, kafkaBrokers } from '../support/infra';
+import { withTimeout } from '../../common/with-timeout';
+import { eventually, freshTopics, kafkaBrokers, uniqueName } from '../support/infra';
 
 /**
  * The fan-out's group never commits, so without its own positions every join would start it at
@@ -28,19 +28,21 @@ const ctx = consumerContext(
 const userId = asUserId('1');
 
 let names: TopicNames;
-let producer: Producer;
+/** The status writer's group: tests commit for it by hand. */
+let writerGroupId: string;
+// Idempotent: a plain producer retrying a send half refused (a new topic's leaders settling)
+// writes the accepted half twice, and the fan-out would rightly hear it twice.
+const producer = createProducer(kafka);
 const running: Stoppable[] = [];
-beforeAll(async () => {
+beforeAll(() => producer.connect());
+beforeEach(async () => {
   ({ names } = await freshTopics('fan_out_positions'));
-  producer = kafka.producer();
-  await producer.connect();
+  writerGroupId = uniqueName('writer');
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop()));
 });
-afterAll(async () => {
-  await producer?.disconnect();
-});
+afterAll(() => producer.disconnect());
 
 /** A hub that records every event handed to it. */
 function recordingHub(): { hub: StatusHub; heard: PaymentStatusChanged[] } {
@@ -64,8 +66,10 @@ async function send(events: Array<{ status: PaymentStatus; partition: number; ti
   return sent.map((s) => s.event.paymentId);
 }
 
-async function startFanOut(hub: StatusHub, positions: FanOutPositions): Promise<Stoppable> {
-  const fanOut = await startStatusBroadcast(ctx, { names, hub, positions });
+const positionsSince = (since: number) => new FanOutPositions(since, writerGroupId);
+
+async function startFanOut(hub: StatusHub, positions: FanOutPositions): Promise<GroupConsumer> {
+  const fanOut = (await startStatusBroadcast(ctx, { names, hub, positions })) as GroupConsumer;
   running.push(fanOut);
   return fanOut;
 }
@@ -75,6 +79,11 @@ const heardAll = (heard: PaymentStatusChanged[], ids: string[]) =>
     ids.every((id) => heard.some((e) => e.paymentId === id)) ? true : undefined,
   );
 
+const heardOnce = (heard: PaymentStatusChanged[]) => {
+  const ids = heard.map((e) => e.paymentId);
+  expect(new Set(ids).size).toBe(ids.length);
+};
+
 it('hears what was produced after the gateway began and before its fan-out joined, not what came before', async () => {
   const since = Date.now();
   const [old] = await send([{ status: 'CREATED', partition: 0, timestamp: since - 60_000 }]);
@@ -83,17 +92,43 @@ it('hears what was produced after the gateway began and before its fan-out joine
     { status: 'COMPLETED', partition: 3 },
   ]);
   const { hub, heard } = recordingHub();
-  await startFanOut(hub, new FanOutPositions(since));
+  await startFanOut(hub, positionsSince(since));
   const late = await send([{ status: 'PROCESSING', partition: 5 }]);
 
   await heardAll(heard, [...early, ...late]);
   expect(heard.some((e) => e.paymentId === old)).toBe(false);
   expect(hub.latest(early[1]!)?.status).toBe('COMPLETED');
+  heardOnce(heard);
+});
+
+it('hears, from before the gateway began, what the status writer has not committed: the database may not show it yet', async () => {
+  const long = Date.now() - 60_000;
+  const [written, unwritten] = await send([
+    { status: 'PROCESSING', partition: 2, timestamp: long },
+    { status: 'COMPLETED', partition: 2, timestamp: long },
+  ]);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // The writer applied the first (offset 0) and committed up to the second.
+    await admin.setOffsets({
+      groupId: writerGroupId,
+      topic: names.statusPayments,
+      partitions: [{ partition: 2, offset: '1' }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  const { hub, heard } = recordingHub();
+  await startFanOut(hub, positionsSince(Date.now()));
+
+  await heardAll(heard, [unwritten!]);
+  expect(heard.some((e) => e.paymentId === written)).toBe(false);
 });
 
 it('started again, resumes where it stopped: nothing produced in between is missed, nothing is heard twice', async () => {
   const { hub, heard } = recordingHub();
-  const positions = new FanOutPositions(Date.now());
+  const positions = positionsSince(Date.now());
   const first = await startFanOut(hub, positions);
   const before = await send([
     { status: 'CREATED', partition: 1 },
@@ -111,6 +146,31 @@ it('started again, resumes where it stopped: nothing produced in between is miss
   const after = await send([{ status: 'CREATED', partition: 1 }]);
 
   await heardAll(heard, [...between, ...after]);
-  const ids = heard.map((e) => e.paymentId);
-  expect(new Set(ids).size).toBe(ids.length);
+  heardOnce(heard);
+});
+
+it('hears what was produced on partitions a rebalance took away, once they are back', async () => {
+  const { hub, heard } = recordingHub();
+  const fanOut = await startFanOut(hub, positionsSince(Date.now()));
+  const { groupId } = await fanOut.consumer.describeGroup();
+  // A second member of the fan-out's group takes some partitions, and commits nothing of what it reads.
+  const intruder = kafka.consumer({ groupId, ...groupSession(10_000) });
+  const taken = new Promise<number[]>((resolve) =>
+    intruder.on(intruder.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = payload.memberAssignment[names.statusPayments] ?? [];
+      if (partitions.length > 0) resolve(partitions);
+    }),
+  );
+  await intruder.connect();
+  await intruder.subscribe({ topic: names.statusPayments });
+  await intruder.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() });
+  const intruderHolds = await withTimeout(taken, 30_000, 'the rebalance');
+
+  const meanwhile = await send(
+    Array.from({ length: 8 }, (_, partition) => ({ status: 'PROCESSING' as const, partition })),
+  );
+  await intruder.disconnect();
+
+  await heardAll(heard, meanwhile);
+  expect(intruderHolds.length).toBeGreaterThan(0);
 });

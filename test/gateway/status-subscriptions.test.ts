@@ -3,6 +3,8 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { CLOSE_UNAUTHORIZED } from '../../gateway/src/http/websocket';
 import { subscribe } from '../../client/gateway-client';
 import { CreatePayment, GetPayment, WatchMyPayments, WatchPayment } from '../../client/operations';
+import { asUserId, newPaymentId } from '../../common/ids';
+import { statusChangedMessage } from '../../common/kafka/messages';
 import { awaitCommittedToEnd, eventually } from '../support/infra';
 import { paymentRow, startTestGateway, userIdOf, type TestGateway } from './harness';
 
@@ -85,6 +87,37 @@ describe('status events from `status-payments`', () => {
         expect.arrayContaining(['PROCESSING', 'ERROR']),
       );
       expect(sub.events.at(-1)?.myPaymentStatuses).toMatchObject({ status: 'ERROR', reason: 'MONEY_STORAGE_TIMEOUT' });
+    } finally {
+      await ws.dispose();
+    }
+  });
+
+  it('keep late duplicates from a myPaymentStatuses subscriber, even after a terminal status', async () => {
+    // Earlier tests' sockets close asynchronously: count from a hub with nobody left on it.
+    await eventually('earlier subscriptions to be released', () =>
+      t.gateway.hub.subscriberCount === 0 ? true : undefined,
+    );
+    const ws = t.client('lena').connect();
+    try {
+      const sub = subscribe(ws, WatchMyPayments);
+      await eventually('the subscription to be registered', () =>
+        t.gateway.hub.subscriberCount > 0 ? true : undefined,
+      );
+      const userId = asUserId(await userIdOf(t, 'lena'));
+      const [paid, marker] = [newPaymentId(), newPaymentId()];
+      // Straight into the hub, in this order: what the fan-out hands it when an outbox row was sent
+      // twice, or when it reads a partition again after a rebalance.
+      for (const status of ['PROCESSING', 'COMPLETED', 'CREATED', 'PROCESSING', 'COMPLETED'] as const)
+        t.gateway.hub.publish(statusChangedMessage({ paymentId: paid, userId }, status, null));
+      t.gateway.hub.publish(statusChangedMessage({ paymentId: marker, userId }, 'REJECTED', 'INSUFFICIENT_FUNDS'));
+      await eventually('the marker', () =>
+        sub.events.some((e) => e.myPaymentStatuses.paymentId === marker) ? true : undefined,
+      );
+      expect(sub.events.map((e) => [e.myPaymentStatuses.paymentId, e.myPaymentStatuses.status])).toEqual([
+        [paid, 'PROCESSING'],
+        [paid, 'COMPLETED'],
+        [marker, 'REJECTED'],
+      ]);
     } finally {
       await ws.dispose();
     }
