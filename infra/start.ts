@@ -107,7 +107,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  // A setting or a machine to fix is said as such; anything else is a bug, with its stack.
-  print(`start failed: ${e instanceof ConfigError ? e.message : ((e as Error).stack ?? String(e))}`);
+  // A setting or a machine to fix (a port taken, a directory closed) is said as such; anything
+  // else is a bug, with its stack.
+  print(`start failed: ${e instanceof ConfigError ? e.problems.join('\n  ') : ((e as Error).stack ?? String(e))}`);
   process.exit(1);
 });
