@@ -17,6 +17,7 @@ import type { PaymentRow, PaymentStore } from './payment-store';
 import { PushStream } from './push-stream';
 import type { StatusHub } from './status-hub';
 import { ApiError } from '../../common/api-error';
+import { setNewest } from '../../common/newest-first-map';
 
 export interface PaymentView {
   id: PaymentId;
@@ -190,14 +191,12 @@ export class PaymentService {
     this.p.gate.charge(caller, 'read');
     const userId = await this.p.gate.userId(caller);
     // Terminal payments are kept too: a late duplicate (an outbox row sent twice, the fan-out
-    // reading a partition again) would otherwise follow COMPLETED with CREATED. Oldest out first.
+    // reading a partition again) would otherwise follow COMPLETED with CREATED.
     const lastSeq = new Map<string, number>();
     const stream: PushStream<StatusEventView> = new PushStream(() => off());
     const off = this.p.hub.onUser(userId, (e) => {
       if (e.seq <= (lastSeq.get(e.paymentId) ?? -1)) return;
-      lastSeq.delete(e.paymentId); // re-inserted last: the Map's order is then oldest-first
-      lastSeq.set(e.paymentId, e.seq);
-      if (lastSeq.size > WATCHED_PAYMENTS_KEPT) lastSeq.delete(lastSeq.keys().next().value!);
+      setNewest(lastSeq, e.paymentId, e.seq, WATCHED_PAYMENTS_KEPT);
       stream.push(eventView(e));
     });
     return stream;

@@ -1,4 +1,5 @@
 import type { PaymentStatusChanged } from '../../common/kafka/contracts';
+import { setNewest } from '../../common/newest-first-map';
 
 type Listener = (event: PaymentStatusChanged) => void;
 
@@ -24,11 +25,7 @@ export class StatusHub {
 
   publish(event: PaymentStatusChanged): void {
     const known = this.recent.get(event.paymentId);
-    if (!known || event.seq > known.seq) {
-      this.recent.delete(event.paymentId); // re-insert: the Map's order is then oldest-first
-      this.recent.set(event.paymentId, event);
-      if (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value!);
-    }
+    if (!known || event.seq > known.seq) setNewest(this.recent, event.paymentId, event, this.recentLimit);
     this.byPayment.get(event.paymentId)?.forEach((l) => l(event));
     this.byUser.get(event.userId)?.forEach((l) => l(event));
   }
