@@ -174,3 +174,29 @@ it('hears what was produced on partitions a rebalance took away, once they are b
   await heardAll(heard, meanwhile);
   expect(intruderHolds.length).toBeGreaterThan(0);
 });
+
+it('reads past hostile messages on a partition and hears the good ones after them, started again too', async () => {
+  const { hub, heard } = recordingHub();
+  const positions = positionsSince(Date.now());
+  const first = await startFanOut(hub, positions);
+  const hostile: Array<Buffer | string | null> = [
+    null, // a tombstone
+    Buffer.from([0x00, 0x07, 0x1b, 0xff, 0xfe]), // control characters and bytes that are not UTF-8
+    '{"version":1,"type":"PAYMENT_STATUS_CHANGED","paymentId":"\ud800","status":"COMPLETED"}', // a lone surrogate
+    JSON.stringify({ padding: 'x'.repeat(900_000) }), // near the broker's 1 MB limit
+    '{"version":1,"type":"PAYMENT_STATUS_CHANGED","seq":1e400', // cut short, with a huge number
+  ];
+  await producer.send({
+    topic: names.statusPayments,
+    acks: -1,
+    messages: hostile.map((value, i) => ({ key: `hostile-${i}`, value, partition: 6 })),
+  });
+  const [afterHostile] = await send([{ status: 'COMPLETED', partition: 6 }]);
+  await heardAll(heard, [afterHostile!]);
+  await first.stop();
+
+  const [afterRestart] = await send([{ status: 'REJECTED', partition: 6 }]);
+  await startFanOut(hub, positions);
+  await heardAll(heard, [afterRestart!]);
+  expect(heard.map((e) => e.paymentId)).toEqual([afterHostile, afterRestart]);
+});
