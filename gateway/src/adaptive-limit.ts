@@ -9,8 +9,6 @@ export interface AdaptiveLimitOptions {
   /** How often the limit is adjusted. */
   windowMs: number;
   now?: () => number;
-  /** Told each time a window's latency is over the target (the limit is cut, unless at its minimum): the system is at capacity. */
-  onCut?: () => void;
 }
 
 /** Cut at most in half per window, so one slow window (a GC pause, a checkpoint) does not empty the gate. */
@@ -93,7 +91,6 @@ export class AdaptiveLimit {
     let next = this.current;
     if (p90 > this.o.targetMs) {
       next = Math.floor(next * Math.max(MAX_CUT, this.o.targetMs / p90));
-      this.o.onCut?.();
     } else if (bound) next += Math.max(1, Math.round(next * GROWTH));
     this.current = Math.min(this.o.max, Math.max(this.o.min, next));
   }
@@ -103,5 +100,5 @@ export class AdaptiveLimit {
  * createPayment's limit: starts where a laptop is comfortable, never below a handful (so a slow
  * spell does not shut the door) and adjusts four times a second. `targetMs` 0: no limit.
  */
-export const createPaymentLimit = (targetMs: number, onCut?: () => void): AdaptiveLimit | undefined =>
-  targetMs > 0 ? new AdaptiveLimit({ targetMs, initial: 64, min: 16, max: 4096, windowMs: 250, onCut }) : undefined;
+export const createPaymentLimit = (targetMs: number): AdaptiveLimit | undefined =>
+  targetMs > 0 ? new AdaptiveLimit({ targetMs, initial: 64, min: 16, max: 4096, windowMs: 250 }) : undefined;

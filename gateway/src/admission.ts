@@ -76,8 +76,8 @@ export class Admission {
     const overload = this.overload();
     if (!overload) return;
     if (overload.signal === 'concurrency') this.concurrency?.noteRefusal();
-    // A full concurrency limit is not pressure by itself: the limit starts low and grows by being
-    // full while on target. Its cuts are (createPaymentLimit's onCut).
+    // Only a load reading is pressure for the slow start: the concurrency limit answers latency
+    // itself (see PipelinePace.notePressure).
     if (overload.signal !== 'pace' && overload.signal !== 'concurrency') this.pace?.notePressure();
     this.onRefused(overload);
     throw withoutStack(

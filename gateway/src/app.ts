@@ -93,7 +93,7 @@ export async function startGateway(
     },
     config.ADMISSION_SAMPLE_MS,
   );
-  const concurrency = createPaymentLimit(config.ADMISSION_TARGET_LATENCY_MS, () => pace?.notePressure());
+  const concurrency = createPaymentLimit(config.ADMISSION_TARGET_LATENCY_MS);
   const admission = new Admission(load.readings, admissionLimits(config), concurrency, metrics.admissionRefused, pace);
   const deposits = new DepositStore(database.db);
   const services = {

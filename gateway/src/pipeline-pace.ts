@@ -45,7 +45,12 @@ export class PipelinePace {
     this.roll().finished += 1;
   }
 
-  /** Latency cut the concurrency limit, or a load reading refused a payment: the system is at capacity. */
+  /**
+   * A load reading refused a payment: the system is at capacity. The concurrency limit's latency
+   * cuts are not pressure here: that limit already answers latency, and counted twice they held
+   * the pace to a fifth over a finished pace that trails acceptance, ratcheting it down to a
+   * third of what the machine carried (docs/performance.md, tenth round).
+   */
   notePressure(): void {
     this.lastPressureSecond = this.roll().second;
   }
