@@ -6,6 +6,11 @@ const WINDOW_SECONDS = 5;
  * to the next (250 to 900/s accepted within five seconds, at 1,000/s offered).
  */
 const STEP_PER_SECOND = 1.2;
+/**
+ * How long the best finished pace is remembered: after a quiet spell the pace may climb back to
+ * what the pipeline carried within this long without waiting for payments to finish again.
+ */
+const SHOWN_MEMORY_SECONDS = 300;
 
 /**
  * Slow start for new payments: at most `growth` times as many accepted per second as the pipeline
@@ -17,7 +22,10 @@ const STEP_PER_SECOND = 1.2;
  * requests waited up to 30 s to be read. What the pipeline has finished is what it has shown it
  * can carry; growing from there doubles the pace every few seconds (by a fifth after a sign of
  * capacity, see `pressedGrowth`), and in steady state (accepted = finished) the cap is above what
- * is accepted.
+ * is accepted. After a quiet spell nothing has finished lately, so the pace would sit at its floor
+ * for the pipeline's 1-10 s and then climb by finished payments again, refusing most of a load
+ * the machine carried minutes before: without a sign of capacity it may climb back (still a fifth
+ * a second) to the best pace it finished over the last SHOWN_MEMORY_SECONDS.
  */
 export class PipelinePace {
   /** Finished payments per whole second, newest last, for the WINDOW_SECONDS before the current one. */
@@ -26,6 +34,8 @@ export class PipelinePace {
   private acceptedLastSecond = 0;
   /** The last second with a sign of capacity (`notePressure`); -Infinity before any. */
   private lastPressureSecond = -Infinity;
+  /** The best finished pace over WINDOW_SECONDS, and when; forgotten after SHOWN_MEMORY_SECONDS or under pressure. */
+  private shown = { perSecond: 0, second: -Infinity };
 
   constructor(
     private readonly floorPerSecond: number,
@@ -53,6 +63,7 @@ export class PipelinePace {
    */
   notePressure(): void {
     this.lastPressureSecond = this.roll().second;
+    this.shown = { perSecond: 0, second: -Infinity };
   }
 
   noteAccepted(): void {
@@ -62,9 +73,11 @@ export class PipelinePace {
   /** New payments allowed in the current second. */
   get cap(): number {
     this.roll();
-    const finishedPerSecond = this.finished.reduce((sum, n) => sum + n, 0) / WINDOW_SECONDS;
+    const finishedPerSecond = this.finishedPerSecond();
     const pressed = this.current.second - this.lastPressureSecond <= WINDOW_SECONDS;
-    const fromPace = (pressed ? this.pressedGrowth : this.growth) * finishedPerSecond;
+    const fromPace = pressed
+      ? this.pressedGrowth * finishedPerSecond
+      : Math.max(this.growth * finishedPerSecond, this.shown.perSecond);
     return Math.max(this.floorPerSecond, Math.ceil(Math.min(fromPace, STEP_PER_SECOND * this.acceptedLastSecond)));
   }
 
@@ -81,10 +94,28 @@ export class PipelinePace {
     if (second === this.current.second) return this.current;
     // Seconds with nothing in them count as zeros; more than a window of them empties it.
     const gap = Math.min(second - this.current.second, WINDOW_SECONDS + 1);
-    this.finished.push(this.current.finished, ...Array<number>(Math.max(0, gap - 1)).fill(0));
-    this.finished.splice(0, Math.max(0, this.finished.length - WINDOW_SECONDS));
+    this.pushFinished(this.current.finished);
+    this.remember(this.current.second);
+    for (let i = 1; i < gap; i++) this.pushFinished(0);
     this.acceptedLastSecond = gap === 1 ? this.current.accepted : 0;
     this.current = { second, finished: 0, accepted: 0 };
     return this.current;
+  }
+
+  private pushFinished(n: number): void {
+    this.finished.push(n);
+    if (this.finished.length > WINDOW_SECONDS) this.finished.shift();
+  }
+
+  private finishedPerSecond(): number {
+    return this.finished.reduce((sum, n) => sum + n, 0) / WINDOW_SECONDS;
+  }
+
+  /** Keeps the best window of finished payments, until SHOWN_MEMORY_SECONDS old; none from a window with pressure. */
+  private remember(second: number): void {
+    if (second - this.lastPressureSecond <= WINDOW_SECONDS) return;
+    const perSecond = this.finishedPerSecond();
+    if (perSecond >= this.shown.perSecond || second - this.shown.second > SHOWN_MEMORY_SECONDS)
+      this.shown = { perSecond, second };
   }
 }

@@ -78,6 +78,24 @@ describe('PipelinePace', () => {
     expect(pace.cap).toBe(144);
   });
 
+  it('after a quiet spell climbs back by a fifth a second to the best pace it finished lately, unless pressed', () => {
+    const climb = (clocked: Clocked, from: number, seconds: number): number[] => {
+      const caps: number[] = [];
+      for (let s = from; s < from + seconds; s++) {
+        clocked.at(s * 1000);
+        caps.push(acceptWhileRoom(clocked.pace)); // nothing finishes: the pipeline is still busy with them
+      }
+      return caps;
+    };
+    const quiet = afterFiveSeconds(300, 300);
+    expect(climb(quiet, 65, 9)).toEqual([100, 120, 144, 173, 208, 250, 300, 300, 300]);
+    const pressed = afterFiveSeconds(300, 300);
+    pressed.pace.notePressure();
+    expect(climb(pressed, 65, 3)).toEqual([100, 100, 100]);
+    const forgotten = afterFiveSeconds(300, 300);
+    expect(climb(forgotten, 400, 3)).toEqual([100, 100, 100]);
+  });
+
   it('forgets finished payments older than its window, and a long idle gap entirely', () => {
     const clocked = paceAt(50);
     const { pace, at } = clocked;
