@@ -15,6 +15,18 @@ export interface Database<S extends Record<string, unknown>> {
   close(): Promise<void>;
 }
 
+/**
+ * Every statement is planned for its values and for its tables as they are at the call. Postgres
+ * otherwise keeps a prepared statement's generic plan from its sixth run until the table is
+ * analysed again: a plan made while a table held a few hundred rows read the whole table for
+ * every batch once it held tens of thousands (measured in a benchmark two minutes old, which
+ * autovacuum had not analysed: the status UPDATE at 3-4 ms a batch, the money-storage's look-up
+ * of processed operations at 18 ms). Planning costs the busiest statements 0.1-0.3 ms a call,
+ * about 0.05 cores at 600 payments a second; a whole-table read per batch cost several times that
+ * and grows with the table. Test: batch-plans.test.
+ */
+const PLAN_CACHE_MODE = 'force_custom_plan';
+
 /** `tracer`: record each query inside a traced request or message as a span (see tracePool). */
 export function connectDatabase<S extends Record<string, unknown>>(
   url: string,
@@ -22,7 +34,13 @@ export function connectDatabase<S extends Record<string, unknown>>(
   max = 10,
   tracer?: Tracer,
 ): Database<S> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+    options: `-c plan_cache_mode=${PLAN_CACHE_MODE}`,
+  });
   if (tracer) tracePool(pool, tracer);
   // An idle client losing its connection (a Postgres restart) must not crash the process.
   pool.on('error', () => undefined);
@@ -98,10 +116,10 @@ export async function isDatabaseReachable(pool: pg.Pool): Promise<boolean> {
 const dialect = new PgDialect();
 
 /**
- * Runs `query` as a named prepared statement: each pooled connection parses and plans it once
- * instead of on every call. The hot statements are CTEs over a jsonb batch, whose planning cost
- * Postgres about as much CPU as running them. One `name` must always stand for the same text, so
- * the query may vary only in its parameters (a list is one array parameter, see `pgArray`).
+ * Runs `query` as a named prepared statement: each pooled connection parses it once instead of on
+ * every call, and plans it at each call (PLAN_CACHE_MODE). One `name` must always stand for the
+ * same text, so the query may vary only in its parameters (a list is one array parameter, see
+ * `pgArray`).
  */
 export async function runPrepared<R extends Record<string, unknown>>(
   pool: Pick<pg.Pool, 'query'>,
@@ -124,7 +142,8 @@ export async function runPrepared<R extends Record<string, unknown>>(
  * thousands of rows) it then plans a hash join over a sequential scan of the whole table, kept by
  * the prepared statement: every status update read every payment, a cost that grew with the table
  * (measured: 300 scans in 20 s, 462,000 rows read). The statements repeat the batch's keys as
- * `key = ANY($n)`, a list the planner takes for ten rows, so the table is read through its index.
+ * `key = ANY($n)`, a list the planner counts at each call (PLAN_CACHE_MODE), so the table is read
+ * through its index.
  */
 
 /** A Postgres array literal of ids (numbers, uuids): one parameter for any length, whatever the count. */
