@@ -27,6 +27,19 @@ export interface Database<S extends Record<string, unknown>> {
  */
 const PLAN_CACHE_MODE = 'force_custom_plan';
 
+/**
+ * The connection settings with the plan setting first. pg would put a URL's own `options`
+ * (`?options=-c …`) in place of it, so those follow it instead (and may override it).
+ */
+function withPlanSetting(url: string): { connectionString: string; options: string } {
+  const setting = `-c plan_cache_mode=${PLAN_CACHE_MODE}`;
+  const own = URL.canParse(url) ? new URL(url).searchParams.get('options') : null;
+  if (!own) return { connectionString: url, options: setting };
+  const rest = new URL(url);
+  rest.searchParams.delete('options');
+  return { connectionString: rest.toString(), options: `${setting} ${own}` };
+}
+
 /** `tracer`: record each query inside a traced request or message as a span (see tracePool). */
 export function connectDatabase<S extends Record<string, unknown>>(
   url: string,
@@ -34,13 +47,7 @@ export function connectDatabase<S extends Record<string, unknown>>(
   max = 10,
   tracer?: Tracer,
 ): Database<S> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max,
-    connectionTimeoutMillis: 5000,
-    idleTimeoutMillis: 30000,
-    options: `-c plan_cache_mode=${PLAN_CACHE_MODE}`,
-  });
+  const pool = new pg.Pool({ ...withPlanSetting(url), max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
   if (tracer) tracePool(pool, tracer);
   // An idle client losing its connection (a Postgres restart) must not crash the process.
   pool.on('error', () => undefined);

@@ -223,3 +223,19 @@ describe('batch statements on young tables (real Postgres, never analysed)', () 
     );
   });
 });
+
+describe("the services' connections", () => {
+  it('plan at each call, and keep the options the URL gives', async () => {
+    const url = new URL(await freshDatabase('connection_options'));
+    url.searchParams.set('options', '-c statement_timeout=4321');
+    const database = connectDatabase(url.toString(), gatewaySchema, 1);
+    try {
+      const { rows } = await database.pool.query<{ plans: string; timeout: string }>(
+        "SELECT current_setting('plan_cache_mode') AS plans, current_setting('statement_timeout') AS timeout",
+      );
+      expect(rows[0]).toEqual({ plans: 'force_custom_plan', timeout: '4321ms' });
+    } finally {
+      await database.close();
+    }
+  });
+});
