@@ -33,11 +33,11 @@ const PLAN_CACHE_MODE = 'force_custom_plan';
  */
 function withPlanSetting(url: string): { connectionString: string; options: string } {
   const setting = `-c plan_cache_mode=${PLAN_CACHE_MODE}`;
-  const own = URL.canParse(url) ? new URL(url).searchParams.get('options') : null;
-  if (!own) return { connectionString: url, options: setting };
-  const rest = new URL(url);
-  rest.searchParams.delete('options');
-  return { connectionString: rest.toString(), options: `${setting} ${own}` };
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  const own = parsed?.searchParams.get('options');
+  if (!parsed || !own) return { connectionString: url, options: setting };
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options: `${setting} ${own}` };
 }
 
 /** `tracer`: record each query inside a traced request or message as a span (see tracePool). */

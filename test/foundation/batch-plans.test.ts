@@ -183,7 +183,7 @@ describe('batch statements on young tables (real Postgres, never analysed)', () 
   /**
    * A prepared statement turns generic on its sixth run and keeps that plan until its tables are
    * analysed again, which autovacuum had not done two minutes into a benchmark: a plan made while
-   * a table was empty read the whole table for every batch once it held tens of thousands of rows
+   * a table held a few hundred rows read the whole table for every batch once it held tens of thousands
    * (measured: the status UPDATE at 3-4 ms a batch). Prepared on tables of a few hundred rows by a
    * connection of the services' pool, each statement must still read them through their indexes
    * once they hold thousands.
