@@ -27,7 +27,7 @@ import { startPaymaster, type Paymaster } from '../paymaster/src/paymaster';
 import { parseCommandLine } from './command-line';
 
 const USAGE =
-  'usage: npm run bench:paymaster -- [--payments N] [--min MS] [--max MS] [--max-in-flight N] [--timeout-s S] [--linger MS]';
+  'usage: npm run bench:paymaster -- [--payments N] [--min MS] [--max MS] [--max-in-flight N] [--timeout-s S] [--linger MS] [--tick MS]';
 const { values: args } = parseCommandLine(
   () =>
     parseArgs({
@@ -38,10 +38,11 @@ const { values: args } = parseCommandLine(
         'max-in-flight': { type: 'string', default: '20000' },
         'timeout-s': { type: 'string', default: '300' },
         linger: { type: 'string', default: '5' },
+        tick: { type: 'string', default: '20' },
       },
     }),
   USAGE,
-  ['payments', 'min', 'max', 'max-in-flight', 'timeout-s', 'linger'],
+  ['payments', 'min', 'max', 'max-in-flight', 'timeout-s', 'linger', 'tick'],
 );
 const N = Number(args.payments);
 const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
       PAYMASTER_DELAY_MAX_MS: args.max,
       PAYMASTER_MAX_IN_FLIGHT: args['max-in-flight'],
       PAYMASTER_PUBLISH_LINGER_MS: args.linger,
+      PAYMASTER_STAGE_TICK_MS: args.tick,
       PORT: '0',
       LOG_LEVEL: 'warn',
     }),
@@ -275,6 +277,7 @@ function buildReport(
       delayMs: [Number(args.min), Number(args.max)],
       maxInFlight: Number(args['max-in-flight']),
       publishLingerMs: Number(args.linger),
+      stageTickMs: Number(args.tick),
     },
     feedMs,
     wallMs,

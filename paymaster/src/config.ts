@@ -18,6 +18,11 @@ export const paymasterShape = {
   PAYMASTER_RESEND_INTERVAL_MS: env.int(30_000, 100),
   /** Payments held at once; the consumer pauses when full, which bounds memory. */
   PAYMASTER_MAX_IN_FLIGHT: env.int(20_000, 1),
+  /**
+   * Stage delays end on the boundaries of this tick, so the payments whose stage ends within one
+   * tick publish in one request (stage-clock.ts); 0 times each to the millisecond.
+   */
+  PAYMASTER_STAGE_TICK_MS: env.int(20, 0, 1000),
   /** Publishes wait this long to share one request with others. */
   PAYMASTER_PUBLISH_LINGER_MS: env.int(5, 0),
   /** SIGTERM to exit, at most. */

@@ -9,7 +9,8 @@ import { ignoreStall, type StallHandler } from '../../common/kafka/consumer-watc
 import { stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import type { PaymasterConfig } from './config';
-import { uniformDelays, type Delays } from './delays';
+import { tickedDelays, type Delays } from './delays';
+import { TickClock, timeoutClock } from './stage-clock';
 import { PaymasterMetrics } from './metrics';
 import { PaymentConductor, type ConductorStats } from './payment-conductor';
 import { PaymentsIntake } from './payments-intake';
@@ -51,9 +52,12 @@ export async function startPaymaster(
   });
 
   let intake: PaymentsIntake | undefined;
+  const tickMs = config.PAYMASTER_STAGE_TICK_MS;
+  const clock = tickMs > 0 ? new TickClock(tickMs) : undefined;
   const conductor = new PaymentConductor({
     publisher,
-    delays: options.delays ?? uniformDelays(config.PAYMASTER_DELAY_MIN_MS, config.PAYMASTER_DELAY_MAX_MS),
+    delays: options.delays ?? tickedDelays(config.PAYMASTER_DELAY_MIN_MS, config.PAYMASTER_DELAY_MAX_MS, tickMs),
+    clock: clock ?? timeoutClock,
     resultDeadlineMs: config.PAYMASTER_RESULT_DEADLINE_MS,
     resendIntervalMs: config.PAYMASTER_RESEND_INTERVAL_MS,
     logger,
@@ -105,7 +109,8 @@ export async function startPaymaster(
   const stages: StopStage[] = [
     { intake: started },
     { results, publisher },
-    { producer, logs: stoppable(() => conductor.flushLogs()) },
+    // The clock last among the conductor's users: the abandoned payments' timers go with it.
+    { producer, logs: stoppable(() => conductor.flushLogs()), clock: stoppable(() => Promise.resolve(clock?.stop())) },
     { server },
     { admin: stoppable(() => admin.disconnect()) },
   ];

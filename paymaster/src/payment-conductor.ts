@@ -15,6 +15,7 @@ import { LogDigest } from '../../common/log-digest';
 import { backoffMs } from '../../common/backoff';
 import { inProducerSpan, tracerOf } from '../../common/tracing';
 import type { Delays } from './delays';
+import { timeoutClock, type Cancel, type StageClock } from './stage-clock';
 import { compensationOutcome, debitVerdict, settleOutcome, type Outcome } from './messages';
 
 /** Where the conductor's messages go; a BatchPublisher in production. */
@@ -27,6 +28,8 @@ export interface ConductorOptions {
   delays: Delays;
   resultDeadlineMs: number;
   resendIntervalMs: number;
+  /** Where stage delays, deadlines and resends are timed; one `setTimeout` each by default. */
+  clock?: StageClock;
   logger: Logger;
   /** Called whenever a payment leaves the conductor, so the intake can resume when it drains. */
   onRelease?: () => void;
@@ -42,7 +45,7 @@ export type Milestone = 'processing' | 'debit_answered' | 'terminal';
  * final) and `compensating` each wait for one answer from money-storage;
  * anything else arriving for the payment (a duplicate answer, a late debit answer) is ignored.
  */
-type Stage = 'waiting' | 'processing' | 'awaiting-debit' | AskingStage | 'finishing';
+type Stage = 'waiting' | 'awaiting-debit' | AskingStage | 'finishing';
 /** The stages whose command is re-sent until answered. */
 type AskingStage = 'settling' | 'compensating';
 
@@ -57,9 +60,9 @@ interface InFlight {
   failures: number;
   stage: Stage;
   /** The pending stage delay or the debit's deadline. */
-  timer: NodeJS.Timeout | undefined;
+  timer: Cancel | undefined;
   /** Re-sends the command whose answer we wait for: commands are idempotent, a lost answer is not fatal. */
-  retry: NodeJS.Timeout | undefined;
+  retry: Cancel | undefined;
   /** Settling ends when both the stage delay is over and the settle is answered. */
   delayOver: boolean;
   settled: Outcome | undefined;
@@ -88,6 +91,7 @@ export interface ConductorStats {
  */
 export class PaymentConductor {
   private readonly held = new Map<string, InFlight>();
+  private readonly clock: StageClock;
   private peak = 0;
   private completed = 0;
   private abandonedCount = 0;
@@ -97,6 +101,7 @@ export class PaymentConductor {
   private readonly resent: LogDigest;
 
   constructor(private readonly o: ConductorOptions) {
+    this.clock = o.clock ?? timeoutClock;
     this.unanswered = new LogDigest(o.logger, 'no answer from money-storage in time, compensating', 'paymentId');
     this.resent = new LogDigest(o.logger, 'still no answer from money-storage, asking again', 'paymentId');
   }
@@ -148,7 +153,6 @@ export class PaymentConductor {
         if (result.operationId === reversalId(entry.payment.paymentId)) this.onCompensationAnswer(entry, result);
         return;
       case 'waiting':
-      case 'processing':
       case 'finishing':
         return;
       default: {
@@ -195,7 +199,7 @@ export class PaymentConductor {
     };
     this.held.set(payment.paymentId, entry);
     this.peak = Math.max(this.peak, this.held.size);
-    entry.timer = setTimeout(() => void this.run(entry, () => this.beginProcessing(entry)), delayMs);
+    entry.timer = this.clock.after(delayMs, () => void this.run(entry, () => this.beginProcessing(entry)));
   }
 
   /** Stops everything this entry has pending and lets go of it; its late continuations see `abandoned`. */
@@ -205,40 +209,45 @@ export class PaymentConductor {
     this.held.delete(entry.payment.paymentId);
   }
 
+  /**
+   * PROCESSING and the DEBIT go out together, in one produce request. The answer is accepted from
+   * now on: it may arrive before the acks reach us. The terminal status waits for the answer, so
+   * it always follows PROCESSING.
+   */
   private async beginProcessing(entry: InFlight): Promise<void> {
-    entry.stage = 'processing';
-    await this.send(entry, 'statusPayments', statusChangedMessage(entry.payment, 'PROCESSING', null));
-    if (entry.abandoned) return;
-    this.reached(entry, 'processing');
-    // Accept the answer from now on: it may arrive before the debit's own ack reaches us.
     entry.stage = 'awaiting-debit';
-    await this.send(entry, 'moneyOperations', debitCommand(entry.payment));
+    const processing = this.send(entry, 'statusPayments', statusChangedMessage(entry.payment, 'PROCESSING', null));
+    const debit = this.send(entry, 'moneyOperations', debitCommand(entry.payment));
+    const acked = processing.then(() => {
+      if (!entry.abandoned) this.reached(entry, 'processing');
+    });
+    await Promise.all([acked, debit]);
     if (entry.abandoned || entry.stage !== 'awaiting-debit') return;
-    entry.timer = setTimeout(() => this.beginCompensating(entry), this.o.resultDeadlineMs);
+    entry.timer = this.clock.after(this.o.resultDeadlineMs, () => this.beginCompensating(entry));
   }
 
   private onDebitAnswer(entry: InFlight, result: MoneyOperationResult): void {
-    clearTimeout(entry.timer);
+    entry.timer?.();
     this.reached(entry, 'debit_answered');
     const verdict = debitVerdict(result);
     if (verdict.next === 'finish') {
       entry.stage = 'finishing';
-      entry.timer = setTimeout(
-        () => void this.run(entry, () => this.publishTerminal(entry, verdict.outcome)),
+      entry.timer = this.clock.after(
         this.o.delays(),
+        () => void this.run(entry, () => this.publishTerminal(entry, verdict.outcome)),
       );
       return;
     }
     entry.stage = 'settling';
-    entry.timer = setTimeout(() => {
+    entry.timer = this.clock.after(this.o.delays(), () => {
       entry.delayOver = true;
       this.completeSettling(entry);
-    }, this.o.delays());
+    });
     void this.run(entry, () => this.request(entry, 'settling', settleCommand));
   }
 
   private onSettleAnswer(entry: InFlight, outcome: Outcome): void {
-    clearTimeout(entry.retry);
+    entry.retry?.();
     entry.settled = outcome;
     this.completeSettling(entry);
   }
@@ -278,10 +287,10 @@ export class PaymentConductor {
     await this.send(entry, 'moneyOperations', command(entry.payment));
     // The answer may already be here (it can beat the send's own acknowledgement).
     if (entry.abandoned || entry.stage !== stage || entry.settled) return;
-    entry.retry = setTimeout(() => {
+    entry.retry = this.clock.after(this.o.resendIntervalMs, () => {
       this.resent.warn(entry.payment.paymentId, { stage });
       void this.run(entry, () => this.request(entry, stage, command));
-    }, this.o.resendIntervalMs);
+    });
   }
 
   private finishNow(entry: InFlight, outcome: Outcome): void {
@@ -305,8 +314,8 @@ export class PaymentConductor {
   }
 
   private clearTimers(entry: InFlight): void {
-    clearTimeout(entry.timer);
-    clearTimeout(entry.retry);
+    entry.timer?.();
+    entry.retry?.();
   }
 
   private send<T extends TopicKey>(entry: InFlight, topic: T, value: Outgoing<T>['value']): Promise<void> {

@@ -1,0 +1,85 @@
+/** Cancels a scheduled callback; cancelling one that already ran does nothing. */
+export type Cancel = () => void;
+
+/** Where the conductor's stage timers run. */
+export interface StageClock {
+  /** Runs `fn` once `delayMs` have passed. */
+  after(delayMs: number, fn: () => void): Cancel;
+}
+
+/** One `setTimeout` per callback, to the millisecond. */
+export const timeoutClock: StageClock = {
+  after(delayMs, fn) {
+    const timer = setTimeout(fn, delayMs);
+    return () => clearTimeout(timer);
+  },
+};
+
+/**
+ * Runs callbacks on the boundaries of a shared tick: each at the first boundary at or after its
+ * delay, so never early and at most one tick late. Every payment whose stage ends within the same
+ * tick then publishes in the same turn of the event loop, and the publisher sends them in one
+ * produce request. With a timer per payment the stage ends were spread over the whole second, and
+ * the paymaster sent a request every linger (70-96 a second at 400-500 payments a second; 42-47
+ * with a 20 ms tick, 20 with 50 ms), and on this project's machines the broker spends about 1 ms
+ * of CPU on a request, whatever it carries. A status is stamped when it is made, at the tick, so
+ * the tick adds nothing to how late a subscriber hears of it; it moves the end of a random delay
+ * by less than a tick.
+ *
+ * One timer for the earliest tick that has callbacks; callbacks are kept per tick.
+ */
+export class TickClock implements StageClock {
+  private readonly due = new Map<number, Set<() => void>>();
+  private timer: NodeJS.Timeout | undefined;
+  /** The tick the timer is set for. */
+  private armedFor: number | undefined;
+
+  constructor(
+    private readonly tickMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    if (!(tickMs > 0)) throw new RangeError(`a tick must be positive, not ${tickMs}`);
+  }
+
+  after(delayMs: number, fn: () => void): Cancel {
+    const tick = Math.ceil((this.now() + delayMs) / this.tickMs);
+    let callbacks = this.due.get(tick);
+    if (!callbacks) this.due.set(tick, (callbacks = new Set()));
+    // A wrapper of its own, so the same function scheduled twice is cancelled once.
+    const job = (): void => fn();
+    callbacks.add(job);
+    this.arm(tick);
+    const scheduled = callbacks;
+    return () => void scheduled.delete(job);
+  }
+
+  /** Nothing is left to run: lets the process exit, as cleared timeouts would. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = undefined;
+    this.due.clear();
+  }
+
+  private arm(tick: number): void {
+    if (this.armedFor !== undefined && this.armedFor <= tick) return;
+    clearTimeout(this.timer);
+    this.armedFor = tick;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, tick * this.tickMs - this.now()));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedFor = undefined;
+    const current = Math.floor(this.now() / this.tickMs);
+    // A callback may schedule another for a tick already due: the Map's iteration reaches it too.
+    for (const [tick, callbacks] of this.due) {
+      if (tick > current) continue;
+      this.due.delete(tick);
+      for (const job of callbacks) job();
+    }
+    let next: number | undefined;
+    for (const tick of this.due.keys()) if (next === undefined || tick < next) next = tick;
+    if (next !== undefined) this.arm(next);
+  }
+}
