@@ -10,7 +10,7 @@ import { stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import type { PaymasterConfig } from './config';
 import { tickedDelays, type Delays } from './delays';
-import { TickClock, timeoutClock } from './stage-clock';
+import { TickClock } from './stage-clock';
 import { PaymasterMetrics } from './metrics';
 import { PaymentConductor, type ConductorStats } from './payment-conductor';
 import { PaymentsIntake } from './payments-intake';
@@ -57,7 +57,7 @@ export async function startPaymaster(
   const conductor = new PaymentConductor({
     publisher,
     delays: options.delays ?? tickedDelays(config.PAYMASTER_DELAY_MIN_MS, config.PAYMASTER_DELAY_MAX_MS, tickMs),
-    clock: clock ?? timeoutClock,
+    clock,
     resultDeadlineMs: config.PAYMASTER_RESULT_DEADLINE_MS,
     resendIntervalMs: config.PAYMASTER_RESEND_INTERVAL_MS,
     logger,
@@ -109,7 +109,7 @@ export async function startPaymaster(
   const stages: StopStage[] = [
     { intake: started },
     { results, publisher },
-    // The clock last among the conductor's users: the abandoned payments' timers go with it.
+    // After the conductor's last user: a timer still armed for a tick whose callbacks were cancelled goes too.
     { producer, logs: stoppable(() => conductor.flushLogs()), clock: stoppable(() => Promise.resolve(clock?.stop())) },
     { server },
     { admin: stoppable(() => admin.disconnect()) },

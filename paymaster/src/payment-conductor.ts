@@ -63,6 +63,8 @@ interface InFlight {
   timer: Cancel | undefined;
   /** Re-sends the command whose answer we wait for: commands are idempotent, a lost answer is not fatal. */
   retry: Cancel | undefined;
+  /** PROCESSING acknowledged; the terminal status waits for it (see beginProcessing). */
+  processingAcked: Promise<void> | undefined;
   /** Settling ends when both the stage delay is over and the settle is answered. */
   delayOver: boolean;
   settled: Outcome | undefined;
@@ -193,6 +195,7 @@ export class PaymentConductor {
       stage: 'waiting',
       timer: undefined,
       retry: undefined,
+      processingAcked: undefined,
       delayOver: false,
       settled: undefined,
       abandoned: false,
@@ -210,9 +213,9 @@ export class PaymentConductor {
   }
 
   /**
-   * PROCESSING and the DEBIT go out together, in one produce request. The answer is accepted from
-   * now on: it may arrive before the acks reach us. The terminal status waits for the answer, so
-   * it always follows PROCESSING.
+   * PROCESSING and the DEBIT go out together, in one batch. The answer is accepted from now on: it
+   * may arrive before the acks reach us, so the terminal status waits for PROCESSING's ack itself
+   * (publishTerminal) rather than count on the publisher to keep the two in order.
    */
   private async beginProcessing(entry: InFlight): Promise<void> {
     entry.stage = 'awaiting-debit';
@@ -221,6 +224,7 @@ export class PaymentConductor {
     const acked = processing.then(() => {
       if (!entry.abandoned) this.reached(entry, 'processing');
     });
+    entry.processingAcked = acked;
     await Promise.all([acked, debit]);
     if (entry.abandoned || entry.stage !== 'awaiting-debit') return;
     entry.timer = this.clock.after(this.o.resultDeadlineMs, () => this.beginCompensating(entry));
@@ -300,6 +304,7 @@ export class PaymentConductor {
   }
 
   private async publishTerminal(entry: InFlight, outcome: Outcome): Promise<void> {
+    await entry.processingAcked;
     await this.send(entry, 'statusPayments', statusChangedMessage(entry.payment, outcome.status, outcome.reason));
     if (entry.abandoned) return;
     this.held.delete(entry.payment.paymentId);

@@ -19,14 +19,12 @@ export const timeoutClock: StageClock = {
  * Runs callbacks on the boundaries of a shared tick: each at the first boundary at or after its
  * delay, so never early and at most one tick late. Every payment whose stage ends within the same
  * tick then publishes in the same turn of the event loop, and the publisher sends them in one
- * produce request. With a timer per payment the stage ends were spread over the whole second, and
- * the paymaster sent a request every linger (70-96 a second at 400-500 payments a second; 42-47
- * with a 20 ms tick, 20 with 50 ms), and on this project's machines the broker spends about 1 ms
- * of CPU on a request, whatever it carries. A status is stamped when it is made, at the tick, so
- * the tick adds nothing to how late a subscriber hears of it; it moves the end of a random delay
- * by less than a tick.
+ * produce request instead of one per linger: the broker spends about the same CPU on a request
+ * whatever it carries (docs/performance.md, thirteenth round). A status is stamped when it is
+ * made, at the tick, so the tick adds nothing to how late a subscriber hears of it; it moves the
+ * end of a random delay by less than a tick.
  *
- * One timer for the earliest tick that has callbacks; callbacks are kept per tick.
+ * One timer, for the earliest tick that has callbacks; callbacks are kept per tick.
  */
 export class TickClock implements StageClock {
   private readonly due = new Map<number, Set<() => void>>();
@@ -49,11 +47,14 @@ export class TickClock implements StageClock {
     const job = (): void => fn();
     callbacks.add(job);
     this.arm(tick);
-    const scheduled = callbacks;
-    return () => void scheduled.delete(job);
+    // By key, not by the Set: a Cancel kept after its tick ran must not hold that tick's callbacks.
+    return () => {
+      const pending = this.due.get(tick);
+      if (pending?.delete(job) && pending.size === 0) this.due.delete(tick);
+    };
   }
 
-  /** Nothing is left to run: lets the process exit, as cleared timeouts would. */
+  /** Lets the process exit: drops what is left and the timer, as cleared timeouts would. */
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -68,18 +69,30 @@ export class TickClock implements StageClock {
     this.timer = setTimeout(() => this.fire(), Math.max(0, tick * this.tickMs - this.now()));
   }
 
+  /**
+   * Runs every due tick. A callback that throws does not stop the others, nor the ticks after it:
+   * the first error is thrown once all ran and the timer is armed again, as a throwing timeout's would be.
+   */
   private fire(): void {
     this.timer = undefined;
     this.armedFor = undefined;
     const current = Math.floor(this.now() / this.tickMs);
+    let failure: { error: unknown } | undefined;
     // A callback may schedule another for a tick already due: the Map's iteration reaches it too.
     for (const [tick, callbacks] of this.due) {
       if (tick > current) continue;
       this.due.delete(tick);
-      for (const job of callbacks) job();
+      for (const job of callbacks) {
+        try {
+          job();
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
     }
     let next: number | undefined;
     for (const tick of this.due.keys()) if (next === undefined || tick < next) next = tick;
     if (next !== undefined) this.arm(next);
+    if (failure) throw failure.error;
   }
 }

@@ -54,7 +54,7 @@ function rig(o: { delayMs: number; deadlineMs?: number; resendMs?: number }) {
   /** Without `settled`, as an older money-storage answers: an applied debit then needs a SETTLE. */
   const answer = (sent: Sent, outcome: OperationOutcome, reason: OperationReason | null = null, settled?: true): void =>
     conductor.onResult(resultFor(sent.value as MoneyOperation, { outcome, reason, settled }));
-  /** PROCESSING acknowledged, then the debit sent (not yet acknowledged). */
+  /** The debit, sent with PROCESSING (not yet acknowledged), once PROCESSING is acknowledged. */
   const debitSent = async (): Promise<Sent> => {
     (await publisher.status('PROCESSING')).ack();
     return publisher.command('DEBIT');
@@ -125,6 +125,21 @@ describe('PaymentConductor stage races (held acks, real timers)', () => {
     r.answer(again, 'APPLIED');
     expect((await r.publisher.status('ERROR')).value).toMatchObject({ reason: 'MONEY_STORAGE_TIMEOUT' });
     expect(r.publisher.sent.filter((s) => s.topic === 'statusPayments')).toHaveLength(2);
+  });
+
+  it('holds the terminal status until PROCESSING is acknowledged, even when the debit was answered first', async () => {
+    const r = rig({ delayMs: 50 });
+    const processing = await r.publisher.status('PROCESSING');
+    const debit = await r.publisher.command('DEBIT'); // out with PROCESSING, before its ack
+    debit.ack();
+    r.answer(debit, 'APPLIED', null, true);
+    // Nothing observable marks the end of the 50-ms delay, so this waits six times it: a wait too
+    // short could only let a bug pass, never fail a correct build.
+    await new Promise((done) => setTimeout(done, 300));
+    expect(r.publisher.statuses('COMPLETED')).toHaveLength(0);
+    processing.ack();
+    (await r.publisher.status('COMPLETED')).ack();
+    await eventually('the ticket to be done', () => (r.finished() ? true : undefined));
   });
 
   it('starts a payment over when a stage fails, and finishes its ticket only with the terminal status', async () => {

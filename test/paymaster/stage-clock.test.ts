@@ -71,6 +71,28 @@ describe('TickClock', () => {
     expect(runs).toBe(3);
   });
 
+  it('runs the rest of a tick, and the ticks after it, when a callback throws; then throws its error', () => {
+    const clock = new TickClock(50, fakeNow);
+    const ran: string[] = [];
+    clock.after(10, () => {
+      throw new Error('a bug');
+    });
+    clock.after(20, () => void ran.push('same tick'));
+    clock.after(60, () => void ran.push('next tick'));
+    expect(() => jest.advanceTimersByTime(50)).toThrow('a bug');
+    expect(ran).toEqual(['same tick']);
+    jest.advanceTimersByTime(50);
+    expect(ran).toEqual(['same tick', 'next tick']);
+  });
+
+  it('forgets a tick whose callbacks were all cancelled', () => {
+    const clock = new TickClock(50, fakeNow);
+    const cancels = [clock.after(30_000, () => undefined), clock.after(30_010, () => undefined)];
+    for (const cancel of cancels) cancel();
+    jest.advanceTimersByTime(30_050); // the armed timer wakes once, finds nothing, and is not armed again
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
   it('runs what a callback schedules, also for a tick already due', () => {
     const clock = new TickClock(50, fakeNow);
     const ran: number[] = [];
@@ -116,8 +138,9 @@ describe('TickClock', () => {
     expect(waited).toHaveLength(300);
     expect(Math.min(...waited)).toBeGreaterThanOrEqual(500);
     expect(Math.max(...waited)).toBeLessThanOrEqual(5000);
-    // A range narrower than a tick is drawn as configured; the clock may then add up to a tick.
+    // A range narrower than a tick is always its minimum, and the clock may then add up to a tick.
     expect(tickedDelays(0, 0, 50)()).toBe(0);
+    expect(tickedDelays(100, 120, 50)()).toBe(100);
   });
 });
 
