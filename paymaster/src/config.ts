@@ -20,7 +20,7 @@ export const paymasterShape = {
   PAYMASTER_MAX_IN_FLIGHT: env.int(20_000, 1),
   /**
    * Stage delays end on the boundaries of this tick, so the payments whose stage ends within one
-   * tick publish in one request (stage-clock.ts); 0 times each to the millisecond.
+   * tick publish in one batch (stage-clock.ts); 0 times each to the millisecond.
    */
   PAYMASTER_STAGE_TICK_MS: env.int(20, 0, 1000),
   /** Publishes wait this long to share one request with others. */
