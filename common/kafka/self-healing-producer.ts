@@ -1,5 +1,4 @@
 import {
-  Partitioners,
   type ICustomPartitioner,
   type Kafka,
   type Message,
@@ -14,6 +13,7 @@ import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
 import { withTimeout } from '../with-timeout';
 import { createProducer } from './client';
+import { keyPartitioner } from './key-partitioner';
 
 /** What publishing code needs of a producer; both kafkajs' and ours provide it. */
 export type Sender = Pick<Producer, 'send' | 'sendBatch'>;
@@ -21,9 +21,9 @@ export type Sender = Pick<Producer, 'send' | 'sendBatch'>;
 /** The partition kafkajs routed each message to on the latest attempt of its send. */
 const routedTo = new WeakMap<Message, number>();
 
-/** kafkajs' default partitioner (so the same partitions as ever), remembering each choice. */
+/** The services' partitioner (so the same partitions as every producer's), remembering each choice. */
 const recordingPartitioner: ICustomPartitioner = () => {
-  const choose = Partitioners.DefaultPartitioner();
+  const choose = keyPartitioner();
   return (args) => {
     const partition = choose(args);
     routedTo.set(args.message, partition);
