@@ -27,7 +27,7 @@ function warnKafkajsUnfixedOnce(logger: Logger): void {
   warnedUnfixed = true;
   logger.warn(
     { kafkajs: installedKafkajsVersion(), fixedFor: PATCHED_KAFKAJS_VERSION },
-    'kafkajs fixes not applied to this version; check common/kafka/request-queue-fix.ts and record-encoder.ts',
+    'kafkajs fixes not applied (another kafkajs release, or a produce request built before createKafka); check common/kafka/request-queue-fix.ts and record-encoder.ts',
   );
 }
 

@@ -75,8 +75,9 @@ function writeBytes(buf: Buffer, at: number, v: Bytes, length: number): number {
 
 /** Whether the fast path writes this record exactly as kafkajs does; kafkajs' own encoder takes the rest. */
 function onFastPath(r: RecordFields): boolean {
-  if (!isInt32(r.offsetDelta ?? 0) || !isInt32(r.timestampDelta ?? 0)) return false;
-  if (!isBytes(r.key) || !isBytes(r.value)) return false;
+  // kafkajs defaults only what is undefined: a null delta or headers object is its own to refuse.
+  if (!isInt32(r.offsetDelta ?? 0) || !isInt32(r.timestampDelta === undefined ? 0 : r.timestampDelta)) return false;
+  if (!isBytes(r.key) || !isBytes(r.value) || r.headers === null) return false;
   // kafkajs refuses a null header value while sizing it; it is left to do so.
   for (const value of Object.values(r.headers ?? {}))
     if (typeof value !== 'string' && !Buffer.isBuffer(value)) return false;

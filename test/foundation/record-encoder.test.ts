@@ -66,6 +66,8 @@ describe('the fast record encoder', () => {
   it.each([
     ['a null header value', message({ headers: { a: null } })],
     ['a fractional timestamp delta', message({ timestampDelta: 1.5 })],
+    ['a null timestamp delta', message({ timestampDelta: null })],
+    ['null headers', { ...message({}), headers: null as unknown as Record<string, unknown> }],
   ])('leaves %s to kafkajs, which refuses it as it always has', (_, record) => {
     expect(() => kafkajs(record)).toThrow();
     expect(() => fast(record)).toThrow();
