@@ -10,6 +10,7 @@ import { clusterDurability, creationSettings, topicsWithLeaders } from './topic-
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
 import { keyPartitioner } from './key-partitioner';
 import { useFastRecordEncoder } from './record-encoder';
+import { useFastRecordDecoder } from './record-decoder';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -27,13 +28,13 @@ function warnKafkajsUnfixedOnce(logger: Logger): void {
   warnedUnfixed = true;
   logger.warn(
     { kafkajs: installedKafkajsVersion(), fixedFor: PATCHED_KAFKAJS_VERSION },
-    'kafkajs fixes not applied (another kafkajs release, or a produce request built before createKafka); check common/kafka/request-queue-fix.ts and record-encoder.ts',
+    'kafkajs fixes not applied (another kafkajs release, or a produce request built or a fetch decoded before createKafka); check common/kafka/request-queue-fix.ts, record-encoder.ts and record-decoder.ts',
   );
 }
 
 export function createKafka(settings: KafkaSettings): Kafka {
-  // Both before the first request is built; `&&` would skip the second where the first fails.
-  const fixed = [fixKafkajsIdleTimer(), useFastRecordEncoder()];
+  // All before the first request is built; `&&` would skip the rest where one fails.
+  const fixed = [fixKafkajsIdleTimer(), useFastRecordEncoder(), useFastRecordDecoder()];
   if (fixed.includes(false)) warnKafkajsUnfixedOnce(settings.logger);
   const log = settings.logger.child({ component: 'kafkajs' });
   const levelOf = kafkaLogLevels();

@@ -1,0 +1,140 @@
+/**
+ * kafkajs 2.2.4 decodes each fetched record's offset and timestamp by parsing the batch's first
+ * offset and first timestamp from decimal strings into `Long`s, adding the deltas and printing them
+ * back (two parses and two prints per record), reads the timestamp delta through `Long` arithmetic
+ * (four objects per byte), and gathers the headers by copying the object once per header. That is
+ * every message every consumer of this project reads. `fastRecordDecoder` returns the same record
+ * with plain numbers where they are exact (docs/performance.md, fifteenth round); a record whose
+ * numbers are not (a timestamp delta past 49 bits, an offset past 2^53) or with a header named
+ * `__proto__` goes to kafkajs' own decoder, so every record is what kafkajs would have made. Only
+ * for the kafkajs release the other fixes are made for (request-queue-fix.ts).
+ */
+import { PATCHED_KAFKAJS_VERSION, installedKafkajsVersion } from './request-queue-fix';
+
+/** The part of kafkajs' private `Decoder` this reads through. */
+export interface KafkajsDecoder {
+  buffer: Buffer;
+  offset: number;
+  readInt8(): number;
+  readVarInt(): number;
+  readVarIntBytes(): Buffer | null;
+  readVarIntString(): string | null;
+}
+
+/** What kafkajs' record batch decoder hands to each record. */
+export interface BatchContext {
+  firstOffset?: string;
+  firstTimestamp?: string;
+  maxTimestamp?: string;
+  timestampType?: number;
+  magicByte?: number;
+  isControlBatch?: boolean;
+}
+
+export type DecodeRecord = (decoder: KafkajsDecoder, batchContext?: BatchContext) => unknown;
+
+// Through `require`: kafkajs' own module instances, which its fetch responses load too.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const RECORD_DECODER_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder');
+const BATCH_DECODER_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder');
+const { LOG_APPEND_TIME } = require('kafkajs/src/protocol/timestampTypes') as { LOG_APPEND_TIME: number };
+/** What kafkajs' record batch decoder will load: kafkajs' own until useFastRecordDecoder has run. */
+export const loadRecordDecoder = (): DecodeRecord => require(RECORD_DECODER_MODULE) as DecodeRecord;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Seven bytes of varint are 49 bits: exact in a double, where eight (56) may not be after zigzag. */
+const MAX_EXACT_VARLONG_BYTES = 7;
+
+/** A zigzagged varlong as a number, or undefined where a double could not hold it exactly. */
+function readVarLong(d: KafkajsDecoder): number | undefined {
+  let result = 0;
+  for (let i = 0; i < MAX_EXACT_VARLONG_BYTES; i++) {
+    const byte = d.buffer[d.offset++];
+    if (byte === undefined) return undefined;
+    result += (byte & 0x7f) * 2 ** (7 * i);
+    if (byte < 0x80) return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+  }
+  return undefined;
+}
+
+/** `base` (a decimal string, as kafkajs carries 64-bit numbers) plus `delta`, printed as Long prints it; undefined where a double is not exact. */
+function plus(base: string | undefined, delta: number): string | undefined {
+  const n = Number(base);
+  const sum = n + delta;
+  return Number.isSafeInteger(n) && Number.isSafeInteger(sum) && String(n) === base ? String(sum) : undefined;
+}
+
+/** Headers as kafkajs gathers them: a repeated key's values become a list. */
+function readHeaders(d: KafkajsDecoder): Record<string, unknown> | undefined {
+  const count = d.readVarInt();
+  const headers: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    // kafkajs builds each step with a computed key in a literal, which never sets the prototype.
+    const key = String(d.readVarIntString());
+    if (key === '__proto__') return undefined;
+    const value = d.readVarIntBytes();
+    const seen = headers[key];
+    headers[key] = seen === undefined ? value : Array.isArray(seen) ? seen.concat([value]) : [seen, value];
+  }
+  return headers;
+}
+
+/** The replacement: records with exact numbers on the fast path, any other through kafkajs. */
+export function fastRecordDecoder(kafkajs: DecodeRecord): DecodeRecord {
+  return (decoder, batchContext = {}) => {
+    const start = decoder.offset;
+    const {
+      firstOffset,
+      firstTimestamp,
+      magicByte,
+      isControlBatch = false,
+      timestampType,
+      maxTimestamp,
+    } = batchContext;
+    const attributes = decoder.readInt8();
+    const timestampDelta = readVarLong(decoder);
+    if (timestampDelta === undefined) return fallBack();
+    const appendTime = timestampType === LOG_APPEND_TIME && maxTimestamp;
+    const timestamp = appendTime ? maxTimestamp : plus(firstTimestamp, timestampDelta);
+    const offset = plus(firstOffset, decoder.readVarInt());
+    if (timestamp === undefined || offset === undefined) return fallBack();
+    const key = decoder.readVarIntBytes();
+    const value = decoder.readVarIntBytes();
+    const headers = readHeaders(decoder);
+    if (!headers) return fallBack();
+    return {
+      magicByte,
+      attributes,
+      timestamp,
+      offset,
+      key,
+      value,
+      headers,
+      isControlRecord: isControlBatch,
+      batchContext,
+    };
+
+    function fallBack(): unknown {
+      decoder.offset = start;
+      return kafkajs(decoder, batchContext);
+    }
+  };
+}
+
+let applied = false;
+
+/**
+ * Puts `fastRecordDecoder` where kafkajs' record batch decoder loads its record decoder from. It
+ * must run before this process's first fetch response is decoded (kafkajs loads that module then,
+ * and keeps what it found): createKafka calls it. Returns whether the decoder is in place.
+ */
+export function useFastRecordDecoder(): boolean {
+  if (applied) return true;
+  if (installedKafkajsVersion() !== PATCHED_KAFKAJS_VERSION || require.cache[BATCH_DECODER_MODULE]) return false;
+  const original = loadRecordDecoder();
+  const cached = require.cache[RECORD_DECODER_MODULE];
+  if (!cached) return false;
+  cached.exports = fastRecordDecoder(original);
+  applied = true;
+  return true;
+}
