@@ -7,6 +7,12 @@ const WINDOW_SECONDS = 5;
  */
 const STEP_PER_SECOND = 1.2;
 /**
+ * At most this many times last second's accepted payments while climbing back to a pace the
+ * pipeline has shown it carries (`shown`): the step of a fifth took 13 s from the floor to
+ * 1,000/s after every quiet spell, refusing most of a load the machine had just carried.
+ */
+const RECOVERY_STEP_PER_SECOND = 2;
+/**
  * How long the best finished pace is remembered: after a quiet spell the pace may climb back to
  * what the pipeline carried within this long without waiting for payments to finish again.
  */
@@ -24,8 +30,8 @@ const SHOWN_MEMORY_SECONDS = 300;
  * capacity, see `pressedGrowth`), and in steady state (accepted = finished) the cap is above what
  * is accepted. After a quiet spell nothing has finished lately, so the pace would sit at its floor
  * for the pipeline's 1-10 s and then climb by finished payments again, refusing most of a load
- * the machine carried minutes before: without a sign of capacity it may climb back (still a fifth
- * a second) to the best pace it finished over the last SHOWN_MEMORY_SECONDS.
+ * the machine carried minutes before: without a sign of capacity it may climb back (twice as many
+ * a second, RECOVERY_STEP_PER_SECOND) to the best pace it finished over the last SHOWN_MEMORY_SECONDS.
  */
 export class PipelinePace {
   /** Finished payments per whole second, newest last, for the WINDOW_SECONDS before the current one. */
@@ -78,7 +84,14 @@ export class PipelinePace {
     const fromPace = pressed
       ? this.pressedGrowth * finishedPerSecond
       : Math.max(this.growth * finishedPerSecond, this.shown.perSecond);
-    return Math.max(this.floorPerSecond, Math.ceil(Math.min(fromPace, STEP_PER_SECOND * this.acceptedLastSecond)));
+    return Math.max(this.floorPerSecond, Math.ceil(Math.min(fromPace, this.stepCap(pressed))));
+  }
+
+  /** What the second before allows: a fifth more, or up to twice as many on the way back to the pace shown. */
+  private stepCap(pressed: boolean): number {
+    const step = STEP_PER_SECOND * this.acceptedLastSecond;
+    if (pressed) return step;
+    return Math.max(step, Math.min(RECOVERY_STEP_PER_SECOND * this.acceptedLastSecond, this.shown.perSecond));
   }
 
   get acceptedThisSecond(): number {

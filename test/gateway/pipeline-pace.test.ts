@@ -69,16 +69,36 @@ describe('PipelinePace', () => {
     expect(pace.cap).toBe(800); // five whole seconds without pressure: doubling again (400/s in the window)
   });
 
-  it('grows at most by a fifth a second over what it let in the second before', () => {
-    const clocked = afterFiveSeconds(1000, 100);
-    const { pace, at } = clocked;
-    expect(pace.cap).toBe(120); // not 2,000: twice the finished pace, five seconds late
+  it('grows at most by a fifth a second over what it let in the second before, past the pace it has shown', () => {
+    const { pace, at } = afterFiveSeconds(300, 300);
+    expect(pace.cap).toBe(360); // not 600: twice the finished pace
+    expect(acceptWhileRoom(pace)).toBe(360);
+    at(6000);
+    expect(pace.cap).toBe(432);
+  });
+
+  it('grows at most by a fifth a second over the second before when pressed', () => {
+    const { pace, at } = afterFiveSeconds(1000, 100);
+    pace.notePressure();
+    expect(pace.cap).toBe(120); // not 1,200: a fifth over the finished pace, five seconds late
     expect(acceptWhileRoom(pace)).toBe(120);
     at(6000);
     expect(pace.cap).toBe(144);
   });
 
-  it('after a quiet spell climbs back by a fifth a second to the best pace it finished lately, unless pressed', () => {
+  it('doubles a second on the way back to the pace it has shown, and stops there', () => {
+    const clocked = afterFiveSeconds(1000, 100);
+    const caps: number[] = [];
+    for (let s = 5; s < 10; s++) {
+      clocked.at(s * 1000);
+      caps.push(acceptWhileRoom(clocked.pace)); // nothing finishes: the pipeline is still busy with them
+    }
+    // Twice the second before, up to the 1,000/s shown; beyond it only twice the finished pace,
+    // which has faded from the window, would allow more.
+    expect(caps).toEqual([200, 400, 800, 1000, 1000]);
+  });
+
+  it('after a quiet spell climbs back, twice as many a second, to the best pace it finished lately, unless pressed', () => {
     const climb = (clocked: Clocked, from: number, seconds: number): number[] => {
       const caps: number[] = [];
       for (let s = from; s < from + seconds; s++) {
@@ -88,7 +108,7 @@ describe('PipelinePace', () => {
       return caps;
     };
     const quiet = afterFiveSeconds(300, 300);
-    expect(climb(quiet, 65, 9)).toEqual([100, 120, 144, 173, 208, 250, 300, 300, 300]);
+    expect(climb(quiet, 65, 5)).toEqual([100, 200, 300, 300, 300]);
     const pressed = afterFiveSeconds(300, 300);
     pressed.pace.notePressure();
     expect(climb(pressed, 65, 3)).toEqual([100, 100, 100]);
