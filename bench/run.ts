@@ -404,7 +404,6 @@ async function runBaseline(plan: LoadPlan, seconds: number): Promise<LoadResult>
   }
 }
 
-/** One call per user through the public API, 50 at a time. */
 /**
  * One createPayment as a well-behaved client makes it: refused at capacity (the gateway's slow
  * start refuses a burst on an idle pipeline), it waits the Retry-After and asks again with the
@@ -420,6 +419,7 @@ async function payHonouringRetryAfter(client: GatewayClient, idempotencyKey: str
   }
 }
 
+/** One call per user through the public API, 50 at a time. */
 async function forEachUser(
   url: string,
   tokens: string[],
