@@ -9,7 +9,7 @@
  * `__proto__` goes to kafkajs' own decoder, so every record is what kafkajs would have made. Only
  * for the kafkajs release the other fixes are made for (request-queue-fix.ts).
  */
-import { PATCHED_KAFKAJS_VERSION, installedKafkajsVersion } from './request-queue-fix';
+import { kafkajsModuleSwap } from './kafkajs-module';
 
 /** The part of kafkajs' private `Decoder` this reads through. */
 export interface KafkajsDecoder {
@@ -121,20 +121,9 @@ export function fastRecordDecoder(kafkajs: DecodeRecord): DecodeRecord {
   };
 }
 
-let applied = false;
-
 /**
  * Puts `fastRecordDecoder` where kafkajs' record batch decoder loads its record decoder from. It
  * must run before this process's first fetch response is decoded (kafkajs loads that module then,
  * and keeps what it found): createKafka calls it. Returns whether the decoder is in place.
  */
-export function useFastRecordDecoder(): boolean {
-  if (applied) return true;
-  if (installedKafkajsVersion() !== PATCHED_KAFKAJS_VERSION || require.cache[BATCH_DECODER_MODULE]) return false;
-  const original = loadRecordDecoder();
-  const cached = require.cache[RECORD_DECODER_MODULE];
-  if (!cached) return false;
-  cached.exports = fastRecordDecoder(original);
-  applied = true;
-  return true;
-}
+export const useFastRecordDecoder = kafkajsModuleSwap(RECORD_DECODER_MODULE, BATCH_DECODER_MODULE, fastRecordDecoder);

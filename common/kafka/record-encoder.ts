@@ -9,7 +9,7 @@
  * string nor a buffer, a timestamp delta past 32 bits) go to kafkajs' own encoder, so every record
  * is encoded as kafkajs would.
  */
-import { PATCHED_KAFKAJS_VERSION, installedKafkajsVersion } from './request-queue-fix';
+import { kafkajsModuleSwap } from './kafkajs-module';
 
 /** The part of kafkajs' private `Encoder` this writes through. */
 interface KafkajsEncoder {
@@ -123,20 +123,9 @@ export function fastRecordEncoder(kafkajs: EncodeRecord): EncodeRecord {
   };
 }
 
-let applied = false;
-
 /**
  * Puts `fastRecordEncoder` where kafkajs' produce request loads its record encoder from. It must
  * run before this process's first produce request is built (kafkajs loads that module then, and
  * keeps what it found): createKafka calls it. Returns whether the encoder is in place.
  */
-export function useFastRecordEncoder(): boolean {
-  if (applied) return true;
-  if (installedKafkajsVersion() !== PATCHED_KAFKAJS_VERSION || require.cache[PRODUCE_REQUEST_MODULE]) return false;
-  const original = loadRecordEncoder();
-  const cached = require.cache[RECORD_MODULE];
-  if (!cached) return false;
-  cached.exports = fastRecordEncoder(original);
-  applied = true;
-  return true;
-}
+export const useFastRecordEncoder = kafkajsModuleSwap(RECORD_MODULE, PRODUCE_REQUEST_MODULE, fastRecordEncoder);

@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import {
   fastRecordDecoder,
   loadRecordDecoder,
@@ -7,6 +5,7 @@ import {
   type KafkajsDecoder,
 } from '../../common/kafka/record-decoder';
 import { loadRecordEncoder, type RecordFields } from '../../common/kafka/record-encoder';
+import { expectSwapsOnlyInTime, message } from '../support/kafkajs-swap';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder;
@@ -49,16 +48,6 @@ function expectSameRecord(ours: unknown, theirs: unknown): void {
   expect(Object.keys(headers(ours) ?? {})).toEqual(Object.keys(headers(theirs) ?? {}));
   expect(Object.getPrototypeOf(headers(ours) ?? {})).toBe(Object.getPrototypeOf(headers(theirs) ?? {}));
 }
-
-const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-const message = (over: Partial<RecordFields>): RecordFields => ({
-  offsetDelta: 3,
-  timestampDelta: 12,
-  key: '3f1c2a4e-9b7d-4c1e-8f2a-6d5b4c3a2e1f',
-  value: Buffer.from('{"version":1,"status":"PROCESSING"}'),
-  headers: { 'event-id': 'e1b6c2d0-7f3a-4b8e-9c1d-2a3b4c5d6e7f', traceparent: TRACEPARENT },
-  ...over,
-});
 
 const RECORDS: Array<[string, RecordFields]> = [
   ["this project's shape", message({})],
@@ -138,29 +127,12 @@ describe('the fast record decoder', () => {
   });
 
   it("is what kafkajs' record batch decoder decodes with once installed, and only then", () => {
-    const module = JSON.stringify(path.resolve(__dirname, '../../common/kafka/record-decoder'));
-    const script = `
-      const decoder = require(${module});
-      const before = decoder.loadRecordDecoder();
-      const installed = decoder.useFastRecordDecoder();
-      const loadedByBatch = require('kafkajs/src/protocol/recordBatch/record/v0/decoder');
-      require('kafkajs/src/protocol/recordBatch/v0/decoder');
-      console.log(JSON.stringify({ installed, replaced: loadedByBatch !== before, again: decoder.useFastRecordDecoder() }));`;
-    const run = spawnSync(process.execPath, ['-e', script], {
-      encoding: 'utf8',
-      cwd: path.resolve(__dirname, '../..'),
+    expectSwapsOnlyInTime({
+      ours: 'common/kafka/record-decoder',
+      install: 'useFastRecordDecoder',
+      replaced: 'kafkajs/src/protocol/recordBatch/record/v0/decoder',
+      loadedBy: 'kafkajs/src/protocol/recordBatch/v0/decoder',
+      loadedEarlierBy: 'kafkajs/src/protocol/requests/fetch/v11/response',
     });
-    expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ installed: true, replaced: true, again: true });
-
-    const late = `
-      require('kafkajs/src/protocol/requests/fetch/v11/response');
-      console.log(require(${module}).useFastRecordDecoder());`;
-    const lateRun = spawnSync(process.execPath, ['-e', late], {
-      encoding: 'utf8',
-      cwd: path.resolve(__dirname, '../..'),
-    });
-    expect(lateRun.stderr).toBe('');
-    expect(lateRun.stdout.trim()).toBe('false');
   });
 });

@@ -1,22 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { fastRecordEncoder, loadRecordEncoder, type RecordFields } from '../../common/kafka/record-encoder';
+import { expectSwapsOnlyInTime, message } from '../support/kafkajs-swap';
 
 // Loaded before anything in this file installs the fast encoder: kafkajs' own.
 const kafkajs = loadRecordEncoder();
 const fast = fastRecordEncoder(kafkajs);
 const bytesOf = (encoder: { buf: Buffer; offset: number }): string =>
   encoder.buf.subarray(0, encoder.offset).toString('hex');
-
-const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-const message = (over: Partial<RecordFields>): RecordFields => ({
-  offsetDelta: 3,
-  timestampDelta: 12,
-  key: '3f1c2a4e-9b7d-4c1e-8f2a-6d5b4c3a2e1f',
-  value: Buffer.from('{"version":1,"status":"PROCESSING"}'),
-  headers: { 'event-id': 'e1b6c2d0-7f3a-4b8e-9c1d-2a3b4c5d6e7f', traceparent: TRACEPARENT },
-  ...over,
-});
 
 const RECORDS: Array<[string, RecordFields]> = [
   ["this project's shape", message({})],
@@ -74,27 +63,12 @@ describe('the fast record encoder', () => {
   });
 
   it("is what kafkajs' produce request encodes with once installed, and only then", () => {
-    const script = `
-      const encoder = require(${JSON.stringify(path.resolve(__dirname, '../../common/kafka/record-encoder'))});
-      const before = encoder.loadRecordEncoder();
-      const installed = encoder.useFastRecordEncoder();
-      const loadedByProduce = require('kafkajs/src/protocol/recordBatch/record/v0');
-      require('kafkajs/src/protocol/requests/produce/v3/request');
-      console.log(JSON.stringify({ installed, replaced: loadedByProduce !== before, again: encoder.useFastRecordEncoder() }));`;
-    const run = spawnSync(process.execPath, ['-e', script], {
-      encoding: 'utf8',
-      cwd: path.resolve(__dirname, '../..'),
+    expectSwapsOnlyInTime({
+      ours: 'common/kafka/record-encoder',
+      install: 'useFastRecordEncoder',
+      replaced: 'kafkajs/src/protocol/recordBatch/record/v0',
+      loadedBy: 'kafkajs/src/protocol/requests/produce/v3/request',
+      loadedEarlierBy: 'kafkajs/src/protocol/requests/produce/v3/request',
     });
-    expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ installed: true, replaced: true, again: true });
-
-    const late = `
-      require('kafkajs/src/protocol/requests/produce/v3/request');
-      console.log(require(${JSON.stringify(path.resolve(__dirname, '../../common/kafka/record-encoder'))}).useFastRecordEncoder());`;
-    const lateRun = spawnSync(process.execPath, ['-e', late], {
-      encoding: 'utf8',
-      cwd: path.resolve(__dirname, '../..'),
-    });
-    expect(lateRun.stdout.trim()).toBe('false');
   });
 });
