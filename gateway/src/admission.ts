@@ -2,6 +2,7 @@ import { withoutStack } from '../../common/coded-error';
 import { ApiError } from '../../common/api-error';
 import type { AdaptiveLimit } from './adaptive-limit';
 import type { PipelinePace } from './pipeline-pace';
+import type { LoopSaturation } from './loop-saturation';
 
 /** What the gateway measures of the system's load, each read the moment a payment asks to enter. */
 export interface LoadReadings {
@@ -24,9 +25,10 @@ export interface Overload {
   /**
    * `concurrency`: as many createPayments in flight as the adaptive limit allows (see
    * adaptive-limit.ts); `pace`: as many accepted this second as the pipeline's recent pace allows
-   * (see pipeline-pace.ts).
+   * (see pipeline-pace.ts); `eventLoopUtilization`: the gateway's loop is busy while refusing an
+   * excess (see loop-saturation.ts).
    */
-  signal: LoadSignal | 'concurrency' | 'pace';
+  signal: LoadSignal | 'concurrency' | 'pace' | 'eventLoopUtilization';
   value: number;
   limit: number;
 }
@@ -60,6 +62,7 @@ export class Admission {
     private readonly concurrency: AdaptiveLimit | undefined,
     private readonly onRefused: (overload: Overload) => void = () => undefined,
     private readonly pace?: PipelinePace,
+    private readonly saturation?: LoopSaturation,
   ) {}
 
   /** Why a payment would be refused now, if it would; `admit` is what refuses. */
@@ -68,17 +71,22 @@ export class Admission {
     if (c?.full) return { signal: 'concurrency', value: c.inUse, limit: c.limit };
     const p = this.pace;
     if (p?.full) return { signal: 'pace', value: p.acceptedThisSecond, limit: p.cap };
+    const busy = this.saturation?.saturated;
+    if (busy !== undefined) return { signal: 'eventLoopUtilization', value: busy, limit: this.saturation!.limit };
     return overloadOf(this.readings(), this.limits);
   }
 
   /** RESOURCE_EXHAUSTED if a payment would be refused now; takes no slot. */
   check(): void {
     const overload = this.overload();
+    this.saturation?.noteAsked(overload !== undefined);
     if (!overload) return;
     if (overload.signal === 'concurrency') this.concurrency?.noteRefusal();
-    // Only a load reading is pressure for the slow start: the concurrency limit answers latency
-    // itself (see PipelinePace.notePressure).
-    if (overload.signal !== 'pace' && overload.signal !== 'concurrency') this.pace?.notePressure();
+    // Only a reading of the pipeline or the stores is pressure for the slow start: the concurrency
+    // limit answers latency and the loop's saturation this replica's own CPU, each for itself
+    // (see PipelinePace.notePressure; as pressure, the saturation held a 1,000/s load to half).
+    if (overload.signal !== 'pace' && overload.signal !== 'concurrency' && overload.signal !== 'eventLoopUtilization')
+      this.pace?.notePressure();
     this.onRefused(overload);
     throw withoutStack(
       () =>

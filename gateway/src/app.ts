@@ -17,6 +17,7 @@ import { Admission } from './admission';
 import { CallerGate } from './caller-gate';
 import { admissionLimits, type GatewayConfig } from './config';
 import { LoadSignals } from './load-signals';
+import { LoopSaturation } from './loop-saturation';
 import { startDepositOutcomes } from './deposit-outcomes';
 import { DepositStore } from './deposit-store';
 import { internalRoutes, serveInternalApi } from './http/internal-api';
@@ -94,7 +95,18 @@ export async function startGateway(
     config.ADMISSION_SAMPLE_MS,
   );
   const concurrency = createPaymentLimit(config.ADMISSION_TARGET_LATENCY_MS);
-  const admission = new Admission(load.readings, admissionLimits(config), concurrency, metrics.admissionRefused, pace);
+  const saturation = new LoopSaturation(
+    config.ADMISSION_MAX_EVENT_LOOP_UTILIZATION_PERCENT / 100,
+    load.loopUtilization,
+  );
+  const admission = new Admission(
+    load.readings,
+    admissionLimits(config),
+    concurrency,
+    metrics.admissionRefused,
+    pace,
+    saturation,
+  );
   const deposits = new DepositStore(database.db);
   const services = {
     service: new PaymentService({

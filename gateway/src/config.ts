@@ -49,6 +49,8 @@ const gatewayShape = {
   PAYMASTER_GROUP_ID: z.string().min(1).default('paymaster'),
   /** Admission (see admission.ts): createPayment is refused with RESOURCE_EXHAUSTED while a reading is above its limit; 0 ignores it. */
   ADMISSION_MAX_EVENT_LOOP_DELAY_MS: env.int(500, 0),
+  /** Percent of a second the event loop may be busy while refusing an excess (see loop-saturation.ts); 0 or 100 never refuses. */
+  ADMISSION_MAX_EVENT_LOOP_UTILIZATION_PERCENT: env.int(95, 0, 100),
   ADMISSION_MAX_WRITE_QUEUE_MS: env.int(200, 0),
   ADMISSION_MAX_OUTBOX_BACKLOG: env.int(20_000, 0),
   ADMISSION_MAX_BACKLOG_SECONDS: env.int(60, 0),

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
 import { consumerLag, type CommittingGroup } from '../../common/kafka/consumer-lag';
 import { SharedPromise } from '../../common/shared-promise';
@@ -58,6 +58,8 @@ export class LoadSignals {
   private readonly loop = monitorEventLoopDelay({ resolution: 10 });
   private readonly pace: DrainPace;
   private readonly sampled = { eventLoopDelayMs: 0, outboxBacklog: 0, paymentsBacklogSeconds: 0 };
+  private utilizationSince: EventLoopUtilization = performance.eventLoopUtilization();
+  private utilizationSampled = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly polling = new SharedPromise(() => this.poll());
 
@@ -82,9 +84,15 @@ export class LoadSignals {
 
   readonly readings = (): LoadReadings => ({ ...this.sampled, writeQueueWaitMs: this.sources.writeQueueWaitMs() });
 
+  /** Share of the last sample the event loop was busy, 0-1 (see loop-saturation.ts). */
+  readonly loopUtilization = (): number => this.utilizationSampled;
+
   private sample(): void {
     this.sampled.eventLoopDelayMs = this.loop.percentile(99) / 1e6;
     this.loop.reset();
+    const now = performance.eventLoopUtilization();
+    this.utilizationSampled = performance.eventLoopUtilization(now, this.utilizationSince).utilization;
+    this.utilizationSince = now;
     void this.polling.run();
   }
 

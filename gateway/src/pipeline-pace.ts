@@ -65,7 +65,8 @@ export class PipelinePace {
    * A load reading refused a payment: the system is at capacity. The concurrency limit's latency
    * cuts are not pressure here: that limit already answers latency, and counted twice they held
    * the pace to a fifth over a finished pace that trails acceptance, ratcheting it down to a
-   * third of what the machine carried (docs/performance.md, tenth round).
+   * third of what the machine carried (docs/performance.md, tenth round). Nor is the event loop's
+   * saturation (loop-saturation.ts), which sheds this replica's own excess.
    */
   notePressure(): void {
     this.lastPressureSecond = this.roll().second;

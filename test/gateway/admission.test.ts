@@ -1,18 +1,11 @@
 import { CreatePayment, MyPayments } from '../../client/operations';
 import { AdaptiveLimit } from '../../gateway/src/adaptive-limit';
-import {
-  Admission,
-  overloadOf,
-  type AdmissionLimits,
-  type LoadReadings,
-  type Overload,
-} from '../../gateway/src/admission';
+import { Admission, overloadOf, type AdmissionLimits, type Overload } from '../../gateway/src/admission';
 import { PipelinePace } from '../../gateway/src/pipeline-pace';
 import { scrape } from '../../common/prometheus-text';
 import { eventually, testKafka } from '../support/infra';
-import { ADMISSION_OFF, countRows, startTestGateway, type TestGateway } from './harness';
+import { ADMISSION_OFF, CALM, countRows, startTestGateway, type TestGateway } from './harness';
 
-const CALM: LoadReadings = { eventLoopDelayMs: 5, writeQueueWaitMs: 0, outboxBacklog: 0, paymentsBacklogSeconds: 1 };
 const LIMITS: AdmissionLimits = {
   eventLoopDelayMs: 500,
   writeQueueWaitMs: 200,

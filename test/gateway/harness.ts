@@ -12,6 +12,7 @@ import { startGateway, type Gateway } from '../../gateway/src/app';
 import { signToken } from '../../gateway/src/auth';
 import { tokenPolicy } from '../../gateway/src/token-config';
 import { loadGatewayConfig } from '../../gateway/src/config';
+import type { LoadReadings } from '../../gateway/src/admission';
 import { GatewayClient } from '../../client/gateway-client';
 import { freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
 import { testSecrets } from '../support/secrets';
@@ -40,8 +41,17 @@ export interface TestGateway {
  * on how busy the CI machine is (and there is no paymaster here to drain `payments`).
  * test/gateway/admission.test.ts turns each reading on.
  */
+/** Load readings of a system with room to spare. */
+export const CALM: LoadReadings = {
+  eventLoopDelayMs: 5,
+  writeQueueWaitMs: 0,
+  outboxBacklog: 0,
+  paymentsBacklogSeconds: 1,
+};
+
 export const ADMISSION_OFF = {
   ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '0',
+  ADMISSION_MAX_EVENT_LOOP_UTILIZATION_PERCENT: '0',
   ADMISSION_MAX_WRITE_QUEUE_MS: '0',
   ADMISSION_MAX_OUTBOX_BACKLOG: '0',
   ADMISSION_MAX_BACKLOG_SECONDS: '0',
