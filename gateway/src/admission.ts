@@ -71,8 +71,9 @@ export class Admission {
     if (c?.full) return { signal: 'concurrency', value: c.inUse, limit: c.limit };
     const p = this.pace;
     if (p?.full) return { signal: 'pace', value: p.acceptedThisSecond, limit: p.cap };
-    const busy = this.saturation?.saturated;
-    if (busy !== undefined) return { signal: 'eventLoopUtilization', value: busy, limit: this.saturation!.limit };
+    const s = this.saturation;
+    const busy = s?.saturated;
+    if (s && busy !== undefined) return { signal: 'eventLoopUtilization', value: busy, limit: s.limit };
     return overloadOf(this.readings(), this.limits);
   }
 
