@@ -67,6 +67,8 @@ function plus(base: string | undefined, delta: number): string | undefined {
 /** Headers as kafkajs gathers them: a repeated key's values become a list. */
 function readHeaders(d: KafkajsDecoder): Record<string, unknown> | undefined {
   const count = d.readVarInt();
+  // kafkajs reads -1 as no headers and refuses any other negative count (an array of that length).
+  if (count < -1) return undefined;
   const headers: Record<string, unknown> = {};
   for (let i = 0; i < count; i++) {
     // kafkajs builds each step with a computed key in a literal, which never sets the prototype.

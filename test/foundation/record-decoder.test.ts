@@ -109,6 +109,7 @@ describe('the fast record decoder', () => {
   it.each([
     ['a header key that is not UTF-8', Buffer.from([0, 24, 2, 0, 0, 2, 4, 0xff, 0xfe, 2, 0x41])],
     ['a null header value', Buffer.from([0, 24, 2, 0, 0, 2, 2, 0x61, 1])],
+    ['a header count of -2, which kafkajs refuses', Buffer.from([0, 0, 0, 1, 1, 3])],
     ['a record cut short in its timestamp delta', Buffer.from([0, 0xff, 0xff])],
     ['a record cut short in its headers', Buffer.from([0, 24, 2, 0, 0, 6, 2, 0x61])],
     ['a varlong of ten bytes', Buffer.from([0, ...Array<number>(9).fill(0xff), 1, 0, 0, 0, 0])],
