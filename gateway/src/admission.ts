@@ -42,6 +42,14 @@ export function overloadOf(readings: LoadReadings, limits: AdmissionLimits): Ove
   return undefined;
 }
 
+/**
+ * Refusals that are not pressure for the slow start, which only a reading of the pipeline or the
+ * stores is: the pace is the slow start itself, the concurrency limit answers latency and the
+ * loop's saturation this replica's own CPU, each for itself (see PipelinePace.notePressure; as
+ * pressure, the saturation held a 1,000/s load to half).
+ */
+const ANSWERED_FOR_ITSELF: ReadonlySet<Overload['signal']> = new Set(['pace', 'concurrency', 'eventLoopUtilization']);
+
 /** Long enough for a burst to drain, short enough that a client's retry finds room. */
 export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 
@@ -73,7 +81,7 @@ export class Admission {
     if (p?.full) return { signal: 'pace', value: p.acceptedThisSecond, limit: p.cap };
     const s = this.saturation;
     const busy = s?.saturated;
-    if (s && busy !== undefined) return { signal: 'eventLoopUtilization', value: busy, limit: s.limit };
+    if (s && busy !== undefined) return { signal: 'eventLoopUtilization', value: busy, limit: s.maxUtilization };
     return overloadOf(this.readings(), this.limits);
   }
 
@@ -83,11 +91,7 @@ export class Admission {
     this.saturation?.noteAsked(overload !== undefined);
     if (!overload) return;
     if (overload.signal === 'concurrency') this.concurrency?.noteRefusal();
-    // Only a reading of the pipeline or the stores is pressure for the slow start: the concurrency
-    // limit answers latency and the loop's saturation this replica's own CPU, each for itself
-    // (see PipelinePace.notePressure; as pressure, the saturation held a 1,000/s load to half).
-    if (overload.signal !== 'pace' && overload.signal !== 'concurrency' && overload.signal !== 'eventLoopUtilization')
-      this.pace?.notePressure();
+    if (!ANSWERED_FOR_ITSELF.has(overload.signal)) this.pace?.notePressure();
     this.onRefused(overload);
     throw withoutStack(
       () =>

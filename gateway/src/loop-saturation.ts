@@ -15,7 +15,7 @@ export class LoopSaturation {
   private refusedShareLastSecond = 0;
 
   constructor(
-    private readonly maxUtilization: number,
+    readonly maxUtilization: number,
     /** The loop's utilization over the last sample, 0-1 (LoadSignals). */
     private readonly utilization: () => number,
     private readonly now: () => number = Date.now,
@@ -35,10 +35,6 @@ export class LoopSaturation {
     return this.maxUtilization > 0 && utilization > this.maxUtilization && this.refusedShareLastSecond >= REFUSING_SHARE
       ? utilization
       : undefined;
-  }
-
-  get limit(): number {
-    return this.maxUtilization;
   }
 
   private roll(): { second: number; asked: number; refused: number } {
