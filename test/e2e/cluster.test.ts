@@ -7,6 +7,7 @@ import {
   awaitFullyReplicated,
   awaitLeadershipMovedFrom,
   busiestLeader,
+  partitionProgress,
   topicDurability,
   withAdmin,
 } from '../support/cluster';
@@ -110,7 +111,9 @@ async function payAcross(user: string, from: number, to: number): Promise<void> 
 
 /**
  * Until payments acknowledged from `mark` on are terminal on every `payments` partition: the
- * survivors serve all of them. If not, prints the partitions left and who holds what in each group.
+ * survivors serve all of them. If not, prints the partitions left, the statuses their payments
+ * stopped at, who holds what in each group, and those partitions' leaders and commit lags: which
+ * stage stopped, and on which broker.
  */
 async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: string): Promise<void> {
   let served = new Set<number>();
@@ -128,18 +131,34 @@ async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: s
     120_000,
   ).catch(async (e: unknown) => {
     const left = Array.from({ length: TOPICS.payments.partitions }, (_, p) => p).filter((p) => !served.has(p));
-    const groups = await withAdmin(brokers(), async (admin) => {
-      const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => !id.includes('broadcast'));
-      return (await admin.describeGroups(ids)).groups.map((g) => ({
-        group: g.groupId,
-        state: g.state,
-        members: g.members.map((m) => m.clientHost + ' ' + m.memberId.slice(-8)),
-      }));
-    }).catch((err: unknown) => String(err));
-    process.stdout.write(`NO PROGRESS ${JSON.stringify({ what, left, groups })}\n`);
+    const stuck = load.acknowledged
+      .slice(mark)
+      .filter((id) => left.includes(partitionOf(id, TOPICS.payments.partitions)));
+    const report = await Promise.all([
+      e2e.sql
+        .query<{ status: string; n: string }>(
+          `SELECT status, count(*) AS n FROM gateway.payments WHERE id = ANY($1::uuid[]) GROUP BY status`,
+          [stuck],
+        )
+        .then(({ rows }) => Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))),
+      groupsOf(),
+      partitionProgress(brokers(), left),
+    ]).catch((err: unknown) => String(err));
+    process.stdout.write(`NO PROGRESS ${JSON.stringify({ what, left, report })}\n`);
     throw e;
   });
 }
+
+/** Who holds what in each group (broadcast groups aside). */
+const groupsOf = () =>
+  withAdmin(brokers(), async (admin) => {
+    const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => !id.includes('broadcast'));
+    return (await admin.describeGroups(ids)).groups.map((g) => ({
+      group: g.groupId,
+      state: g.state,
+      members: g.members.map((m) => m.clientHost + ' ' + m.memberId.slice(-8)),
+    }));
+  });
 
 /** A fault-injection delay the scenario prescribes (how long a node stays dead), not a wait for something to happen. */
 const keepDown = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -53,6 +53,34 @@ export const busiestLeader = (brokers: string[], topics: string[]): Promise<numb
     return [...led.entries()].sort((a, b) => b[1] - a[1])[0]![0];
   });
 
+/**
+ * For a report when work stops on some partitions: per topic, each partition's leader and, per
+ * consumer group that commits on it, how far the group's commit is behind the partition's end.
+ */
+export const partitionProgress = (brokers: string[], partitions: number[]) =>
+  withAdmin(brokers, async (admin) => {
+    const wanted = (p: { partitionId?: number; partition?: number }) =>
+      partitions.includes(p.partitionId ?? p.partition ?? -1);
+    const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__') && !t.endsWith('.dlq'));
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+    const leaders = Object.fromEntries(
+      meta.map((t) => [t.name, Object.fromEntries(t.partitions.filter(wanted).map((p) => [p.partitionId, p.leader]))]),
+    );
+    const ends = new Map<string, string>();
+    for (const topic of topics)
+      for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, p.high);
+    const groupIds = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => !g.includes('broadcast'));
+    const behind: Record<string, Record<string, Record<number, number>>> = {};
+    for (const groupId of groupIds)
+      for (const { topic, partitions: committed } of await admin.fetchOffsets({ groupId })) {
+        const lags = committed
+          .filter(wanted)
+          .map((p): [number, number] => [p.partition, Number(ends.get(`${topic}/${p.partition}`)) - Number(p.offset)]);
+        if (lags.length > 0) (behind[groupId] ??= {})[topic] = Object.fromEntries(lags);
+      }
+    return { partitions, leaders, behind };
+  });
+
 /** The copies and in-sync minimum of each topic, for assertions on how topics were created. */
 export const topicDurability = (brokers: string[], topics: string[]) =>
   withAdmin(brokers, async (admin) => {
