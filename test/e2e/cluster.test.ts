@@ -112,11 +112,12 @@ async function payAcross(user: string, from: number, to: number): Promise<void> 
 /**
  * Until payments acknowledged from `mark` on are terminal on every `payments` partition: the
  * survivors serve all of them. If not, prints the partitions left, the statuses their payments
- * stopped at, who holds what in each group, and those partitions' leaders and commit lags: which
- * stage stopped, and on which broker.
+ * stopped at, what the load's calls got, who holds what in each group, those partitions' leaders
+ * and commit lags, and the services' last warnings: which stage stopped, and on which broker.
  */
 async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: string): Promise<void> {
   let served = new Set<number>();
+  const linesMark = e2e.linesLogged();
   await eventually(
     what,
     async () => {
@@ -144,7 +145,16 @@ async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: s
       groupsOf(),
       partitionProgress(brokers(), left),
     ]).catch((err: unknown) => String(err));
-    process.stdout.write(`NO PROGRESS ${JSON.stringify({ what, left, report })}\n`);
+    const calls = {
+      acknowledgedSince: load.acknowledged.length - mark,
+      answered: load.answered,
+      refused: load.refused,
+    };
+    const lines = e2e
+      .linesSince(linesMark)
+      .lines.slice(-20)
+      .map((line) => line.slice(0, 400));
+    process.stdout.write(`NO PROGRESS ${JSON.stringify({ what, left, calls, report, lines })}\n`);
     throw e;
   });
 }
@@ -227,16 +237,22 @@ describe('three brokers, two of every service', () => {
           60_000,
         );
         await e2e.system.killService(name, 0);
-        await progressOnEveryPartition(load, load.acknowledged.length, `${name} #1 to carry every partition alone`);
-        // The subscriber connected to the survivor before the kill keeps receiving.
-        if (name === 'gateway') await expectPushed(watcher.sub, USERS[2]!, 1);
-        await e2e.system.startService(name, 0);
+        try {
+          await progressOnEveryPartition(load, load.acknowledged.length, `${name} #1 to carry every partition alone`);
+          // The subscriber connected to the survivor before the kill keeps receiving.
+          if (name === 'gateway') await expectPushed(watcher.sub, USERS[2]!, 1);
+        } finally {
+          // Also after a failure: the next test needs every replica.
+          await e2e.system.startService(name, 0);
+        }
       }
       await load.stop();
       await settle(e2e, 'one replica of each service kill -9 in turn', load, killed.paymaster!, {
         inFlightAtEachKill: killed,
       });
     } finally {
+      // At once if already stopped; after a failure, the next test must not share the machine with it.
+      await load.stop();
       await watcher.close();
     }
   });
