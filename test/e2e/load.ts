@@ -65,7 +65,7 @@ export class PaymentLoad {
   ) {}
 
   start(): this {
-    this.workers = Array.from({ length: this.concurrency }, (_, i) => this.work(i));
+    this.workers = Array.from({ length: this.concurrency }, () => this.work());
     return this;
   }
 
@@ -79,10 +79,13 @@ export class PaymentLoad {
     await this.finished();
   }
 
-  private async work(worker: number): Promise<void> {
+  private async work(): Promise<void> {
     while (!this.stopped && this.issued < this.limit) {
       this.issued += 1;
-      const client = this.clients[(this.issued + worker) % this.clients.length]!;
+      // By the call's number alone, so consecutive calls take the next client (another gateway, in
+      // bothGateways()). Adding the worker's index made every worker of a round land on the same
+      // gateway: workers failing on a dead one, waking in step, then called nothing but it.
+      const client = this.clients[this.issued % this.clients.length]!;
       try {
         const res = await client.request(
           CreatePayment,
