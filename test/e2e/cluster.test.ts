@@ -7,6 +7,7 @@ import {
   awaitFullyReplicated,
   awaitLeadershipMovedFrom,
   busiestLeader,
+  groupMembers,
   partitionProgress,
   topicDurability,
   withAdmin,
@@ -142,8 +143,8 @@ async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: s
           [stuck],
         )
         .then(({ rows }) => Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))),
-      groupsOf(),
-      partitionProgress(brokers(), left),
+      groupMembers(brokers()),
+      partitionProgress(brokers(), Object.values(topicNames('')), left),
     ]).catch((err: unknown) => String(err));
     const calls = {
       acknowledgedSince: load.acknowledged.length - mark,
@@ -158,17 +159,6 @@ async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: s
     throw e;
   });
 }
-
-/** Who holds what in each group (broadcast groups aside). */
-const groupsOf = () =>
-  withAdmin(brokers(), async (admin) => {
-    const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => !id.includes('broadcast'));
-    return (await admin.describeGroups(ids)).groups.map((g) => ({
-      group: g.groupId,
-      state: g.state,
-      members: g.members.map((m) => m.clientHost + ' ' + m.memberId.slice(-8)),
-    }));
-  });
 
 /** A fault-injection delay the scenario prescribes (how long a node stays dead), not a wait for something to happen. */
 const keepDown = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -36,11 +36,6 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/**
- * Admission refuses payments by the machine's load; a test about something else must not depend
- * on how busy the CI machine is (and there is no paymaster here to drain `payments`).
- * test/gateway/admission.test.ts turns each reading on.
- */
 /** Load readings of a system with room to spare. */
 export const CALM: LoadReadings = {
   eventLoopDelayMs: 5,
@@ -49,6 +44,11 @@ export const CALM: LoadReadings = {
   paymentsBacklogSeconds: 1,
 };
 
+/**
+ * Admission refuses payments by the machine's load; a test about something else must not depend
+ * on how busy the CI machine is (and there is no paymaster here to drain `payments`).
+ * test/gateway/admission.test.ts turns each reading on.
+ */
 export const ADMISSION_OFF = {
   ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '0',
   ADMISSION_MAX_EVENT_LOOP_UTILIZATION_PERCENT: '0',

@@ -53,28 +53,43 @@ export const busiestLeader = (brokers: string[], topics: string[]): Promise<numb
     return [...led.entries()].sort((a, b) => b[1] - a[1])[0]![0];
   });
 
+/** The consumer groups, less the fan-out's: each gateway process has its own, which commits nothing. */
+const groupIdsBesideBroadcast = async (admin: Admin): Promise<string[]> =>
+  (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => !id.includes('broadcast'));
+
+/** Who holds what in each group (the fan-out's aside), for a report. */
+export const groupMembers = (brokers: string[]) =>
+  withAdmin(brokers, async (admin) =>
+    (await admin.describeGroups(await groupIdsBesideBroadcast(admin))).groups.map((g) => ({
+      group: g.groupId,
+      state: g.state,
+      members: g.members.map((m) => m.clientHost + ' ' + m.memberId.slice(-8)),
+    })),
+  );
+
 /**
- * For a report when work stops on some partitions: per topic, each partition's leader and, per
+ * For a report when work stops on some partitions of `topics`: each one's leader and, per
  * consumer group that commits on it, how far the group's commit is behind the partition's end.
  */
-export const partitionProgress = (brokers: string[], partitions: number[]) =>
+export const partitionProgress = (brokers: string[], topics: string[], partitions: number[]) =>
   withAdmin(brokers, async (admin) => {
-    const wanted = (p: { partitionId?: number; partition?: number }) =>
-      partitions.includes(p.partitionId ?? p.partition ?? -1);
-    const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__') && !t.endsWith('.dlq'));
     const { topics: meta } = await admin.fetchTopicMetadata({ topics });
     const leaders = Object.fromEntries(
-      meta.map((t) => [t.name, Object.fromEntries(t.partitions.filter(wanted).map((p) => [p.partitionId, p.leader]))]),
+      meta.map((t) => [
+        t.name,
+        Object.fromEntries(
+          t.partitions.filter((p) => partitions.includes(p.partitionId)).map((p) => [p.partitionId, p.leader]),
+        ),
+      ]),
     );
     const ends = new Map<string, string>();
     for (const topic of topics)
       for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, p.high);
-    const groupIds = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => !g.includes('broadcast'));
     const behind: Record<string, Record<string, Record<number, number>>> = {};
-    for (const groupId of groupIds)
+    for (const groupId of await groupIdsBesideBroadcast(admin))
       for (const { topic, partitions: committed } of await admin.fetchOffsets({ groupId })) {
         const lags = committed
-          .filter(wanted)
+          .filter((p) => partitions.includes(p.partition))
           .map((p): [number, number] => [p.partition, Number(ends.get(`${topic}/${p.partition}`)) - Number(p.offset)]);
         if (lags.length > 0) (behind[groupId] ??= {})[topic] = Object.fromEntries(lags);
       }
