@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { newEventId, randomHex } from '../ids';
 import { encode, type MessageOf } from './contracts';
 import { kafkaLogLevels } from './log-levels';
+import { fixKafkajsDisconnect } from './disconnect-fix';
 import { PATCHED_KAFKAJS_VERSION, fixKafkajsIdleTimer, installedKafkajsVersion } from './request-queue-fix';
 import { clusterDurability, creationSettings, topicsWithLeaders } from './topic-durability';
 import { TOPICS, TOPIC_KEYS, dlqOf, topicNames, type TopicKey, type TopicNames } from './topics';
@@ -28,13 +29,13 @@ function warnKafkajsUnfixedOnce(logger: Logger): void {
   warnedUnfixed = true;
   logger.warn(
     { kafkajs: installedKafkajsVersion(), fixedFor: PATCHED_KAFKAJS_VERSION },
-    'kafkajs fixes not applied (another kafkajs release, or a produce request built or a fetch decoded before createKafka); check common/kafka/request-queue-fix.ts, record-encoder.ts and record-decoder.ts',
+    'kafkajs fixes not applied (another kafkajs release, or a produce request built or a fetch decoded before createKafka); check common/kafka/request-queue-fix.ts, disconnect-fix.ts, record-encoder.ts and record-decoder.ts',
   );
 }
 
 export function createKafka(settings: KafkaSettings): Kafka {
   // All before the first request is built; `&&` would skip the rest where one fails.
-  const fixed = [fixKafkajsIdleTimer(), useFastRecordEncoder(), useFastRecordDecoder()];
+  const fixed = [fixKafkajsIdleTimer(), fixKafkajsDisconnect(), useFastRecordEncoder(), useFastRecordDecoder()];
   if (fixed.includes(false)) warnKafkajsUnfixedOnce(settings.logger);
   const log = settings.logger.child({ component: 'kafkajs' });
   const levelOf = kafkaLogLevels();

@@ -25,9 +25,9 @@ interface RequestQueueState {
 
 /**
  * The kafkajs release whose private parts this project replaces: the `RequestQueue` timer here,
- * the record encoder (record-encoder.ts) and the record decoder (record-decoder.ts). Another
- * release is left as it is (its internals may differ); request-queue-fix.test.ts fails until
- * someone has read them.
+ * the connection's disconnect (disconnect-fix.ts), the record encoder (record-encoder.ts) and the
+ * record decoder (record-decoder.ts). Another release is left as it is (its internals may
+ * differ); request-queue-fix.test.ts fails until someone has read them.
  */
 export const PATCHED_KAFKAJS_VERSION = '2.2.4';
 
