@@ -28,8 +28,12 @@ export const API_ERROR_STATUS = {
   OPERATION_RESOLUTION_FAILURE: 400,
   PERSISTED_QUERY_NOT_FOUND: 400,
   PERSISTED_QUERY_NOT_SUPPORTED: 400,
-  /** A request Apollo could not read as GraphQL at all (no query, wrong content type). */
+  /** A request Apollo could not read as GraphQL at all (no query, wrong content type), or HTTP that Node's parser refused. */
   BAD_REQUEST: 400,
+  /** Node's parser: the request's headers were not all in within `headersTimeout`, or its body within `requestTimeout`. */
+  REQUEST_TIMEOUT: 408,
+  /** Node's parser: the request's headers are over `maxHeaderSize`. */
+  HEADERS_TOO_LARGE: 431,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { API_ERROR_STATUS, type ApiErrorCode } from './api-error';
 import type { Stoppable } from './lifecycle';
 import type { Logger } from './logger';
 import type { Registry } from 'prom-client';
@@ -8,6 +10,27 @@ import type { Tracer } from '@opentelemetry/api';
 import { traceRequest } from './http-tracing';
 import { handleHealth, sendJson, type ReadinessCheck } from './http';
 import { handleMetrics } from './metrics';
+
+/**
+ * A request Node's HTTP parser refused (a malformed request line or Content-Length, headers too
+ * large, too slow), answered as JSON like every other 4xx here: Node's own answer has no body.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [code, message] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default!;
+  const status = API_ERROR_STATUS[code];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+const CLIENT_ERRORS: Record<string, [ApiErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: ['HEADERS_TOO_LARGE', 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['REQUEST_TIMEOUT', 'the request did not arrive in time'],
+  default: ['BAD_REQUEST', 'the request is not valid HTTP/1.1'],
+};
 
 /** Handles a request if it is theirs; false lets the server answer 404. */
 export type Routes = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
@@ -30,6 +53,7 @@ export async function listen(
   server: http.Server,
   address: { port: number; host: string; backlog?: number },
 ): Promise<RunningServer> {
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: address.port, host: address.host, backlog: address.backlog }, () => {

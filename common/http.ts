@@ -41,6 +41,19 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
   });
 }
 
+/**
+ * The request's target as a URL on a fixed origin, or undefined when it is not one. A target is
+ * read as a path: `new URL('//x', base)` would take `x` for a host, and `//` alone throws.
+ */
+export function requestUrl(req: http.IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  try {
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   try {

@@ -166,8 +166,10 @@ export class PaymentService {
   async watchPayment(caller: Caller, id: unknown): Promise<AsyncIterableIterator<StatusEventView>> {
     this.p.gate.charge(caller, 'read');
     if (typeof id !== 'string' || !isUuid(id)) throw new ApiError('NOT_FOUND', 'payment not found');
+    // The hub is keyed by ids as events carry them, lower case; Postgres matches either case.
+    const paymentId = id.toLowerCase() as PaymentId;
     const userId = await this.p.gate.userId(caller);
-    if (!(await this.p.store.findOwned(id as PaymentId, userId))) throw new ApiError('NOT_FOUND', 'payment not found');
+    if (!(await this.p.store.findOwned(paymentId, userId))) throw new ApiError('NOT_FOUND', 'payment not found');
     let lastSeq = -1;
     const stream: PushStream<StatusEventView> = new PushStream(() => off());
     const push = (e: PaymentStatusChanged): void => {
@@ -176,11 +178,11 @@ export class PaymentService {
       stream.push(eventView(e));
       if (isTerminal(e.status)) stream.end();
     };
-    const off = this.p.hub.onPayment(id, push);
+    const off = this.p.hub.onPayment(paymentId, push);
     // Read after listening, so a change between the two is not lost.
     // The current status is the newer of the row and what this replica's fan-out last saw.
-    const row = await this.p.store.findOwned(id as PaymentId, userId);
-    const seen = this.p.hub.latest(id);
+    const row = await this.p.store.findOwned(paymentId, userId);
+    const seen = this.p.hub.latest(paymentId);
     const current = row ? rowEvent(row, userId) : undefined;
     const newest = seen && (!current || seen.seq > current.seq) ? seen : current;
     if (newest) push(newest);

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { API_ERROR_STATUS, type ApiErrorCode } from '../../common/api-error';
-import { sendJson } from '../../common/http';
+import { requestUrl, sendJson } from '../../common/http';
 import { isUserId, type UserId } from '../../common/ids';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import type { Ledger, LedgerEntry } from './ledger';
@@ -37,8 +37,8 @@ export function internalRoutes(ledger: Ledger, serviceToken: string) {
       : history(ledger, rawUserId, query);
   };
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = ROUTE.exec(url.pathname);
+    const url = requestUrl(req);
+    const match = url && ROUTE.exec(url.pathname);
     if (!match) return false;
     const { status, body, headers } = await answer(req, match[1]!, match[2]!, url.searchParams);
     sendJson(res, status, body, headers);

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import jwt from 'jsonwebtoken';
 import { CreatePayment, Deposit, GetCredit } from '../../client/operations';
@@ -74,6 +75,28 @@ async function http(path: string, init: RequestInit & { base?: string } = {}): P
     // a body that is not JSON fails the JSON assertion below
   }
   return { status: res.status, code: body.errors?.[0]?.extensions?.code ?? body.error?.code, text };
+}
+
+/** Sends `request` as it is, bytes no HTTP client would send, and reads the answer until the server closes. */
+async function raw(base: string, request: string): Promise<Answer> {
+  const { hostname, port } = new URL(base);
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.end(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+  });
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+  const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+  let code: unknown;
+  try {
+    code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+  } catch {
+    // not JSON: the expected code fails
+  }
+  return { status, code, text: body };
 }
 
 const post = (path: string, body: string, auth = token(), headers: Record<string, string> = {}) =>
@@ -393,6 +416,41 @@ const CASES: Case[] = [
           `subscription { ${Array.from({ length: 1100 }, (_, i) => `a${i}: myPaymentStatuses { status }`).join(' ')} }`,
         ),
       ),
+  ],
+  [
+    'WebSocket subscribe that does not parse',
+    { code: 'GRAPHQL_PARSE_FAILED' },
+    () => overWs((ws) => ws.subscribe('1', 'subscription {')),
+  ],
+  [
+    'WebSocket subscribe nested 10,000 deep',
+    { code: 'GRAPHQL_PARSE_FAILED' },
+    () => overWs((ws) => ws.subscribe('1', `subscription { ${'a { '.repeat(10_000)}${'} '.repeat(10_000)}}`)),
+  ],
+  // Request targets that are not plain paths
+  ['public request target //', { status: 404 }, () => http('//')],
+  ['public request target //@/graphql', { status: 404 }, () => http('//@/graphql')],
+  ['internal request target //', { status: 404 }, () => service('//')],
+  [
+    'money-storage request target //',
+    { status: 404 },
+    () =>
+      http('//', { base: e2e.system.internalUrl('money-storage'), headers: { 'x-service-token': e2e.serviceToken } }),
+  ],
+  [
+    'public request with a Content-Length that is not a number',
+    { status: 400, code: 'BAD_REQUEST' },
+    () => raw(gateway(), 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n'),
+  ],
+  [
+    'public request with 20 KB of headers',
+    { status: 431, code: 'HEADERS_TOO_LARGE' },
+    () => raw(gateway(), `GET /graphql HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`),
+  ],
+  [
+    'money-storage request line that is not HTTP',
+    { status: 400, code: 'BAD_REQUEST' },
+    () => raw(e2e.system.internalUrl('money-storage'), 'GET\u0000 / HTTP/1.1\r\n\r\n'),
   ],
   // REST
   [

@@ -163,6 +163,11 @@ describe('bad input', () => {
         '{ myPayments(first: 200) { edges { node { id userName amount currency status reason createdAt updatedAt } } } }',
       ),
     ).toBe('QUERY_TOO_COMPLEX');
+    // A variable named like an Object.prototype member, never sent: its default is the page size.
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+      const wide = `query($${name}: Int = 200) { myPayments(first: $${name}) { edges { node { id userName amount currency status reason createdAt updatedAt } } } }`;
+      expect([name, await complexity(wide)]).toEqual([name, 'QUERY_TOO_COMPLEX']);
+    }
     // The explorer's introspection (15 deep, outside production) is bounded by graphql's own rules instead.
     expect(await complexity(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }))).toBe('OK');
     expect(await complexity('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }')).toBe(

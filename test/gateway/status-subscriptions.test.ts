@@ -63,6 +63,23 @@ describe('status events from `status-payments`', () => {
     }
   });
 
+  it('reach a paymentStatus subscriber who wrote the id in upper case, as a read by that id finds it', async () => {
+    const id = await pay('frank');
+    const userId = await userIdOf(t, 'frank');
+    const ws = t.client('frank').connect();
+    try {
+      const sub = subscribe(ws, WatchPayment, { id: id.toUpperCase() });
+      await eventually('the current status', () => (sub.events.length > 0 ? true : undefined));
+      await t.emitStatus(id, userId, 'PROCESSING');
+      await t.emitStatus(id, userId, 'COMPLETED');
+      await sub.done;
+      expect(sub.errors).toEqual([]);
+      expect(sub.events.map((e) => e.paymentStatus.status)).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it('reach myPaymentStatuses for every payment of the caller and nothing of anyone else’s', async () => {
     const ws = t.client('gina').connect();
     try {

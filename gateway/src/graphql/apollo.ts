@@ -8,6 +8,7 @@ import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from '../../../common/logger';
+import { requestUrl } from '../../../common/http';
 import { inSpan, tracerOf } from '../../../common/tracing';
 import { publicDetails, toPublicError } from '../public-error';
 import type { GraphQLContext } from './context';
@@ -122,10 +123,9 @@ export async function executeGraphQL(
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
   const result = await inSpan(tracerOf('gateway'), 'graphql', {}, () =>
     apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: requestUrl(req)?.search ?? '', body },
       context,
     }),
   );

@@ -133,7 +133,7 @@ function pageSize(w: Walk, field: FieldNode, fieldDefault: unknown): number {
     const name = arg.name.value;
     const definition = w.operation.variableDefinitions?.find((v) => v.variable.name.value === name);
     value =
-      name in w.variables
+      Object.hasOwn(w.variables, name)
         ? w.variables[name]
         : definition?.defaultValue
           ? valueFromASTUntyped(definition.defaultValue)

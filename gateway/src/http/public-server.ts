@@ -3,7 +3,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { ApiError } from '../../../common/api-error';
 import { listen, type RunningServer } from '../../../common/health-server';
-import { handleHealth, readJson, type ReadinessCheck } from '../../../common/http';
+import { handleHealth, readJson, requestUrl, type ReadinessCheck } from '../../../common/http';
 import { composite, stoppable, type StopStage } from '../../../common/lifecycle';
 import type { Logger } from '../../../common/logger';
 import { handleMetrics } from '../../../common/metrics';
@@ -113,7 +113,8 @@ function publicHandler(
     if (applyCors(req, res, corsOrigins)) return;
     if (await handleHealth(req, res, deps.checks)) return;
     if (await handleMetrics(req, res, deps.registry)) return;
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) throw new ApiError('NOT_FOUND', 'no such route');
     if (explorer?.(req, res, url)) return;
     if (url.pathname === '/graphql') {
       const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;

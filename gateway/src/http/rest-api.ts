@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { readJson, sendJson } from '../../../common/http';
+import { readJson, requestUrl, sendJson } from '../../../common/http';
 import type { Caller, TokenVerifier } from '../auth';
 import { OPENAPI_DOCUMENT } from './openapi';
 import type { PaymentService } from '../payment-service';
@@ -27,7 +27,7 @@ export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyL
       sendJson(res, 201, { id: payment.id, status: payment.status }, { location: `/api/payments/${payment.id}` });
     })
     .on('GET', /^\/api\/payments\/?$/, async (req, res) => {
-      const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      const query = requestUrl(req)?.searchParams ?? new URLSearchParams();
       const first = query.has('first') ? Number(query.get('first')) : undefined;
       const page = await service.listPayments(caller(req), {
         first,

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { ApiError } from '../../../common/api-error';
+import { requestUrl } from '../../../common/http';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => void | Promise<void>;
 
@@ -23,7 +24,8 @@ export class Router {
     req: http.IncomingMessage,
     res: http.ServerResponse,
   ): Promise<'handled' | 'method-not-allowed' | 'no-route'> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = requestUrl(req)?.pathname;
+    if (path === undefined) return 'no-route';
     let pathKnown = false;
     for (const route of this.routes) {
       const match = route.pattern.exec(path);

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { DocumentNode, GraphQLError, GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth';
@@ -108,7 +108,11 @@ function sweepBlocked(sessions: SocketSessions, blocked: BlockedUsers, logger: L
   return timer;
 }
 
-/** The same depth and cost limits as over HTTP; a document that does not parse is graphql-ws's to report. */
+/**
+ * The same depth and cost limits as over HTTP, and the same GRAPHQL_PARSE_FAILED for a document
+ * that does not parse: left to graphql-ws, its parse error (or a stack overflow from a deeply
+ * nested one) escapes to `use/ws`, which closes the whole socket with 4500.
+ */
 function limitsError(
   schema: GraphQLSchema,
   documents: SharedDocuments,
@@ -118,8 +122,9 @@ function limitsError(
   let document: DocumentNode;
   try {
     document = documents.parse(payload.query);
-  } catch {
-    return undefined;
+  } catch (e) {
+    const message = e instanceof GraphQLError ? e.message : 'the query could not be parsed';
+    return new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
   }
   return checkLimits(schema, document, payload.operationName, payload.variables, limits);
 }
