@@ -132,12 +132,11 @@ function pageSize(w: Walk, field: FieldNode, fieldDefault: unknown): number {
   if (arg?.kind === Kind.VARIABLE) {
     const name = arg.name.value;
     const definition = w.operation.variableDefinitions?.find((v) => v.variable.name.value === name);
-    value =
-      Object.hasOwn(w.variables, name)
-        ? w.variables[name]
-        : definition?.defaultValue
-          ? valueFromASTUntyped(definition.defaultValue)
-          : fieldDefault;
+    value = Object.hasOwn(w.variables, name)
+      ? w.variables[name]
+      : definition?.defaultValue
+        ? valueFromASTUntyped(definition.defaultValue)
+        : fieldDefault;
   } else if (arg) {
     value = valueFromASTUntyped(arg);
   }
