@@ -16,7 +16,9 @@ import { handleMetrics } from './metrics';
  * large, too slow), answered as JSON like every other 4xx here: Node's own answer has no body.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  // A response already under way on this socket (keep-alive) would be corrupted by a second one, as Node's own handler knows.
+  const current = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) return void socket.destroy();
   const [code, message] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default!;
   const status = API_ERROR_STATUS[code];
   const body = JSON.stringify({ error: { code, message } });
