@@ -16,15 +16,17 @@ import { handleMetrics } from './metrics';
  * large, too slow), answered as JSON like every other 4xx here: Node's own answer has no body.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  // A response already under way on this socket (keep-alive) would be corrupted by a second one, as Node's own handler knows.
-  const current = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) return void socket.destroy();
+  // With a request of this socket still being answered (keep-alive, pipelining), an answer now would be read as its answer.
+  const current = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || current) return void socket.destroy();
   const [code, message] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default!;
   const status = API_ERROR_STATUS[code];
   const body = JSON.stringify({ error: { code, message } });
+  // The server allows half-open sockets: without the destroy, the socket would wait for the client to close it.
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
 }
 
