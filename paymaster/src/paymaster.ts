@@ -80,6 +80,7 @@ export async function startPaymaster(
     ownsPartition: (partition) => intake?.owns(partition) ?? false,
     producer: parking,
     logger,
+    admin,
   });
   await results.start();
   intake = new PaymentsIntake({

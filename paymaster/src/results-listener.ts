@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
@@ -11,6 +11,7 @@ import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { inMessageSpan, tracerOf } from '../../common/tracing';
 import { withTimeout } from '../../common/with-timeout';
+import { waitFor } from '../../common/wait-for';
 import { isUuid } from '../../common/ids';
 
 export interface ResultsListenerOptions {
@@ -27,8 +28,14 @@ export interface ResultsListenerOptions {
   /** For the DLQ, which takes raw messages. */
   producer: Sender;
   logger: Logger;
-  joinTimeoutMs?: number;
+  /** Reads where the topic ends before the listener starts (see start). */
+  admin: Admin;
 }
+
+/** Joining and the first fetch; a start that takes longer fails the paymaster's start. */
+const POSITION_TIMEOUT_MS = 60_000;
+/** Finding where the topic ends: a topic just created may not have its leaders in place yet. */
+const ENDS_TIMEOUT_MS = 10_000;
 
 export const resultsGroupId = (group: string): string =>
   `${group}-results-${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -38,11 +45,12 @@ export const resultsGroupId = (group: string): string =>
  * for a payment lands on whichever partition money-storage chose, not necessarily one this process
  * reads `payments` from. It starts at the end (earlier answers belong to earlier processes).
  *
- * It commits as it goes although nobody else will ever read its group: when kafkajs restarts the
- * consumer on its own (after a broker outage), an uncommitted group would start again at the end
- * and skip every answer published meanwhile, turning those payments into deadline ERRORs. The
- * cost is one small group per process, which the broker forgets `offsets.retention.minutes`
- * (7 days) after the process is gone.
+ * It commits although nobody else will ever read its group: when kafkajs restarts the consumer on
+ * its own (after a broker outage, or a crash under load), a partition without a commit would
+ * start again at the end and skip every answer published meanwhile, turning those payments into
+ * deadline ERRORs. So it commits where each partition ended before it began (see start), then as
+ * it goes. The cost is one small group per process, which the broker forgets
+ * `offsets.retention.minutes` (7 days) after the process is gone.
  */
 export class ResultsListener implements Stoppable {
   private readonly group: GroupConsumer;
@@ -65,15 +73,28 @@ export class ResultsListener implements Stoppable {
   }
 
   /**
-   * Resolves once the listener is positioned: joined, and its first fetch done (that is when
-   * kafkajs resolves "latest" to a concrete offset). Only then may payments be taken, or the
-   * answer to a debit sent right away could fall before our starting point.
+   * Resolves once the listener is positioned: joined, its first fetch done (that is when kafkajs
+   * resolves "latest" to a concrete offset), and a position committed for every partition. Only
+   * then may payments be taken, or the answer to a debit sent right away could fall before our
+   * starting point. The commit is where each partition ended before the listener began, at or
+   * before where it starts reading: a restart may read a few answers again, which no payment
+   * held here awaits, but skips none. Without it, a partition that had had no answer yet kept no
+   * position, and a payment whose answer came there while kafkajs restarted the consumer waited
+   * out its deadline and ended in ERROR.
    */
   async start(): Promise<void> {
-    const positioned = this.waitPositioned(this.o.joinTimeoutMs ?? 60_000);
+    const topic = this.o.names.moneyOperationResults;
+    const ends = await waitFor(
+      `where ${topic} ends`,
+      () => this.o.admin.fetchTopicOffsets(topic),
+      ENDS_TIMEOUT_MS,
+      200,
+    );
+    const positioned = this.waitPositioned(POSITION_TIMEOUT_MS);
     void positioned.catch(() => undefined); // awaited below; a failed start must not leave it unhandled
     await this.group.start({ eachBatch: (p) => this.onBatch(p) }, { pacedCommits: true });
     await positioned;
+    await this.consumer.commitOffsets(ends.map(({ partition, offset }) => ({ topic, partition, offset })));
   }
 
   stop(): Promise<void> {
