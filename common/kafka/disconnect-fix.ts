@@ -1,4 +1,3 @@
-import { KafkaJSConnectionError } from 'kafkajs';
 import { PATCHED_KAFKAJS_VERSION, installedKafkajsVersion } from './request-queue-fix';
 
 /**
@@ -14,8 +13,11 @@ import { PATCHED_KAFKAJS_VERSION, installedKafkajsVersion } from './request-queu
  * request forever, holding the connection in DISCONNECTING, which the pool takes for connected.
  *
  * The replacement runs kafkajs' own disconnect, then rejects whatever request is still queued or
- * in flight with a retriable connection error: nothing can answer it any more, and kafkajs'
- * retry sends it again on a new connection.
+ * in flight: nothing can answer it any more. It rejects them with the error kafkajs itself gives
+ * requests pending on a socket that ended (`KafkaJSConnectionClosedError`, retriable, naming the
+ * broker), because that is the one its callers recover from in place: a consumer's fetch drops
+ * the broker's connection and fetches again, a producer refreshes its metadata and sends again,
+ * where a plain connection error would cost a consumer a crash and a restart.
  */
 interface ConnectionState {
   host: string;
@@ -24,18 +26,25 @@ interface ConnectionState {
   disconnect: (this: ConnectionState) => Promise<boolean>;
 }
 
-/* eslint-disable-next-line @typescript-eslint/no-require-imports -- the same module instance as `import 'kafkajs'` */
+/* eslint-disable @typescript-eslint/no-require-imports -- the same module instances as `import 'kafkajs'` */
 const loadConnection = () => require('kafkajs/src/network/connection') as { prototype: ConnectionState };
+/** Not in kafkajs' typings, though its own. */
+const loadClosedError = () =>
+  (
+    require('kafkajs/src/errors') as {
+      KafkaJSConnectionClosedError: new (message: string, where: { host: string; port: number }) => Error;
+    }
+  ).KafkaJSConnectionClosedError;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Rejects what kafkajs' disconnect left waiting; `shipped` is kafkajs' own `disconnect`. */
 function disconnectRejectingLeftovers(
   shipped: (this: ConnectionState) => Promise<boolean>,
 ): (this: ConnectionState) => Promise<boolean> {
+  const ClosedError = loadClosedError();
   return async function disconnect(this: ConnectionState) {
     const done = await shipped.call(this);
-    this.requestQueue.rejectAll(
-      new KafkaJSConnectionError('Closed connection', { broker: `${this.host}:${this.port}` }),
-    );
+    this.requestQueue.rejectAll(new ClosedError('Closed connection', { host: this.host, port: this.port }));
     return done;
   };
 }

@@ -131,7 +131,7 @@ describe('with the fix', () => {
     expect(fixKafkajsDisconnect()).toBe(true);
   });
 
-  test('a request sent as disconnect begins is rejected with a retriable connection error, and the next disconnect ends', async () => {
+  test('a request sent as disconnect begins is rejected as kafkajs rejects those of a closed socket, and the next disconnect ends', async () => {
     const { connection, socket } = await connected();
     const { disconnecting, leftOver } = disconnectWithRequestInTheGap(connection, socket);
     await jest.advanceTimersByTimeAsync(0);
@@ -140,7 +140,14 @@ describe('with the fix', () => {
     expect(outcome.state).toBe('rejected');
     if (outcome.state !== 'rejected') return;
     expect(outcome.error).toBeInstanceOf(KafkaJSConnectionError);
-    expect(outcome.error).toMatchObject({ retriable: true, broker: 'broker:9092', message: 'Closed connection' });
+    expect(outcome.error).toMatchObject({
+      name: 'KafkaJSConnectionClosedError',
+      retriable: true,
+      host: 'broker',
+      port: 9092,
+      broker: 'broker:9092',
+      message: 'Closed connection',
+    });
 
     const again = watch(connection.disconnect());
     await jest.advanceTimersByTimeAsync(0);
