@@ -16,9 +16,7 @@ import { handleMetrics } from './metrics';
  * large, too slow), answered as JSON like every other 4xx here: Node's own answer has no body.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  // With a request of this socket still being answered (keep-alive, pipelining), an answer now would be read as its answer.
-  const current = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || current) return void socket.destroy();
+  if (error.code === 'ECONNRESET' || !socket.writable || answersAnother(socket)) return void socket.destroy();
   const [code, message] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default!;
   const status = API_ERROR_STATUS[code];
   const body = JSON.stringify({ error: { code, message } });
@@ -30,8 +28,25 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   );
 }
 
+/**
+ * Whether a response under way on this socket is for another request (keep-alive, pipelining),
+ * which would read an answer written now as its own. A body refused as it streams in (chunk
+ * extensions too large) belongs to the request being answered, still incomplete and still the
+ * parser's: while that response has sent nothing, the refusal is its answer. A request read in
+ * full is not what the parser refused (the parser keeps it as `incoming` until the next one).
+ */
+function answersAnother(socket: Duplex): boolean {
+  const { _httpMessage: current, parser } = socket as Duplex & {
+    _httpMessage?: http.ServerResponse | null;
+    parser?: { incoming?: http.IncomingMessage } | null;
+  };
+  if (!current) return false;
+  return current.headersSent || current.req.complete || parser?.incoming !== current.req;
+}
+
 const CLIENT_ERRORS: Record<string, [ApiErrorCode, string]> = {
   HPE_HEADER_OVERFLOW: ['HEADERS_TOO_LARGE', 'the request headers are too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: ['PAYLOAD_TOO_LARGE', 'the chunk extensions of the request body are too large'],
   ERR_HTTP_REQUEST_TIMEOUT: ['REQUEST_TIMEOUT', 'the request did not arrive in time'],
   default: ['BAD_REQUEST', 'the request is not valid HTTP/1.1'],
 };

@@ -42,8 +42,10 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
 }
 
 /**
- * The request's target as a URL on a fixed origin, or undefined when it is not one. A target is
- * read as a path: `new URL('//x', base)` would take `x` for a host, and `//` alone throws.
+ * The request's target as a URL on a fixed origin, or undefined when it is not one. A target
+ * starting with `/` is read as a path: `new URL('//x/graphql', base)` would take `x` for a host and
+ * route the request to `/graphql`, and `//` alone throws. So `//x/graphql` has that whole path,
+ * which no route has (a 404), as a proxy that normalizes nothing would also see it.
  */
 export function requestUrl(req: http.IncomingMessage): URL | undefined {
   const target = req.url ?? '/';

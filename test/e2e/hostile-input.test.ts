@@ -85,7 +85,10 @@ async function raw(base: string, request: string): Promise<Answer> {
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
-    socket.on('error', reject);
+    // A server that answers before it has read the whole request may reset it after the answer, which is read by then.
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'ECONNRESET' && chunks.length > 0 ? undefined : reject(e),
+    );
     socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
   });
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
@@ -446,6 +449,16 @@ const CASES: Case[] = [
     'public request with 20 KB of headers',
     { status: 431, code: 'HEADERS_TOO_LARGE' },
     () => raw(gateway(), `GET /graphql HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`),
+  ],
+  [
+    'public request body with 20 KB of chunk extensions',
+    { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    () =>
+      raw(
+        gateway(),
+        `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+          `1;${'e'.repeat(20_000)}\r\n{\r\n0\r\n\r\n`,
+      ),
   ],
   [
     'money-storage request line that is not HTTP',

@@ -27,7 +27,8 @@ export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyL
       sendJson(res, 201, { id: payment.id, status: payment.status }, { location: `/api/payments/${payment.id}` });
     })
     .on('GET', /^\/api\/payments\/?$/, async (req, res) => {
-      const query = requestUrl(req)?.searchParams ?? new URLSearchParams();
+      // The router matched the path, so the target is a URL.
+      const query = requestUrl(req)!.searchParams;
       const first = query.has('first') ? Number(query.get('first')) : undefined;
       const page = await service.listPayments(caller(req), {
         first,

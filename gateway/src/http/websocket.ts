@@ -57,8 +57,8 @@ export function attachWebSocket(
       onSubscribe: (ctx, _id, payload) => {
         const refused = sessions.refuseSubscribe(ctx.extra.socket, Object.keys(ctx.subscriptions).length);
         if (refused) return refused;
-        const tooComplex = limitsError(schema, documents, payload, options);
-        return tooComplex ? [tooComplex] : undefined;
+        const refusal = refuseDocument(schema, documents, payload, options);
+        return refusal ? [refusal] : undefined;
       },
       onClose: (ctx) => sessions.close(ctx.extra.socket),
       // Same error shape as over HTTP: `extensions.code`, no internals in production.
@@ -113,7 +113,7 @@ function sweepBlocked(sessions: SocketSessions, blocked: BlockedUsers, logger: L
  * that does not parse: left to graphql-ws, its parse error (or a stack overflow from a deeply
  * nested one) escapes to `use/ws`, which closes the whole socket with 4500.
  */
-function limitsError(
+function refuseDocument(
   schema: GraphQLSchema,
   documents: SharedDocuments,
   payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
