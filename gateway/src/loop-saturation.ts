@@ -1,3 +1,5 @@
+import { PerSecondCounts } from './per-second-counts';
+
 /** The share of payments asked for in a second that must have been refused for a busy loop to count. */
 const REFUSING_SHARE = 0.1;
 
@@ -11,38 +13,37 @@ const REFUSING_SHARE = 0.1;
  * (docs/performance.md, fifteenth round).
  */
 export class LoopSaturation {
-  private current = { second: 0, asked: 0, refused: 0 };
   private refusedShareLastSecond = 0;
+  private readonly seconds: PerSecondCounts<'asked' | 'refused'>;
 
   constructor(
     readonly maxUtilization: number,
     /** The loop's utilization over the last sample, 0-1 (LoadSignals). */
     private readonly utilization: () => number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.seconds = new PerSecondCounts(
+      ['asked', 'refused'],
+      ({ counts: { asked, refused } }, elapsed) => {
+        this.refusedShareLastSecond = elapsed === 1 && asked > 0 ? refused / asked : 0;
+      },
+      now,
+    );
+  }
 
   /** One createPayment asked to enter, and whether it was refused. */
   noteAsked(refused: boolean): void {
-    const c = this.roll();
-    c.asked += 1;
-    if (refused) c.refused += 1;
+    const { counts } = this.seconds.get();
+    counts.asked += 1;
+    if (refused) counts.refused += 1;
   }
 
   /** The loop's utilization when it counts as saturated, else undefined. */
   get saturated(): number | undefined {
-    this.roll();
+    this.seconds.get();
     const utilization = this.utilization();
     return this.maxUtilization > 0 && utilization > this.maxUtilization && this.refusedShareLastSecond >= REFUSING_SHARE
       ? utilization
       : undefined;
-  }
-
-  private roll(): { second: number; asked: number; refused: number } {
-    const second = Math.floor(this.now() / 1000);
-    if (second === this.current.second) return this.current;
-    const { asked, refused } = this.current;
-    this.refusedShareLastSecond = second === this.current.second + 1 && asked > 0 ? refused / asked : 0;
-    this.current = { second, asked: 0, refused: 0 };
-    return this.current;
   }
 }

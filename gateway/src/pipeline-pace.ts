@@ -1,3 +1,5 @@
+import { PerSecondCounts, type CountedSecond } from './per-second-counts';
+
 /** Seconds of finished payments the pace is taken over: longer than a payment's own 1-10 s in the pipeline would be slower to follow. */
 const WINDOW_SECONDS = 5;
 /**
@@ -36,7 +38,7 @@ const SHOWN_MEMORY_SECONDS = 300;
 export class PipelinePace {
   /** Finished payments per whole second, newest last, for the WINDOW_SECONDS before the current one. */
   private readonly finished: number[] = [];
-  private current = { second: 0, finished: 0, accepted: 0 };
+  private readonly seconds: PerSecondCounts<'finished' | 'accepted'>;
   private acceptedLastSecond = 0;
   /** The last second with a sign of capacity (`notePressure`); -Infinity before any. */
   private lastPressureSecond = -Infinity;
@@ -46,7 +48,7 @@ export class PipelinePace {
   constructor(
     private readonly floorPerSecond: number,
     private readonly growth = 2,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
     /**
      * The growth after a sign of capacity. Doubling is right on the way up from idle,
      * but at capacity it let twice what the machine carries in, until latency made the
@@ -55,10 +57,12 @@ export class PipelinePace {
      * (`notePressure`) the pace rises by a fifth.
      */
     private readonly pressedGrowth = 1.2,
-  ) {}
+  ) {
+    this.seconds = new PerSecondCounts(['finished', 'accepted'], (last, elapsed) => this.close(last, elapsed), now);
+  }
 
   noteFinished(): void {
-    this.roll().finished += 1;
+    this.seconds.get().counts.finished += 1;
   }
 
   /**
@@ -69,19 +73,19 @@ export class PipelinePace {
    * saturation (loop-saturation.ts), which sheds this replica's own excess.
    */
   notePressure(): void {
-    this.lastPressureSecond = this.roll().second;
+    this.lastPressureSecond = this.seconds.get().second;
     this.shown = { perSecond: 0, second: -Infinity };
   }
 
   noteAccepted(): void {
-    this.roll().accepted += 1;
+    this.seconds.get().counts.accepted += 1;
   }
 
   /** New payments allowed in the current second. */
   get cap(): number {
-    this.roll();
+    const { second } = this.seconds.get();
     const finishedPerSecond = this.finishedPerSecond();
-    const pressed = this.current.second - this.lastPressureSecond <= WINDOW_SECONDS;
+    const pressed = second - this.lastPressureSecond <= WINDOW_SECONDS;
     const fromPace = pressed
       ? this.pressedGrowth * finishedPerSecond
       : Math.max(this.growth * finishedPerSecond, this.shown.perSecond);
@@ -96,24 +100,21 @@ export class PipelinePace {
   }
 
   get acceptedThisSecond(): number {
-    return this.roll().accepted;
+    return this.seconds.get().counts.accepted;
   }
 
   get full(): boolean {
     return this.acceptedThisSecond >= this.cap;
   }
 
-  private roll(): { second: number; finished: number; accepted: number } {
-    const second = Math.floor(this.now() / 1000);
-    if (second === this.current.second) return this.current;
-    // Seconds with nothing in them count as zeros; more than a window of them empties it.
-    const gap = Math.min(second - this.current.second, WINDOW_SECONDS + 1);
-    this.pushFinished(this.current.finished);
-    this.remember(this.current.second);
+  /** A second is over: its finished payments join the window, and seconds with nothing in them count as zeros. */
+  private close({ second, counts }: CountedSecond<'finished' | 'accepted'>, elapsed: number): void {
+    // More than a window of empty seconds empties it.
+    const gap = Math.min(elapsed, WINDOW_SECONDS + 1);
+    this.pushFinished(counts.finished);
+    this.remember(second);
     for (let i = 1; i < gap; i++) this.pushFinished(0);
-    this.acceptedLastSecond = gap === 1 ? this.current.accepted : 0;
-    this.current = { second, finished: 0, accepted: 0 };
-    return this.current;
+    this.acceptedLastSecond = gap === 1 ? counts.accepted : 0;
   }
 
   private pushFinished(n: number): void {
