@@ -48,6 +48,8 @@ export interface GatewayOptions {
   onStall?: StallHandler;
 }
 
+export const GATEWAY_MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations');
+
 /**
  * Wires the gateway: database and Kafka, the services behind the API, the consumers and the outbox
  * relay, then the internal API and the public port (http/public-server.ts). Kafka is waited for
@@ -59,7 +61,7 @@ export async function startGateway(
   logger: Logger,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
-  await applyMigrations(config.DATABASE_URL, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
+  await applyMigrations(config.DATABASE_URL, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
   const database = connectDatabase(config.DATABASE_URL, schema, 20, tracerOf('gateway'));
   const metrics = new GatewayMetrics();
   const pace =

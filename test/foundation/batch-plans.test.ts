@@ -1,9 +1,8 @@
-import path from 'node:path';
+import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
 import pg from 'pg';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
 import { applyMigrations, connectDatabase, type Database } from '../../common/db';
 import { newPaymentId, type OperationId, type PaymentId, type UserId } from '../../common/ids';
-import { PROJECT_ROOT } from '../../common/project-root';
 import * as gatewaySchema from '../../gateway/db/schema';
 import { DepositStore } from '../../gateway/src/deposit-store';
 import { PaymentStore, type NewPayment } from '../../gateway/src/payment-store';
@@ -68,7 +67,7 @@ async function seedTables(db: Pick<pg.Pool, 'query'>, tag: string, users: number
 
 async function migratedDatabase(label: string): Promise<string> {
   const url = await freshDatabase(label);
-  await applyMigrations(url, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
+  await applyMigrations(url, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
   await applyMigrations(url, MIGRATIONS_FOLDER, 'money');
   return url;
 }

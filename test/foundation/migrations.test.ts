@@ -1,15 +1,14 @@
-import path from 'node:path';
+import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
 import { eq } from 'drizzle-orm';
 import { applyMigrations, connectDatabase } from '../../common/db';
 import { newPaymentId } from '../../common/ids';
-import { PROJECT_ROOT } from '../../common/project-root';
 import * as schema from '../../gateway/db/schema';
 import { freshDatabase } from '../support/infra';
 
 describe('committed SQL migrations on a real Postgres', () => {
   it('apply (twice, as replicas starting together would) and are read back through Drizzle', async () => {
     const url = await freshDatabase('migrations');
-    const folder = path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations');
+    const folder = GATEWAY_MIGRATIONS_FOLDER;
     await Promise.all([applyMigrations(url, folder, 'gateway'), applyMigrations(url, folder, 'gateway')]);
     const database = connectDatabase(url, schema);
     const { db } = database;

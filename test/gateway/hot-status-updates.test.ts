@@ -1,7 +1,6 @@
-import path from 'node:path';
+import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
 import pg from 'pg';
 import { applyMigrations } from '../../common/db';
-import { PROJECT_ROOT } from '../../common/project-root';
 import { freshDatabase } from '../support/infra';
 
 /**
@@ -13,7 +12,7 @@ describe('the payments table keeps status updates HOT', () => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase('hot');
-    await applyMigrations(url, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
+    await applyMigrations(url, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
   });
 
   it('has no index on a column a status update writes, not even in a partial index’s condition', async () => {

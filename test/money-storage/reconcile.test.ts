@@ -1,3 +1,4 @@
+import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +14,7 @@ describe('npm run reconcile', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await createHarness('ms_recon');
-    await applyMigrations(h.databaseUrl, path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations'), 'gateway');
+    await applyMigrations(h.databaseUrl, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
     await h.start();
   });
   afterAll(() => h.close());
