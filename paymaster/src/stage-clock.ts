@@ -78,9 +78,15 @@ export class TickClock implements StageClock {
     this.armedFor = undefined;
     const current = Math.floor(this.now() / this.tickMs);
     let failure: { error: unknown } | undefined;
-    // A callback may schedule another for a tick already due: the Map's iteration reaches it too.
+    let next: number | undefined;
+    // One pass over the ticks, which are up to a deadline's worth (1,500 at 20 ms for 30 s). A
+    // callback may schedule another, for a tick already due or not: the Map's iteration reaches it
+    // too. A tick counted as `next` and then cancelled costs one wake-up that finds nothing.
     for (const [tick, callbacks] of this.due) {
-      if (tick > current) continue;
+      if (tick > current) {
+        if (next === undefined || tick < next) next = tick;
+        continue;
+      }
       this.due.delete(tick);
       for (const job of callbacks) {
         try {
@@ -90,8 +96,6 @@ export class TickClock implements StageClock {
         }
       }
     }
-    let next: number | undefined;
-    for (const tick of this.due.keys()) if (next === undefined || tick < next) next = tick;
     if (next !== undefined) this.arm(next);
     if (failure) throw failure.error;
   }
