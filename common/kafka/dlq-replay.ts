@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { headerString } from './client';
+import { createProducer, headerString } from './client';
 import { dlqOf } from './topics';
 
 export interface ReplayOptions {
@@ -43,7 +43,8 @@ export async function replayDlq(kafka: Kafka, o: ReplayOptions): Promise<ReplayR
   const report: ReplayReport = { replayed: 0, skipped: [], next: Math.max(o.from, last + 1) };
   if (last < first) return report;
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // The services' producer: their partitioner and no topic created by a send. Sends go one at a time, in DLQ order.
+  const producer = createProducer(kafka);
   const consumer = kafka.consumer({ groupId: `dlq-replay-${randomUUID()}` });
   await Promise.all([producer.connect(), consumer.connect()]);
   try {
