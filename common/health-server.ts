@@ -13,10 +13,11 @@ import { handleMetrics } from './metrics';
 
 /**
  * A request Node's HTTP parser refused (a malformed request line or Content-Length, headers too
- * large, too slow), answered as JSON like every other 4xx here: Node's own answer has no body.
+ * large, chunk extensions too large, too slow), answered as JSON like every other 4xx here:
+ * Node's own answer has no body.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable || answersAnother(socket)) return void socket.destroy();
+  if (error.code === 'ECONNRESET' || !socket.writable || mustNotAnswer(socket)) return void socket.destroy();
   const [code, message] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default!;
   const status = API_ERROR_STATUS[code];
   const body = JSON.stringify({ error: { code, message } });
@@ -29,19 +30,23 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 /**
- * Whether a response under way on this socket is for another request (keep-alive, pipelining),
- * which would read an answer written now as its own. A body refused as it streams in (chunk
- * extensions too large) belongs to the request being answered, still incomplete and still the
- * parser's: while that response has sent nothing, the refusal is its answer. A request read in
- * full is not what the parser refused (the parser keeps it as `incoming` until the next one).
+ * Whether an answer now would be read as another request's, or this one's has gone out already.
+ * A response under way for another request (keep-alive, pipelining) would take it for its own.
+ * A body refused as it streams in (chunk extensions too large) is about the request being read,
+ * still incomplete: it is answered while that request's own response has sent nothing, and not
+ * once that response has gone out (a handler that answered before reading the body), when a
+ * keep-alive client would take it for the answer to its next request. A request read in full is
+ * not what the parser refused (the parser keeps it as `incoming` until the next one).
  */
-function answersAnother(socket: Duplex): boolean {
+function mustNotAnswer(socket: Duplex): boolean {
   const { _httpMessage: current, parser } = socket as Duplex & {
     _httpMessage?: http.ServerResponse | null;
-    parser?: { incoming?: http.IncomingMessage } | null;
+    parser?: { incoming?: http.IncomingMessage | null } | null;
   };
-  if (!current) return false;
-  return current.headersSent || current.req.complete || parser?.incoming !== current.req;
+  const reading = parser?.incoming;
+  const bodyRefused = reading && !reading.complete ? reading : undefined;
+  if (!current) return bodyRefused !== undefined;
+  return current.headersSent || current.req !== bodyRefused;
 }
 
 const CLIENT_ERRORS: Record<string, [ApiErrorCode, string]> = {

@@ -93,8 +93,36 @@ export class ResultsListener implements Stoppable {
     const positioned = this.waitPositioned(POSITION_TIMEOUT_MS);
     void positioned.catch(() => undefined); // awaited below; a failed start must not leave it unhandled
     await this.group.start({ eachBatch: (p) => this.onBatch(p) }, { pacedCommits: true });
-    await positioned;
-    await this.consumer.commitOffsets(ends.map(({ partition, offset }) => ({ topic, partition, offset })));
+    try {
+      await positioned;
+      await this.commitStart(topic, ends);
+    } catch (e) {
+      // Nothing of a failed start may go on: its watchdog would take the silence for a stall.
+      await this.group.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Commits `ends` where the broker holds less, until it holds at least them everywhere: kafkajs'
+   * commitOffsets returns without committing while the consumer rejoins after a crash (and throws
+   * between the crash and the restart), so only the broker's answer says it is done. Never
+   * moves a commit the listener already made back.
+   */
+  private async commitStart(topic: string, ends: ReadonlyArray<{ partition: number; offset: string }>): Promise<void> {
+    await waitFor(
+      `the results listener's starting positions committed`,
+      async () => {
+        const [stored] = await this.o.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+        const held = new Map(stored?.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        const behind = ends.filter(({ partition, offset }) => (held.get(partition) ?? -1n) < BigInt(offset));
+        if (behind.length === 0) return true;
+        await this.consumer.commitOffsets(behind.map(({ partition, offset }) => ({ topic, partition, offset })));
+        return undefined;
+      },
+      POSITION_TIMEOUT_MS,
+      200,
+    );
   }
 
   stop(): Promise<void> {

@@ -81,7 +81,7 @@ export class TickClock implements StageClock {
     let next: number | undefined;
     // One pass over the ticks, which are up to a deadline's worth (1,500 at 20 ms for 30 s). A
     // callback may schedule another, for a tick already due or not: the Map's iteration reaches it
-    // too. A tick counted as `next` and then cancelled costs one wake-up that finds nothing.
+    // too.
     for (const [tick, callbacks] of this.due) {
       if (tick > current) {
         if (next === undefined || tick < next) next = tick;
@@ -96,7 +96,15 @@ export class TickClock implements StageClock {
         }
       }
     }
+    // A callback may have cancelled that tick, or stopped the clock: then look again.
+    if (next !== undefined && !this.due.has(next)) next = earliest(this.due.keys());
     if (next !== undefined) this.arm(next);
     if (failure) throw failure.error;
   }
+}
+
+function earliest(ticks: Iterable<number>): number | undefined {
+  let first: number | undefined;
+  for (const tick of ticks) if (first === undefined || tick < first) first = tick;
+  return first;
 }

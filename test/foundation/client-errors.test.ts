@@ -12,6 +12,10 @@ let releaseSlow: () => void = () => undefined;
 
 beforeAll(async () => {
   const handler = http.createServer((req, res) => {
+    if (req.url === '/early') {
+      res.end('early');
+      return;
+    }
     if (req.url === '/slow') {
       releaseSlow = () => res.end('slow');
       return;
@@ -68,6 +72,13 @@ describe('answers to HTTP the parser refuses', () => {
     const second = text.indexOf('HTTP/1.1', 1);
     expect(text.slice(0, second)).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*ok$/);
     expect(jsonAnswer(text.slice(second))).toMatchObject({ status: '400', body: { error: { code: 'BAD_REQUEST' } } });
+  });
+
+  it('chunk extensions too large after the request was answered early: the socket is closed, with no second answer', async () => {
+    const text = await exchange(
+      `POST /early HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(20_000)}\r\nx\r\n0\r\n\r\n`,
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*early$/);
   });
 
   it('pipelined behind a request still being answered: the socket is closed, with no answer it would take for its own', async () => {

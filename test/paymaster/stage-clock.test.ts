@@ -115,6 +115,17 @@ describe('TickClock', () => {
     expect(ran).toBe(false);
   });
 
+  it('leaves no timer when a callback stops it, though later ticks were pending', () => {
+    const clock = new TickClock(50, fakeNow);
+    let ran = false;
+    clock.after(4000, () => (ran = true));
+    clock.after(100, () => clock.stop());
+    jest.advanceTimersByTime(100);
+    expect(jest.getTimerCount()).toBe(0);
+    jest.advanceTimersByTime(5000);
+    expect(ran).toBe(false);
+  });
+
   it('refuses a tick that is not positive', () => {
     expect(() => new TickClock(0)).toThrow(RangeError);
     expect(() => new TickClock(Number.NaN)).toThrow(RangeError);
