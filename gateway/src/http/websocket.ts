@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/apollo';
+import { codedGraphQLError } from '../errors';
 import { checkLimits, type QueryLimits } from '../graphql/limits';
 import { sharedExecutionSubscribe } from '../graphql/shared-execution';
 import { SharedDocuments } from '../graphql/shared-documents';
@@ -124,7 +125,7 @@ function refuseDocument(
     document = documents.parse(payload.query);
   } catch (e) {
     const message = e instanceof GraphQLError ? e.message : 'the query could not be parsed';
-    return new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    return codedGraphQLError('GRAPHQL_PARSE_FAILED', message);
   }
   return checkLimits(schema, document, payload.operationName, payload.variables, limits);
 }
