@@ -8,7 +8,6 @@ import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from '../../../common/logger';
-import { requestUrl } from '../../../common/http';
 import { inSpan, tracerOf } from '../../../common/tracing';
 import { publicDetails, toPublicError } from '../public-error';
 import type { GraphQLContext } from './context';
@@ -114,8 +113,7 @@ const operationNamePlugin: ApolloServerPlugin<GraphQLContext> = {
 /** Runs one HTTP request through Apollo; the body is already parsed (and size-limited) by the caller. */
 export async function executeGraphQL(
   apollo: ApolloServer<GraphQLContext>,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  { req, res, search }: { req: http.IncomingMessage; res: http.ServerResponse; search: string },
   body: unknown,
   context: () => Promise<GraphQLContext>,
 ): Promise<void> {
@@ -125,7 +123,7 @@ export async function executeGraphQL(
   }
   const result = await inSpan(tracerOf('gateway'), 'graphql', {}, () =>
     apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: requestUrl(req)?.search ?? '', body },
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context,
     }),
   );

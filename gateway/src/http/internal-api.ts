@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { readJson, sendJson } from '../../../common/http';
+import { readJson, requestUrl, sendJson } from '../../../common/http';
 import { isUserId, type UserId } from '../../../common/ids';
 import { startHttpServer, type RunningServer } from '../../../common/health-server';
 import type { Logger } from '../../../common/logger';
@@ -77,7 +77,8 @@ export async function serveInternalApi(
   logger: Logger,
 ): Promise<RunningServer> {
   const dispatch = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
-    const outcome = await routes.dispatch(req, res);
+    const url = requestUrl(req);
+    const outcome = url ? await routes.dispatch(req, res, url) : 'no-route';
     if (outcome === 'method-not-allowed') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     return outcome === 'handled';
   };

@@ -119,10 +119,10 @@ function publicHandler(
     if (url.pathname === '/graphql') {
       const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;
       refuseNewPaymentEarly(req, body);
-      await executeGraphQL(apollo, req, res, body, graphqlContext(req));
+      await executeGraphQL(apollo, { req, res, search: url.search }, body, graphqlContext(req));
       return;
     }
-    const outcome = await rest.dispatch(req, res);
+    const outcome = await rest.dispatch(req, res, url);
     if (outcome === 'method-not-allowed') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`);
     if (outcome === 'no-route') throw new ApiError('NOT_FOUND', 'no such route');
   };

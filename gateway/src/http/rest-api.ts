@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { readJson, requestUrl, sendJson } from '../../../common/http';
+import { readJson, sendJson } from '../../../common/http';
 import type { Caller, TokenVerifier } from '../auth';
 import { OPENAPI_DOCUMENT } from './openapi';
 import type { PaymentService } from '../payment-service';
@@ -26,9 +26,7 @@ export function restRoutes(service: PaymentService, tokens: TokenVerifier, bodyL
       });
       sendJson(res, 201, { id: payment.id, status: payment.status }, { location: `/api/payments/${payment.id}` });
     })
-    .on('GET', /^\/api\/payments\/?$/, async (req, res) => {
-      // The router matched the path, so the target is a URL.
-      const query = requestUrl(req)!.searchParams;
+    .on('GET', /^\/api\/payments\/?$/, async (req, res, _params, { searchParams: query }) => {
       const first = query.has('first') ? Number(query.get('first')) : undefined;
       const page = await service.listPayments(caller(req), {
         first,

@@ -1,8 +1,13 @@
 import type http from 'node:http';
 import { ApiError } from '../../../common/api-error';
-import { requestUrl } from '../../../common/http';
 
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => void | Promise<void>;
+/** `params` are the pattern's captured groups, decoded; `url` is the request's target, parsed once. */
+export type Handler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  params: string[],
+  url: URL,
+) => void | Promise<void>;
 
 interface Route {
   method: string;
@@ -23,16 +28,15 @@ export class Router {
   async dispatch(
     req: http.IncomingMessage,
     res: http.ServerResponse,
+    url: URL,
   ): Promise<'handled' | 'method-not-allowed' | 'no-route'> {
-    const path = requestUrl(req)?.pathname;
-    if (path === undefined) return 'no-route';
     let pathKnown = false;
     for (const route of this.routes) {
-      const match = route.pattern.exec(path);
+      const match = route.pattern.exec(url.pathname);
       if (!match) continue;
       pathKnown = true;
       if (route.method !== req.method) continue;
-      await route.handler(req, res, match.slice(1).map(decodeSegment));
+      await route.handler(req, res, match.slice(1).map(decodeSegment), url);
       return 'handled';
     }
     return pathKnown ? 'method-not-allowed' : 'no-route';
