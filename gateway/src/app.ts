@@ -1,5 +1,5 @@
-import path from 'node:path';
-import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
+import { connectDatabase, isDatabaseReachable } from '../../common/db';
+import { migrateGatewayDb } from '../db/migrate';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import type { StallHandler } from '../../common/kafka/consumer-watchdog';
 import { consumerContext } from '../../common/kafka/group-consumer';
@@ -8,7 +8,6 @@ import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-he
 import { groupName, topicNames } from '../../common/kafka/topics';
 import { startAllOrNone, stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
-import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
@@ -48,8 +47,6 @@ export interface GatewayOptions {
   onStall?: StallHandler;
 }
 
-export const GATEWAY_MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'gateway', 'db', 'migrations');
-
 /**
  * Wires the gateway: database and Kafka, the services behind the API, the consumers and the outbox
  * relay, then the internal API and the public port (http/public-server.ts). Kafka is waited for
@@ -61,7 +58,7 @@ export async function startGateway(
   logger: Logger,
   options: GatewayOptions = {},
 ): Promise<Gateway> {
-  await applyMigrations(config.DATABASE_URL, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
+  await migrateGatewayDb(config.DATABASE_URL);
   const database = connectDatabase(config.DATABASE_URL, schema, 20, tracerOf('gateway'));
   const metrics = new GatewayMetrics();
   const pace =

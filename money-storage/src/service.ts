@@ -1,5 +1,5 @@
-import path from 'node:path';
-import { applyMigrations, connectDatabase, isDatabaseReachable } from '../../common/db';
+import { connectDatabase, isDatabaseReachable } from '../../common/db';
+import { migrateMoneyDb } from '../db/migrate';
 import { startHealthServer, startHttpServer } from '../../common/health-server';
 import { stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
@@ -9,7 +9,6 @@ import { consumerContext } from '../../common/kafka/group-consumer';
 import { SelfHealingProducer } from '../../common/kafka/self-healing-producer';
 import { groupName } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
-import { PROJECT_ROOT } from '../../common/project-root';
 import { kafkaReadiness, type RunningService } from '../../common/service';
 import { tracerOf } from '../../common/tracing';
 import * as schema from '../db/schema';
@@ -21,8 +20,6 @@ import { MoneyStorageMetrics } from './metrics';
 import { startOperationConsumer, type BeforeCommitHook } from './operation-consumer';
 import { OperationHandler } from './operation-handler';
 import { CachedUserDirectory } from './user-cache';
-
-export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'money-storage', 'db', 'migrations');
 
 export interface MoneyStorage extends RunningService {
   /** The HTTP ports actually bound (0 picks a free one): health, and the internal API. */
@@ -40,7 +37,7 @@ export async function startMoneyStorage(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<MoneyStorage> {
-  await applyMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, 'money');
+  await migrateMoneyDb(config.DATABASE_URL);
   const database = connectDatabase(config.DATABASE_URL, schema, config.DB_POOL_SIZE, tracerOf('money-storage'));
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'money-storage', logger });
   const admin = kafka.admin();

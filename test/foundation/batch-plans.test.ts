@@ -1,14 +1,14 @@
-import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
+import { migrateGatewayDb } from '../../gateway/db/migrate';
 import pg from 'pg';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
-import { applyMigrations, connectDatabase, type Database } from '../../common/db';
+import { connectDatabase, type Database } from '../../common/db';
 import { newPaymentId, type OperationId, type PaymentId, type UserId } from '../../common/ids';
 import * as gatewaySchema from '../../gateway/db/schema';
 import { DepositStore } from '../../gateway/src/deposit-store';
 import { PaymentStore, type NewPayment } from '../../gateway/src/payment-store';
 import * as moneySchema from '../../money-storage/db/schema';
 import { Ledger } from '../../money-storage/src/ledger';
-import { MIGRATIONS_FOLDER } from '../../money-storage/src/service';
+import { migrateMoneyDb } from '../../money-storage/db/migrate';
 import { freshDatabase } from '../support/infra';
 
 /**
@@ -67,8 +67,8 @@ async function seedTables(db: Pick<pg.Pool, 'query'>, tag: string, users: number
 
 async function migratedDatabase(label: string): Promise<string> {
   const url = await freshDatabase(label);
-  await applyMigrations(url, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
-  await applyMigrations(url, MIGRATIONS_FOLDER, 'money');
+  await migrateGatewayDb(url);
+  await migrateMoneyDb(url);
   return url;
 }
 

@@ -1,6 +1,6 @@
-import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
 import { eq } from 'drizzle-orm';
-import { applyMigrations, connectDatabase } from '../../common/db';
+import { connectDatabase } from '../../common/db';
+import { migrateGatewayDb } from '../../gateway/db/migrate';
 import { newPaymentId } from '../../common/ids';
 import * as schema from '../../gateway/db/schema';
 import { freshDatabase } from '../support/infra';
@@ -8,8 +8,7 @@ import { freshDatabase } from '../support/infra';
 describe('committed SQL migrations on a real Postgres', () => {
   it('apply (twice, as replicas starting together would) and are read back through Drizzle', async () => {
     const url = await freshDatabase('migrations');
-    const folder = GATEWAY_MIGRATIONS_FOLDER;
-    await Promise.all([applyMigrations(url, folder, 'gateway'), applyMigrations(url, folder, 'gateway')]);
+    await Promise.all([migrateGatewayDb(url), migrateGatewayDb(url)]);
     const database = connectDatabase(url, schema);
     const { db } = database;
     try {

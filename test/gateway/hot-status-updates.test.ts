@@ -1,6 +1,5 @@
-import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
+import { migrateGatewayDb } from '../../gateway/db/migrate';
 import pg from 'pg';
-import { applyMigrations } from '../../common/db';
 import { freshDatabase } from '../support/infra';
 
 /**
@@ -12,7 +11,7 @@ describe('the payments table keeps status updates HOT', () => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase('hot');
-    await applyMigrations(url, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
+    await migrateGatewayDb(url);
   });
 
   it('has no index on a column a status update writes, not even in a partial index’s condition', async () => {

@@ -11,13 +11,9 @@ import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/
 import { createLogger } from '../../common/logger';
 import type { Currency } from '../../common/money';
 import { loadMoneyStorageConfig, type MoneyStorageConfig } from '../../money-storage/src/config';
-import {
-  MIGRATIONS_FOLDER,
-  startMoneyStorage,
-  type MoneyStorage,
-  type StartOptions,
-} from '../../money-storage/src/service';
-import { applyMigrations, connectDatabase, type Database } from '../../common/db';
+import { startMoneyStorage, type MoneyStorage, type StartOptions } from '../../money-storage/src/service';
+import { migrateMoneyDb } from '../../money-storage/db/migrate';
+import { connectDatabase, type Database } from '../../common/db';
 import * as schema from '../../money-storage/db/schema';
 import { Ledger } from '../../money-storage/src/ledger';
 import { collect, eventually, freshDatabase, freshTopics, kafkaBrokers } from '../support/infra';
@@ -165,7 +161,7 @@ export async function createHarness(label: string): Promise<Harness> {
     startGatewayStub(),
   ]);
   // Also done by the service on start; here so a test can seed rows before starting one.
-  await applyMigrations(databaseUrl, MIGRATIONS_FOLDER, 'money');
+  await migrateMoneyDb(databaseUrl);
   const kafka = createKafka({
     brokers: kafkaBrokers(),
     clientId: `test-${label}`,
@@ -318,7 +314,7 @@ export async function ledgerWithOneAccount(
   label: string,
 ): Promise<{ ledger: Ledger; user: UserId; database: Database<typeof schema> }> {
   const url = await freshDatabase(label);
-  await applyMigrations(url, MIGRATIONS_FOLDER, 'money');
+  await migrateMoneyDb(url);
   const database = connectDatabase(url, schema, 20);
   const user = newUserId();
   await database.pool.query(

@@ -1,8 +1,7 @@
-import { GATEWAY_MIGRATIONS_FOLDER } from '../../gateway/src/app';
+import { migrateGatewayDb } from '../../gateway/db/migrate';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { applyMigrations } from '../../common/db';
 import { PROJECT_ROOT } from '../../common/project-root';
 import { reconcile, type ReconcileReport } from '../../tools/reconcile/checks';
 import { compensation, createHarness, debit, newUserId, seed, unsettledDebit, type Harness } from './harness';
@@ -14,7 +13,7 @@ describe('npm run reconcile', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await createHarness('ms_recon');
-    await applyMigrations(h.databaseUrl, GATEWAY_MIGRATIONS_FOLDER, 'gateway');
+    await migrateGatewayDb(h.databaseUrl);
     await h.start();
   });
   afterAll(() => h.close());
