@@ -5,6 +5,7 @@ import { SharedPromise } from '../shared-promise';
 import { groupSession } from './client';
 import { ignoreStall, watchConsumer, type StallHandler } from './consumer-watchdog';
 import { waitForGroupJoin } from './group-join';
+import type { ResumePositions } from './resume-positions';
 import { TimeoutError, withTimeout } from '../with-timeout';
 
 /** Inside every service's stop deadline, with room for the stages after the consumers. */
@@ -57,6 +58,11 @@ export interface GroupConsumerOptions {
   leaveTimeoutMs?: number;
   /** Fetch sizing and the like, per consumer. */
   tuning?: Omit<ConsumerConfig, 'groupId' | 'sessionTimeout' | 'heartbeatInterval'>;
+  /**
+   * For a process's private group: each join seeks to where the last handled batch ended (see
+   * ResumePositions); a batch counts as handled once its `eachBatch` returned.
+   */
+  resume?: ResumePositions;
 }
 
 /** What a service hands every consumer it starts; each adds where it reads. */
@@ -94,6 +100,7 @@ export class GroupConsumer implements Stoppable {
     const session = o.sessionTimeoutMs === undefined ? {} : groupSession(o.sessionTimeoutMs);
     this.consumer = o.kafka.consumer({ ...o.tuning, ...session, groupId: o.groupId });
     this.stopWatching = watchConsumer(this.consumer, o.name, o.stallMs, o.logger, o.onStall);
+    o.resume?.follow(this.consumer, o.topic);
   }
 
   /**
@@ -121,7 +128,8 @@ export class GroupConsumer implements Stoppable {
       if (this.o.commitIntervalMs === undefined) throw new Error(`${this.o.name}: paced commits need commitIntervalMs`);
       this.paced = new PacedCommits(this.o.name, this.o.commitIntervalMs, this.o.logger);
     }
-    await this.consumer.run(this.paced ? this.paced.wrap(run) : run);
+    const resumable = this.o.resume ? advancing(run, this.o.resume) : run;
+    await this.consumer.run(this.paced ? this.paced.wrap(resumable) : resumable);
     await joined;
   }
 
@@ -153,6 +161,20 @@ export class GroupConsumer implements Stoppable {
       );
     }
   }
+}
+
+/** `run`, its positions moved past each batch its eachBatch returned from. */
+function advancing(run: ConsumerRunConfig, positions: ResumePositions): ConsumerRunConfig {
+  const { eachBatch } = run;
+  if (!eachBatch) throw new Error('resume positions need eachBatch');
+  return {
+    ...run,
+    eachBatch: async (payload) => {
+      await eachBatch(payload);
+      const last = payload.batch.messages.at(-1);
+      if (last) positions.advance(payload.batch.partition, last.offset);
+    },
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { ResumePositions } from '../../common/kafka/resume-positions';
 import { waitFor } from '../../common/wait-for';
 
 /**
@@ -11,13 +12,13 @@ const CLOCK_SKEW_ALLOWANCE_MS = 5000;
 const FILL_TIMEOUT_MS = 10_000;
 
 /**
- * Where the fan-out reads `status-payments` from, per partition, for the life of the process.
+ * Where the fan-out begins each partition of `status-payments`, for the life of the process.
  *
- * The fan-out's group is this process's alone and never commits, so on every join (its first
- * start, each restart kafkajs makes after a crash, a rebalance, each new attempt of the Kafka side)
- * kafkajs would start it at the log's end. Events produced while it was away would then reach no
- * subscriber: a page watching a payment would wait forever for a COMPLETED that went by. So every
- * join seeks each partition to where the fan-out left off.
+ * The fan-out's group is this process's alone and never commits, so every join (its first start,
+ * each restart kafkajs makes after a crash, a rebalance, each new attempt of the Kafka side) seeks
+ * each partition to where the fan-out left off (ResumePositions). Events produced while it was
+ * away would otherwise reach no subscriber: a page watching a payment would wait forever for a
+ * COMPLETED that went by.
  *
  * A partition it has not read yet begins at the earlier of two points. A subscriber starts from
  * the payment's row, so everything the database may not show yet must reach it: the status
@@ -25,9 +26,7 @@ const FILL_TIMEOUT_MS = 10_000;
  * fan-out joined: since the gateway began, then. Events read twice reach no subscriber twice
  * (each drops what is not newer than what it sent).
  */
-export class FanOutPositions {
-  private readonly next = new Map<number, string>();
-
+export class FanOutPositions extends ResumePositions {
   /**
    * `since`: when the gateway began (epoch ms); `writerGroupId`: the status writer's group, whose
    * commits follow what the database holds.
@@ -35,7 +34,9 @@ export class FanOutPositions {
   constructor(
     private readonly since: number,
     private readonly writerGroupId: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Finds where to begin each partition not read yet; before a fan-out starts. With an admin of
@@ -46,45 +47,23 @@ export class FanOutPositions {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const starts = await waitFor(
-        `where ${topic} begins for the fan-out`,
-        () => this.starts(admin, topic),
-        FILL_TIMEOUT_MS,
-        200,
+      this.seed(
+        await waitFor(`where ${topic} begins for the fan-out`, () => this.starts(admin, topic), FILL_TIMEOUT_MS, 200),
       );
-      for (const [partition, offset] of starts) if (!this.next.has(partition)) this.next.set(partition, offset);
     } finally {
       await admin.disconnect();
     }
   }
 
-  private async starts(admin: Admin, topic: string): Promise<Map<number, string>> {
+  private async starts(admin: Admin, topic: string): Promise<Array<{ partition: number; offset: string }>> {
     const [sinceBegan, [writer]] = await Promise.all([
       admin.fetchTopicOffsetsByTimestamp(topic, this.since - CLOCK_SKEW_ALLOWANCE_MS),
       admin.fetchOffsets({ groupId: this.writerGroupId, topics: [topic] }),
     ]);
     const written = new Map(writer?.partitions.map((p) => [p.partition, BigInt(p.offset)]));
-    return new Map(
-      sinceBegan.map(({ partition, offset }) => {
-        const committed = written.get(partition) ?? -1n; // -1: nothing committed yet
-        return [partition, committed >= 0n && committed < BigInt(offset) ? committed.toString() : offset];
-      }),
-    );
-  }
-
-  /** After a partition's messages up to `lastOffset` have been handed to the hub. */
-  advance(partition: number, lastOffset: string): void {
-    this.next.set(partition, (BigInt(lastOffset) + 1n).toString());
-  }
-
-  /**
-   * On a join (kafkajs' GROUP_JOIN event, emitted before its first fetch): each assigned partition
-   * is read from its position. A partition without one (added since `fillFrom`) starts at the end.
-   */
-  seekOnJoin(consumer: Consumer, topic: string, partitions: readonly number[]): void {
-    for (const partition of partitions) {
-      const offset = this.next.get(partition);
-      if (offset !== undefined) consumer.seek({ topic, partition, offset });
-    }
+    return sinceBegan.map(({ partition, offset }) => {
+      const committed = written.get(partition) ?? -1n; // -1: nothing committed yet
+      return { partition, offset: committed >= 0n && committed < BigInt(offset) ? committed.toString() : offset };
+    });
   }
 }

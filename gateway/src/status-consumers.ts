@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { ConsumerGroupJoinEvent, EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
 import { resolveIfDone, decodeOrPark, processIsolatingPoison, type Settled } from '../../common/kafka/poison-isolation';
 import { batchScope } from '../../common/kafka/transient-retry';
@@ -98,6 +98,7 @@ export async function startStatusBroadcast(
     topic: o.names.statusPayments,
     fromBeginning: false,
     tuning,
+    resume: o.positions,
   });
   const eachBatch = ({ batch }: EachBatchPayload): Promise<void> => {
     for (const message of batch.messages) {
@@ -105,14 +106,8 @@ export async function startStatusBroadcast(
       if (decoded.ok)
         inMessageSpan(TRACER, TOPICS.statusPayments.name, message, batch.partition, () => o.hub.publish(decoded.value));
     }
-    const last = batch.messages.at(-1);
-    if (last) o.positions.advance(batch.partition, last.offset);
     return Promise.resolve();
   };
-  const { consumer } = broadcast;
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }: ConsumerGroupJoinEvent) =>
-    o.positions.seekOnJoin(consumer, o.names.statusPayments, payload.memberAssignment[o.names.statusPayments] ?? []),
-  );
   // Never committed: the group is this process's alone and its positions are kept in memory, so a
   // commit would be read by nobody, and it cost the broker a write per batch (most of its requests).
   await broadcast.start({ autoCommit: false, partitionsConsumedConcurrently: 8, eachBatch }, { awaitJoin: true });

@@ -1,16 +1,16 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { decode, type MoneyOperationResult } from '../../common/kafka/contracts';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
+import { ResumePositions } from '../../common/kafka/resume-positions';
 import { parkMessage, type DlqTarget } from '../../common/kafka/poison-isolation';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { batchScope, type ConsumerScope } from '../../common/kafka/transient-retry';
 import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { inMessageSpan, tracerOf } from '../../common/tracing';
-import { withTimeout } from '../../common/with-timeout';
 import { waitFor } from '../../common/wait-for';
 import { isUuid } from '../../common/ids';
 
@@ -32,8 +32,6 @@ export interface ResultsListenerOptions {
   admin: Admin;
 }
 
-/** Joining and the first fetch; a start that takes longer fails the paymaster's start. */
-const POSITION_TIMEOUT_MS = 60_000;
 /** Finding where the topic ends: a topic just created may not have its leaders in place yet. */
 const ENDS_TIMEOUT_MS = 10_000;
 
@@ -45,16 +43,16 @@ export const resultsGroupId = (group: string): string =>
  * for a payment lands on whichever partition money-storage chose, not necessarily one this process
  * reads `payments` from. It starts at the end (earlier answers belong to earlier processes).
  *
- * It commits although nobody else will ever read its group: when kafkajs restarts the consumer on
- * its own (after a broker outage, or a crash under load), a partition without a commit would
- * start again at the end and skip every answer published meanwhile, turning those payments into
- * deadline ERRORs. So it commits where each partition ended before it began (see start), then as
- * it goes. The cost is one small group per process, which the broker forgets
+ * When kafkajs restarts the consumer on its own (after a broker outage, or a crash under load), a
+ * partition would start at the end again and skip every answer published meanwhile, turning
+ * those payments into deadline ERRORs; so every join resumes where this process left off
+ * (ResumePositions), from where each partition ended before the listener began. It commits as it
+ * goes only for the consumer-lag metric; the broker forgets the group
  * `offsets.retention.minutes` (7 days) after the process is gone.
  */
 export class ResultsListener implements Stoppable {
   private readonly group: GroupConsumer;
-  private readonly consumer: Consumer;
+  private readonly positions = new ResumePositions();
   /** This process's own group (see above). */
   readonly groupId: string;
 
@@ -68,61 +66,20 @@ export class ResultsListener implements Stoppable {
       topic: o.names.moneyOperationResults,
       fromBeginning: false,
       tuning: { maxWaitTimeInMs: 100, minBytes: 64 * 1024, allowAutoTopicCreation: false },
+      resume: this.positions,
     });
-    this.consumer = this.group.consumer;
   }
 
   /**
-   * Resolves once the listener is positioned: joined, its first fetch done (that is when kafkajs
-   * resolves "latest" to a concrete offset), and a position committed for every partition. Only
-   * then may payments be taken, or the answer to a debit sent right away could fall before our
-   * starting point. The commit is where each partition ended before the listener began, at or
-   * before where it starts reading: a restart may read a few answers again, which no payment
-   * held here awaits, but skips none. Without it, a partition that had had no answer yet kept no
-   * position, and a payment whose answer came there while kafkajs restarted the consumer waited
-   * out its deadline and ended in ERROR.
+   * Resolves once every partition's starting point is fixed: where it ends now. Payments may be
+   * taken from then on, since the answer to a debit sent later lies past that point.
    */
   async start(): Promise<void> {
     const topic = this.o.names.moneyOperationResults;
-    const ends = await waitFor(
-      `where ${topic} ends`,
-      () => this.o.admin.fetchTopicOffsets(topic),
-      ENDS_TIMEOUT_MS,
-      200,
+    this.positions.seed(
+      await waitFor(`where ${topic} ends`, () => this.o.admin.fetchTopicOffsets(topic), ENDS_TIMEOUT_MS, 200),
     );
-    const positioned = this.waitPositioned(POSITION_TIMEOUT_MS);
-    void positioned.catch(() => undefined); // awaited below; a failed start must not leave it unhandled
     await this.group.start({ eachBatch: (p) => this.onBatch(p) }, { pacedCommits: true });
-    try {
-      await positioned;
-      await this.commitStart(topic, ends);
-    } catch (e) {
-      // Nothing of a failed start may go on: its watchdog would take the silence for a stall.
-      await this.group.stop().catch(() => undefined);
-      throw e;
-    }
-  }
-
-  /**
-   * Commits `ends` where the broker holds less, until it holds at least them everywhere: kafkajs'
-   * commitOffsets returns without committing while the consumer rejoins after a crash (and throws
-   * between the crash and the restart), so only the broker's answer says it is done. Never
-   * moves a commit the listener already made back.
-   */
-  private async commitStart(topic: string, ends: ReadonlyArray<{ partition: number; offset: string }>): Promise<void> {
-    await waitFor(
-      `the results listener's starting positions committed`,
-      async () => {
-        const [stored] = await this.o.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
-        const held = new Map(stored?.partitions.map((p) => [p.partition, BigInt(p.offset)]));
-        const behind = ends.filter(({ partition, offset }) => (held.get(partition) ?? -1n) < BigInt(offset));
-        if (behind.length === 0) return true;
-        await this.consumer.commitOffsets(behind.map(({ partition, offset }) => ({ topic, partition, offset })));
-        return undefined;
-      },
-      POSITION_TIMEOUT_MS,
-      200,
-    );
   }
 
   stop(): Promise<void> {
@@ -185,25 +142,6 @@ export class ResultsListener implements Stoppable {
         { err: e, partition: target.partition, offset: message.offset },
         'could not park an invalid result',
       ),
-    );
-  }
-
-  private waitPositioned(timeoutMs: number): Promise<void> {
-    const { GROUP_JOIN, FETCH } = this.consumer.events;
-    let joined = false;
-    const removers: Array<() => void> = [];
-    const positioned = new Promise<void>((resolve) => {
-      removers.push(
-        this.consumer.on(GROUP_JOIN, () => {
-          joined = true;
-        }),
-        this.consumer.on(FETCH, () => {
-          if (joined) resolve();
-        }),
-      );
-    });
-    return withTimeout(positioned, timeoutMs, 'positioning the results listener').finally(() =>
-      removers.forEach((remove) => remove()),
     );
   }
 }

@@ -3,7 +3,6 @@ import { ignoreStall } from '../../common/kafka/consumer-watchdog';
 import { debitCommand } from '../../common/kafka/messages';
 import { publish } from '../../common/kafka/client';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
-import { TOPICS } from '../../common/kafka/topics';
 import { ResultsListener } from '../../paymaster/src/results-listener';
 import { eventually, freshTopics, testKafka } from '../support/infra';
 import { payment, quietLogger, resultFor, testProducer } from './helpers';
@@ -18,9 +17,8 @@ const restartableCrash = (): Error =>
   });
 
 describe('the results listener', () => {
-  it('commits where every partition ended before it began, so a restart kafkajs makes skips no answer', async () => {
+  it('begins where every partition ended, and after a restart kafkajs makes resumes there: no answer is skipped', async () => {
     const { names } = await freshTopics('results_listener');
-    const topic = names.moneyOperationResults;
     const kafka = testKafka();
     const admin = kafka.admin();
     const producer = await testProducer();
@@ -51,16 +49,8 @@ describe('the results listener', () => {
     });
     try {
       await listener.start();
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId: listener.groupId, topics: [topic] }),
-      ]);
-      expect(ends).toHaveLength(TOPICS.moneyOperationResults.partitions);
-      expect(new Map(committed!.partitions.map((p) => [p.partition, p.offset]))).toEqual(
-        new Map(ends.map((e) => [e.partition, e.offset])),
-      );
-
-      // Its first delivery crashes the consumer before anything of that partition is committed.
+      // Published at once, before the consumer has even joined: past its starting point all the same.
+      // Its first delivery crashes the consumer, and kafkajs joins again with a new member.
       const answer = resultFor(debitCommand(awaited), { outcome: 'APPLIED', reason: null });
       await publish(producer, names, 'moneyOperationResults', [{ key: awaited.paymentId, value: answer }]);
       await eventually(
