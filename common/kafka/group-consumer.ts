@@ -60,7 +60,8 @@ export interface GroupConsumerOptions {
   tuning?: Omit<ConsumerConfig, 'groupId' | 'sessionTimeout' | 'heartbeatInterval'>;
   /**
    * For a process's private group: each join seeks to where the last handled batch ended (see
-   * ResumePositions); a batch counts as handled once its `eachBatch` returned.
+   * ResumePositions); a batch counts as handled, all of it, once its `eachBatch` returned, so a
+   * consumer that resolves part of a batch (`eachBatchAutoResolve: false`) cannot have one.
    */
   resume?: ResumePositions;
 }
@@ -166,7 +167,7 @@ export class GroupConsumer implements Stoppable {
 /** `run`, its positions moved past each batch its eachBatch returned from. */
 function advancing(run: ConsumerRunConfig, positions: ResumePositions): ConsumerRunConfig {
   const { eachBatch } = run;
-  if (!eachBatch) throw new Error('resume positions need eachBatch');
+  if (!eachBatch || run.eachBatchAutoResolve === false) throw new Error('resume positions need whole batches');
   return {
     ...run,
     eachBatch: async (payload) => {

@@ -14,7 +14,7 @@ import type { Consumer, ConsumerGroupJoinEvent } from 'kafkajs';
 export class ResumePositions {
   private readonly next = new Map<number, string>();
 
-  /** Where partitions not read yet begin; one already read keeps its place. */
+  /** Where partitions without a position yet begin; one that has one (seeded or read) keeps it. */
   seed(starts: ReadonlyArray<{ partition: number; offset: string }>): void {
     for (const { partition, offset } of starts) if (!this.next.has(partition)) this.next.set(partition, offset);
   }

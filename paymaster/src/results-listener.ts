@@ -32,6 +32,8 @@ export interface ResultsListenerOptions {
   admin: Admin;
 }
 
+/** Joining and committing where it begins; a start that takes longer fails the paymaster's start. */
+const JOIN_TIMEOUT_MS = 60_000;
 /** Finding where the topic ends: a topic just created may not have its leaders in place yet. */
 const ENDS_TIMEOUT_MS = 10_000;
 
@@ -46,8 +48,8 @@ export const resultsGroupId = (group: string): string =>
  * When kafkajs restarts the consumer on its own (after a broker outage, or a crash under load), a
  * partition would start at the end again and skip every answer published meanwhile, turning
  * those payments into deadline ERRORs; so every join resumes where this process left off
- * (ResumePositions), from where each partition ended before the listener began. It commits as it
- * goes only for the consumer-lag metric; the broker forgets the group
+ * (ResumePositions), from where each partition ended before the listener began. It commits (where
+ * it begins, then as it goes) only for the consumer-lag metric; the broker forgets the group
  * `offsets.retention.minutes` (7 days) after the process is gone.
  */
 export class ResultsListener implements Stoppable {
@@ -76,10 +78,38 @@ export class ResultsListener implements Stoppable {
    */
   async start(): Promise<void> {
     const topic = this.o.names.moneyOperationResults;
-    this.positions.seed(
-      await waitFor(`where ${topic} ends`, () => this.o.admin.fetchTopicOffsets(topic), ENDS_TIMEOUT_MS, 200),
+    const ends = await waitFor(
+      `where ${topic} ends`,
+      () => this.o.admin.fetchTopicOffsets(topic),
+      ENDS_TIMEOUT_MS,
+      200,
     );
+    this.positions.seed(ends);
     await this.group.start({ eachBatch: (p) => this.onBatch(p) }, { pacedCommits: true });
+    try {
+      await this.commitStart(ends.map(({ partition, offset }) => ({ topic, partition, offset })));
+    } catch (e) {
+      await this.group.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Where it begins, committed once joined: kafkajs commits only what a batch resolved, so a
+   * partition no answer has come to would otherwise have no commit, and the lag metric would read
+   * 0 there however far behind a stuck listener fell. A commit that keeps failing means the group
+   * never joined: the start fails then, rather than taking payments whose answers it cannot read.
+   */
+  private commitStart(starts: Array<{ topic: string; partition: number; offset: string }>): Promise<true> {
+    return waitFor(
+      `the results listener joined and committed where it begins`,
+      async () => {
+        await this.group.consumer.commitOffsets(starts);
+        return true as const;
+      },
+      JOIN_TIMEOUT_MS,
+      200,
+    );
   }
 
   stop(): Promise<void> {

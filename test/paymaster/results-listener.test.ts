@@ -3,6 +3,7 @@ import { ignoreStall } from '../../common/kafka/consumer-watchdog';
 import { debitCommand } from '../../common/kafka/messages';
 import { publish } from '../../common/kafka/client';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
+import { TOPICS } from '../../common/kafka/topics';
 import { ResultsListener } from '../../paymaster/src/results-listener';
 import { eventually, freshTopics, testKafka } from '../support/infra';
 import { payment, quietLogger, resultFor, testProducer } from './helpers';
@@ -17,7 +18,7 @@ const restartableCrash = (): Error =>
   });
 
 describe('the results listener', () => {
-  it('begins where every partition ended, and after a restart kafkajs makes resumes there: no answer is skipped', async () => {
+  it('begins where every partition ended, commits it, and after a restart kafkajs makes resumes there: no answer is skipped', async () => {
     const { names } = await freshTopics('results_listener');
     const kafka = testKafka();
     const admin = kafka.admin();
@@ -49,8 +50,18 @@ describe('the results listener', () => {
     });
     try {
       await listener.start();
-      // Published at once, before the consumer has even joined: past its starting point all the same.
-      // Its first delivery crashes the consumer, and kafkajs joins again with a new member.
+      // Committed where it begins, for the lag metric, though nothing was read yet.
+      const topic = names.moneyOperationResults;
+      const [ends, [committed]] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId: listener.groupId, topics: [topic] }),
+      ]);
+      expect(ends).toHaveLength(TOPICS.moneyOperationResults.partitions);
+      expect(new Map(committed!.partitions.map((p) => [p.partition, p.offset]))).toEqual(
+        new Map(ends.map((e) => [e.partition, e.offset])),
+      );
+      // Its first delivery crashes the consumer before anything of that partition is handled, and
+      // kafkajs joins again with a new member, which would begin at the end without a position.
       const answer = resultFor(debitCommand(awaited), { outcome: 'APPLIED', reason: null });
       await publish(producer, names, 'moneyOperationResults', [{ key: awaited.paymentId, value: answer }]);
       await eventually(
