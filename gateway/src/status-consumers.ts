@@ -6,6 +6,7 @@ import { resolveIfDone, decodeOrPark, processIsolatingPoison, type Settled } fro
 import { batchScope } from '../../common/kafka/transient-retry';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { GroupConsumer, type ConsumerContext } from '../../common/kafka/group-consumer';
+import { FetchPace, LONG_POLL } from '../../common/kafka/fetch-pace';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
 import type { Stoppable } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
@@ -77,6 +78,8 @@ export async function startStatusWriter(
   return writer;
 }
 
+const FAN_OUT_FETCH_CYCLE_MS = 20;
+
 /**
  * The fan-out: each replica reads every status event with a group of its own and hands it to its
  * local subscribers, from where it left off (fan-out-positions.ts). Invalid events are the
@@ -88,28 +91,30 @@ export async function startStatusBroadcast(
 ): Promise<Stoppable> {
   await o.positions.fillFrom(ctx.kafka, o.names.statusPayments);
   const groupId = `gateway-broadcast-${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  // Up to 20 ms for 16 KB (~50 events): under load one fetch per many events rather than one per
-  // handful, for at most 20 ms more before a subscriber hears of a change.
-  const tuning = { maxWaitTimeInMs: 20, minBytes: 16 * 1024 };
   const broadcast = new GroupConsumer({
     ...ctx,
     name: 'status-broadcast',
     groupId,
     topic: o.names.statusPayments,
     fromBeginning: false,
-    tuning,
+    tuning: LONG_POLL,
     resume: o.positions,
   });
+  // At most one fetch every 20 ms: under load one fetch per many events rather than one per
+  // handful, for at most 20 ms more before a subscriber hears of a change.
+  const pace = new FetchPace(broadcast.consumer, FAN_OUT_FETCH_CYCLE_MS);
   const eachBatch = ({ batch }: EachBatchPayload): Promise<void> => {
     for (const message of batch.messages) {
       const decoded = decode('statusPayments', message.value);
       if (decoded.ok)
         inMessageSpan(TRACER, TOPICS.statusPayments.name, message, batch.partition, () => o.hub.publish(decoded.value));
     }
-    return Promise.resolve();
+    return pace.hold();
   };
   // Never committed: the group is this process's alone and its positions are kept in memory, so a
   // commit would be read by nobody, and it cost the broker a write per batch (most of its requests).
-  await broadcast.start({ autoCommit: false, partitionsConsumedConcurrently: 8, eachBatch }, { awaitJoin: true });
+  // Every partition's batch at once, as FetchPace needs.
+  const partitionsConsumedConcurrently = TOPICS.statusPayments.partitions;
+  await broadcast.start({ autoCommit: false, partitionsConsumedConcurrently, eachBatch }, { awaitJoin: true });
   return broadcast;
 }
