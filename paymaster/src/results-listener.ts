@@ -73,8 +73,9 @@ export class ResultsListener implements Stoppable {
   }
 
   /**
-   * Resolves once every partition's starting point is fixed: where it ends now. Payments may be
-   * taken from then on, since the answer to a debit sent later lies past that point.
+   * Resolves once joined, with every partition's starting point fixed where it ends now (and
+   * committed, see commitStart). Payments may be taken from then on: the answer to a debit sent
+   * later lies past that point.
    */
   async start(): Promise<void> {
     const topic = this.o.names.moneyOperationResults;
@@ -89,6 +90,7 @@ export class ResultsListener implements Stoppable {
     try {
       await this.commitStart(ends.map(({ partition, offset }) => ({ topic, partition, offset })));
     } catch (e) {
+      // Nothing of a failed start may go on: its watchdog would take the silence for a stall.
       await this.group.stop().catch(() => undefined);
       throw e;
     }
@@ -99,6 +101,8 @@ export class ResultsListener implements Stoppable {
    * partition no answer has come to would otherwise have no commit, and the lag metric would read
    * 0 there however far behind a stuck listener fell. A commit that keeps failing means the group
    * never joined: the start fails then, rather than taking payments whose answers it cannot read.
+   * (Should the timer have committed past it first, this moves that commit back: only the lag
+   * figure reads these commits, and it is right again at the next.)
    */
   private commitStart(starts: Array<{ topic: string; partition: number; offset: string }>): Promise<true> {
     return waitFor(
