@@ -105,8 +105,10 @@ export class GroupConsumer implements Stoppable {
   }
 
   /**
-   * Connects, subscribes and runs. With `awaitJoin`, resolves only once the group is joined: a
-   * consumer that starts at the log's end must have joined before anything it should see is produced.
+   * Connects, subscribes and runs. With `awaitJoin`, resolves only once the group is joined, and
+   * fails if it is not within 30 s (kafkajs' run also resolves when its first join crashed, and
+   * joins again later on its own): a consumer that starts at the log's end must have joined before
+   * anything it should see is produced, and one that cannot join must not pass for started.
    * With `pacedCommits`, what the batches resolve is committed every `commitIntervalMs` and on
    * stop, instead of after every batch (kafkajs' autoCommit, which ignores its own interval).
    */

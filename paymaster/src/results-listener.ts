@@ -32,8 +32,8 @@ export interface ResultsListenerOptions {
   admin: Admin;
 }
 
-/** Joining and committing where it begins; a start that takes longer fails the paymaster's start. */
-const JOIN_TIMEOUT_MS = 60_000;
+/** Committing where it begins, once joined; a start that takes longer fails the paymaster's start. */
+const START_COMMIT_TIMEOUT_MS = 60_000;
 /** Finding where the topic ends: a topic just created may not have its leaders in place yet. */
 const ENDS_TIMEOUT_MS = 10_000;
 
@@ -86,7 +86,8 @@ export class ResultsListener implements Stoppable {
       200,
     );
     this.positions.seed(ends);
-    await this.group.start({ eachBatch: (p) => this.onBatch(p) }, { pacedCommits: true });
+    // A group that cannot join fails the start, rather than taking payments whose answers it cannot read.
+    await this.group.start({ eachBatch: (p) => this.onBatch(p) }, { pacedCommits: true, awaitJoin: true });
     try {
       await this.commitStart(ends.map(({ partition, offset }) => ({ topic, partition, offset })));
     } catch (e) {
@@ -99,19 +100,19 @@ export class ResultsListener implements Stoppable {
   /**
    * Where it begins, committed once joined: kafkajs commits only what a batch resolved, so a
    * partition no answer has come to would otherwise have no commit, and the lag metric would read
-   * 0 there however far behind a stuck listener fell. A commit that keeps failing means the group
-   * never joined: the start fails then, rather than taking payments whose answers it cannot read.
-   * (Should the timer have committed past it first, this moves that commit back: only the lag
+   * 0 there however far behind a stuck listener fell. Tried again while it fails (a coordinator
+   * still loading); kafkajs skips it without a word while the consumer rejoins after a crash, and
+   * the partitions' first commits then come with their first answers. (Should the timer have committed past it first, this moves that commit back: only the lag
    * figure reads these commits, and it is right again at the next.)
    */
   private commitStart(starts: Array<{ topic: string; partition: number; offset: string }>): Promise<true> {
     return waitFor(
-      `the results listener joined and committed where it begins`,
+      `the results listener's commit of where it begins`,
       async () => {
         await this.group.consumer.commitOffsets(starts);
         return true as const;
       },
-      JOIN_TIMEOUT_MS,
+      START_COMMIT_TIMEOUT_MS,
       200,
     );
   }
