@@ -465,6 +465,21 @@ const CASES: Case[] = [
     { status: 400, code: 'BAD_REQUEST' },
     () => raw(e2e.system.internalUrl('money-storage'), 'GET\u0000 / HTTP/1.1\r\n\r\n'),
   ],
+  // A target Node's parser lets through that is no URL: no route, on either port of the gateway.
+  [
+    'public request target that is no URL',
+    { status: 404, code: 'NOT_FOUND' },
+    () => raw(gateway(), 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+  ],
+  [
+    'internal request target that is no URL',
+    { status: 404, code: 'NOT_FOUND' },
+    () =>
+      raw(
+        internal(),
+        `GET http://%zz/internal/users/1 HTTP/1.1\r\nHost: x\r\nX-Service-Token: ${e2e.serviceToken}\r\nConnection: close\r\n\r\n`,
+      ),
+  ],
   // REST
   [
     'REST key with NUL',
