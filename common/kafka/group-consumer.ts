@@ -239,6 +239,9 @@ class PacedCommits {
   private async commitResolved(): Promise<void> {
     const payload = this.latest;
     if (!payload) return;
+    // A run kafkajs crashed out of has left the group, so its member's commits are refused until
+    // the restarted run hands over a batch; that run reads from the last commit again.
+    if (!payload.isRunning()) return;
     const { topics } = payload.uncommittedOffsets();
     if (topics.length === 0) return;
     try {

@@ -2,21 +2,31 @@ import { createKafka, createProducer, publish } from '../../common/kafka/client'
 import { GroupConsumer } from '../../common/kafka/group-consumer';
 import { statusChangedMessage } from '../../common/kafka/messages';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
-import { createLogger } from '../../common/logger';
+import { createLogger, type Logger } from '../../common/logger';
 import { withTimeout } from '../../common/with-timeout';
+import type { EachBatchPayload } from 'kafkajs';
+import { restartableCrash } from '../support/kafka-crash';
 import { awaitCommittedToEnd, eventually, freshTopics, kafkaBrokers, uniqueName } from '../support/infra';
 
 const logger = createLogger('test', 'silent');
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'group-consumer-test', logger });
 
+interface RigOptions {
+  count?: number;
+  logger?: Logger;
+  /** Runs first in every batch; a throw fails the batch, as a handler's would. */
+  beforeBatch?: (payload: EachBatchPayload) => void;
+}
+
 /** `count` CREATED events on statusPayments, a send each (so several batches), and a consumer that waits for all. */
-async function pacedRig(prefix: string, commitIntervalMs: number, count = 12) {
+async function pacedRig(prefix: string, commitIntervalMs: number, options: RigOptions = {}) {
+  const count = options.count ?? 12;
   const { names } = await freshTopics(prefix);
   const groupId = uniqueName(prefix);
   const commits: unknown[] = [];
   const reader = new GroupConsumer({
     kafka,
-    logger,
+    logger: options.logger ?? logger,
     name: 'paced',
     groupId,
     topic: names.statusPayments,
@@ -32,8 +42,9 @@ async function pacedRig(prefix: string, commitIntervalMs: number, count = 12) {
   await reader.start(
     {
       partitionsConsumedConcurrently: 4,
-      eachBatch: ({ batch }) => {
-        for (const m of batch.messages) seen.add(String(m.key));
+      eachBatch: (payload) => {
+        options.beforeBatch?.(payload);
+        for (const m of payload.batch.messages) seen.add(String(m.key));
         if (seen.size === count) all();
         return Promise.resolve();
       },
@@ -67,6 +78,34 @@ describe('GroupConsumer', () => {
     try {
       await awaitCommittedToEnd(groupId, names.statusPayments);
       expect(commits.length).toBeGreaterThan(0);
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it('with paced commits, commits nothing through a batch of a run kafkajs has crashed out of', async () => {
+    const failedCommits: unknown[] = [];
+    const recording = {
+      ...logger,
+      warn: (o: unknown, message?: string) =>
+        void (message?.startsWith('offset commit failed') && failedCommits.push(o)),
+    } as unknown as Logger;
+    let crashed = false;
+    const { names, groupId, reader } = await pacedRig('group_paced_crash', 20, {
+      logger: recording,
+      beforeBatch: (payload) => {
+        if (crashed) return;
+        crashed = true;
+        // Handled but not committed when the run crashes: what a commit through its batch would carry.
+        payload.resolveOffset(payload.batch.messages[0]!.offset);
+        throw restartableCrash();
+      },
+    });
+    try {
+      // Every message was read again by the restarted run (the rig waits for that), and committed by it.
+      await awaitCommittedToEnd(groupId, names.statusPayments);
+      expect(crashed).toBe(true);
+      expect(failedCommits).toEqual([]);
     } finally {
       await reader.stop();
     }

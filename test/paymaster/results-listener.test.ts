@@ -1,4 +1,3 @@
-import { KafkaJSError, KafkaJSNonRetriableError } from 'kafkajs';
 import { ignoreStall } from '../../common/kafka/consumer-watchdog';
 import { debitCommand } from '../../common/kafka/messages';
 import { publish } from '../../common/kafka/client';
@@ -6,16 +5,8 @@ import type { MoneyOperationResult } from '../../common/kafka/contracts';
 import { TOPICS } from '../../common/kafka/topics';
 import { ResultsListener } from '../../paymaster/src/results-listener';
 import { eventually, freshTopics, testKafka } from '../support/infra';
+import { restartableCrash } from '../support/kafka-crash';
 import { payment, quietLogger, resultFor, testProducer } from './helpers';
-
-/**
- * A crash kafkajs restarts from at once: not retriable itself (so its retrier gives up on the
- * first try), retriable at its cause (so the consumer is restarted, after its initial retry time).
- */
-const restartableCrash = (): Error =>
-  Object.assign(new KafkaJSNonRetriableError('the batch in hand failed'), {
-    cause: new KafkaJSError('as a lost connection would', { retriable: true }),
-  });
 
 describe('the results listener', () => {
   it('begins where every partition ended, commits it, and after a restart kafkajs makes resumes there: no answer is skipped', async () => {
