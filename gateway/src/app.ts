@@ -63,9 +63,12 @@ export async function startGateway(
   const metrics = new GatewayMetrics();
   const pace =
     config.ADMISSION_PACE_FLOOR_PER_SECOND > 0 ? new PipelinePace(config.ADMISSION_PACE_FLOOR_PER_SECOND) : undefined;
-  const store = new PaymentStore(database.db, config.USER_STATUS_CACHE_MS, (status, currency) => {
-    metrics.statusChanged(status, currency);
-    if (isTerminal(status)) pace?.noteFinished();
+  const store = new PaymentStore(database.db, {
+    userStatusTtlMs: config.USER_STATUS_CACHE_MS,
+    onStatusChange: (status, currency) => {
+      metrics.statusChanged(status, currency);
+      if (isTerminal(status)) pace?.noteFinished();
+    },
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
   const admin = kafka.admin();

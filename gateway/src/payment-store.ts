@@ -5,10 +5,17 @@ import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
 import * as schema from '../db/schema';
 import { Batcher } from '../../common/batcher';
+import { setNewest } from '../../common/newest-first-map';
 import { ApiError } from '../../common/api-error';
 import { inTransaction, pgArray, runPrepared, type PooledDb } from '../../common/db';
 
 export type Db = PooledDb<typeof schema>;
+
+/**
+ * Users whose id and status stay cached, the least recently read first to go: dropping them all
+ * at once, as this did before, sent every active user's next call to the database together.
+ */
+const USERS_KEPT = 100_000;
 export type PaymentRow = typeof schema.payments.$inferSelect;
 export type UserRow = typeof schema.users.$inferSelect;
 export type OutboxRow = typeof schema.outbox.$inferSelect;
@@ -36,12 +43,18 @@ export class PaymentStore {
    * is cached, so concurrent calls share one read). Ids never change; the status may, on any replica.
    */
   private readonly users = new Map<string, { state: Promise<UserState>; at: number }>();
+  private readonly userStatusTtlMs: number;
+  private readonly usersKept: number;
+  private readonly onStatusChange: StatusChangeListener;
 
   constructor(
     readonly db: Db,
-    private readonly userStatusTtlMs = 2000,
-    private readonly onStatusChange: StatusChangeListener = () => undefined,
-  ) {}
+    options: { userStatusTtlMs?: number; usersKept?: number; onStatusChange?: StatusChangeListener } = {},
+  ) {
+    this.userStatusTtlMs = options.userStatusTtlMs ?? 2000;
+    this.usersKept = options.usersKept ?? USERS_KEPT;
+    this.onStatusChange = options.onStatusChange ?? (() => undefined);
+  }
 
   /** The caller's user id, creating the user on first sight; a blocked user may do nothing at all. */
   async userIdFor(userName: string): Promise<UserId> {
@@ -68,9 +81,8 @@ export class PaymentStore {
     const cached = this.users.get(userName);
     if (cached && Date.now() - cached.at < this.userStatusTtlMs) return cached.state;
     const state = cached ? cached.state.then(({ id }) => this.statusReads.submit(id)) : this.upsertUser(userName);
-    if (this.users.size > 100_000) this.users.clear();
     const entry = { state, at: Date.now() };
-    this.users.set(userName, entry);
+    setNewest(this.users, userName, entry, this.usersKept);
     state.catch(() => {
       if (this.users.get(userName) === entry) this.users.delete(userName); // the next call tries again
     });

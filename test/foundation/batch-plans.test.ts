@@ -120,7 +120,7 @@ describe('batch statements on young tables (real Postgres, never analysed)', () 
     await seedTables(gateway.pool, '', USERS, PAYMENTS);
     recordStatements(gateway.pool, statements);
     recordStatements(money.pool, statements);
-    const gatewayStore = new PaymentStore(gateway.db, 0);
+    const gatewayStore = new PaymentStore(gateway.db, { userStatusTtlMs: 0 });
     const { rows } = await gateway.pool.query<{ id: PaymentId }>(`SELECT id FROM gateway.payments LIMIT ${BATCH}`);
     await gatewayStore.applyStatuses(rows.map((r) => ({ paymentId: r.id, status: 'COMPLETED', reason: null, seq: 5 })));
     const at = new Date().toISOString();

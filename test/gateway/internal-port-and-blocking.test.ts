@@ -116,9 +116,26 @@ describe('a blocked user', () => {
     expect(await t.gateway.store.userIdFor('rex')).toBe(id);
     const database: Database<typeof schema> = connectDatabase(t.databaseUrl, schema, 1);
     try {
-      const refused = await new PaymentStore(database.db, 0).userIdFor('rex').catch((e: unknown) => e);
+      const refused = await new PaymentStore(database.db, { userStatusTtlMs: 0 })
+        .userIdFor('rex')
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ApiError);
       expect(refused).toMatchObject({ code: 'FORBIDDEN', message: 'this account is blocked' });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('past its size, the user cache lets the least recently read user go, and only that one', async () => {
+    const database: Database<typeof schema> = connectDatabase(t.databaseUrl, schema, 1);
+    try {
+      // Trusted for an hour: only a user the cache let go reads the block below.
+      const store = new PaymentStore(database.db, { userStatusTtlMs: 3_600_000, usersKept: 2 });
+      const [oldest, newer] = [await store.userIdFor('cached-1'), await store.userIdFor('cached-2')];
+      await t.sql.query("UPDATE gateway.users SET status = 'BLOCKED' WHERE id IN ($1, $2)", [oldest, newer]);
+      await store.userIdFor('cached-3');
+      expect(await store.userIdFor('cached-2')).toBe(newer);
+      await expect(store.userIdFor('cached-1')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     } finally {
       await database.close();
     }

@@ -7,6 +7,8 @@ import {
   type ExecutionResult,
 } from 'graphql';
 
+import { setNewest } from '../../../common/newest-first-map';
+
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
 /**
@@ -56,10 +58,7 @@ class RecentResults {
 
   of(event: object): Map<string, Result> {
     let byQuery = this.byEvent.get(event);
-    if (!byQuery) {
-      this.byEvent.set(event, (byQuery = new Map<string, Result>()));
-      if (this.byEvent.size > this.limit) this.byEvent.delete(this.byEvent.keys().next().value!);
-    }
+    if (!byQuery) setNewest(this.byEvent, event, (byQuery = new Map<string, Result>()), this.limit);
     return byQuery;
   }
 }
