@@ -126,7 +126,7 @@ describe('a blocked user', () => {
     }
   });
 
-  it('past its size, the user cache lets the least recently read user go, and only that one', async () => {
+  it('past its size, the user cache lets the user fetched longest ago go, and only that one', async () => {
     const database: Database<typeof schema> = connectDatabase(t.databaseUrl, schema, 1);
     try {
       // Trusted for an hour: only a user the cache let go reads the block below.
