@@ -11,15 +11,16 @@ import { inTransaction, pgArray, runPrepared, type PooledDb } from '../../common
 
 export type Db = PooledDb<typeof schema>;
 
+export type PaymentRow = typeof schema.payments.$inferSelect;
+export type UserRow = typeof schema.users.$inferSelect;
+export type OutboxRow = typeof schema.outbox.$inferSelect;
+
 /**
  * Users whose id and status stay cached, the one fetched from the database longest ago first to
  * go: dropping them all at once, as this did before, sent every active user's next call to the
  * database together.
  */
 const USERS_KEPT = 100_000;
-export type PaymentRow = typeof schema.payments.$inferSelect;
-export type UserRow = typeof schema.users.$inferSelect;
-export type OutboxRow = typeof schema.outbox.$inferSelect;
 
 export interface NewPayment {
   id: PaymentId;

@@ -6,7 +6,6 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
-
 import { setNewest } from '../../../common/newest-first-map';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
