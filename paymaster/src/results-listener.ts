@@ -102,8 +102,9 @@ export class ResultsListener implements Stoppable {
    * partition no answer has come to would otherwise have no commit, and the lag metric would read
    * 0 there however far behind a stuck listener fell. Tried again while it fails (a coordinator
    * still loading); kafkajs skips it without a word while the consumer rejoins after a crash, and
-   * the partitions' first commits then come with their first answers. (Should the timer have committed past it first, this moves that commit back: only the lag
-   * figure reads these commits, and it is right again at the next.)
+   * the partitions' first commits then come with their first answers. (Should the timer have
+   * committed past it first, this moves that commit back: only the lag figure reads these
+   * commits, and it is right again at the next.)
    */
   private commitStart(starts: Array<{ topic: string; partition: number; offset: string }>): Promise<true> {
     return waitFor(
