@@ -12,15 +12,16 @@ const logger = createLogger('test', 'silent');
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'group-consumer-test', logger });
 
 interface RigOptions {
-  count?: number;
   logger?: Logger;
   /** Runs first in every batch; a throw fails the batch, as a handler's would. */
   beforeBatch?: (payload: EachBatchPayload) => void;
 }
 
-/** `count` CREATED events on statusPayments, a send each (so several batches), and a consumer that waits for all. */
+/** Sent by the rig, a send each, so they come in several batches. */
+const RIG_EVENTS = 12;
+
+/** RIG_EVENTS CREATED events on statusPayments, and a consumer that waits for all. */
 async function pacedRig(prefix: string, commitIntervalMs: number, options: RigOptions = {}) {
-  const count = options.count ?? 12;
   const { names } = await freshTopics(prefix);
   const groupId = uniqueName(prefix);
   const commits: unknown[] = [];
@@ -45,7 +46,7 @@ async function pacedRig(prefix: string, commitIntervalMs: number, options: RigOp
       eachBatch: (payload) => {
         options.beforeBatch?.(payload);
         for (const m of payload.batch.messages) seen.add(String(m.key));
-        if (seen.size === count) all();
+        if (seen.size === RIG_EVENTS) all();
         return Promise.resolve();
       },
     },
@@ -53,7 +54,7 @@ async function pacedRig(prefix: string, commitIntervalMs: number, options: RigOp
   );
   const producer = createProducer(kafka);
   await producer.connect();
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < RIG_EVENTS; i++) {
     const paymentId = asPaymentId(newPaymentId());
     await publish(producer, names, 'statusPayments', [
       { key: paymentId, value: statusChangedMessage({ paymentId, userId: asUserId('1') }, 'CREATED', null) },
