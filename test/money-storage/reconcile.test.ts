@@ -20,6 +20,15 @@ describe('npm run reconcile', () => {
 
   const setStatus = (id: string, status: string): Promise<unknown> =>
     h.pool.query('UPDATE gateway.payments SET status = $2 WHERE id = $1', [id, status]);
+  /** A payment of no ledger's concern, created `minutesAgo`. */
+  const paymentSince = async (user: string, status: string, minutesAgo: number): Promise<string> => {
+    const { rows } = await h.pool.query<{ id: string }>(
+      `INSERT INTO gateway.payments (id, user_id, amount, currency, status, created_at)
+       VALUES (gen_random_uuid(), $1, 1, 'USD', $2, now() - make_interval(mins => $3)) RETURNING id::text`,
+      [user, status, minutesAgo],
+    );
+    return rows[0]!.id;
+  };
 
   it('passes on a consistent history and catches every planted inconsistency', async () => {
     const user = newUserId();
@@ -48,9 +57,16 @@ describe('npm run reconcile', () => {
     await setStatus(rejected!.paymentId, 'REJECTED');
     await setStatus(reversed!.paymentId, 'ERROR');
 
+    // Unfinished, but for less than the 15 minutes after which a payment counts as lost.
+    await paymentSince(user, 'CREATED', 10);
     const clean = await reconcile(h.pool, h.pool);
     expect(clean).toMatchObject({ ok: true, violations: [], inFlightDebited: [inFlight!.paymentId] });
-    expect(clean.stats).toMatchObject({ completedPayments: 1, paymentsWithNetDebit: 2, accounts: 1 });
+    expect(clean.stats).toMatchObject({
+      completedPayments: 1,
+      paymentsWithNetDebit: 2,
+      accounts: 1,
+      unfinishedPayments: 0,
+    });
 
     // Plant one of each kind of damage.
     await setStatus(rejected!.paymentId, 'COMPLETED');
@@ -66,6 +82,9 @@ describe('npm run reconcile', () => {
       `INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after) VALUES ('planted', 'DEBIT', 'PAYMENT', $1, 'EUR', -7, -7)`,
       [other],
     );
+
+    const lost = await paymentSince(user, 'PROCESSING', 60);
+    await paymentSince(user, 'REJECTED', 60); // old, but finished
 
     const { stdout, code } = await run(
       process.execPath,
@@ -86,7 +105,9 @@ describe('npm run reconcile', () => {
       'DEBIT_WITHOUT_COMPLETED_PAYMENT',
       'LEDGER_BALANCE_MISMATCH',
       'NEGATIVE_BALANCE',
+      'PAYMENT_NOT_FINISHED',
     ]);
+    expect(report.stats.unfinishedPayments).toBe(1);
     expect(report.violations).toEqual(
       expect.arrayContaining([
         { kind: 'COMPLETED_WITHOUT_DEBIT', detail: { paymentId: rejected!.paymentId, amount: 300 } },
@@ -103,7 +124,32 @@ describe('npm run reconcile', () => {
           detail: { user_id: user, currency: 'USD', balance: '155', ledger_sum: '150' },
         },
         { kind: 'NEGATIVE_BALANCE', detail: { user_id: other, currency: 'EUR', balance: '-7' } },
+        {
+          kind: 'PAYMENT_NOT_FINISHED',
+          detail: { paymentId: lost, status: 'PROCESSING', createdAt: expect.any(String) as string },
+        },
       ]),
     );
+  });
+
+  it('takes the unfinished threshold from RECONCILE_UNFINISHED_AFTER_SECONDS, and refuses a bad one', async () => {
+    const reconcileWith = (value: string) =>
+      run(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'tools', 'reconcile', 'main.js'), '--json'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: h.databaseUrl,
+          LOG_LEVEL: 'silent',
+          RECONCILE_UNFINISHED_AFTER_SECONDS: value,
+        },
+      }).then(
+        (r) => ({ ...r, code: 0 }),
+        (e: { stdout: string; code: number }) => e,
+      );
+    const lenient = await reconcileWith('86400');
+    expect((JSON.parse(lenient.stdout) as ReconcileReport).stats.unfinishedPayments).toBe(0);
+    const strict = await reconcileWith('300'); // the payment left CREATED 10 minutes ago, and the lost one
+    expect((JSON.parse(strict.stdout) as ReconcileReport).stats.unfinishedPayments).toBe(2);
+    for (const bad of ['0', '-5', '1.5', 'soon', '1e400', '9'.repeat(30)])
+      expect((await reconcileWith(bad)).code).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isTerminal, PAYMENT_STATUSES } from '../../common/payment-status';
 
 /** Anything with pg's `query`: a Pool or a Client. */
 export type Queryable = Pick<pg.Pool, 'query'>;
@@ -10,7 +11,8 @@ export type ViolationKind =
   | 'COMPLETED_WITH_UNSETTLED_DEBIT'
   | 'DEBIT_WITHOUT_COMPLETED_PAYMENT'
   | 'LEDGER_BALANCE_MISMATCH'
-  | 'NEGATIVE_BALANCE';
+  | 'NEGATIVE_BALANCE'
+  | 'PAYMENT_NOT_FINISHED';
 
 export interface Violation {
   kind: ViolationKind;
@@ -20,7 +22,15 @@ export interface Violation {
 export interface ReconcileReport {
   ok: boolean;
   checkedAt: string;
-  stats: { completedPayments: number; paymentsWithNetDebit: number; accounts: number; ledgerEntries: number };
+  unfinishedAfterSeconds: number;
+  stats: {
+    completedPayments: number;
+    paymentsWithNetDebit: number;
+    accounts: number;
+    ledgerEntries: number;
+    /** Payments short of a terminal status longer than `unfinishedAfterSeconds`; the oldest are listed as violations. */
+    unfinishedPayments: number;
+  };
   /** Debited payments still in flight (not terminal yet): expected while traffic runs, not a violation. */
   inFlightDebited: string[];
   violations: Violation[];
@@ -37,7 +47,24 @@ interface Payment {
   amount: number;
 }
 
-const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'ERROR']);
+const TERMINAL: ReadonlySet<string> = new Set(PAYMENT_STATUSES.filter(isTerminal));
+
+/**
+ * How long a payment may stay short of a terminal status before it counts as lost: a payment takes
+ * seconds (two 0.5–5 s delays and the hops between), and a pipeline that was stopped for minutes
+ * catches up soon after it is back. One still unfinished after this is the invariant "every
+ * acknowledged payment reaches a terminal status" failing, or a stage that stalled.
+ */
+export const UNFINISHED_AFTER_SECONDS = 900;
+
+/** The oldest unfinished payments listed one by one; the rest are counted (a stalled pipeline may hold millions). */
+const UNFINISHED_LISTED = 100;
+
+const UNFINISHED_SQL = `
+  SELECT id::text AS id, status, created_at, count(*) OVER ()::int AS total
+  FROM gateway.payments
+  WHERE status <> ALL($1::text[]) AND created_at < now() - make_interval(secs => $2)
+  ORDER BY created_at LIMIT ${UNFINISHED_LISTED}`;
 
 /** A debit counts unless a compensation reverses it. */
 const NET_DEBITS_SQL = `
@@ -68,12 +95,20 @@ const LEDGER_MISMATCH_SQL = `
  * Checks the invariants between the gateway's payments and money-storage's ledger. The two may live
  * in different databases, so they are read separately and compared here.
  */
-export async function reconcile(money: Queryable, gateway: Queryable): Promise<ReconcileReport> {
+export async function reconcile(
+  money: Queryable,
+  gateway: Queryable,
+  unfinishedAfterSeconds = UNFINISHED_AFTER_SECONDS,
+): Promise<ReconcileReport> {
   // The gateway first: a payment completes only after its debit was made final, so a COMPLETED read
   // now has its settled debit in the money reads that follow, even while traffic runs.
-  const completed = await gateway.query<Payment>(
-    `SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`,
-  );
+  const [completed, unfinished] = await Promise.all([
+    gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`),
+    gateway.query<{ id: string; status: string; created_at: Date; total: number }>(UNFINISHED_SQL, [
+      [...TERMINAL],
+      unfinishedAfterSeconds,
+    ]),
+  ]);
   const [netDebits, unsettled, mismatches, negatives, totals] = await Promise.all([
     money.query<NetDebit>(NET_DEBITS_SQL),
     money.query<{ payment_id: string; operation_id: string }>(UNSETTLED_DEBITS_SQL),
@@ -102,6 +137,10 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
       })),
     ...mismatches.rows.map((r) => ({ kind: 'LEDGER_BALANCE_MISMATCH' as const, detail: { ...r } })),
     ...negatives.rows.map((r) => ({ kind: 'NEGATIVE_BALANCE' as const, detail: { ...r } })),
+    ...unfinished.rows.map((p) => ({
+      kind: 'PAYMENT_NOT_FINISHED' as const,
+      detail: { paymentId: p.id, status: p.status, createdAt: p.created_at.toISOString() },
+    })),
   ];
   const inFlightDebited: string[] = [];
   for (const debit of netDebits.rows) {
@@ -120,11 +159,13 @@ export async function reconcile(money: Queryable, gateway: Queryable): Promise<R
   return {
     ok: violations.length === 0,
     checkedAt: new Date().toISOString(),
+    unfinishedAfterSeconds,
     stats: {
       completedPayments: completed.rows.length,
       paymentsWithNetDebit: netDebits.rows.length,
       accounts: counts.accounts,
       ledgerEntries: counts.entries,
+      unfinishedPayments: unfinished.rows[0]?.total ?? 0,
     },
     inFlightDebited,
     violations,
@@ -158,6 +199,7 @@ export function formatReport(report: ReconcileReport): string {
     `reconcile ${report.ok ? 'OK' : 'FAILED'} at ${report.checkedAt}`,
     `  completed payments: ${report.stats.completedPayments}, payments with a net debit: ${report.stats.paymentsWithNetDebit}`,
     `  accounts: ${report.stats.accounts}, ledger entries: ${report.stats.ledgerEntries}, debited and still in flight: ${report.inFlightDebited.length}`,
+    `  unfinished for over ${report.unfinishedAfterSeconds} s: ${report.stats.unfinishedPayments}`,
     ...report.violations.map((v) => `  VIOLATION ${v.kind.padEnd(32)} ${JSON.stringify(v.detail)}`),
   ];
   return lines.join('\n');

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { commonShape, loadConfig } from '../../common/config';
+import { commonShape, env, loadConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
-import { formatReport, reconcile } from './checks';
+import { formatReport, reconcile, UNFINISHED_AFTER_SECONDS } from './checks';
 
 /**
  * `npm run reconcile`: checks payments against the ledger. A tool, not part of either service: it
@@ -16,13 +16,15 @@ async function main(): Promise<number> {
     DATABASE_URL: commonShape.DATABASE_URL,
     /** The gateway schema's database, when it is another one. */
     GATEWAY_DATABASE_URL: z.string().url().optional(),
+    /** A payment short of a terminal status for longer than this is reported as not finished. */
+    RECONCILE_UNFINISHED_AFTER_SECONDS: env.int(UNFINISHED_AFTER_SECONDS, 1),
   });
   const moneyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   const gatewayUrl = config.GATEWAY_DATABASE_URL ?? config.DATABASE_URL;
   const gatewayPool =
     gatewayUrl === config.DATABASE_URL ? moneyPool : new pg.Pool({ connectionString: gatewayUrl, max: 2 });
   try {
-    const report = await reconcile(moneyPool, gatewayPool);
+    const report = await reconcile(moneyPool, gatewayPool, config.RECONCILE_UNFINISHED_AFTER_SECONDS);
     if (!process.argv.includes('--json')) process.stdout.write(`${formatReport(report)}\n`);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : 1;
