@@ -98,12 +98,14 @@ export const admissionLimits = (c: GatewayConfig): AdmissionLimits => ({
 export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   const raw = loadConfig(gatewayShape, withSecrets(e, gatewayShape));
   const production = raw.NODE_ENV === 'production';
-  // Money from nowhere only where someone asked for a development or test setup, never by omission.
+  // Money from nowhere, and a signed token for anyone who opens the explorer, only where someone
+  // asked for a development or test setup, never by omission (a deploy that forgot NODE_ENV).
   const explicitlyLocal = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
   return {
     ...raw,
     production,
     SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (explicitlyLocal ? 1_000_000 : 0),
     EXPLORER: (raw.EXPLORER ?? (production ? 'off' : 'on')) === 'on',
+    explorerSignsIn: explicitlyLocal,
   };
 }

@@ -6,6 +6,7 @@ import { waitFor } from '../../common/wait-for';
 import { dlqOf, topicNames, TOPIC_KEYS, type TopicNames } from '../../common/kafka/topics';
 import { collect, eventually } from '../support/infra';
 import { RawGraphQLWs, type WsOutcome } from '../support/raw-graphql-ws';
+import { doublingFragments } from '../support/hostile-documents';
 import { awaitTerminal, startE2E, type E2ESystem } from './system';
 
 /**
@@ -424,6 +425,33 @@ const CASES: Case[] = [
     'WebSocket subscribe that does not parse',
     { code: 'GRAPHQL_PARSE_FAILED' },
     () => overWs((ws) => ws.subscribe('1', 'subscription {')),
+  ],
+  [
+    'WebSocket subscribe of fragments doubling 40 times down to a missing one (2^40 spreads)',
+    { code: 'GRAPHQL_VALIDATION_FAILED' },
+    () => overWs((ws) => ws.subscribe('1', doublingFragments('subscription', 'Subscription', '...Missing', 40))),
+  ],
+  [
+    'WebSocket frame over BODY_LIMIT_BYTES',
+    { status: 1009 },
+    () => overWs((ws) => ws.subscribe('1', `subscription { ${'myPaymentStatuses { status } '.repeat(4000)}}`)),
+  ],
+  [
+    'GraphQL subscription over HTTP',
+    { status: 400, code: 'BAD_REQUEST' },
+    () => gql('subscription { myPaymentStatuses { paymentId status } }'),
+  ],
+  [
+    'GraphQL persisted query whose hash does not match',
+    { status: 400, code: 'BAD_REQUEST' },
+    () =>
+      post(
+        '/graphql',
+        JSON.stringify({
+          query: '{ __typename }',
+          extensions: { persistedQuery: { version: 1, sha256Hash: '\u0000' } },
+        }),
+      ),
   ],
   [
     'WebSocket subscribe nested 10,000 deep',

@@ -87,6 +87,18 @@ describe('configuration from the environment', () => {
     expect(problems(() => explorer({ EXPLORER: 'yes' }))).toMatch(/EXPLORER: .*"yes"/);
   });
 
+  it('hands out money and the explorer’s demo sign-in only where NODE_ENV says development or test', () => {
+    const local = (e: NodeJS.ProcessEnv) => {
+      const c = loadGatewayConfig({ ...noFile, ...testSecrets(), ...e });
+      return { selfDeposits: c.SELF_DEPOSIT_MAX > 0, signsIn: c.explorerSignsIn };
+    };
+    const neither = { selfDeposits: false, signsIn: false };
+    expect(local({ NODE_ENV: 'development' })).toEqual({ selfDeposits: true, signsIn: true });
+    expect(local({ NODE_ENV: 'test' })).toEqual({ selfDeposits: true, signsIn: true });
+    expect(local({})).toEqual(neither); // a deploy that forgot NODE_ENV: development's defaults otherwise
+    expect(local({ NODE_ENV: 'production', EXPLORER: 'on' })).toEqual(neither);
+  });
+
   it('lets the paymaster, which calls no internal API, start without secrets', () => {
     expect(loadPaymasterConfig({ ...noFile }).PORT).toBe(4001);
   });

@@ -4,6 +4,7 @@ import { GatewayClient } from '../../client/gateway-client';
 import { CreatePayment, GetPayment, GetPaymentStatus, MyPayments } from '../../client/operations';
 import { countRows, startTestGateway, userIdOf, type TestGateway } from './harness';
 import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH } from '../../common/user-lookup';
+import { doublingFragments } from '../support/hostile-documents';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -179,6 +180,43 @@ describe('bad input', () => {
       token('validator'),
     );
     expect(batched.status).toBe(400);
+  });
+
+  it('measures a fragment once however often it is spread', async () => {
+    // Introspection counts nothing (it is on outside production): walked at every spread, this 1.6 KB
+    // document took 2^40 steps and held the event loop, every other caller's requests with it.
+    const chain = doublingFragments('query', 'Query', '__type(name: "Payment") { name }', 40);
+    const res = await gql(chain, {}, token('validator'));
+    expect([res.status, await res.json()]).toEqual([200, { data: { __type: { name: 'Payment' } } }]);
+  });
+
+  it.each([
+    [
+      'a subscription, which only graphql-ws serves',
+      { query: 'subscription { myPaymentStatuses { paymentId } }' },
+      'BAD_REQUEST',
+    ],
+    [
+      'a persisted query whose hash does not match',
+      { query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } },
+      'BAD_REQUEST',
+    ],
+    [
+      'a persisted query of an unknown version',
+      { query: '{ __typename }', extensions: { persistedQuery: { version: 2, sha256Hash: 'x' } } },
+      'BAD_REQUEST',
+    ],
+    [
+      'a persisted query never registered',
+      { extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } },
+      'PERSISTED_QUERY_NOT_FOUND', // answered 200, as Apollo's clients expect before they send the query itself
+    ],
+  ])('answers %s over HTTP with a code, not as an internal error', async (_name, body, code) => {
+    const res = await gql('', JSON.stringify(body), token('validator'));
+    const answer = (await res.json()) as { errors: Array<{ extensions: { code: string; errorId?: string } }> };
+    const status = code === 'PERSISTED_QUERY_NOT_FOUND' ? 200 : 400;
+    expect([res.status, answer.errors.map((e) => e.extensions.code)]).toEqual([status, [code]]);
+    expect(answer.errors[0]!.extensions.errorId).toBeUndefined();
   });
 });
 

@@ -8,6 +8,7 @@ import { signToken } from '../../gateway/src/auth';
 import { CLOSE_FORBIDDEN, CLOSE_TOO_MANY_SOCKETS } from '../../gateway/src/http/socket-sessions';
 import { withTimeout } from '../../common/with-timeout';
 import { eventually } from '../support/infra';
+import { doublingFragments } from '../support/hostile-documents';
 import { startTestGateway, type TestGateway } from './harness';
 
 const SUBSCRIBES_PER_MINUTE = 6;
@@ -137,6 +138,30 @@ describe('WebSocket sessions', () => {
     expect(errorCodes(third.errors)).toEqual(['RATE_LIMITED']);
     expect(JSON.stringify(third.errors)).toMatch(/too many subscriptions on this socket \(at most 2\)/);
     expect(open.every((sub) => sub.errors.length === 0)).toBe(true);
+  });
+
+  it('measure a fragment once however often it is spread, before graphql validates the document', async () => {
+    const socket = openSocket(tokenFor('chainy'));
+    expect(await withTimeout(socket.admitted, 5000, 'acknowledgement')).toBe(true);
+    // A spread of a missing fragment counts nothing: walked at every spread, this 1.6 KB subscribe
+    // took 2^40 steps and held the gateway's event loop (every socket, request and consumer).
+    const errors: unknown[] = [];
+    const answered = new Promise<void>((resolve) => {
+      socket.client.subscribe(
+        { query: doublingFragments('subscription', 'Subscription', '...Missing', 40) },
+        {
+          next: () => undefined,
+          error: (e) => {
+            errors.push(e);
+            resolve();
+          },
+          complete: resolve,
+        },
+      );
+    });
+    await withTimeout(answered, 10_000, 'the refusal');
+    expect(errorCodes(errors)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(JSON.stringify(errors)).toMatch(/Unknown fragment \\"Missing\\"/);
   });
 
   it('limit subscribes per user per minute with RATE_LIMITED', async () => {

@@ -5,13 +5,14 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import type http from 'node:http';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from '../../../common/logger';
 import { inSpan, tracerOf } from '../../../common/tracing';
 import { publicDetails, toPublicError } from '../public-error';
 import type { GraphQLContext } from './context';
 import { checkLimits, type QueryLimits } from './limits';
+import { codedGraphQLError } from '../errors';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApiError, isApiErrorCode, type ApiErrorCode } from '../../../common/api-error';
 
@@ -46,18 +47,26 @@ export function formatError(logger: Logger) {
 /**
  * graphql's own verdicts on the request (parse, validation, variable coercion, a missing token):
  * Apollo labels them with a code other than INTERNAL_SERVER_ERROR, and over WebSocket they are
- * GraphQLErrors that wrap nothing.
+ * GraphQLErrors that wrap nothing. Apollo's refusals of a persisted query (a hash that does not
+ * match, an unknown version) wrap nothing either and carry a 400 but no code, so Apollo labels
+ * them INTERNAL_SERVER_ERROR: a caller's mistake, not a bug to log.
  */
 function isAboutTheDocument(formatted: GraphQLFormattedError, error: unknown): boolean {
   const code = formatted.extensions?.code;
-  if (code !== undefined) return code !== 'INTERNAL_SERVER_ERROR';
-  return error instanceof GraphQLError && !error.originalError;
+  if (code !== undefined && code !== 'INTERNAL_SERVER_ERROR') return true;
+  if (!(error instanceof GraphQLError) || error.originalError) return false;
+  return code === undefined || isClientStatus(error.extensions.http);
 }
+
+const isClientStatus = (http: unknown): boolean => {
+  const status = (http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+};
 
 function documentErrorCode(formatted: GraphQLFormattedError): ApiErrorCode {
   const code = formatted.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
   if (code === 'GRAPHQL_VALIDATION_FAILED' && BAD_LITERAL.test(formatted.message)) return 'BAD_USER_INPUT';
-  return isApiErrorCode(code) ? code : 'BAD_REQUEST';
+  return isApiErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR' ? code : 'BAD_REQUEST';
 }
 
 export async function createApollo(
@@ -82,16 +91,25 @@ export async function createApollo(
   return apollo;
 }
 
-/** Depth and cost are checked once the variables are known, since `first: $n` is what a page costs. */
+/**
+ * Depth and cost are checked once the variables are known, since `first: $n` is what a page costs.
+ * A subscription is refused here too: Apollo would run it as a query, and its field, which only
+ * graphql-ws can serve, would answer an internal error.
+ */
 const limitsPlugin = (limits: QueryLimits): ApolloServerPlugin<GraphQLContext> => ({
   requestDidStart: () =>
     Promise.resolve({
-      didResolveOperation: ({ schema, document, request }) => {
-        const error = checkLimits(schema, document, request.operationName, request.variables, limits);
+      didResolveOperation: ({ schema, document, request, operation }) => {
+        const error =
+          operation?.operation === OperationTypeNode.SUBSCRIPTION
+            ? codedGraphQLError('BAD_REQUEST', SUBSCRIPTIONS_OVER_WEBSOCKET)
+            : checkLimits(schema, document, request.operationName, request.variables, limits);
         return error ? Promise.reject(error) : Promise.resolve();
       },
     }),
 });
+
+const SUBSCRIPTIONS_OVER_WEBSOCKET = 'subscriptions are served over WebSocket (graphql-ws) on this path, not over HTTP';
 
 /** Names the request's `graphql` span after its operation once it is known (`graphql mutation CreatePayment`). */
 const operationNamePlugin: ApolloServerPlugin<GraphQLContext> = {

@@ -29,6 +29,10 @@ export interface QueryLimits {
 interface Walk {
   schema: GraphQLSchema;
   fragments: Map<string, FragmentDefinitionNode>;
+  /** Each fragment's measure from its own root (depth 0), taken once however often it is spread. */
+  measured: Map<string, Measure>;
+  /** The fragments being measured, outermost first: a spread of one of them is a cycle. */
+  open: Set<string>;
   variables: Record<string, unknown>;
   operation: OperationDefinitionNode;
   maxCost: number;
@@ -63,6 +67,8 @@ export function checkLimits(
   const walk: Walk = {
     schema,
     fragments,
+    measured: new Map(),
+    open: new Set(),
     variables: variables ?? {},
     operation,
     maxCost: limits.maxCost,
@@ -74,7 +80,7 @@ export function checkLimits(
       : operation.operation === OperationTypeNode.MUTATION
         ? schema.getMutationType()
         : schema.getSubscriptionType();
-  const { depth, cost } = measure(walk, operation.selectionSet, root ?? undefined, 0, new Set());
+  const { depth, cost } = measure(walk, operation.selectionSet, root ?? undefined, 0);
   if (depth > limits.maxDepth) return tooComplex(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
   if (cost > limits.maxCost) return tooComplex(`query cost exceeds the limit of ${limits.maxCost}`);
   return undefined;
@@ -84,13 +90,7 @@ const tooComplex = (message: string): GraphQLError => codedGraphQLError('QUERY_T
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
-function measure(
-  w: Walk,
-  set: SelectionSetNode,
-  type: GraphQLNamedType | undefined,
-  depth: number,
-  seen: Set<string>,
-): Measure {
+function measure(w: Walk, set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: number): Measure {
   let deepest = depth;
   let cost = 0;
   for (const sel of set.selections) {
@@ -99,30 +99,41 @@ function measure(
       if (w.introspection && INTROSPECTION_ROOTS.has(sel.name.value)) continue;
       const field = isObjectType(type) ? type.getFields()[sel.name.value] : undefined;
       const childType = field ? getNamedType(field.type) : undefined;
-      inner = sel.selectionSet
-        ? measure(w, sel.selectionSet, childType, depth + 1, seen)
-        : { depth: depth + 1, cost: 0 };
+      inner = sel.selectionSet ? measure(w, sel.selectionSet, childType, depth + 1) : { depth: depth + 1, cost: 0 };
       cost += 1 + pageSize(w, sel, field?.args.find((a) => a.name === 'first')?.defaultValue) * inner.cost;
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       const narrowed = sel.typeCondition ? w.schema.getType(sel.typeCondition.name.value) : type;
-      inner = measure(w, sel.selectionSet, narrowed ?? undefined, depth, seen);
+      inner = measure(w, sel.selectionSet, narrowed ?? undefined, depth);
       cost += inner.cost;
     } else {
       const fragment = w.fragments.get(sel.name.value);
-      if (!fragment || seen.has(sel.name.value)) continue; // cycles are reported by the standard rules
-      inner = measure(
-        w,
-        fragment.selectionSet,
-        w.schema.getType(fragment.typeCondition.name.value) ?? undefined,
-        depth,
-        new Set([...seen, sel.name.value]),
-      );
+      if (!fragment || w.open.has(sel.name.value)) continue; // cycles are reported by the standard rules
+      const own = measureFragment(w, fragment);
+      inner = { depth: depth + own.depth, cost: own.cost };
       cost += inner.cost;
     }
     deepest = Math.max(deepest, inner.depth);
     if (cost > w.maxCost) break;
   }
   return { depth: deepest, cost };
+}
+
+/**
+ * A fragment's depth and cost do not depend on where it is spread, so it is walked once. Walked
+ * again at every spread, fragments that each spread the one before twice cost 2^n steps while
+ * counting nothing (a spread of a missing fragment, or introspection, counts 0): a 1 KB
+ * subscribe held the gateway's event loop for minutes before validation could refuse it.
+ */
+function measureFragment(w: Walk, fragment: FragmentDefinitionNode): Measure {
+  const name = fragment.name.value;
+  let own = w.measured.get(name);
+  if (own === undefined) {
+    w.open.add(name);
+    own = measure(w, fragment.selectionSet, w.schema.getType(fragment.typeCondition.name.value) ?? undefined, 0);
+    w.open.delete(name);
+    w.measured.set(name, own);
+  }
+  return own;
 }
 
 /** How many items `first` asks for; anything that is not a count (validation rejects it later) counts once. */

@@ -71,12 +71,15 @@ function loadAssets(): Map<string, LoadedAsset> {
 const wantsHtml = (req: http.IncomingMessage, url: URL): boolean =>
   !url.searchParams.has('query') && (req.headers.accept ?? '').includes('text/html');
 
-/** The explorer when EXPLORER is on; its pre-filled sign-in (an hour at most) only outside production. */
+/**
+ * The explorer when EXPLORER is on; its pre-filled sign-in (an hour at most) only where NODE_ENV
+ * says development or test, as `npm start` and the tests do.
+ */
 export function explorerFor(config: GatewayConfig): ExplorerRoute | undefined {
   if (!config.EXPLORER) return undefined;
   const ttlSeconds = Math.min(3600, config.JWT_MAX_TTL_SECONDS);
   return explorerRoutes({
-    demoToken: config.production ? undefined : () => signToken(DEMO_USER, tokenPolicy(config), { ttlSeconds }),
+    demoToken: config.explorerSignsIn ? () => signToken(DEMO_USER, tokenPolicy(config), { ttlSeconds }) : undefined,
   });
 }
 
