@@ -1,12 +1,17 @@
-import { paymentRequested } from '../../common/kafka/contracts';
+import type { Message } from 'kafkajs';
+import { paymentRequested, type PaymentRequested, type PaymentStatusChanged } from '../../common/kafka/contracts';
 import { statusChangedMessage } from '../../common/kafka/messages';
 import { toKafkaMessage } from '../../common/kafka/client';
 import type { Sender } from '../../common/kafka/self-healing-producer';
-import type { TopicNames } from '../../common/kafka/topics';
+import { dlqOf, type TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
 import { SharedPromise } from '../../common/shared-promise';
+import { asPaymentId, isUuid } from '../../common/ids';
 import type { StageObserver } from './metrics';
-import type { OutboxRow, PaymentStore } from './payment-store';
+import type { OutboxRow, PaymentStore, SentRows } from './payment-store';
+
+/** The reason an unreadable row's payment ends with: the paymaster's for a payment message it cannot read. */
+export const UNREADABLE_PAYMENT_REASON = 'INVALID_PAYMENT';
 
 const MAX_PENDING = 10_000;
 
@@ -93,20 +98,21 @@ export class OutboxRelay {
       const batch = this.pending.splice(0, this.options.batchSize);
       const rows = batch.map((b) => b.row);
       this.sendingSince = performance.now();
-      const published = await this.send(rows).then(
-        () => true,
+      const sent = await this.send(rows).then(
+        (s): SentRows | false => s,
         (e: unknown) => this.failed('publish', e, batch.length),
       );
       this.sendingSince = undefined;
-      if (!published) {
+      if (!sent) {
         for (const b of batch) b.done(false);
         continue;
       }
       const ackedAt = performance.now();
-      const mark = this.store.completeOutbox(rows).then(
+      const mark = this.store.completeOutbox(sent).then(
         () => {
           const markMs = performance.now() - ackedAt;
-          for (const b of batch) b.done(true);
+          const parked = new Set(sent.parked);
+          for (const b of batch) b.done(!parked.has(b.row));
           batch.forEach(() => this.observe('mark', markMs));
         },
         (e: unknown) => batch.forEach((b) => b.done(this.failed('mark', e, batch.length))),
@@ -131,10 +137,9 @@ export class OutboxRelay {
     try {
       let published: number | undefined;
       do {
-        published = await this.store.claimOutbox(this.options.sweepAfterMs, this.options.batchSize, async (rows) => {
-          await this.send(rows);
-          return rows.length;
-        });
+        published = await this.store.claimOutbox(this.options.sweepAfterMs, this.options.batchSize, (rows) =>
+          this.send(rows),
+        );
         if (published) this.logger.info({ rows: published }, 'outbox sweeper published stranded payments');
       } while (published === this.options.batchSize);
     } catch (e) {
@@ -147,25 +152,82 @@ export class OutboxRelay {
     return this.sendingSince !== undefined && performance.now() - this.sendingSince >= timeoutMs;
   }
 
-  private async send(rows: OutboxRow[]): Promise<void> {
-    const payments = rows.map((row) => paymentRequested.parse(row.payload));
-    const created = payments.map((p) => statusChangedMessage(p, 'CREATED', null));
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [
-        {
-          topic: this.names.payments,
-          messages: payments.map((value, i) =>
-            toKafkaMessage('payments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent }),
-          ),
-        },
-        {
-          topic: this.names.statusPayments,
-          messages: created.map((value, i) =>
-            toKafkaMessage('statusPayments', { key: value.paymentId, value, traceparent: rows[i]!.traceparent }),
-          ),
-        },
-      ],
+  /**
+   * Publishes each row with its CREATED event. A row that does not read as a payment (written by
+   * another version, or by hand) would fail its batch on every sweep, and every row behind it with
+   * it, for good: it is parked in `payments.dlq` instead, and its payment ends ERROR, as the
+   * paymaster ends one whose message it cannot read.
+   */
+  private async send(rows: OutboxRow[]): Promise<SentRows> {
+    const published: Array<{ row: OutboxRow; value: PaymentRequested }> = [];
+    const parked: Array<{ row: OutboxRow; error: string }> = [];
+    for (const row of rows) {
+      const read = readPayment(row);
+      if (read.ok) published.push({ row, value: read.value });
+      else parked.push({ row, error: read.error });
+    }
+    const statuses = published.map(({ row, value }) => ({
+      row,
+      value: statusChangedMessage(value, 'CREATED', null),
+    }));
+    if (parked.length > 0) statuses.push(...(await this.failedStatuses(parked.map((p) => p.row))));
+    const topicMessages = [
+      {
+        topic: this.names.payments,
+        messages: published.map(({ row, value }) =>
+          toKafkaMessage('payments', { key: value.paymentId, value, traceparent: row.traceparent }),
+        ),
+      },
+      {
+        topic: this.names.statusPayments,
+        messages: statuses.map(({ row, value }) =>
+          toKafkaMessage('statusPayments', { key: value.paymentId, value, traceparent: row.traceparent }),
+        ),
+      },
+      { topic: dlqOf(this.names.payments), messages: parked.map((p) => this.parkedMessage(p.row, p.error)) },
+    ];
+    await this.producer.sendBatch({ acks: -1, topicMessages: topicMessages.filter((t) => t.messages.length > 0) });
+    return { published: published.map((p) => p.row), parked: parked.map((p) => p.row) };
+  }
+
+  /** The ERROR events of parked rows whose payment is known; a row without one only goes to the DLQ. */
+  private async failedStatuses(rows: OutboxRow[]): Promise<Array<{ row: OutboxRow; value: PaymentStatusChanged }>> {
+    const keys = rows.map((r) => r.messageKey).filter(isUuid);
+    const owners = await this.store.ownersOf(keys.map(asPaymentId));
+    return rows.flatMap((row) => {
+      const paymentId = isUuid(row.messageKey) ? asPaymentId(row.messageKey) : undefined;
+      const userId = paymentId && owners.get(paymentId);
+      if (!paymentId || userId === undefined) return [];
+      const ids = { paymentId, userId };
+      return [{ row, value: statusChangedMessage(ids, 'ERROR', UNREADABLE_PAYMENT_REASON) }];
     });
   }
+
+  private parkedMessage(row: OutboxRow, error: string): Message {
+    this.logger.error(
+      { outboxId: row.id, paymentId: row.messageKey, error },
+      'unreadable outbox row parked; its payment ends ERROR',
+    );
+    return {
+      key: row.messageKey,
+      value: JSON.stringify(row.payload),
+      headers: {
+        'dlq-error': error.slice(0, 2000),
+        'dlq-class': 'deterministic',
+        'dlq-source-topic': this.names.payments,
+        'dlq-source-outbox-id': String(row.id),
+        traceparent: row.traceparent,
+      },
+    };
+  }
+}
+
+/** A row the relay can publish: a `payments` message whose key is its payment's id, as createPayment writes them. */
+function readPayment(row: OutboxRow): { ok: true; value: PaymentRequested } | { ok: false; error: string } {
+  if (row.topic !== 'payments') return { ok: false, error: `an outbox row for topic ${JSON.stringify(row.topic)}` };
+  const read = paymentRequested.safeParse(row.payload);
+  if (!read.success) return { ok: false, error: read.error.message };
+  if (read.data.paymentId !== row.messageKey)
+    return { ok: false, error: 'the row is keyed by another id than its payment' };
+  return { ok: true, value: read.data };
 }

@@ -304,12 +304,12 @@ export class PaymentStore {
     return { rows: rows.slice(0, opts.first), hasNextPage: rows.length > opts.first, totalCount: counted?.n ?? 0 };
   }
 
-  /** Outbox rows nobody published yet, locked so another replica's relay skips them. */
-  async claimOutbox<T>(
+  /** Outbox rows nobody published yet, locked so another replica's relay skips them; how many were claimed. */
+  async claimOutbox(
     olderThanMs: number,
     limit: number,
-    publish: (rows: OutboxRow[]) => Promise<T>,
-  ): Promise<T | undefined> {
+    publish: (rows: OutboxRow[]) => Promise<SentRows>,
+  ): Promise<number | undefined> {
     const claimed = await inTransaction(this.db, schema, async (tx) => {
       const rows = await tx
         .select()
@@ -319,29 +319,40 @@ export class PaymentStore {
         .limit(limit)
         .for('update', { skipLocked: true });
       if (rows.length === 0) return undefined;
-      const result = await publish(rows);
-      return { result, created: await this.markPublished(rows, tx) };
+      return { count: rows.length, created: await this.markSent(await publish(rows), tx) };
     });
     // Counted once the transaction committed: a rolled back one changed nothing.
     this.reportChanges('CREATED', claimed?.created ?? []);
-    return claimed?.result;
+    return claimed?.count;
   }
 
-  /** After the broker's ack: the message is out, and the payment moves NEW → CREATED (never back). */
-  async completeOutbox(rows: OutboxRow[]): Promise<void> {
-    this.reportChanges('CREATED', await this.markPublished(rows));
+  /** After the broker's ack: the messages are out, and the published payments move NEW → CREATED (never back). */
+  async completeOutbox(sent: SentRows): Promise<void> {
+    this.reportChanges('CREATED', await this.markSent(sent));
+  }
+
+  /** Who owns each of these payments; an unknown id is absent. */
+  async ownersOf(ids: readonly PaymentId[]): Promise<Map<PaymentId, UserId>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: schema.payments.id, userId: schema.payments.userId })
+      .from(schema.payments)
+      .where(inArray(schema.payments.id, [...ids]));
+    return new Map(rows.map((r) => [r.id as PaymentId, r.userId]));
   }
 
   /**
-   * Deletes the rows and marks their payments CREATED; returns the currencies of those that moved.
-   * In the sweeper's transaction (`tx`), or prepared on the pool for the fast path.
+   * Deletes the sent rows and marks the published ones' payments CREATED (a parked one's ERROR
+   * comes back through `status-payments`); returns the currencies of those that moved. In the
+   * sweeper's transaction (`tx`), or prepared on the pool for the fast path.
    */
-  private async markPublished(rows: OutboxRow[], tx?: Pick<Db, 'execute'>): Promise<Array<{ currency: string }>> {
+  private async markSent(sent: SentRows, tx?: Pick<Db, 'execute'>): Promise<Array<{ currency: string }>> {
+    const rows = [...sent.published, ...sent.parked];
     if (rows.length === 0) return [];
     // One statement: one commit (and one WAL flush) per published batch, not two.
     const query = sql`WITH published AS (DELETE FROM gateway.outbox WHERE id = ANY(${pgArray(rows.map((r) => r.id))}::bigint[]))
           UPDATE gateway.payments SET status = 'CREATED', status_seq = 1, updated_at = now()
-          WHERE id = ANY(${pgArray(rows.map((r) => r.messageKey))}::uuid[]) AND status = 'NEW' RETURNING currency`;
+          WHERE id = ANY(${pgArray(sent.published.map((r) => r.messageKey))}::uuid[]) AND status = 'NEW' RETURNING currency`;
     if (tx) return (await tx.execute<{ currency: string }>(query)).rows;
     return runPrepared<{ currency: string }>(this.db.$client, 'gateway-mark-published', query);
   }
@@ -382,6 +393,12 @@ export class PaymentStore {
     for (const row of changed) this.onStatusChange(row.status, row.currency);
     return changed.length;
   }
+}
+
+/** What became of outbox rows sent to Kafka: published, or parked in the DLQ because they do not read as a payment. */
+export interface SentRows {
+  published: OutboxRow[];
+  parked: OutboxRow[];
 }
 
 export interface StatusUpdate {
