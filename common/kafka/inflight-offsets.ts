@@ -120,6 +120,15 @@ export class InflightOffsets {
   }
 
   /**
+   * Offers every partition's position again at the next `toCommit`, moved or not: kafkajs resolves
+   * a commit it skipped (its run stopping) as if it were made, so a position marked committed may
+   * not be.
+   */
+  forgetCommitted(): void {
+    for (const state of this.partitions.values()) state.committed = -1;
+  }
+
+  /**
    * Forgets partitions this consumer no longer owns: their tickets become no-ops and their next
    * owner redoes the unfinished messages from the last commit.
    */

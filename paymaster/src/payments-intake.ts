@@ -12,6 +12,9 @@ import { SharedPromise } from '../../common/shared-promise';
 import { rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
 
+/** How often (in commits) every position is committed again, moved or not: see commitDone. */
+export const RECOMMIT_EVERY = 10;
+
 export interface IntakeOptions {
   consumers: ConsumerContext;
   names: TopicNames;
@@ -44,6 +47,7 @@ export class PaymentsIntake implements Stoppable {
   private rejecting = 0;
   private commitTimer: NodeJS.Timeout | undefined;
   private readonly committing = new SharedPromise(() => this.commitDone());
+  private commits = 0;
 
   constructor(private readonly o: IntakeOptions) {
     this.topic = o.names.payments;
@@ -182,8 +186,16 @@ export class PaymentsIntake implements Stoppable {
     this.o.logger.info({ partitions: [...this.owned], dropped: [...lost], abandoned }, 'payments partitions assigned');
   }
 
-  /** Commits every offset whose payments are done; run through `committing`, one commit at a time. */
+  /**
+   * Commits every offset whose payments are done; run through `committing`, one commit at a time.
+   * kafkajs skips a commit without a word while its run is stopping (a crash it restarts from), and
+   * the call resolves as if the commit were made: every RECOMMIT_EVERY-th commit offers every
+   * position again, so a skipped one cannot leave the group's offset behind for good (the next
+   * owner would conduct finished payments again, and the lag would read high).
+   */
   private async commitDone(): Promise<void> {
+    this.commits += 1;
+    if (this.commits % RECOMMIT_EVERY === 0) this.offsets.forgetCommitted();
     const positions = this.offsets.toCommit();
     if (positions.length === 0) return;
     try {

@@ -48,6 +48,19 @@ describe('InflightOffsets', () => {
     expect(tracker.toCommit()).toEqual([{ topic: 'p', partition: 0, offset: '2' }]);
   });
 
+  it('offers every position again once told its commits may not have been made', () => {
+    const tracker = new InflightOffsets();
+    tracker.start('p', 0, 0)!.done();
+    tracker.start('p', 1, 4);
+    tracker.markCommitted(tracker.toCommit());
+    expect(tracker.toCommit()).toEqual([]);
+    tracker.forgetCommitted();
+    expect(tracker.toCommit()).toEqual([
+      { topic: 'p', partition: 0, offset: '1' },
+      { topic: 'p', partition: 1, offset: '4' },
+    ]);
+  });
+
   it('starts a partition over when it goes back below where its tracking began (a batch from before a rebalance began it)', () => {
     const tracker = new InflightOffsets();
     const stale = tracker.start('p', 0, 8)!;
