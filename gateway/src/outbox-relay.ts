@@ -15,6 +15,9 @@ export const UNREADABLE_PAYMENT_REASON = 'INVALID_PAYMENT';
 
 const MAX_PENDING = 10_000;
 
+/** The most of parked rows' values one send copies into the DLQ: well under the broker's 1 MB batch limit. */
+const MAX_PARKED_BYTES = 256 * 1024;
+
 export interface RelayOptions {
   /** The sweeper leaves rows younger than this to the fast path. */
   sweepAfterMs: number;
@@ -184,9 +187,14 @@ export class OutboxRelay {
           toKafkaMessage('statusPayments', { key: value.paymentId, value, traceparent: row.traceparent }),
         ),
       },
-      { topic: dlqOf(this.names.payments), messages: parked.map((p) => this.parkedMessage(p.row, p.error)) },
+      { topic: dlqOf(this.names.payments), messages: this.parkedMessages(parked) },
     ];
     await this.producer.sendBatch({ acks: -1, topicMessages: topicMessages.filter((t) => t.messages.length > 0) });
+    for (const { row, error } of parked)
+      this.logger.error(
+        { outboxId: row.id, paymentId: row.messageKey, error },
+        'unreadable outbox row parked in the DLQ; its payment ends ERROR',
+      );
     return { published: published.map((p) => p.row), parked: parked.map((p) => p.row) };
   }
 
@@ -203,22 +211,30 @@ export class OutboxRelay {
     });
   }
 
-  private parkedMessage(row: OutboxRow, error: string): Message {
-    this.logger.error(
-      { outboxId: row.id, paymentId: row.messageKey, error },
-      'unreadable outbox row parked; its payment ends ERROR',
-    );
-    return {
-      key: row.messageKey,
-      value: JSON.stringify(row.payload),
-      headers: {
-        'dlq-error': error.slice(0, 2000),
-        'dlq-class': 'deterministic',
-        'dlq-source-topic': this.names.payments,
-        'dlq-source-outbox-id': String(row.id),
-        traceparent: row.traceparent,
-      },
-    };
+  /**
+   * The rows' copies for the DLQ. Copies the broker refuses as too large would fail every sweep
+   * again, so past MAX_PARKED_BYTES in one send a row's value is left out: its position says where
+   * it is (`dlq-source-outbox-id`; the row itself is deleted once parked).
+   */
+  private parkedMessages(parked: Array<{ row: OutboxRow; error: string }>): Message[] {
+    let room = MAX_PARKED_BYTES;
+    return parked.map(({ row, error }) => {
+      const value = JSON.stringify(row.payload);
+      const size = Buffer.byteLength(value);
+      const fits = size <= room;
+      if (fits) room -= size;
+      return {
+        key: row.messageKey.slice(0, 1024),
+        value: fits ? value : null,
+        headers: {
+          'dlq-error': error.slice(0, 2000),
+          'dlq-class': 'deterministic',
+          'dlq-source-topic': this.names.payments,
+          'dlq-source-outbox-id': String(row.id),
+          ...(fits ? {} : { 'dlq-value-dropped': `${size} bytes` }),
+        },
+      };
+    });
   }
 }
 

@@ -48,6 +48,7 @@ describe('an outbox row that does not read as a payment', () => {
       const wrongVersion = await strand(userId, { payload: { version: 99, amount: 1e300, hello: '\u0001' } });
       const wrongTopic = await strand(userId, { topic: 'money-operations', payload: {} });
       const orphanKey = await strand(userId, { key: 'not-a-uuid', payload: [] });
+      const huge = await strand(userId, { payload: { blob: 'x'.repeat(300_000) } }); // more than the DLQ takes whole
       const good = randomUUID();
       const goodPayload = paymentRequestedMessage(
         { paymentId: asPaymentId(good), userId: asUserId(userId), amount: 1, currency: 'EUR' },
@@ -71,8 +72,8 @@ describe('an outbox row that does not read as a payment', () => {
       await eventually(
         'the unreadable rows’ payments ended ERROR through status-payments',
         async () => {
-          const [a, b] = [await statusOf(wrongVersion), await statusOf(wrongTopic)];
-          return a?.status === 'ERROR' && b?.status === 'ERROR' ? [a, b] : undefined;
+          const ended = await Promise.all([wrongVersion, wrongTopic, huge].map(statusOf));
+          return ended.every((p) => p?.status === 'ERROR') ? ended : undefined;
         },
         20_000,
       );
@@ -81,13 +82,13 @@ describe('an outbox row that does not read as a payment', () => {
       // Keyed by something that is no payment id: parked, and its payment (whose key it lacks) left to reconcile.
       expect(await statusOf(orphanKey)).toEqual({ status: 'NEW', reason: null });
 
-      const parked = await eventually('three rows in payments.dlq', () => {
+      const parked = await eventually('four rows in payments.dlq', () => {
         const found = collector.messages.filter((m) => m.topic === dlqOf(t.names.payments));
-        return found.length >= 3 ? found : undefined;
+        return found.length >= 4 ? found : undefined;
       });
-      expect(parked.map((m) => m.key).sort()).toEqual(
-        [orphanKey === '' ? '' : 'not-a-uuid', wrongTopic, wrongVersion].sort(),
-      );
+      expect(parked.map((m) => m.key).sort()).toEqual(['not-a-uuid', wrongTopic, wrongVersion, huge].sort());
+      const dropped = parked.filter((m) => m.headers['dlq-value-dropped'] !== undefined);
+      expect(dropped.map((m) => [m.key, m.value])).toEqual([[huge, undefined]]);
       expect(parked.every((m) => m.headers['dlq-class'] === 'deterministic' && m.headers['dlq-source-outbox-id'])).toBe(
         true,
       );
