@@ -122,9 +122,37 @@ describe('the fast record decoder', () => {
   it('hands kafkajs the decoder where the record starts when it falls back', () => {
     const seen: number[] = [];
     const delegating = fastRecordDecoder((d, c) => (seen.push(d.offset), kafkajs(d, c)));
-    const decoder = new Decoder(bodyOf(message({ timestampDelta: 2 ** 53 })));
-    delegating(decoder, CONTEXTS[0]![1]);
-    expect(seen).toEqual([0]);
+    expect(() => delegating(new Decoder(Buffer.from([0, 0, 0, 1, 1, 3])), CONTEXTS[0]![1])).toThrow();
+    expect(seen).toEqual([0]); // the header count of -2 that kafkajs refuses
+  });
+
+  // kafkajs copies the headers once per header (and a repeated key's list once per value): the
+  // first two took it seconds per thousand headers, and a consumer met such a record again after
+  // every restart. Gathered in one pass, they are the same record.
+  const manyHeaders = (n: number, extra: Record<string, string | string[]>) =>
+    message({
+      headers: {
+        ...(JSON.parse('{"__proto__":"p"}') as Record<string, string>),
+        ...Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), ''])),
+        ...extra,
+      },
+    });
+  it.each([
+    ['500 headers after one named __proto__, numbers past a double', manyHeaders(500, {}), { timestampDelta: 2 ** 60 }],
+    ['a key repeated 500 times', message({ headers: { a: Array.from({ length: 500 }, String) } }), {}],
+  ])('makes the record kafkajs makes of %s', (_, record, numbers) => {
+    const { ours, theirs } = decodeBoth(bodyOf({ ...record, ...numbers }), CONTEXTS[0]![1]);
+    expectSameRecord(ours, theirs);
+  });
+
+  it('gathers 20,000 headers, or one key 50,000 times, in one pass', () => {
+    const wide = fast(new Decoder(bodyOf({ ...manyHeaders(20_000, {}), timestampDelta: 2 ** 60 })), CONTEXTS[0]![1]);
+    expect(Object.keys((wide as { headers: object }).headers)).toHaveLength(20_001);
+    const repeated = fast(
+      new Decoder(bodyOf(message({ headers: { a: Array.from({ length: 50_000 }, String) } }))),
+      CONTEXTS[0]![1],
+    );
+    expect((repeated as { headers: { a: Buffer[] } }).headers.a).toHaveLength(50_000);
   });
 
   it("is what kafkajs' record batch decoder decodes with once installed, and only then", () => {
