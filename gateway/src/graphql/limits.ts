@@ -1,5 +1,8 @@
 import {
   getNamedType,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
+  type GraphQLField,
   type GraphQLError,
   isObjectType,
   Kind,
@@ -19,9 +22,11 @@ export interface QueryLimits {
   maxDepth: number;
   maxCost: number;
   /**
-   * Leaves `__schema` and `__type` unmeasured, where introspection is allowed: the explorer's
-   * introspection query is 15 deep. It reads the schema, not data, and graphql's own
-   * MaxIntrospectionDepthRule already refuses the self-nesting kind.
+   * Leaves the depth of `__schema` and `__type` unmeasured, where introspection is allowed: the
+   * explorer's introspection query is 15 deep, and graphql's own MaxIntrospectionDepthRule
+   * already refuses the self-nesting kind. Their fields still count toward the cost: left out of
+   * it, 4,800 aliases of `__schema` in a 100 KB request made a 110 MB answer and held the event
+   * loop for 15 s.
    */
   introspection?: boolean;
 }
@@ -96,11 +101,11 @@ function measure(w: Walk, set: SelectionSetNode, type: GraphQLNamedType | undefi
   for (const sel of set.selections) {
     let inner: Measure;
     if (sel.kind === Kind.FIELD) {
-      if (w.introspection && INTROSPECTION_ROOTS.has(sel.name.value)) continue;
-      const field = isObjectType(type) ? type.getFields()[sel.name.value] : undefined;
+      const field = fieldOf(type, sel.name.value);
       const childType = field ? getNamedType(field.type) : undefined;
       inner = sel.selectionSet ? measure(w, sel.selectionSet, childType, depth + 1) : { depth: depth + 1, cost: 0 };
       cost += 1 + pageSize(w, sel, field?.args.find((a) => a.name === 'first')?.defaultValue) * inner.cost;
+      if (w.introspection && INTROSPECTION_ROOTS.has(sel.name.value)) inner = { depth, cost: inner.cost };
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       const narrowed = sel.typeCondition ? w.schema.getType(sel.typeCondition.name.value) : type;
       inner = measure(w, sel.selectionSet, narrowed ?? undefined, depth);
@@ -134,6 +139,13 @@ function measureFragment(w: Walk, fragment: FragmentDefinitionNode): Measure {
     w.measured.set(name, own);
   }
   return own;
+}
+
+/** The field `name` of `type`, the introspection roots included (graphql-js keeps them apart from a type's own). */
+function fieldOf(type: GraphQLNamedType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
+  if (name === '__schema') return SchemaMetaFieldDef;
+  if (name === '__type') return TypeMetaFieldDef;
+  return isObjectType(type) ? type.getFields()[name] : undefined;
 }
 
 /** How many items `first` asks for; anything that is not a count (validation rejects it later) counts once. */
