@@ -164,6 +164,36 @@ describe('WebSocket sessions', () => {
     expect(JSON.stringify(errors)).toMatch(/Unknown fragment \\"Missing\\"/);
   });
 
+  it('refuse an operation id completed and subscribed again while it still starts (4409), and leak nothing', async () => {
+    const liveSubscriptions = async (): Promise<number> => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      return Number(/^gateway_live_subscriptions{[^}]*} (\S+)$/m.exec(text)![1]);
+    };
+    const before = await liveSubscriptions();
+    const ws = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${tokenFor('racer')}` } }));
+    await new Promise((resolve) => ws.once('message', resolve));
+    const subscribe = JSON.stringify({
+      id: 'x',
+      type: 'subscribe',
+      payload: { query: 'subscription { myPaymentStatuses { status } }' },
+    });
+    // In one write, so the three arrive together: the first subscribe is still looking up its user
+    // when the other two are read. graphql-ws alone ran both subscribes and never ended the first.
+    const tcp = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+    tcp.cork();
+    ws.send(subscribe);
+    ws.send(JSON.stringify({ id: 'x', type: 'complete' }));
+    ws.send(subscribe);
+    process.nextTick(() => tcp.uncork());
+    expect(await withTimeout(closed, 5000, 'the close')).toBe(4409);
+    await eventually('every subscription of the socket ended', async () =>
+      (await liveSubscriptions()) === before ? true : undefined,
+    );
+  });
+
   it('limit subscribes per user per minute with RATE_LIMITED', async () => {
     const socket = openSocket(tokenFor('ratey'));
     expect(await withTimeout(socket.admitted, 5000, 'acknowledgement')).toBe(true);

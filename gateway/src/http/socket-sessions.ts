@@ -18,6 +18,8 @@ export interface SocketLimits {
 interface Session {
   caller: Caller;
   expiry: NodeJS.Timeout;
+  /** Operation ids whose subscribe has not yet become a running operation (see `starting`). */
+  starting: Set<string>;
 }
 
 /** A function shared by every socket's expiry timer (the socket is its argument), not a closure per socket. */
@@ -50,7 +52,7 @@ export class SocketSessions {
     const expiry = setTimeout(closeExpired, token.validUntilMs - Date.now(), socket);
     // Cleared when the socket closes; unref'd so a socket still closing never holds a stopping process.
     expiry.unref();
-    this.sessions.set(socket, { caller: token.caller, expiry });
+    this.sessions.set(socket, { caller: token.caller, expiry, starting: new Set() });
     return true;
   }
 
@@ -79,6 +81,26 @@ export class SocketSessions {
 
   caller(socket: WebSocket): Caller | null {
     return this.sessions.get(socket)?.caller ?? null;
+  }
+
+  /**
+   * Marks operation `id` as starting; false if a subscribe of that id is starting already. graphql-ws
+   * (6.4) forgets an id once the client completes it, so `subscribe X, complete X, subscribe X`
+   * while the first still starts runs both, keeps the second and never ends the first: a
+   * subscription that nothing counts or closes, not even the socket's end. Such an id is refused
+   * as graphql-ws refuses any id in use (4409).
+   */
+  starting(socket: WebSocket, id: string): boolean {
+    const starting = this.sessions.get(socket)?.starting;
+    if (!starting) return true; // not admitted: graphql-ws refuses it itself
+    if (starting.has(id)) return false;
+    starting.add(id);
+    return true;
+  }
+
+  /** Operation `id` runs (or was refused): its id may be used again once the client completes it. */
+  started(socket: WebSocket, id: string): void {
+    this.sessions.get(socket)?.starting.delete(id);
   }
 
   /** Errors refusing a subscribe, or undefined to let it run; `active` counts it among the socket's operations. */

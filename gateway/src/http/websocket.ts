@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth';
@@ -55,17 +56,28 @@ export function attachWebSocket(
           return false;
         }
       },
-      onSubscribe: (ctx, _id, payload) => {
-        const refused = sessions.refuseSubscribe(ctx.extra.socket, Object.keys(ctx.subscriptions).length);
+      onSubscribe: (ctx, id, payload) => {
+        const socket = ctx.extra.socket;
+        const refused = sessions.refuseSubscribe(socket, Object.keys(ctx.subscriptions).length);
         if (refused) return refused;
         const refusal = refuseDocument(schema, documents, payload, options);
-        return refusal ? [refusal] : undefined;
+        if (refusal) return [refusal];
+        if (sessions.starting(socket, id)) return undefined;
+        socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id.slice(0, 64)} already exists`);
+        return [codedGraphQLError('BAD_REQUEST', 'this operation id is still starting')];
+      },
+      onOperation: (ctx, id) => {
+        sessions.started(ctx.extra.socket, id);
+        return undefined;
       },
       onClose: (ctx) => sessions.close(ctx.extra.socket),
       // Same error shape as over HTTP: `extensions.code`, no internals in production.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: formatAll(result.errors) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => formatAll(errors),
+      onError: (ctx, id, _payload, errors) => {
+        sessions.started(ctx.extra.socket, id);
+        return formatAll(errors);
+      },
       context: (ctx): GraphQLContext => ({ caller: sessions.caller(ctx.extra.socket), ...services }),
     },
     wss,
