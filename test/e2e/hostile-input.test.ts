@@ -422,6 +422,17 @@ const CASES: Case[] = [
       ),
   ],
   [
+    'WebSocket subscription of 25 aliased fields (each runs again for every event)',
+    { code: 'QUERY_TOO_COMPLEX' },
+    () =>
+      overWs((ws) =>
+        ws.subscribe(
+          '1',
+          `subscription { myPaymentStatuses { ${Array.from({ length: 25 }, (_, i) => `r${i}: reason`).join(' ')} } }`,
+        ),
+      ),
+  ],
+  [
     'WebSocket subscribe that does not parse',
     { code: 'GRAPHQL_PARSE_FAILED' },
     () => overWs((ws) => ws.subscribe('1', 'subscription {')),

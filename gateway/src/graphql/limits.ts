@@ -21,6 +21,8 @@ import { codedGraphQLError } from '../errors';
 export interface QueryLimits {
   maxDepth: number;
   maxCost: number;
+  /** A subscription's cost limit, lower than `maxCost`: its selection runs for every event it hears. */
+  maxSubscriptionCost?: number;
   /**
    * Leaves the depth of `__schema` and `__type` unmeasured, where introspection is allowed: the
    * explorer's introspection query is 15 deep, and graphql's own MaxIntrospectionDepthRule
@@ -69,6 +71,8 @@ export function checkLimits(
   if (!operation) return undefined; // graphql itself reports the missing operation
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const subscription = operation.operation === OperationTypeNode.SUBSCRIPTION;
+  const maxCost = subscription ? (limits.maxSubscriptionCost ?? limits.maxCost) : limits.maxCost;
   const walk: Walk = {
     schema,
     fragments,
@@ -76,7 +80,7 @@ export function checkLimits(
     open: new Set(),
     variables: variables ?? {},
     operation,
-    maxCost: limits.maxCost,
+    maxCost,
     introspection: limits.introspection ?? false,
   };
   const root =
@@ -87,7 +91,8 @@ export function checkLimits(
         : schema.getSubscriptionType();
   const { depth, cost } = measure(walk, operation.selectionSet, root ?? undefined, 0);
   if (depth > limits.maxDepth) return tooComplex(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`);
-  if (cost > limits.maxCost) return tooComplex(`query cost exceeds the limit of ${limits.maxCost}`);
+  if (cost > maxCost)
+    return tooComplex(`${subscription ? 'subscription' : 'query'} cost exceeds the limit of ${maxCost}`);
   return undefined;
 }
 

@@ -6,7 +6,6 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
-import { setNewest } from '../../../common/newest-first-map';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -23,7 +22,7 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 export function sharedExecutionSubscribe(): (
   args: ExecutionArgs,
 ) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const results = new RecentResults(RECENT_EVENTS);
+  const results = new RecentResults(RECENT_EVENTS, RECENT_RESULTS);
   // The key of a query without operation name or variables, once per (shared) document rather
   // than one string per subscriber.
   const plainKeys = new WeakMap<DocumentNode, string>();
@@ -49,16 +48,42 @@ export function sharedExecutionSubscribe(): (
  */
 const RECENT_EVENTS = 1024;
 
-/** Results by event and query, for the newest `limit` events. */
-class RecentResults {
+/**
+ * How many results are kept in all, whatever the events: a user whose subscriptions all differ
+ * (an alias, an unused variable) makes one per subscription and event. Unbounded, 120 wide ones
+ * of one user kept 6.4 MB an event and took the gateway's heap past 3 GB.
+ */
+const RECENT_RESULTS = 16_384;
+
+/** Results by event and query, for the newest `eventLimit` events and at most `resultLimit` results. */
+export class RecentResults {
   private readonly byEvent = new Map<object, Map<string, Result>>();
+  private results = 0;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly eventLimit: number,
+    private readonly resultLimit: number,
+  ) {}
 
-  of(event: object): Map<string, Result> {
+  get(event: object, query: string): Result | undefined {
+    return this.byEvent.get(event)?.get(query);
+  }
+
+  set(event: object, query: string, result: Result): void {
     let byQuery = this.byEvent.get(event);
-    if (!byQuery) setNewest(this.byEvent, event, (byQuery = new Map<string, Result>()), this.limit);
-    return byQuery;
+    if (!byQuery) {
+      if (this.byEvent.size >= this.eventLimit) this.dropOldest();
+      this.byEvent.set(event, (byQuery = new Map<string, Result>()));
+    }
+    byQuery.set(query, result);
+    this.results += 1;
+    while (this.results > this.resultLimit && this.byEvent.size > 1) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    const [event, byQuery] = this.byEvent.entries().next().value as [object, Map<string, Result>];
+    this.byEvent.delete(event);
+    this.results -= byQuery.size;
   }
 }
 
@@ -105,9 +130,8 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
 
   private resultOf(payload: unknown): Result {
     if (typeof payload !== 'object' || payload === null) return execute({ ...this.args, rootValue: payload });
-    const byQuery = this.results.of(payload);
-    let result = byQuery.get(this.query);
-    if (!result) byQuery.set(this.query, (result = execute({ ...this.args, rootValue: payload })));
+    let result = this.results.get(payload, this.query);
+    if (!result) this.results.set(payload, this.query, (result = execute({ ...this.args, rootValue: payload })));
     return result;
   }
 }

@@ -71,6 +71,7 @@ export async function startPublicHttp(config: GatewayConfig, deps: PublicHttpDep
     blocked: { among: (userNames) => deps.store.blockedAmong(userNames), everyMs: config.USER_STATUS_CACHE_MS },
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
+    maxSubscriptionCost: config.GRAPHQL_MAX_SUBSCRIPTION_COST,
     maxPayload: config.BODY_LIMIT_BYTES,
     logger,
   });

@@ -31,6 +31,7 @@ export function attachWebSocket(
     blocked: BlockedUsers;
     maxDepth: number;
     maxCost: number;
+    maxSubscriptionCost: number;
     maxPayload: number;
     logger: Logger;
   },
