@@ -119,6 +119,21 @@ export interface DlqFailure {
   class: FailureClass;
 }
 
+/**
+ * The headers a producer can send again: string and Buffer values (and lists of them). A decoded
+ * record may hold others: kafkajs gathers a header named `toString` or `__proto__` with the value
+ * it finds on Object.prototype (`[Object.prototype, <value>]`), and sending that fails as a TypeError.
+ */
+export function sendableHeaders(headers: IHeaders | undefined): IHeaders {
+  const sendable = Object.create(null) as IHeaders;
+  const isSendable = (v: unknown): v is string | Buffer => typeof v === 'string' || Buffer.isBuffer(v);
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    const kept = Array.isArray(value) ? (value as unknown[]).filter(isSendable) : isSendable(value) ? value : undefined;
+    if (kept !== undefined) sendable[key] = kept;
+  }
+  return sendable;
+}
+
 /** Parks a message that cannot be processed, with the reason, so the consumer can move on. */
 export async function sendToDlq(
   producer: Pick<Producer, 'send'>,
@@ -137,7 +152,7 @@ export async function sendToDlq(
   const send = (m: { key: Buffer | null; value: Buffer | null; headers: IHeaders }) =>
     producer.send({ topic: dlqOf(sourceTopic), acks: -1, messages: [m] });
   try {
-    await send({ key: message.key, value: message.value, headers: { ...message.headers, ...why } });
+    await send({ key: message.key, value: message.value, headers: { ...sendableHeaders(message.headers), ...why } });
   } catch (e) {
     // A copy the DLQ refuses for good (say, too large once these headers are added) must not hold
     // the partition: park what identifies it instead; the original stays readable at its offset.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { createProducer, headerString } from './client';
+import { createProducer, headerString, sendableHeaders } from './client';
 import { dlqOf } from './topics';
 
 export interface ReplayOptions {
@@ -21,7 +21,7 @@ export interface ReplayReport {
 
 /** The original headers, without what parking added, plus where the replayed copy came from. */
 function replayHeaders(m: KafkaMessage): IHeaders {
-  const kept = Object.entries(m.headers ?? {}).filter(([name]) => !name.startsWith('dlq-'));
+  const kept = Object.entries(sendableHeaders(m.headers)).filter(([name]) => !name.startsWith('dlq-'));
   return { ...Object.fromEntries(kept), 'dlq-replayed-from': m.offset };
 }
 

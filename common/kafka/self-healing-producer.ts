@@ -67,6 +67,13 @@ export function unacknowledged(sent: TopicMessages[], answer: RecordMetadata[]):
 /** Long enough for kafkajs' own retries of a healthy cluster, short enough to notice a wedged producer. */
 export const SEND_TIMEOUT_MS = 10_000;
 
+/**
+ * A message kafkajs could not encode (a header value that is neither a string nor a Buffer) is the
+ * message's fault, not the producer's: replacing the producer for it would fail every send in
+ * flight on it, and a poison message parked again and again would churn producers for everyone.
+ */
+const isEncodingError = (e: unknown): boolean => e instanceof TypeError || e instanceof RangeError;
+
 export class SelfHealingProducer implements Sender, Stoppable {
   private current: Promise<Producer> | undefined;
 
@@ -106,7 +113,7 @@ export class SelfHealingProducer implements Sender, Stoppable {
     try {
       return await withTimeout(connecting.then(checked), this.timeoutMs, 'Kafka send');
     } catch (e) {
-      if (this.current === connecting) {
+      if (this.current === connecting && !isEncodingError(e)) {
         this.current = undefined;
         this.logger.warn({ err: e }, 'Kafka producer replaced after a failed send');
         void connecting.then((p) => p.disconnect()).catch(() => undefined);

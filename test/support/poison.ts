@@ -82,7 +82,9 @@ const FLAG_POISON: Partial<Record<TopicKey, Array<{ what: string; changes: Recor
  * the escape "\ud800") in an otherwise valid message, a 10 KB id, wrong types, a userId past int8,
  * a finality flag that is not `true`/absent, not JSON, an empty value and no value at all.
  */
-export function poisonValues(topic: TopicKey): Array<{ what: string; value: string | null }> {
+export function poisonValues(
+  topic: TopicKey,
+): Array<{ what: string; value: string | null; headers?: Record<string, string> }> {
   const spoilt = (changes: Record<string, unknown>): string => JSON.stringify({ ...validMessage(topic), ...changes });
   const field = TEXT_FIELD[topic];
   return [
@@ -93,7 +95,16 @@ export function poisonValues(topic: TopicKey): Array<{ what: string; value: stri
     { what: 'userId past int8', value: spoilt({ userId: '9223372036854775808' }) },
     ...(FLAG_POISON[topic] ?? []).map(({ what, changes }) => ({ what, value: spoilt(changes) })),
     { what: 'not JSON', value: 'not json at all' },
+    // kafkajs gathers headers with a copy per header: 12,000 of them held a consumer for a minute.
+    { what: '12,000 headers, one named __proto__', value: spoilt({ version: 99 }), headers: manyHeaders(12_000) },
     { what: 'empty value', value: '' },
     { what: 'no value', value: null },
   ];
+}
+
+/** `count` headers, the first named `__proto__` (an own property, as a decoded record has it). */
+function manyHeaders(count: number): Record<string, string> {
+  const headers: Record<string, string> = JSON.parse('{"__proto__":"p"}') as Record<string, string>;
+  for (let i = 1; i < count; i++) headers[i.toString(36)] = '';
+  return headers;
 }
