@@ -61,7 +61,7 @@ describe('an outbox row that does not read as a payment', () => {
       await t.sql.query(
         `INSERT INTO gateway.outbox (topic, message_key, payload, traceparent, created_at)
          VALUES ('payments', $1, $2, $3, now() - interval '1 minute')`,
-        [good, JSON.stringify(goodPayload), newTraceparent()],
+        [good.toUpperCase(), JSON.stringify(goodPayload), newTraceparent()], // keyed in upper case: still its payment's id
       );
 
       await eventually(

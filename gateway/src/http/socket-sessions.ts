@@ -18,8 +18,8 @@ export interface SocketLimits {
 interface Session {
   caller: Caller;
   expiry: NodeJS.Timeout;
-  /** Operation ids whose subscribe has not yet become a running operation (see `starting`). */
-  starting: Set<string>;
+  /** Operation ids whose subscribe has not yet become a running operation, with that subscribe's payload (see `starting`). */
+  starting: Map<string, object>;
 }
 
 /** A function shared by every socket's expiry timer (the socket is its argument), not a closure per socket. */
@@ -52,7 +52,7 @@ export class SocketSessions {
     const expiry = setTimeout(closeExpired, token.validUntilMs - Date.now(), socket);
     // Cleared when the socket closes; unref'd so a socket still closing never holds a stopping process.
     expiry.unref();
-    this.sessions.set(socket, { caller: token.caller, expiry, starting: new Set() });
+    this.sessions.set(socket, { caller: token.caller, expiry, starting: new Map() });
     return true;
   }
 
@@ -90,17 +90,22 @@ export class SocketSessions {
    * subscription that nothing counts or closes, not even the socket's end. Such an id is refused
    * as graphql-ws refuses any id in use (4409).
    */
-  starting(socket: WebSocket, id: string): boolean {
+  starting(socket: WebSocket, id: string, payload: object): boolean {
     const starting = this.sessions.get(socket)?.starting;
     if (!starting) return true; // not admitted: graphql-ws refuses it itself
     if (starting.has(id)) return false;
-    starting.add(id);
+    starting.set(id, payload);
     return true;
   }
 
-  /** Operation `id` runs (or was refused): its id may be used again once the client completes it. */
-  started(socket: WebSocket, id: string): void {
-    this.sessions.get(socket)?.starting.delete(id);
+  /**
+   * The subscribe that sent `payload` runs (or was refused): its id may be used again once the
+   * client completes it. Only its own mark goes: a refused duplicate's error must not clear the
+   * mark of the subscribe still starting (the socket is closing, but `ws` reads on meanwhile).
+   */
+  started(socket: WebSocket, id: string, payload: object): void {
+    const starting = this.sessions.get(socket)?.starting;
+    if (starting?.get(id) === payload) starting.delete(id);
   }
 
   /** Errors refusing a subscribe, or undefined to let it run; `active` counts it among the socket's operations. */

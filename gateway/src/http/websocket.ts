@@ -63,20 +63,20 @@ export function attachWebSocket(
         if (refused) return refused;
         const refusal = refuseDocument(schema, documents, payload, options);
         if (refusal) return [refusal];
-        if (sessions.starting(socket, id)) return undefined;
-        socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id.slice(0, 64)} already exists`);
+        if (sessions.starting(socket, id, payload)) return undefined;
+        socket.close(CloseCode.SubscriberAlreadyExists, 'Subscriber for this id already exists'); // a fixed reason: ws refuses one over 123 bytes
         return [codedGraphQLError('BAD_REQUEST', 'this operation id is still starting')];
       },
-      onOperation: (ctx, id) => {
-        sessions.started(ctx.extra.socket, id);
+      onOperation: (ctx, id, payload) => {
+        sessions.started(ctx.extra.socket, id, payload);
         return undefined;
       },
       onClose: (ctx) => sessions.close(ctx.extra.socket),
       // Same error shape as over HTTP: `extensions.code`, no internals in production.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: formatAll(result.errors) } : undefined,
-      onError: (ctx, id, _payload, errors) => {
-        sessions.started(ctx.extra.socket, id);
+      onError: (ctx, id, payload, errors) => {
+        sessions.started(ctx.extra.socket, id, payload);
         return formatAll(errors);
       },
       context: (ctx): GraphQLContext => ({ caller: sessions.caller(ctx.extra.socket), ...services }),
