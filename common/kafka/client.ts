@@ -134,6 +134,16 @@ export function sendableHeaders(headers: IHeaders | undefined): IHeaders {
   return sendable;
 }
 
+/** What parking adds to a message's headers: why, and where it came from (`source`: its position there). */
+export function dlqHeaders(failure: DlqFailure, sourceTopic: string, source: Record<string, string>): IHeaders {
+  return {
+    'dlq-error': failure.error.slice(0, 2000),
+    'dlq-class': failure.class,
+    'dlq-source-topic': sourceTopic,
+    ...source,
+  };
+}
+
 /** Parks a message that cannot be processed, with the reason, so the consumer can move on. */
 export async function sendToDlq(
   producer: Pick<Producer, 'send'>,
@@ -142,13 +152,10 @@ export async function sendToDlq(
   failure: DlqFailure,
   origin: { partition: number; offset: string },
 ): Promise<void> {
-  const why = {
-    'dlq-error': failure.error.slice(0, 2000),
-    'dlq-class': failure.class,
-    'dlq-source-topic': sourceTopic,
+  const why = dlqHeaders(failure, sourceTopic, {
     'dlq-source-partition': String(origin.partition),
     'dlq-source-offset': origin.offset,
-  };
+  });
   const send = (m: { key: Buffer | null; value: Buffer | null; headers: IHeaders }) =>
     producer.send({ topic: dlqOf(sourceTopic), acks: -1, messages: [m] });
   try {

@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import { paymentRequested, type PaymentRequested, type PaymentStatusChanged } from '../../common/kafka/contracts';
-import { statusChangedMessage } from '../../common/kafka/messages';
-import { toKafkaMessage } from '../../common/kafka/client';
+import { INVALID_PAYMENT_REASON, statusChangedMessage } from '../../common/kafka/messages';
+import { dlqHeaders, toKafkaMessage } from '../../common/kafka/client';
 import type { Sender } from '../../common/kafka/self-healing-producer';
 import { dlqOf, type TopicNames } from '../../common/kafka/topics';
 import type { Logger } from '../../common/logger';
@@ -9,9 +9,6 @@ import { SharedPromise } from '../../common/shared-promise';
 import { asPaymentId, isUuid } from '../../common/ids';
 import type { StageObserver } from './metrics';
 import type { OutboxRow, PaymentStore, SentRows } from './payment-store';
-
-/** The reason an unreadable row's payment ends with: the paymaster's for a payment message it cannot read. */
-export const UNREADABLE_PAYMENT_REASON = 'INVALID_PAYMENT';
 
 const MAX_PENDING = 10_000;
 
@@ -212,7 +209,7 @@ export class OutboxRelay {
       const userId = paymentId && owners.get(paymentId);
       if (!paymentId || userId === undefined) return [];
       const ids = { paymentId, userId };
-      return [{ row, value: statusChangedMessage(ids, 'ERROR', UNREADABLE_PAYMENT_REASON) }];
+      return [{ row, value: statusChangedMessage(ids, 'ERROR', INVALID_PAYMENT_REASON) }];
     });
   }
 
@@ -231,13 +228,10 @@ export class OutboxRelay {
       return {
         key: row.messageKey.slice(0, 100),
         value: fits ? value : null,
-        headers: {
-          'dlq-error': error.slice(0, 200),
-          'dlq-class': 'deterministic',
-          'dlq-source-topic': this.names.payments,
+        headers: dlqHeaders({ error: error.slice(0, 200), class: 'deterministic' }, this.names.payments, {
           'dlq-source-outbox-id': String(row.id),
           ...(fits ? {} : { 'dlq-value-dropped': `${size} bytes` }),
-        },
+        }),
       };
     });
   }

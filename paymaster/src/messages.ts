@@ -1,9 +1,10 @@
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
 import type { TerminalStatus } from '../../common/payment-status';
+import { INVALID_PAYMENT_REASON } from '../../common/kafka/messages';
 
 /** Reasons the paymaster itself gives; money-storage's reasons pass through unchanged. */
 export const PAYMASTER_REASONS = {
-  invalidPayment: 'INVALID_PAYMENT',
+  invalidPayment: INVALID_PAYMENT_REASON,
   timeout: 'MONEY_STORAGE_TIMEOUT',
   rejected: 'REJECTED',
   failed: 'MONEY_STORAGE_FAILED',

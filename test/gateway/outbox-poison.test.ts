@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CreatePayment } from '../../client/operations';
 import { newTraceparent } from '../../common/kafka/client';
-import { paymentRequestedMessage } from '../../common/kafka/messages';
+import { INVALID_PAYMENT_REASON, paymentRequestedMessage } from '../../common/kafka/messages';
 import { dlqOf } from '../../common/kafka/topics';
 import { asPaymentId, asUserId } from '../../common/ids';
-import { UNREADABLE_PAYMENT_REASON } from '../../gateway/src/outbox-relay';
 import { collect, eventually } from '../support/infra';
 import { countRows, startTestGateway, userIdOf, type TestGateway } from './harness';
 
@@ -77,7 +76,7 @@ describe('an outbox row that does not read as a payment', () => {
         },
         20_000,
       );
-      expect(await statusOf(wrongVersion)).toEqual({ status: 'ERROR', reason: UNREADABLE_PAYMENT_REASON });
+      expect(await statusOf(wrongVersion)).toEqual({ status: 'ERROR', reason: INVALID_PAYMENT_REASON });
       expect(await statusOf(good)).toEqual({ status: 'CREATED', reason: null });
       // Keyed by something that is no payment id: parked, and its payment (whose key it lacks) left to reconcile.
       expect(await statusOf(orphanKey)).toEqual({ status: 'NEW', reason: null });
