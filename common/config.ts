@@ -20,11 +20,23 @@ export function loadConfig<S extends z.ZodRawShape>(
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
-    const value = env[name];
-    const shown = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
-    return `${name}: ${issue.message} (${shown})`;
+    return `${name}: ${issue.message} (${shownValue(name, env[name])})`;
   });
   throw new ConfigError(problems);
+}
+
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PRIVATE_KEY/i;
+/** `scheme://user:password@` in any value, valid URL or not (an invalid one is why it is shown). */
+const URL_CREDENTIALS = /(\/\/)[^/\s]*@/g;
+
+/**
+ * What a problem shows of the value: enough to spot the typo, never a secret, because a
+ * start-up error lands in stderr and from there in every log collector.
+ */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'missing';
+  if (SECRET_NAME.test(name)) return `got ${value.length} characters, not shown`;
+  return `got ${JSON.stringify(value.replace(URL_CREDENTIALS, '$1***@'))}`;
 }
 
 /** Helpers for env values, which always arrive as strings. */
@@ -63,7 +75,8 @@ export const internalListenerShape = (port: number) => ({
 
 /** Settings every service shares: where Kafka and Postgres are, how to log. */
 export const commonShape = {
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Unset is production: a deploy that forgot it must not get development's conveniences. */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   LOG_LEVEL: env.logLevel(),
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),
   /** Lets several test suites share one broker without seeing each other's messages. */

@@ -73,7 +73,7 @@ const gatewayShape = {
    * times the second before, and to at least this many; 0 turns it off.
    */
   ADMISSION_PACE_FLOOR_PER_SECOND: env.int(100, 0),
-  /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default outside production. */
+  /** The GraphQL explorer at /explorer (and GET /graphql from a browser); on by default only with NODE_ENV development or test. */
   EXPLORER: z.enum(['on', 'off']).optional(),
   /** Browser origins allowed to call GraphQL and REST cross-origin, comma-separated; empty: none. */
   CORS_ORIGINS: z
@@ -102,10 +102,11 @@ export const admissionLimits = (c: GatewayConfig): AdmissionLimits => ({
 
 export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   const raw = loadConfig(gatewayShape, withSecrets(e, gatewayShape));
+  // Money from nowhere, a signed token for anyone who opens the explorer, introspection and
+  // errors' internals only where someone asked for a development or test setup, never by
+  // omission (a deploy that forgot NODE_ENV behaves as production).
   const production = raw.NODE_ENV === 'production';
-  // Money from nowhere, and a signed token for anyone who opens the explorer, only where someone
-  // asked for a development or test setup, never by omission (a deploy that forgot NODE_ENV).
-  const explicitlyLocal = e.NODE_ENV === 'development' || e.NODE_ENV === 'test';
+  const explicitlyLocal = !production;
   return {
     ...raw,
     production,

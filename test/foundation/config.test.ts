@@ -65,6 +65,30 @@ describe('configuration from the environment', () => {
     expect(moneyStorage).not.toMatch(/JWT_SECRET/);
   });
 
+  it('behaves as production when NODE_ENV is unset: no introspection, no error internals', () => {
+    const production = (e: NodeJS.ProcessEnv) => loadGatewayConfig({ ...noFile, ...testSecrets(), ...e }).production;
+    expect([production({}), production({ NODE_ENV: 'production' })]).toEqual([true, true]);
+    expect([production({ NODE_ENV: 'development' }), production({ NODE_ENV: 'test' })]).toEqual([false, false]);
+  });
+
+  it.each([
+    ['JWT_SECRET', 'hunter2-short-secret'],
+    ['INTERNAL_SERVICE_TOKEN', 'svc-token-too-short'],
+  ])('never shows the value of a bad %s, only its length', (name, value) => {
+    const message = problems(() => loadGatewayConfig({ ...noFile, ...testSecrets(), [name]: value }));
+    expect(message).toContain(`${name}: must be at least 32 characters (got ${value.length} characters, not shown)`);
+    expect(message).not.toContain(value);
+  });
+
+  it.each([
+    ['a URL that is not one', 'postgres://payments:s3cr3t-pw@db host:5432/payments'],
+    ['a password with @ in it', 'postgres://payments:p@ss@db:99999/payments'],
+  ])('never shows the password of a bad DATABASE_URL (%s)', (_case, url) => {
+    const message = problems(() => loadGatewayConfig({ ...noFile, ...testSecrets(), DATABASE_URL: url }));
+    expect(message).toMatch(/DATABASE_URL: .*\/\/\*\*\*@/);
+    expect(message).not.toMatch(/s3cr3t|p@ss/);
+  });
+
   it('refuses secrets too short to be secret', () => {
     expect(
       problems(() =>
@@ -73,17 +97,18 @@ describe('configuration from the environment', () => {
     ).toMatch(/JWT_SECRET: must be at least 32[\s\S]*INTERNAL_SERVICE_TOKEN: must be at least 32/);
   });
 
-  it('turns the explorer on outside production and off in it, unless EXPLORER says otherwise', () => {
+  it('turns the explorer on for development and test, off otherwise (unset included), unless EXPLORER says', () => {
     const explorer = (e: NodeJS.ProcessEnv) => loadGatewayConfig({ ...noFile, ...testSecrets(), ...e }).EXPLORER;
-    expect([explorer({}), explorer({ NODE_ENV: 'development' }), explorer({ NODE_ENV: 'production' })]).toEqual([
-      true,
-      true,
-      false,
-    ]);
-    expect([explorer({ NODE_ENV: 'production', EXPLORER: 'on' }), explorer({ EXPLORER: 'off' })]).toEqual([
-      true,
-      false,
-    ]);
+    expect([
+      explorer({}),
+      explorer({ NODE_ENV: 'development' }),
+      explorer({ NODE_ENV: 'test' }),
+      explorer({ NODE_ENV: 'production' }),
+    ]).toEqual([false, true, true, false]);
+    expect([
+      explorer({ NODE_ENV: 'production', EXPLORER: 'on' }),
+      explorer({ NODE_ENV: 'test', EXPLORER: 'off' }),
+    ]).toEqual([true, false]);
     expect(problems(() => explorer({ EXPLORER: 'yes' }))).toMatch(/EXPLORER: .*"yes"/);
   });
 
