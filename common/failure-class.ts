@@ -1,4 +1,6 @@
 import { CodedError } from './coded-error';
+import { DrizzleQueryError } from 'drizzle-orm';
+import { queryErrorMessage } from './error-redaction';
 
 /**
  * Whether doing the same work again can succeed. Consumers retry `transient` failures in place
@@ -89,7 +91,7 @@ export function describeFailure(e: unknown): string {
   const code = links.map((l) => l.code).find((c): c is string => typeof c === 'string');
   const message =
     links
-      .map((l) => l.message)
+      .map((l) => (l instanceof DrizzleQueryError ? queryErrorMessage(l) : l.message))
       .filter((m): m is string => typeof m === 'string')
       .at(-1) ?? String(e);
   return (code ? `${code}: ${message}` : message).slice(0, 500);
