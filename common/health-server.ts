@@ -8,7 +8,7 @@ import type { Logger } from './logger';
 import type { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
 import { traceRequest } from './http-tracing';
-import { handleHealth, sendJson, type ReadinessCheck } from './http';
+import { handleHealth, readinessOf, sendJson, type ReadinessCheck } from './http';
 import { handleMetrics } from './metrics';
 
 /**
@@ -132,12 +132,14 @@ export const startHealthServer = (
   checks: Record<string, ReadinessCheck>,
   metrics: Registry,
   logger: Logger,
-): Promise<RunningServer> =>
-  startHttpServer(
+): Promise<RunningServer> => {
+  const readiness = readinessOf(checks);
+  return startHttpServer(
     { port, host: '0.0.0.0' },
-    async (req, res) => (await handleHealth(req, res, checks)) || handleMetrics(req, res, metrics),
+    async (req, res) => (await handleHealth(req, res, readiness)) || handleMetrics(req, res, metrics),
     { logger },
   );
+};
 
 function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {

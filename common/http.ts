@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { ApiError } from './api-error';
+import { cachedFor } from './cached-for';
 
 export function sendJson(
   res: http.ServerResponse,
@@ -66,6 +67,23 @@ export async function readJson(req: http.IncomingMessage, limit: number): Promis
 }
 
 export type ReadinessCheck = () => Promise<boolean>;
+/** Whether every dependency answers, and which does not. */
+export type Readiness = () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+
+const READINESS_CACHE_MS = 1000;
+
+/**
+ * The checks asked at most once a second, whoever asks: `/readyz` needs no token, and a flood of
+ * it would otherwise queue a database round trip per request ahead of real work on the pool.
+ */
+export function readinessOf(checks: Record<string, ReadinessCheck>): Readiness {
+  return cachedFor(READINESS_CACHE_MS, async () => {
+    const entries = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
+    );
+    return { ready: entries.every(([, ok]) => ok), checks: Object.fromEntries(entries) };
+  });
+}
 
 /**
  * `/healthz`: the process is alive. `/readyz`: each dependency answers; 503 lists which does not.
@@ -74,7 +92,7 @@ export type ReadinessCheck = () => Promise<boolean>;
 export async function handleHealth(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  checks: Record<string, ReadinessCheck>,
+  readiness: Readiness,
 ): Promise<boolean> {
   const url = req.url?.split('?')[0];
   if (url === '/healthz') {
@@ -82,11 +100,8 @@ export async function handleHealth(
     return true;
   }
   if (url === '/readyz') {
-    const entries = await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
-    );
-    const ready = entries.every(([, ok]) => ok);
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(entries) });
+    const { ready, checks } = await readiness();
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
     return true;
   }
   return false;

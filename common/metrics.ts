@@ -1,6 +1,9 @@
 import type http from 'node:http';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { cachedFor } from './cached-for';
 import { withTimeout } from './with-timeout';
+
+const SCRAPE_CACHE_MS = 1000;
 
 /**
  * The registry of one running service: default process metrics plus the service's own, every
@@ -30,25 +33,9 @@ export async function handleMetrics(
   return true;
 }
 
-/** One answer shared by every call for `ttlMs`, so frequent scrapes cost the dependency one call. */
-export function cachedFor<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {
-  let cached: { value: Promise<T>; at: number } | undefined;
-  return () => {
-    if (!cached || Date.now() - cached.at >= ttlMs) {
-      const entry = { value: load(), at: Date.now() };
-      cached = entry;
-      // A failure is not kept: the next scrape asks again.
-      entry.value.catch(() => {
-        if (cached === entry) cached = undefined;
-      });
-    }
-    return cached.value;
-  };
-}
-
 /**
- * A gauge whose value is read at scrape time within `timeoutMs`. When the read fails or is too
- * slow it shows NaN, so a dashboard shows a gap rather than a stale or made-up number.
+ * A gauge whose value is read at scrape time within `timeoutMs`, at most a second old. When the
+ * read fails or is too slow it shows NaN, so a dashboard shows a gap rather than a made-up number.
  */
 export function scrapedGauge(
   registry: Registry,
@@ -57,12 +44,14 @@ export function scrapedGauge(
   read: () => Promise<number>,
   timeoutMs: number,
 ): void {
+  // However often /metrics is asked for, the database or broker behind it is asked once a second.
+  const reading = cachedFor(SCRAPE_CACHE_MS, () => withTimeout(read(), timeoutMs, name));
   new Gauge({
     name,
     help,
     registers: [registry],
     async collect() {
-      this.set(await withTimeout(read(), timeoutMs, name).catch(() => NaN));
+      this.set(await reading().catch(() => NaN));
     },
   });
 }

@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { cachedFor } from '../metrics';
+import { cachedFor } from '../cached-for';
 import { withTimeout } from '../with-timeout';
 
 /** A consumer group and the topics whose committed offsets it owns. */

@@ -65,7 +65,7 @@ describe('configuration from the environment', () => {
     expect(moneyStorage).not.toMatch(/JWT_SECRET/);
   });
 
-  it('behaves as production when NODE_ENV is unset: no introspection, no error internals', () => {
+  it('behaves as production when NODE_ENV is unset (introspection off)', () => {
     const production = (e: NodeJS.ProcessEnv) => loadGatewayConfig({ ...noFile, ...testSecrets(), ...e }).production;
     expect([production({}), production({ NODE_ENV: 'production' })]).toEqual([true, true]);
     expect([production({ NODE_ENV: 'development' }), production({ NODE_ENV: 'test' })]).toEqual([false, false]);

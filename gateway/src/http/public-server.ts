@@ -3,7 +3,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { ApiError } from '../../../common/api-error';
 import { listen, type RunningServer } from '../../../common/health-server';
-import { handleHealth, readJson, requestUrl, type ReadinessCheck } from '../../../common/http';
+import { handleHealth, readinessOf, readJson, requestUrl, type ReadinessCheck } from '../../../common/http';
 import { composite, stoppable, type StopStage } from '../../../common/lifecycle';
 import type { Logger } from '../../../common/logger';
 import { handleMetrics } from '../../../common/metrics';
@@ -91,6 +91,7 @@ function publicHandler(
   const rest = restRoutes(deps.services.service, tokens, config.BODY_LIMIT_BYTES);
   const explorer = explorerFor(config);
   const corsOrigins = new Set(config.CORS_ORIGINS);
+  const readiness = readinessOf(deps.checks);
   const graphqlContext = (req: http.IncomingMessage) => (): Promise<GraphQLContext> => {
     try {
       return Promise.resolve({ caller: tokens.authenticate(req.headers.authorization), ...deps.services });
@@ -112,7 +113,7 @@ function publicHandler(
   };
   return async (req, res) => {
     if (applyCors(req, res, corsOrigins)) return;
-    if (await handleHealth(req, res, deps.checks)) return;
+    if (await handleHealth(req, res, readiness)) return;
     if (await handleMetrics(req, res, deps.registry)) return;
     const url = requestUrl(req);
     if (!url) throw new ApiError('NOT_FOUND', 'no such route');
