@@ -17,6 +17,11 @@ export interface TokenPolicy {
   secret: string;
   /** Longest accepted lifetime: exp − iat, and exp − now. */
   maxTtlSeconds: number;
+  /**
+   * The same for a token that grants `operator`, when shorter: the role is read from the token
+   * alone, so a leaked one, or one kept by somebody no longer an operator, must stop working soon.
+   */
+  operatorMaxTtlSeconds?: number;
   /** Leeway for clocks that disagree, on exp and nbf. */
   clockToleranceSeconds: number;
   /** Checked (and signed in) only when set. */
@@ -106,17 +111,23 @@ export class TokenVerifier {
 
   private verifyAfresh(token: string): VerifiedToken {
     const claims = this.claims(token);
-    const { maxTtlSeconds, clockToleranceSeconds } = this.policy;
+    const { clockToleranceSeconds } = this.policy;
     if (typeof claims.exp !== 'number') throw unauthenticated('token has no exp');
+    const caller = { userName: subject(claims), roles: roles(claims) };
+    const longest = this.longestLifetime(caller.roles);
     const ahead = claims.exp - Date.now() / 1000;
     const lifetime = typeof claims.iat === 'number' ? claims.exp - claims.iat : 0;
-    if (ahead > maxTtlSeconds + clockToleranceSeconds || lifetime > maxTtlSeconds) {
-      throw unauthenticated(`token lifetime exceeds ${maxTtlSeconds} s`);
+    if (ahead > longest + clockToleranceSeconds || lifetime > longest) {
+      throw unauthenticated(`token lifetime exceeds ${longest} s`);
     }
-    return {
-      caller: { userName: subject(claims), roles: roles(claims) },
-      validUntilMs: (claims.exp + clockToleranceSeconds) * 1000,
-    };
+    return { caller, validUntilMs: (claims.exp + clockToleranceSeconds) * 1000 };
+  }
+
+  private longestLifetime(granted: readonly Role[]): number {
+    const { maxTtlSeconds, operatorMaxTtlSeconds } = this.policy;
+    return granted.includes('operator')
+      ? Math.min(maxTtlSeconds, operatorMaxTtlSeconds ?? maxTtlSeconds)
+      : maxTtlSeconds;
   }
 
   private claims(token: string): jwt.JwtPayload {
@@ -171,4 +182,5 @@ function roles(claims: jwt.JwtPayload): readonly Role[] {
 }
 
 export const DEFAULT_MAX_TTL_SECONDS = 86_400;
+export const DEFAULT_OPERATOR_MAX_TTL_SECONDS = 3600;
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;

@@ -89,6 +89,9 @@ export class MoneyService {
     const key = requiredKey(input.idempotencyKey);
     if (typeof input.userName !== 'string' || !isValidUserName(input.userName))
       throw badInput('userName is not a valid user name');
+    // Four eyes: the role is read from a token, so whoever holds one must not pay themselves with it.
+    if (input.userName === caller.userName)
+      throw new ApiError('FORBIDDEN', 'an operator may not credit their own account');
     await this.p.gate.userId(caller);
     const target = await this.p.store.findUserByName(input.userName);
     if (!target) throw new ApiError('NOT_FOUND', 'no such user');

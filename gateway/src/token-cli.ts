@@ -43,6 +43,10 @@ function main(argv: string[]): string {
   const config = loadTokenConfig();
   if (ttlSeconds > config.JWT_MAX_TTL_SECONDS)
     throw new UsageError(`--ttl exceeds JWT_MAX_TTL_SECONDS (${config.JWT_MAX_TTL_SECONDS} s)`);
+  if (roles.includes('operator') && ttlSeconds > config.JWT_OPERATOR_MAX_TTL_SECONDS)
+    throw new UsageError(
+      `--ttl exceeds JWT_OPERATOR_MAX_TTL_SECONDS (${config.JWT_OPERATOR_MAX_TTL_SECONDS} s) for an operator`,
+    );
   return signToken(userName, tokenPolicy(config), { roles, ttlSeconds });
 }
 

@@ -75,6 +75,20 @@ describe('TokenVerifier', () => {
     expect(refusal(bearer({ iat: now() - 7000, exp: now() + 60 }))).toMatch(/lifetime exceeds/);
   });
 
+  it('holds a token granting operator to a shorter lifetime of its own, a user token to the usual one', () => {
+    const short = new TokenVerifier({ ...policy, operatorMaxTtlSeconds: 900 });
+    const iat = now();
+    expect(short.authenticate(bearer({ iat, exp: iat + 900, roles: ['operator'] })).roles).toEqual(['operator']);
+    expect(() => short.authenticate(bearer({ iat, exp: iat + 901, roles: ['operator'] }))).toThrow(
+      'token lifetime exceeds 900 s',
+    );
+    // Without iat, how far ahead exp lies is what counts.
+    expect(() => short.authenticate(bearer({ exp: iat + 1800, roles: ['operator'] }))).toThrow(/exceeds 900 s/);
+    expect(short.authenticate(bearer({ iat, exp: iat + 3600 })).roles).toEqual([]);
+    // A role this gateway ignores does not shorten anything.
+    expect(short.authenticate(bearer({ iat, exp: iat + 3600, roles: ['auditor'] })).roles).toEqual([]);
+  });
+
   it('says until when the token is accepted: exp plus the tolerance', () => {
     const exp = now() + 60;
     expect(verifier.verify(bearer({ exp })).validUntilMs).toBe((exp + 5) * 1000);

@@ -92,6 +92,10 @@ describe('operator credits', () => {
       'NOT_FOUND',
     );
     expect(code(await operator(t).request(CreditAccount, { ...vars, idempotencyKey: '' }))).toBe('BAD_USER_INPUT');
+    await operator(t).request(GetCredit, { operationId: 'deposit:none' }); // olga exists as a user now
+    const self = await operator(t).request(CreditAccount, { ...vars, userName: 'olga' });
+    expect(code(self)).toBe('FORBIDDEN');
+    expect(self.errors?.[0]?.message).toBe('an operator may not credit their own account');
     expect((await deposits(t)).length).toBe(before);
   });
 

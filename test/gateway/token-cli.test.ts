@@ -63,6 +63,12 @@ describe('npm run token', () => {
       { JWT_SECRET, JWT_MAX_TTL_SECONDS: '3600' },
       /exceeds JWT_MAX_TTL_SECONDS/,
     ],
+    [
+      'an operator ttl over its own cap',
+      ['olga', '--role', 'operator', '--ttl', '2h'],
+      { JWT_SECRET },
+      /exceeds JWT_OPERATOR_MAX_TTL_SECONDS \(3600 s\) for an operator/,
+    ],
     ['an unknown flag', ['carl', '--admin'], undefined, /Unknown option/],
     ['no secret (NODE_ENV unset)', ['carl'], {}, /JWT_SECRET: required/],
   ])('exits 2 with a clear message on %s', async (_name, args, env, message) => {
