@@ -11,7 +11,7 @@ import {
 import { TransientError } from '../failure-class';
 import type { Stoppable } from '../lifecycle';
 import type { Logger } from '../logger';
-import { withTimeout } from '../with-timeout';
+import { TimeoutError, withTimeout } from '../with-timeout';
 import { createProducer } from './client';
 import { keyPartitioner } from './key-partitioner';
 
@@ -76,6 +76,8 @@ const isEncodingError = (e: unknown): boolean => e instanceof TypeError || e ins
 
 export class SelfHealingProducer implements Sender, Stoppable {
   private current: Promise<Producer> | undefined;
+  /** Settles once every send handed in so far has settled (see `inTurn`). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly kafka: Kafka,
@@ -97,11 +99,46 @@ export class SelfHealingProducer implements Sender, Stoppable {
     await (await current?.catch(() => undefined))?.disconnect();
   }
 
-  /** Resolves only once every partition `sent` routed a message to is acknowledged (with acks). */
-  private async use(
+  /**
+   * Resolves only once every partition `sent` routed a message to is acknowledged (with acks),
+   * within `timeoutMs` of the call, the wait for the sends ahead of it included.
+   */
+  private use(
     action: (p: Producer) => Promise<RecordMetadata[]>,
     sent: TopicMessages[],
     acks: number | undefined,
+  ): Promise<RecordMetadata[]> {
+    const deadline = Date.now() + this.timeoutMs;
+    return this.inTurn(() => {
+      const left = deadline - Date.now();
+      // Never sent, so nothing to replace: the sends ahead of it took its time.
+      if (left <= 0) return Promise.reject(new TimeoutError('Kafka send (behind earlier sends)', this.timeoutMs));
+      return this.attempt(action, sent, acks, left);
+    });
+  }
+
+  /**
+   * One send at a time. kafkajs' idempotent producer numbers each partition's batches; when a
+   * produce fails it winds the number back and lets the next send waiting for that broker go,
+   * which takes the same number. If the failed batch had been written (its answer lost with the
+   * connection), the broker takes the newcomer for a duplicate of it, answers success with the
+   * old offset and never writes it: a payment or a deposit acknowledged and lost. A send is
+   * therefore handed to kafkajs only once the one before it has settled, its retries included,
+   * or has timed out, which replaces the producer, and a new producer numbers afresh.
+   * Test: idempotent-sends.test. Every caller already keeps one batch on the wire; what waits
+   * here is the odd deposit, sweep or DLQ copy beside it.
+   */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async attempt(
+    action: (p: Producer) => Promise<RecordMetadata[]>,
+    sent: TopicMessages[],
+    acks: number | undefined,
+    timeoutMs: number,
   ): Promise<RecordMetadata[]> {
     const connecting = (this.current ??= this.connect());
     const checked = async (p: Producer): Promise<RecordMetadata[]> => {
@@ -111,7 +148,7 @@ export class SelfHealingProducer implements Sender, Stoppable {
       return answer;
     };
     try {
-      return await withTimeout(connecting.then(checked), this.timeoutMs, 'Kafka send');
+      return await withTimeout(connecting.then(checked), timeoutMs, 'Kafka send');
     } catch (e) {
       if (this.current === connecting && !isEncodingError(e)) {
         this.current = undefined;
