@@ -38,13 +38,17 @@ const TRANSIENT_MESSAGES =
  * SQLSTATEs that say "the database could not do it now", not "this can never be done":
  * 08 connection exceptions, 53 insufficient resources, 40001 serialization failure,
  * 40P01 deadlock, 55P03 lock not available, 57014 statement timeout / cancelled, 57P01-57P03
- * shutdown / cannot connect now, 25P03 idle-in-transaction timeout.
+ * shutdown / cannot connect now, 25P03 idle-in-transaction timeout, 58 system errors (I/O,
+ * files), and 25006 read-only transaction: a connection that reached a standby after a failover, or
+ * a server turned read-only on a full disk. Each of those fails every message alike, so parked as
+ * deterministic they would empty a partition into its DLQ.
  */
 function isTransientSqlState(code: string): boolean {
   return (
     code.startsWith('08') ||
     code.startsWith('53') ||
-    ['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '25P03'].includes(code)
+    code.startsWith('58') ||
+    ['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '25P03', '25006'].includes(code)
   );
 }
 

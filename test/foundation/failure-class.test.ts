@@ -6,13 +6,26 @@ const pgError = (code: string, message = `pg ${code}`) => Object.assign(new Erro
 const wrapped = (cause: unknown) => new Error('Failed query: insert into ... params: ...', { cause });
 
 describe('classifyFailure', () => {
-  it.each(['08006', '08001', '40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '53100', '57014', '25P03'])(
-    'calls SQLSTATE %s transient, also when wrapped',
-    (code) => {
-      expect(classifyFailure(pgError(code))).toBe('transient');
-      expect(classifyFailure(wrapped(pgError(code)))).toBe('transient');
-    },
-  );
+  it.each([
+    '08006',
+    '08001',
+    '40001',
+    '40P01',
+    '55P03',
+    '57P01',
+    '57P02',
+    '57P03',
+    '53300',
+    '53100',
+    '57014',
+    '25P03',
+    '25006',
+    '58030',
+    '58000',
+  ])('calls SQLSTATE %s transient, also when wrapped', (code) => {
+    expect(classifyFailure(pgError(code))).toBe('transient');
+    expect(classifyFailure(wrapped(pgError(code)))).toBe('transient');
+  });
 
   it.each(['22021', '22P02', '22023', '23502', '23514', '42P01', '42601', '23505'])(
     'calls SQLSTATE %s deterministic',
