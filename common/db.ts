@@ -28,11 +28,19 @@ export interface Database<S extends Record<string, unknown>> {
 const PLAN_CACHE_MODE = 'force_custom_plan';
 
 /**
- * The connection settings with the plan setting first. pg would put a URL's own `options`
- * (`?options=-c …`) in place of it, so those follow it instead (and may override it).
+ * A transaction left idle this long is ended by the server, its row locks freed. The outbox
+ * sweeper holds its claimed rows locked while it publishes them (seconds at most: the producer's
+ * own timeout); a replica that froze or lost its network there would otherwise keep them locked,
+ * and their payments NEW, until the server's TCP keepalive noticed, about two hours by default.
  */
-function withPlanSetting(url: string): { connectionString: string; options: string } {
-  const setting = `-c plan_cache_mode=${PLAN_CACHE_MODE}`;
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
+ * The connection settings with ours first. pg would put a URL's own `options` (`?options=-c …`)
+ * in place of them, so those follow ours instead (and may override them).
+ */
+function withServiceSettings(url: string): { connectionString: string; options: string } {
+  const setting = `-c plan_cache_mode=${PLAN_CACHE_MODE} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`;
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
   const own = parsed?.searchParams.get('options');
   if (!parsed || !own) return { connectionString: url, options: setting };
@@ -47,7 +55,12 @@ export function connectDatabase<S extends Record<string, unknown>>(
   max = 10,
   tracer?: Tracer,
 ): Database<S> {
-  const pool = new pg.Pool({ ...withPlanSetting(url), max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+  const pool = new pg.Pool({
+    ...withServiceSettings(url),
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+  });
   if (tracer) tracePool(pool, tracer);
   // An idle client losing its connection (a Postgres restart) must not crash the process.
   pool.on('error', () => undefined);

@@ -16,8 +16,12 @@ const gatewayShape = {
   ...internalListenerShape(4003),
   /** Money-storage's internal API (balances, ledger). */
   MONEY_STORAGE_URL: z.string().url().default('http://127.0.0.1:4004'),
-  /** How long createPayment waits for the broker's ack before answering NEW. */
-  PUBLISH_TIMEOUT_MS: env.int(1000, 1),
+  /**
+   * How long createPayment waits for the broker's ack before answering NEW. At most 10 s: the
+   * producer gives a send five times this, and a sweep holds its claimed rows that long, inside
+   * the minute after which Postgres ends an idle transaction (common/db.ts).
+   */
+  PUBLISH_TIMEOUT_MS: env.int(1000, 1, 10_000),
   /**
    * How long a starting gateway waits for Kafka (its topics, its consumers joined) before it
    * serves without it, createPayment answering NEW, and goes on trying (see kafka-side.ts).

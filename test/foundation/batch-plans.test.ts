@@ -238,15 +238,15 @@ describe('batch statements on young tables (real Postgres, never analysed)', () 
 });
 
 describe("the services' connections", () => {
-  it('plan at each call, and keep the options the URL gives', async () => {
+  it('plan at each call, end a transaction idle for a minute, and keep the options the URL gives', async () => {
     const url = new URL(await freshDatabase('connection_options'));
     url.searchParams.set('options', '-c statement_timeout=4321');
     const database = connectDatabase(url.toString(), gatewaySchema, 1);
     try {
-      const { rows } = await database.pool.query<{ plans: string; timeout: string }>(
-        "SELECT current_setting('plan_cache_mode') AS plans, current_setting('statement_timeout') AS timeout",
+      const { rows } = await database.pool.query<{ plans: string; timeout: string; idle: string }>(
+        "SELECT current_setting('plan_cache_mode') AS plans, current_setting('statement_timeout') AS timeout, current_setting('idle_in_transaction_session_timeout') AS idle",
       );
-      expect(rows[0]).toEqual({ plans: 'force_custom_plan', timeout: '4321ms' });
+      expect(rows[0]).toEqual({ plans: 'force_custom_plan', timeout: '4321ms', idle: '1min' });
     } finally {
       await database.close();
     }
