@@ -2,7 +2,12 @@ export const PAYMENT_STATUSES = ['NEW', 'CREATED', 'PROCESSING', 'COMPLETED', 'R
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export type TerminalStatus = Extract<PaymentStatus, 'COMPLETED' | 'REJECTED' | 'ERROR'>;
 
-/** Position in the one-way life of a payment; the three terminal statuses share the last rank. */
+/**
+ * Position in the one-way life of a payment; the three terminal statuses share the last rank.
+ * Statuses only move forward: an event is applied only when its rank (its `seq`) is above the
+ * stored one, in the status writer's one UPDATE (payment-store.ts `applyStatuses`), so a stale or
+ * duplicate event is ignored and a terminal status never changes.
+ */
 export function statusRank(status: PaymentStatus): number {
   switch (status) {
     case 'NEW':
@@ -23,10 +28,3 @@ export function statusRank(status: PaymentStatus): number {
 }
 
 export const isTerminal = (status: PaymentStatus): status is TerminalStatus => statusRank(status) === 3;
-
-/**
- * Statuses only move forward, and a terminal status never changes: a stale or duplicate event
- * (equal or lower rank) is ignored, which also makes redelivered events harmless.
- */
-export const canAdvance = (from: PaymentStatus, to: PaymentStatus): boolean =>
-  !isTerminal(from) && statusRank(to) > statusRank(from);

@@ -61,10 +61,6 @@ export class BatchPublisher {
     });
   }
 
-  get queued(): number {
-    return this.queue.length;
-  }
-
   /** Fails whatever is still queued and waits for the batch on the wire to settle. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -2,15 +2,13 @@ import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bigintString } from '../../common/db-types';
 import type { PaymentId, UserId } from '../../common/ids';
+import { USER_STATUSES } from '../../common/user-lookup';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
 import type { OperationOutcome, OperationReason } from '../../common/kafka/contracts';
 
 /** The gateway's own schema: no other service reads or writes these tables. */
 export const gateway = pgSchema('gateway');
-
-export const userStatus = ['ACTIVE', 'BLOCKED'] as const;
-export type UserStatus = (typeof userStatus)[number];
 
 export const userIdSequence = gateway.sequence('users_id_seq');
 
@@ -20,7 +18,7 @@ export const users = gateway.table('users', {
     .default(sql`nextval('gateway.users_id_seq')`)
     .$type<UserId>(),
   userName: text('user_name').notNull().unique(),
-  status: text('status', { enum: userStatus }).notNull().default('ACTIVE'),
+  status: text('status', { enum: USER_STATUSES }).notNull().default('ACTIVE'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -3,6 +3,7 @@ import type { PaymentRequested } from '../../common/kafka/contracts';
 import type { PaymentId, UserId } from '../../common/ids';
 import type { Currency } from '../../common/money';
 import type { PaymentStatus } from '../../common/payment-status';
+import type { UserStatus } from '../../common/user-lookup';
 import * as schema from '../db/schema';
 import { Batcher } from '../../common/batcher';
 import { setNewest } from '../../common/newest-first-map';
@@ -142,7 +143,7 @@ export class PaymentStore {
   /** Users by id in one statement (the internal API's lookups, one or many); unknown ids are simply absent. */
   async findUsers(ids: readonly UserId[]): Promise<Array<Pick<UserRow, 'id' | 'userName' | 'status'>>> {
     if (ids.length === 0) return [];
-    const rows = await runPrepared<{ id: UserId; user_name: string; status: schema.UserStatus }>(
+    const rows = await runPrepared<{ id: UserId; user_name: string; status: UserStatus }>(
       this.db.$client,
       'gateway-find-users',
       sql`SELECT id::text, user_name, status FROM gateway.users WHERE id = ANY(${pgArray(ids)}::bigint[])`,
@@ -151,7 +152,7 @@ export class PaymentStore {
   }
 
   /** Takes effect at once on this replica; other replicas see it within their USER_STATUS_CACHE_MS. */
-  async setUserStatus(id: UserId, status: schema.UserStatus): Promise<UserRow | undefined> {
+  async setUserStatus(id: UserId, status: UserStatus): Promise<UserRow | undefined> {
     const [row] = await this.db.update(schema.users).set({ status }).where(eq(schema.users.id, id)).returning();
     if (row) this.users.delete(row.userName);
     return row;

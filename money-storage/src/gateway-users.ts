@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { backoffMs, DEFAULT_BACKOFF } from '../../common/backoff';
 import type { UserId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
@@ -6,10 +5,8 @@ import { sleep } from '../../common/sleep';
 import { SERVICE_TOKEN_HEADER } from '../../common/service-token';
 import { traceHeaders } from '../../common/tracing';
 import { Batcher } from '../../common/batcher';
-import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH } from '../../common/user-lookup';
+import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH, userLookupAnswer, type UserStatus } from '../../common/user-lookup';
 import { postJson } from './post-json';
-
-export type UserStatus = 'ACTIVE' | 'BLOCKED';
 
 /** What the gateway said about a user; `unavailable` means it could not be asked, not that the user is bad. */
 export type UserLookup =
@@ -30,16 +27,6 @@ export interface GatewayUsersOptions {
   retryBaseMs: number;
   logger: Logger;
 }
-
-const lookupBody = z.object({
-  users: z.array(
-    z.object({
-      id: z.union([z.string(), z.number()]).transform(String),
-      userName: z.string(),
-      status: z.enum(['ACTIVE', 'BLOCKED']),
-    }),
-  ),
-});
 
 type Found = Extract<UserLookup, { kind: 'found' }>;
 
@@ -105,12 +92,12 @@ export class GatewayUsers implements UserDirectory {
     } catch {
       // Not JSON: the schema check below refuses it as an unexpected body.
     }
-    const parsed = lookupBody.safeParse(body);
+    const parsed = userLookupAnswer.safeParse(body);
     if (!parsed.success) throw new Error(`gateway sent an unexpected lookup body: ${parsed.error.message}`);
     return new Map(
       parsed.data.users.map((u) => [
         u.id,
-        { kind: 'found', userId: u.id as UserId, userName: u.userName, status: u.status } satisfies Found,
+        { kind: 'found', userId: u.id, userName: u.userName, status: u.status } satisfies Found,
       ]),
     );
   }

@@ -1,4 +1,5 @@
 import { createLogger } from '../../common/logger';
+import { userLookupAnswer } from '../../common/user-lookup';
 import { freePort } from '../../infra/free-port';
 import { GatewayUsers, type UserLookup } from '../../money-storage/src/gateway-users';
 import { newUserId, SERVICE_TOKEN, startGatewayStub, type GatewayStub, type StubUser } from './harness';
@@ -111,5 +112,19 @@ describe('user lookups from the gateway', () => {
     const found = await Promise.all(users.map((id) => client.lookup(id)));
     expect(found.map((f) => f.kind)).toEqual(users.map(() => 'found'));
     expect(users.map((id) => live.requests.get(id))).toEqual(users.map(() => 1)); // each asked the live one once
+  });
+});
+
+describe("the lookup answer's contract", () => {
+  const answer = (id: unknown) => ({ users: [{ id, userName: 'u', status: 'ACTIVE' }] });
+  it.each([['-1'], ['0x10'], ['1e3'], [' 7'], ['9223372036854775808'], [''], [1.5], [null]])(
+    'refuses %p as a user id, so no unchecked id becomes a UserId',
+    (id) => expect(userLookupAnswer.safeParse(answer(id)).success).toBe(false),
+  );
+
+  it('takes a decimal int8, as text or (from an older gateway) a number', () => {
+    expect(userLookupAnswer.parse(answer('9223372036854775807')).users[0]!.id).toBe('9223372036854775807');
+    expect(userLookupAnswer.parse(answer(42)).users[0]!.id).toBe('42');
+    expect(userLookupAnswer.safeParse({ users: [{ id: '1', userName: 'u', status: 'GONE' }] }).success).toBe(false);
   });
 });

@@ -5,12 +5,11 @@ import { startHttpServer, type RunningServer } from '../../../common/health-serv
 import type { Logger } from '../../../common/logger';
 import { tracerOf } from '../../../common/tracing';
 import { hasServiceToken, SERVICE_TOKEN_HEADER } from '../../../common/service-token';
-import { userStatus, type UserStatus } from '../../db/schema';
 import type { PaymentStore } from '../payment-store';
 import { sendPublicError, toPublicError } from '../public-error';
 import { Router } from './router';
 import { ApiError } from '../../../common/api-error';
-import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH } from '../../../common/user-lookup';
+import { MAX_USER_LOOKUP_IDS, USER_LOOKUP_PATH, USER_STATUSES, type UserStatus } from '../../../common/user-lookup';
 
 // MAX_USER_LOOKUP_IDS ids of at most 19 digits, quoted and separated, with room for the envelope.
 const LOOKUP_BODY_LIMIT = 16 * 1024;
@@ -56,7 +55,7 @@ export function internalRoutes(store: PaymentStore, serviceToken: string): Route
       const id = guard(req, rawId);
       const body = (await readJson(req, 10_000)) as { status?: unknown } | null;
       const status = body?.status;
-      if (!(userStatus as readonly unknown[]).includes(status))
+      if (!(USER_STATUSES as readonly unknown[]).includes(status))
         throw new ApiError('BAD_USER_INPUT', 'status must be ACTIVE or BLOCKED');
       const user = await store.setUserStatus(id, status as UserStatus);
       if (!user) throw new ApiError('NOT_FOUND', 'no such user');
