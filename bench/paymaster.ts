@@ -16,7 +16,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { BatchPublisher } from '../common/kafka/batch-publisher';
 import { createKafka, createProducer, ensureTopics, publish } from '../common/kafka/client';
 import { decode, type PaymentRequested } from '../common/kafka/contracts';
-import { operationResultMessage, paymentRequestedMessage } from '../common/kafka/messages';
+import { operationKey, operationResultMessage, paymentRequestedMessage } from '../common/kafka/messages';
 import type { TopicNames } from '../common/kafka/topics';
 import { asPaymentId, asUserId, newPaymentId } from '../common/ids';
 import { createLogger } from '../common/logger';
@@ -25,6 +25,7 @@ import { startKafkaBroker, type Broker } from '../infra/kafka-broker';
 import { loadPaymasterConfig } from '../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../paymaster/src/paymaster';
 import { parseCommandLine } from './command-line';
+import { percentile } from '../common/percentile';
 
 const USAGE =
   'usage: npm run bench:paymaster -- [--payments N] [--min MS] [--max MS] [--max-in-flight N] [--timeout-s S] [--linger MS] [--tick MS]';
@@ -140,7 +141,7 @@ async function startResponder(kafka: Kafka, plain: Kafka, names: TopicNames): Pr
             };
         acks.push(
           publisher.publish('moneyOperationResults', {
-            key: op.paymentId ?? op.operationId,
+            key: operationKey(op),
             value: operationResultMessage(op, answer),
           }),
         );
@@ -247,9 +248,6 @@ function sample(paymaster: Paymaster): { stop: () => void; peak: () => { inFligh
     peak: () => ({ inFlight, rssMb: Math.round(Math.max(rss, process.resourceUsage().maxRSS * 1024) / 1048576) }),
   };
 }
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 
 /** Completions/s between the 25th and 75th percent finished: the pipeline's pace once it is full. */
 function middleHalfRate(doneAt: number[]): number {

@@ -1,12 +1,15 @@
-import { z } from 'zod';
-import { env, loadConfig } from '../common/config';
+import { commonShape, loadConfig } from '../common/config';
 import { createKafka, ensureTopics } from '../common/kafka/client';
 import { weakTopics, withDlqs } from '../common/kafka/topic-durability';
 import { createLogger } from '../common/logger';
 
 /** Creates every topic and DLQ on an external cluster (docker compose, or an operator by hand). */
-const config = loadConfig({ KAFKA_BROKERS: env.list('127.0.0.1:9092'), KAFKA_TOPIC_PREFIX: z.string().default('') });
-const logger = createLogger('create-topics');
+const config = loadConfig({
+  KAFKA_BROKERS: commonShape.KAFKA_BROKERS,
+  KAFKA_TOPIC_PREFIX: commonShape.KAFKA_TOPIC_PREFIX,
+  LOG_LEVEL: commonShape.LOG_LEVEL,
+});
+const logger = createLogger('create-topics', config.LOG_LEVEL);
 
 async function main(): Promise<void> {
   const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'create-topics', logger }).admin();

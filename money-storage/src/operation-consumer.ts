@@ -18,6 +18,7 @@ import type { Logger } from '../../common/logger';
 import { inMessageSpans, traceparentOf, tracerOf, withSpan } from '../../common/tracing';
 import type { OperationHandler, SettleOperation } from './operation-handler';
 import { listJoiner, type Batcher } from '../../common/batcher';
+import { operationKey } from '../../common/kafka/messages';
 
 /** Test seam: runs after a chunk's results are published and before its offset is marked done (and so committed). */
 export type BeforeCommitHook = (info: { partition: number; lastOffset: string }) => Promise<void>;
@@ -121,7 +122,7 @@ async function processChunk(
 async function handleAll(items: Command[], o: OperationConsumerOptions): Promise<Results> {
   const byKey = new Map<string, number[]>();
   items.forEach((item, index) => {
-    const key = item.value.paymentId ?? item.value.operationId;
+    const key = operationKey(item.value);
     const indexes = byKey.get(key);
     if (indexes) indexes.push(index);
     else byKey.set(key, [index]);
@@ -135,7 +136,7 @@ async function handleAll(items: Command[], o: OperationConsumerOptions): Promise
   const results = new Array<Outgoing<'moneyOperationResults'>>(items.length);
   const answer = (index: number, value: MoneyOperationResult): void => {
     results[index] = {
-      key: value.paymentId ?? value.operationId,
+      key: operationKey(value),
       value,
       traceparent: traceparentOf(items[index]!.span),
     };

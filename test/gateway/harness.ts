@@ -4,7 +4,7 @@ import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { TopicNames } from '../../common/kafka/topics';
 import type { MoneyOperationResult } from '../../common/kafka/contracts';
-import { statusChangedMessage } from '../../common/kafka/messages';
+import { operationKey, statusChangedMessage } from '../../common/kafka/messages';
 import { createLogger } from '../../common/logger';
 import type { PaymentStatus } from '../../common/payment-status';
 import { asPaymentId, asUserId } from '../../common/ids';
@@ -103,9 +103,7 @@ export async function startTestGateway(label: string, env: Record<string, string
       await publish(producer, names, 'statusPayments', [{ key: paymentId, value }]);
     },
     emitResult: (result) =>
-      publish(producer, names, 'moneyOperationResults', [
-        { key: result.paymentId ?? result.operationId, value: result },
-      ]),
+      publish(producer, names, 'moneyOperationResults', [{ key: operationKey(result), value: result }]),
     stop: async () => {
       await producer.disconnect();
       await sql.end();

@@ -5,7 +5,13 @@ import pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer, publish } from '../../common/kafka/client';
 import type { MoneyOperation, MoneyOperationResult } from '../../common/kafka/contracts';
-import { compensationCommand, debitCommand, depositCommand, settleCommand } from '../../common/kafka/messages';
+import {
+  compensationCommand,
+  debitCommand,
+  depositCommand,
+  operationKey,
+  settleCommand,
+} from '../../common/kafka/messages';
 import type { TopicNames } from '../../common/kafka/topics';
 import { asOperationId, asPaymentId, asUserId, type UserId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
@@ -217,7 +223,7 @@ export async function createHarness(label: string): Promise<Harness> {
         producer,
         names,
         'moneyOperations',
-        ops.map((value) => ({ key: value.paymentId ?? value.operationId, value, traceparent })),
+        ops.map((value) => ({ key: operationKey(value), value, traceparent })),
       ),
     results,
     waitResults: (operationId, count = 1, timeoutMs = 20_000) =>

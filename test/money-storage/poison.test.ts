@@ -3,6 +3,7 @@ import type { MoneyOperation } from '../../common/kafka/contracts';
 import { eventually } from '../support/infra';
 import { refuseWrites } from '../support/refusing-trigger';
 import { createHarness, debit, deposit, newUserId, seed, settle, type Harness, type Received } from './harness';
+import { operationKey } from '../../common/kafka/messages';
 
 /**
  * A command that can never be processed must cost its partition one DLQ entry, not its progress:
@@ -24,7 +25,7 @@ describe('money-storage with poison on money-operations', () => {
   const sendRaw = (messages: Array<{ key: string; value: string | Buffer }>): Promise<unknown> =>
     h.producer.send({ topic: h.names.moneyOperations, messages: messages.map((m) => ({ ...m, partition: 0 })) });
   const raw = (op: MoneyOperation): { key: string; value: Buffer } =>
-    toKafkaMessage('moneyOperations', { key: op.paymentId ?? op.operationId, value: op });
+    toKafkaMessage('moneyOperations', { key: operationKey(op), value: op });
 
   async function fundedUser(): Promise<ReturnType<typeof newUserId>> {
     const user = newUserId();

@@ -9,7 +9,7 @@ import {
 import type { TopicNames } from '../../common/kafka/topics';
 import { createLogger } from '../../common/logger';
 import { asPaymentId, asUserId, newPaymentId } from '../../common/ids';
-import { operationResultMessage, paymentRequestedMessage } from '../../common/kafka/messages';
+import { operationKey, operationResultMessage, paymentRequestedMessage } from '../../common/kafka/messages';
 import { loadPaymasterConfig } from '../../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../../paymaster/src/paymaster';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/infra';
@@ -91,7 +91,7 @@ export async function startResponder(
         producer,
         names,
         'moneyOperationResults',
-        answers.map((a) => ({ key: a.paymentId ?? a.operationId, value: a })),
+        answers.map((a) => ({ key: operationKey(a), value: a })),
       );
     },
   });
