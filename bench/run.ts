@@ -54,6 +54,7 @@ import {
   type PushSecond,
 } from './timeline';
 import { parseCommandLine } from './command-line';
+import { TERMINAL_STATUSES } from '../common/payment-status';
 
 const USAGE = `usage: npm run bench -- [--users N] [--rate N] [--duration S] [--subscribers N] [--api graphql|rest]
        [--delay real|zero] [--baseline-seconds S] [--overload] [--client-sockets N]
@@ -499,9 +500,9 @@ async function reconcileClean(system: PaymentSystem): Promise<boolean> {
 
 const terminalCount = async (sql: pg.Pool): Promise<number> =>
   (
-    await sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM gateway.payments WHERE status IN ('COMPLETED','REJECTED','ERROR')`,
-    )
+    await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM gateway.payments WHERE status = ANY($1)', [
+      TERMINAL_STATUSES,
+    ])
   ).rows[0]!.n;
 
 /** The embedded Postgres' postmaster, whose descendants are its backends; undefined for a DATABASE_URL server (then not counted). */

@@ -28,3 +28,4 @@ export function statusRank(status: PaymentStatus): number {
 }
 
 export const isTerminal = (status: PaymentStatus): status is TerminalStatus => statusRank(status) === 3;
+export const TERMINAL_STATUSES: readonly TerminalStatus[] = PAYMENT_STATUSES.filter(isTerminal);

@@ -134,13 +134,22 @@ export function sendableHeaders(headers: IHeaders | undefined): IHeaders {
   return sendable;
 }
 
-/** What parking adds to a message's headers: why, and where it came from (`source`: its position there). */
-export function dlqHeaders(failure: DlqFailure, sourceTopic: string, source: Record<string, string>): IHeaders {
+/**
+ * What parking adds to a message's headers: why, and where it came from (`source`: its position
+ * there); `valueDropped` says why a copy carries no value (its size, or why the DLQ refused it).
+ */
+export function dlqHeaders(
+  failure: DlqFailure,
+  sourceTopic: string,
+  source: Record<string, string>,
+  valueDropped?: string,
+): IHeaders {
   return {
     'dlq-error': failure.error.slice(0, 2000),
     'dlq-class': failure.class,
     'dlq-source-topic': sourceTopic,
     ...source,
+    ...(valueDropped === undefined ? {} : { 'dlq-value-dropped': valueDropped.slice(0, 200) }),
   };
 }
 
@@ -152,10 +161,8 @@ export async function sendToDlq(
   failure: DlqFailure,
   origin: { partition: number; offset: string },
 ): Promise<void> {
-  const why = dlqHeaders(failure, sourceTopic, {
-    'dlq-source-partition': String(origin.partition),
-    'dlq-source-offset': origin.offset,
-  });
+  const origins = { 'dlq-source-partition': String(origin.partition), 'dlq-source-offset': origin.offset };
+  const why = dlqHeaders(failure, sourceTopic, origins);
   const send = (m: { key: Buffer | null; value: Buffer | null; headers: IHeaders }) =>
     producer.send({ topic: dlqOf(sourceTopic), acks: -1, messages: [m] });
   try {
@@ -167,7 +174,7 @@ export async function sendToDlq(
     await send({
       key: message.key?.subarray(0, 1024) ?? null,
       value: null,
-      headers: { ...why, 'dlq-value-dropped': describeFailure(e).slice(0, 200) },
+      headers: dlqHeaders(failure, sourceTopic, origins, describeFailure(e)),
     });
   }
 }

@@ -228,10 +228,12 @@ export class OutboxRelay {
       return {
         key: row.messageKey.slice(0, 100),
         value: fits ? value : null,
-        headers: dlqHeaders({ error: error.slice(0, 200), class: 'deterministic' }, this.names.payments, {
-          'dlq-source-outbox-id': String(row.id),
-          ...(fits ? {} : { 'dlq-value-dropped': `${size} bytes` }),
-        }),
+        headers: dlqHeaders(
+          { error: error.slice(0, 200), class: 'deterministic' },
+          this.names.payments,
+          { 'dlq-source-outbox-id': String(row.id) },
+          fits ? undefined : `${size} bytes`,
+        ),
       };
     });
   }

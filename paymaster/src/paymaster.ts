@@ -64,6 +64,7 @@ export async function startPaymaster(
     onRelease: () => intake?.maybeResume(),
     onMilestone: metrics.milestoneReached,
   });
+  const paymasterGroup = groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID);
   const consumers = {
     kafka,
     stallMs: config.KAFKA_CONSUMER_STALL_MS,
@@ -74,7 +75,7 @@ export async function startPaymaster(
   const results = new ResultsListener({
     consumers,
     names,
-    groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
+    groupId: paymasterGroup,
     holds: (id) => conductor.holds(id),
     onResult: (r) => conductor.onResult(r),
     ownsPartition: (partition) => intake?.owns(partition) ?? false,
@@ -86,9 +87,8 @@ export async function startPaymaster(
   intake = new PaymentsIntake({
     consumers: { ...consumers, sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS },
     names,
-    groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
+    groupId: paymasterGroup,
     maxInFlight: config.PAYMASTER_MAX_IN_FLIGHT,
-    commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
     conductor,
     producer: parking,
     publisher,
@@ -96,11 +96,7 @@ export async function startPaymaster(
   });
   await intake.start();
   const groups = [
-    {
-      groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
-      topics: [names.payments],
-      fromBeginning: true,
-    },
+    { groupId: paymasterGroup, topics: [names.payments], fromBeginning: true },
     { groupId: results.groupId, topics: [names.moneyOperationResults], fromBeginning: false },
   ];
   metrics.watch({ conductor, admin, groups });

@@ -20,7 +20,6 @@ export interface IntakeOptions {
   names: TopicNames;
   groupId: string;
   maxInFlight: number;
-  commitIntervalMs: number;
   conductor: PaymentConductor;
   /** For the DLQ, which takes raw messages. */
   producer: Sender;
@@ -68,7 +67,7 @@ export class PaymentsIntake implements Stoppable {
 
   async start(): Promise<void> {
     await this.group.start({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
-    this.commitTimer = setInterval(() => void this.committing.run(), this.o.commitIntervalMs);
+    this.commitTimer = setInterval(() => void this.committing.run(), this.o.consumers.commitIntervalMs);
   }
 
   /** Whether this process owns partition `partition` of `payments` in the current generation. */

@@ -17,6 +17,7 @@ import { scrape } from '../../common/prometheus-text';
 import { fundUsers, PaymentLoad } from './load';
 import { inFlight, settle } from './settle';
 import { awaitTerminal, partitionOf, startE2E, type E2ESystem } from './system';
+import { TERMINAL_STATUSES } from '../../common/payment-status';
 
 /**
  * Three Kafka nodes (KRaft, each a broker and a voter) and two processes of every service, on
@@ -26,7 +27,6 @@ import { awaitTerminal, partitionOf, startE2E, type E2ESystem } from './system';
 jest.setTimeout(300_000);
 
 const USERS = Array.from({ length: 12 }, (_, i) => `cluster-user-${i}`);
-const TERMINAL = ['COMPLETED', 'REJECTED', 'ERROR'];
 let e2e: E2ESystem;
 const suiteStarted = Date.now();
 
@@ -94,7 +94,10 @@ async function expectPushed(sub: MineSubscription, user: string, from: number): 
     .data(CreatePayment, { input: { amount: 100, currency: 'EUR' } });
   await eventually(
     `payment ${createPayment.id} pushed to its terminal status`,
-    () => (statusesOf(sub, createPayment.id).some((s) => TERMINAL.includes(s)) ? true : undefined),
+    () =>
+      statusesOf(sub, createPayment.id).some((s) => (TERMINAL_STATUSES as readonly string[]).includes(s))
+        ? true
+        : undefined,
     60_000,
   );
   expect(statusesOf(sub, createPayment.id)).toEqual(['CREATED', 'PROCESSING', 'COMPLETED']);
@@ -125,7 +128,7 @@ async function progressOnEveryPartition(load: PaymentLoad, mark: number, what: s
       const ids = load.acknowledged.slice(mark);
       const { rows } = await e2e.sql.query<{ id: string }>(
         `SELECT id FROM gateway.payments WHERE id = ANY($1::uuid[]) AND status = ANY($2)`,
-        [ids, TERMINAL],
+        [ids, TERMINAL_STATUSES],
       );
       served = new Set(rows.map((r) => partitionOf(r.id, TOPICS.payments.partitions)));
       return served.size === TOPICS.payments.partitions ? true : undefined;

@@ -18,6 +18,7 @@ import { PaymentSystem, REPLICA_PORT_STRIDE } from '../../infra/system';
 import { eventually, uniqueName } from '../support/infra';
 import { testSecrets } from '../support/secrets';
 import { ADMISSION_OFF } from '../gateway/harness';
+import { TERMINAL_STATUSES } from '../../common/payment-status';
 
 const run = promisify(execFile);
 
@@ -128,8 +129,6 @@ export async function startE2E(label: string, options: E2EOptions): Promise<E2ES
   };
 }
 
-const TERMINAL = ['COMPLETED', 'REJECTED', 'ERROR'];
-
 /** Status counts of these payments, once every one is terminal (or throws after `timeoutMs`). */
 export async function awaitTerminal(sql: pg.Pool, ids: string[], timeoutMs: number): Promise<Record<string, number>> {
   // The probe throws while some are not terminal, so a timeout reports the last counts.
@@ -141,7 +140,7 @@ export async function awaitTerminal(sql: pg.Pool, ids: string[], timeoutMs: numb
         [ids],
       );
       const counts: Record<string, number> = Object.fromEntries(rows.map((r) => [r.status, r.n]));
-      const terminal = TERMINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
+      const terminal = TERMINAL_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
       if (terminal === ids.length) return counts;
       throw new Error(`only ${terminal} of ${ids.length} payments are terminal: ${JSON.stringify(counts)}`);
     },

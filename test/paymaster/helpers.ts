@@ -13,6 +13,7 @@ import { operationKey, operationResultMessage, paymentRequestedMessage } from '.
 import { loadPaymasterConfig } from '../../paymaster/src/config';
 import { startPaymaster, type Paymaster } from '../../paymaster/src/paymaster';
 import { kafkaBrokers, testKafka, uniqueName } from '../support/infra';
+import { TERMINAL_STATUSES } from '../../common/payment-status';
 
 export const quietLogger = () => createLogger('paymaster-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -133,13 +134,11 @@ export function statuses(
     });
 }
 
-export const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'ERROR']);
-
 /** Payment id → its terminal statuses seen so far. */
 export function terminals(seen: StatusSeen[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const s of seen) {
-    if (!TERMINAL.has(s.status)) continue;
+    if (!(TERMINAL_STATUSES as readonly string[]).includes(s.status)) continue;
     out.set(s.paymentId, [...(out.get(s.paymentId) ?? []), s.status]);
   }
   return out;

@@ -26,7 +26,6 @@ describe('the payments intake’s commits', () => {
       names,
       groupId,
       maxInFlight: 1000,
-      commitIntervalMs: 50,
       conductor: instantConductor,
       producer,
       publisher: { publish: () => Promise.resolve() } as unknown as Publisher,
