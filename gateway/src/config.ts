@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonShape, env, internalListenerShape, loadConfig } from '../../common/config';
+import { commonShape, ConfigError, env, internalListenerShape, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
 import type { AdmissionLimits } from './admission';
 import { isOrigin } from './http/cors';
@@ -106,6 +106,9 @@ export const admissionLimits = (c: GatewayConfig): AdmissionLimits => ({
 
 export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   const raw = loadConfig(gatewayShape, withSecrets(e, gatewayShape));
+  // Money-storage holds the service token: were it the signing key, it could sign operator tokens.
+  if (raw.INTERNAL_SERVICE_TOKEN === raw.JWT_SECRET)
+    throw new ConfigError(['INTERNAL_SERVICE_TOKEN: must differ from JWT_SECRET']);
   // Money from nowhere, a signed token for anyone who opens the explorer, introspection and
   // errors' internals only where someone asked for a development or test setup, never by
   // omission (a deploy that forgot NODE_ENV behaves as production).

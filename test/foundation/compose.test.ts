@@ -117,6 +117,17 @@ describe('docker-compose.yml', () => {
     expect(prometheusTargets()).toContain(`${name}:${port}`);
   });
 
+  it('publishes only the gateway beyond the host: the others serve health and metrics, for probes and Prometheus', () => {
+    expect(service('gateway').ports).toEqual(['4000:4000']);
+    expect(service('paymaster').ports).toEqual(['127.0.0.1:4001:4001']);
+    expect(service('money-storage').ports).toEqual(['127.0.0.1:4002:4002']);
+  });
+
+  it('gives the service token only to the two services whose internal API it opens', () => {
+    const holders = Object.keys(services).filter((name) => service(name).environment?.INTERNAL_SERVICE_TOKEN);
+    expect(holders.sort()).toEqual(['gateway', 'money-storage']);
+  });
+
   it('points each internal URL at the other service’s internal port, bound beyond loopback', () => {
     const defaults = configDefaults();
     expect(portOf(env('money-storage', 'GATEWAY_URL'))).toBe(Number(env('gateway', 'INTERNAL_PORT')));

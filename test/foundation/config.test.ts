@@ -89,6 +89,13 @@ describe('configuration from the environment', () => {
     expect(message).not.toMatch(/s3cr3t|p@ss/);
   });
 
+  it('refuses a service token equal to the signing key, which would let money-storage sign tokens', () => {
+    const same = 's'.repeat(40);
+    expect(problems(() => loadGatewayConfig({ ...noFile, JWT_SECRET: same, INTERNAL_SERVICE_TOKEN: same }))).toBe(
+      'Invalid configuration:\n  INTERNAL_SERVICE_TOKEN: must differ from JWT_SECRET',
+    );
+  });
+
   it('refuses secrets too short to be secret', () => {
     expect(
       problems(() =>
