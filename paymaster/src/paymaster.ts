@@ -92,6 +92,7 @@ export async function startPaymaster(
     conductor,
     producer: parking,
     publisher,
+    admin,
     logger,
   });
   await intake.start();

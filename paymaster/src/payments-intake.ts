@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerGroupJoinEvent, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, ConsumerGroupJoinEvent, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { decode } from '../../common/kafka/contracts';
 import { InflightOffsets, type Ticket } from '../../common/kafka/inflight-offsets';
 import { TOPICS, type TopicNames } from '../../common/kafka/topics';
@@ -24,6 +24,8 @@ export interface IntakeOptions {
   /** For the DLQ, which takes raw messages. */
   producer: Sender;
   publisher: Publisher;
+  /** Reads the group's committed offsets (see startsAtCommitted). */
+  admin: Admin;
   logger: Logger;
 }
 
@@ -41,6 +43,9 @@ export class PaymentsIntake implements Stoppable {
   private readonly topic: string;
   private readonly resumeAt: number;
   private owned = new Set<number>();
+  /** Owned partitions whose first batch since they were gained has not been checked yet (startsAtCommitted). */
+  private unchecked = new Set<number>();
+  private joins = 0;
   private paused = false;
   private stopping = false;
   private rejecting = 0;
@@ -106,6 +111,7 @@ export class PaymentsIntake implements Stoppable {
     const { topic, partition } = payload.batch;
     // A batch fetched before a rebalance may still arrive for a partition we just lost.
     if (topic !== this.topic || !this.owned.has(partition)) return;
+    if (this.unchecked.has(partition) && !this.stopping && !(await this.startsAtCommitted(payload))) return;
     for (const message of payload.batch.messages) {
       if (this.stopping || !payload.isRunning() || payload.isStale()) break;
       if (this.load() >= this.o.maxInFlight) {
@@ -118,6 +124,51 @@ export class PaymentsIntake implements Stoppable {
       payload.resolveOffset(message.offset);
     }
     await payload.heartbeat();
+  }
+
+  /**
+   * Whether the first batch of a partition gained at a join may be taken. It may have been fetched
+   * before that join, while this process owned the partition in an earlier generation: a join that
+   * kafkajs makes from inside one fetch loop (consumerGroup.recoverFromFetch, on a stale-metadata
+   * error) leaves the loops of the other brokers running, and their answers are handed over under
+   * the new generation, whose position then moves on from them. Starting above the group's
+   * committed offset, such a batch would skip the offsets below it, which this process abandoned
+   * when it lost the partition and the owner in between may have abandoned too: it is dropped and
+   * kafkajs sent back to the committed offset. A duplicate is harmless, a skip is not. Checked once
+   * per gain (after the seek, a first offset still above the commit is a gap in the log).
+   */
+  private async startsAtCommitted(payload: EachBatchPayload): Promise<boolean> {
+    const { topic, partition } = payload.batch;
+    const first = payload.batch.messages[0];
+    if (!first) return true;
+    const joins = this.joins;
+    let committed: number;
+    try {
+      committed = await this.committedOffset(partition);
+    } catch (e) {
+      // Not taken, not resolved: kafkajs fetches the same again and it is checked then.
+      this.o.logger.warn({ err: e, partition }, 'could not read the committed offset of a gained partition');
+      return false;
+    }
+    // A join meanwhile: its next batch is checked instead (the partition stays unchecked if still ours).
+    if (joins !== this.joins || !this.owned.has(partition)) return false;
+    this.unchecked.delete(partition);
+    if (Number(first.offset) <= committed) return true;
+    this.o.logger.warn(
+      { partition, firstOffset: first.offset, committed },
+      'a batch fetched before the last rebalance starts past the committed offset; consuming again from there',
+    );
+    this.consumer.seek({ topic, partition, offset: String(committed) });
+    return false;
+  }
+
+  /** The group's committed offset of `partition`, or where kafkajs starts without one (the log's start). */
+  private async committedOffset(partition: number): Promise<number> {
+    const [offsets] = await this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics: [this.topic] });
+    const committed = Number(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+    if (committed >= 0) return committed;
+    const ends = await this.o.admin.fetchTopicOffsets(this.topic);
+    return Number(ends.find((p) => p.partition === partition)?.low ?? 0);
   }
 
   private take(message: KafkaMessage, partition: number, ticket: Ticket): void {
@@ -175,10 +226,13 @@ export class PaymentsIntake implements Stoppable {
    * safe because every offset tracked here was started here and is held or finished here, so
    * skipping it on the refetch loses nothing; if another member owned the partition meanwhile,
    * both conducted the same payments, which is harmless, and a commit of ours behind its own only
-   * causes redelivery.
+   * causes redelivery. A partition gained has its first batch checked (startsAtCommitted).
    */
   private onJoin(payload: ConsumerGroupJoinEvent['payload']): void {
+    const before = this.owned;
     this.owned = new Set(payload.memberAssignment[this.topic] ?? []);
+    this.unchecked = new Set([...this.owned].filter((p) => !before.has(p) || this.unchecked.has(p)));
+    this.joins += 1;
     const dropped = this.offsets.retain((t, p) => t === this.topic && this.owned.has(p));
     const lost = new Set(dropped.map((d) => d.partition));
     const abandoned = lost.size > 0 ? this.o.conductor.abandon((t) => lost.has(t.partition)) : 0;

@@ -29,6 +29,7 @@ describe('the payments intake’s commits', () => {
       conductor: instantConductor,
       producer,
       publisher: { publish: () => Promise.resolve() } as unknown as Publisher,
+      admin,
       logger: quietLogger(),
     });
     // What kafkajs does while its run is stopping (runner.js: "consumer not running, exiting"): the
