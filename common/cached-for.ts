@@ -2,8 +2,8 @@
 export function cachedFor<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {
   let cached: { value: Promise<T>; at: number } | undefined;
   return () => {
-    if (!cached || Date.now() - cached.at >= ttlMs) {
-      const entry = { value: load(), at: Date.now() };
+    if (!cached || performance.now() - cached.at >= ttlMs) {
+      const entry = { value: load(), at: performance.now() };
       cached = entry;
       // A failure is not kept: the next scrape asks again.
       entry.value.catch(() => {

@@ -26,8 +26,12 @@ export function loadConfig<S extends z.ZodRawShape>(
 }
 
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PRIVATE_KEY/i;
-/** `scheme://user:password@` in any value, valid URL or not (an invalid one is why it is shown). */
-const URL_CREDENTIALS = /(\/\/)[^/\s]*@/g;
+/**
+ * `scheme://user:password@` in any value, valid URL or not (an invalid one is why it is shown),
+ * up to the last `@` (a generated password may hold `/` or `@`), and `password=` parameters.
+ */
+const URL_CREDENTIALS = /(\/\/)\S*@/g;
+const PASSWORD_PARAMETER = /(password=)[^&\s]*/gi;
 
 /**
  * What a problem shows of the value: enough to spot the typo, never a secret, because a
@@ -36,7 +40,7 @@ const URL_CREDENTIALS = /(\/\/)[^/\s]*@/g;
 function shownValue(name: string, value: string | undefined): string {
   if (value === undefined) return 'missing';
   if (SECRET_NAME.test(name)) return `got ${value.length} characters, not shown`;
-  return `got ${JSON.stringify(value.replace(URL_CREDENTIALS, '$1***@'))}`;
+  return `got ${JSON.stringify(value.replace(URL_CREDENTIALS, '$1***@').replace(PASSWORD_PARAMETER, '$1***'))}`;
 }
 
 /** Helpers for env values, which always arrive as strings. */

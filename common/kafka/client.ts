@@ -50,9 +50,19 @@ export function createKafka(settings: KafkaSettings): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        log[levelOf(level, entry)](rest, message);
+        log[levelOf(level, entry)](asErr(rest), message);
       },
   });
+}
+
+/**
+ * kafkajs logs a thrown error as `error` with its `stack` beside it (a handler's failure, say);
+ * as `err` it goes through the logger's serializer, which keeps a statement's values out.
+ */
+function asErr(fields: Record<string, unknown>): Record<string, unknown> {
+  if (!(fields.error instanceof Error)) return fields;
+  const { error, stack: _stack, ...rest } = fields;
+  return { ...rest, err: error };
 }
 
 /** A header as text; kafkajs gives a Buffer, a string, or an array of them for a repeated header (the first counts). */

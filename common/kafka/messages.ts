@@ -58,7 +58,6 @@ export function statusChangedMessage(
   };
 }
 
-/** A payment's commands have ids derived from its own, so a re-conducted payment repeats them and money-storage dedupes. */
 /**
  * The Kafka key of a money command and of its result: the payment's id when it has one, so a
  * payment's debit, compensation and settle share a partition and money-storage sees them in the
@@ -67,6 +66,7 @@ export function statusChangedMessage(
 export const operationKey = (op: { paymentId: string | null; operationId: string }): string =>
   op.paymentId ?? op.operationId;
 
+/** A payment's commands have ids derived from its own, so a re-conducted payment repeats them and money-storage dedupes. */
 export const debitId = (paymentId: PaymentId): OperationId => asOperationId(paymentId);
 export const reversalId = (paymentId: PaymentId): OperationId => asOperationId(`${paymentId}:reversal`);
 export const settleId = (paymentId: PaymentId): OperationId => asOperationId(`${paymentId}:settle`);

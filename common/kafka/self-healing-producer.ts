@@ -68,16 +68,17 @@ export function unacknowledged(sent: TopicMessages[], answer: RecordMetadata[]):
 export const SEND_TIMEOUT_MS = 10_000;
 
 /**
- * A message kafkajs could not encode (a header value that is neither a string nor a Buffer) is the
- * message's fault, not the producer's: replacing the producer for it would fail every send in
- * flight on it, and a poison message parked again and again would churn producers for everyone.
+ * A send is not started with less time left than this (or half its timeout, if shorter): it could
+ * only time out while connecting, replacing a producer for nothing, or be handed to Kafka after
+ * its caller, whose own wait ends with the send's deadline, has given up on it.
  */
-const isEncodingError = (e: unknown): boolean => e instanceof TypeError || e instanceof RangeError;
+const MIN_SEND_BUDGET_MS = 1000;
 
 export class SelfHealingProducer implements Sender, Stoppable {
   private current: Promise<Producer> | undefined;
   /** Settles once every send handed in so far has settled (see `inTurn`). */
   private tail: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -93,7 +94,10 @@ export class SelfHealingProducer implements Sender, Stoppable {
     return this.use((p) => p.sendBatch(batch), batch.topicMessages ?? [], batch.acks);
   }
 
+  /** Refuses new sends and those still waiting their turn, lets the one on the wire settle, then disconnects. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.tail;
     const current = this.current;
     this.current = undefined;
     await (await current?.catch(() => undefined))?.disconnect();
@@ -108,11 +112,13 @@ export class SelfHealingProducer implements Sender, Stoppable {
     sent: TopicMessages[],
     acks: number | undefined,
   ): Promise<RecordMetadata[]> {
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = performance.now() + this.timeoutMs;
     return this.inTurn(() => {
-      const left = deadline - Date.now();
+      if (this.stopped) return Promise.reject(new TransientError('Kafka producer stopped before this send'));
+      const left = deadline - performance.now();
       // Never sent, so nothing to replace: the sends ahead of it took its time.
-      if (left <= 0) return Promise.reject(new TimeoutError('Kafka send (behind earlier sends)', this.timeoutMs));
+      if (left < Math.min(MIN_SEND_BUDGET_MS, this.timeoutMs / 2))
+        return Promise.reject(new TimeoutError('Kafka send (behind earlier sends)', this.timeoutMs));
       return this.attempt(action, sent, acks, left);
     });
   }
@@ -148,9 +154,10 @@ export class SelfHealingProducer implements Sender, Stoppable {
       return answer;
     };
     try {
-      return await withTimeout(connecting.then(checked), timeoutMs, 'Kafka send');
+      return await withTimeout(connecting.then(checked), Math.round(timeoutMs), 'Kafka send');
     } catch (e) {
-      if (this.current === connecting && !isEncodingError(e)) {
+      // Whatever failed, kafkajs may have wound a sequence number back: a new producer numbers afresh.
+      if (this.current === connecting) {
         this.current = undefined;
         this.logger.warn({ err: e }, 'Kafka producer replaced after a failed send');
         void connecting.then((p) => p.disconnect()).catch(() => undefined);

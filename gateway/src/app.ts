@@ -72,7 +72,8 @@ export async function startGateway(
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'gateway', logger });
   const admin = kafka.admin();
-  const producer = new SelfHealingProducer(kafka, logger, Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5));
+  const sendTimeoutMs = Math.max(SEND_TIMEOUT_MS, config.PUBLISH_TIMEOUT_MS * 5);
+  const producer = new SelfHealingProducer(kafka, logger, sendTimeoutMs);
   const names = topicNames(config.KAFKA_TOPIC_PREFIX);
 
   const hub = new StatusHub();
@@ -128,7 +129,7 @@ export async function startGateway(
       moneyStorage: new MoneyStorageClient(config.MONEY_STORAGE_URL, config.INTERNAL_SERVICE_TOKEN),
       producer,
       names,
-      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+      sendTimeoutMs,
       selfDepositMax: config.SELF_DEPOSIT_MAX,
       selfDeposits: new RateLimiter(config.SELF_DEPOSITS_PER_MINUTE),
       logger,

@@ -27,7 +27,11 @@ export interface MoneyServiceParts {
   moneyStorage: MoneyStorageClient;
   producer: Sender;
   names: TopicNames;
-  publishTimeoutMs: number;
+  /**
+   * The producer's own send timeout: a credit waits as long as its send may still be handed to
+   * Kafka, so one answered UNAVAILABLE is never sent for the first time afterwards.
+   */
+  sendTimeoutMs: number;
   /** Largest self-service deposit in minor units; 0 turns self-service deposits off. */
   selfDepositMax: number;
   /** Self-service deposits per user per minute, on top of the general rate limit. */
@@ -186,7 +190,7 @@ export class MoneyService {
     const value = depositCommand(operationId, { userId: to.userId, amount: m.amount, currency: m.currency });
     await withTimeout(
       publish(this.p.producer, this.p.names, 'moneyOperations', [{ key: operationId, value }]),
-      this.p.publishTimeoutMs * 5,
+      this.p.sendTimeoutMs,
       'credit',
     ).catch((e: unknown) => {
       throw unavailable('crediting', e);

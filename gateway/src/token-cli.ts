@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { isValidUserName, ROLES, signToken, type Role } from './auth';
+import { DEFAULT_TOKEN_TTL_SECONDS, isValidUserName, ROLES, signToken, type Role } from './auth';
 import { loadTokenConfig, tokenPolicy } from './token-config';
 
 /**
  * `npm run token -- <userName> [--role operator] [--ttl 1h]`: a token for local use, signed with
  * the configured secret (JWT_SECRET, else the local secrets file) and iss/aud when configured.
  */
-const USAGE = 'usage: npm run token -- <userName> [--role operator]... [--ttl <n>[s|m|h|d], default 1h]';
+const USAGE =
+  "usage: npm run token -- <userName> [--role operator]... [--ttl <n>[s|m|h|d], default 1h or the role's longest]";
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 class UsageError extends Error {}
@@ -29,7 +30,7 @@ function main(argv: string[]): string {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { role: { type: 'string', multiple: true }, ttl: { type: 'string', default: '1h' } },
+      options: { role: { type: 'string', multiple: true }, ttl: { type: 'string' } },
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -39,8 +40,11 @@ function main(argv: string[]): string {
   if (!isValidUserName(userName))
     throw new UsageError(`invalid user name ${JSON.stringify(userName)}: 1-64 of A-Z a-z 0-9 _ . @ -`);
   const roles = parseRoles(parsed.values.role ?? []);
-  const ttlSeconds = parseTtl(parsed.values.ttl);
   const config = loadTokenConfig();
+  // An operator's token is held to its own lifetime, which an hour may exceed: the default shrinks to it.
+  const longest = roles.includes('operator') ? config.JWT_OPERATOR_MAX_TTL_SECONDS : config.JWT_MAX_TTL_SECONDS;
+  const ttl = parsed.values.ttl;
+  const ttlSeconds = ttl === undefined ? Math.min(DEFAULT_TOKEN_TTL_SECONDS, longest) : parseTtl(ttl);
   if (ttlSeconds > config.JWT_MAX_TTL_SECONDS)
     throw new UsageError(`--ttl exceeds JWT_MAX_TTL_SECONDS (${config.JWT_MAX_TTL_SECONDS} s)`);
   if (roles.includes('operator') && ttlSeconds > config.JWT_OPERATOR_MAX_TTL_SECONDS)

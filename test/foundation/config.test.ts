@@ -83,10 +83,12 @@ describe('configuration from the environment', () => {
   it.each([
     ['a URL that is not one', 'postgres://payments:s3cr3t-pw@db host:5432/payments'],
     ['a password with @ in it', 'postgres://payments:p@ss@db:99999/payments'],
+    ['a password with / in it (openssl rand -base64)', 'postgres://app:Zk3/9q+Wm@db:99999/payments'],
+    ['a password parameter', 'postgres://db host/payments?user=app&password=s3cr3t-pw&sslmode=require'],
   ])('never shows the password of a bad DATABASE_URL (%s)', (_case, url) => {
     const message = problems(() => loadGatewayConfig({ ...noFile, ...testSecrets(), DATABASE_URL: url }));
-    expect(message).toMatch(/DATABASE_URL: .*\/\/\*\*\*@/);
-    expect(message).not.toMatch(/s3cr3t|p@ss/);
+    expect(message).toMatch(/DATABASE_URL: .*(\/\/\*\*\*@|password=\*\*\*)/);
+    expect(message).not.toMatch(/s3cr3t|p@ss|9q\+Wm/);
   });
 
   it('refuses a service token equal to the signing key, which would let money-storage sign tokens', () => {

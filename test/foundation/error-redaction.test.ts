@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { connectDatabase } from '../../common/db';
 import { classifyFailure, describeFailure } from '../../common/failure-class';
+import { createKafka } from '../../common/kafka/client';
 import { createLogger } from '../../common/logger';
 import { freePort } from '../../infra/free-port';
 import { migrateGatewayDb } from '../../gateway/db/migrate';
@@ -72,6 +73,33 @@ describe('errors from Postgres, as logs and DLQ headers show them (real Postgres
     } finally {
       await database.close();
     }
+  });
+
+  it('reach into an AggregateError, never throw inside the logger, and cover what kafkajs logs', () => {
+    const secret = 'carol-row-value-8802';
+    const pgError = () => Object.assign(new Error('duplicate key'), { code: '23505', detail: `Key (x)=(${secret})` });
+    const { logger, text } = capturedLogger();
+    logger.error({ err: new AggregateError([pgError()], 'both failed') }, 'aggregate');
+    // A prototype whose name is a getter only: copying it would throw.
+    class Odd extends Error {
+      override get name(): string {
+        return 'Odd';
+      }
+    }
+    logger.error({ err: Object.assign(new Odd('odd'), { code: 'X1', detail: secret }) }, 'odd');
+    // kafkajs hands a handler's failure over as `error`, with its stack beside it.
+    const kafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'redaction', logger });
+    kafka.logger().error('Error when calling eachBatch', { error: pgError(), stack: `Error: ${secret}` });
+    expect(text()).not.toContain(secret);
+    const lines = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; err?: { code?: string } });
+    expect(lines.map((l) => [l.msg, l.err?.code])).toEqual([
+      ['aggregate', undefined],
+      ['odd', 'X1'],
+      ['Error when calling eachBatch', '23505'],
+    ]);
   });
 
   it('leave an error with nothing to redact as it is', () => {

@@ -165,3 +165,73 @@ describe.each(Object.entries(FAILURES))('a send across brokers when one is %s', 
     await producer.stop();
   });
 });
+
+/** A kafkajs client whose producers count what they were handed and answer when told to. */
+function heldKafka() {
+  const handed: string[] = [];
+  const answers: Array<() => void> = [];
+  let producers = 0;
+  const kafka = {
+    producer: () => {
+      producers += 1;
+      return {
+        connect: () => Promise.resolve(),
+        disconnect: () => Promise.resolve(),
+        send: ({ topic, messages }: { topic: string; messages: Message[] }) => {
+          handed.push(String(messages[0]!.value));
+          return new Promise<RecordMetadata[]>((resolve) =>
+            answers.push(() => resolve([{ topicName: topic, partition: 0, errorCode: 0 }])),
+          );
+        },
+      };
+    },
+  } as unknown as Kafka;
+  return { kafka, handed, answer: () => answers.shift()?.(), producers: () => producers };
+}
+
+describe('SelfHealingProducer hands kafkajs one send at a time', () => {
+  const record = (value: string) => ({ topic: TOPIC, acks: 0, messages: [{ key: 'k', value }] });
+
+  it('starts a send only once the one before it has settled, in order', async () => {
+    const { kafka, handed, answer } = heldKafka();
+    const producer = new SelfHealingProducer(kafka, createLogger('test', 'silent'), 10_000);
+    const first = producer.send(record('first'));
+    const second = producer.send(record('second'));
+    await new Promise(setImmediate);
+    expect(handed).toEqual(['first']);
+    answer();
+    await first;
+    await new Promise(setImmediate);
+    expect(handed).toEqual(['first', 'second']);
+    answer();
+    await second;
+    await producer.stop();
+  });
+
+  it('never hands kafkajs a send whose time ran out behind others, nor replaces the producer for it', async () => {
+    const { kafka, handed, producers } = heldKafka();
+    const producer = new SelfHealingProducer(kafka, createLogger('test', 'silent'), 200);
+    const stuck = producer.send(record('stuck')).catch((e: unknown) => e);
+    const behind = producer.send(record('behind')).catch((e: unknown) => e);
+    expect(await stuck).toMatchObject({ message: 'Kafka send timed out after 200 ms' });
+    expect(await behind).toMatchObject({ message: 'Kafka send (behind earlier sends) timed out after 200 ms' });
+    expect(handed).toEqual(['stuck']);
+    expect(producers()).toBe(1); // replaced once, for the send that was on the wire; no new one made for nothing
+    await producer.stop();
+  });
+
+  it('refuses the sends still waiting when it stops, after the one on the wire settles', async () => {
+    const { kafka, handed, answer } = heldKafka();
+    const producer = new SelfHealingProducer(kafka, createLogger('test', 'silent'), 10_000);
+    const onTheWire = producer.send(record('on the wire'));
+    const waiting = producer.send(record('waiting')).catch((e: unknown) => e);
+    await new Promise(setImmediate);
+    const stopped = producer.stop();
+    answer();
+    await onTheWire;
+    expect(await waiting).toMatchObject({ message: 'Kafka producer stopped before this send' });
+    await stopped;
+    expect(handed).toEqual(['on the wire']);
+    expect(classifyFailure(await producer.send(record('after')).catch((e: unknown) => e))).toBe('transient');
+  });
+});

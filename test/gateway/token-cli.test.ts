@@ -45,6 +45,12 @@ describe('npm run token', () => {
     expect(verifier.authenticate(`Bearer ${stdout.trim()}`)).toEqual({ userName: 'alice', roles: ['operator'] });
   });
 
+  it('defaults an operator to its own longest lifetime when that is under an hour', async () => {
+    const { stdout } = await token(['olga', '--role', 'operator'], { JWT_SECRET, JWT_OPERATOR_MAX_TTL_SECONDS: '900' });
+    const claims = jwt.decode(stdout.trim()) as jwt.JwtPayload;
+    expect(claims.exp! - claims.iat!).toBe(900);
+  });
+
   it('defaults to no role and one hour', async () => {
     const claims = jwt.decode((await token(['bob'])).stdout.trim()) as jwt.JwtPayload;
     expect(claims).toMatchObject({ sub: 'bob', roles: [] });
