@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { isTerminal, PAYMENT_STATUSES } from '../../common/payment-status';
+import { depositViolations } from './deposit-checks';
+import { ledgerViolations } from './ledger-checks';
 
 /** Anything with pg's `query`: a Pool or a Client. */
 export type Queryable = Pick<pg.Pool, 'query'>;
@@ -8,6 +10,13 @@ export type ViolationKind =
   | 'COMPLETED_WITHOUT_DEBIT'
   | 'COMPLETED_WITH_SEVERAL_DEBITS'
   | 'DEBIT_AMOUNT_MISMATCH'
+  | 'DEBIT_ACCOUNT_MISMATCH'
+  | 'DEBIT_WITHOUT_PAYMENT'
+  | 'BAD_COMPENSATION'
+  | 'SETTLED_DEBIT_REVERSED'
+  | 'DEPOSIT_WITHOUT_REQUEST'
+  | 'DEPOSIT_MISMATCH'
+  | 'DEPOSIT_NOT_CREDITED'
   | 'COMPLETED_WITH_UNSETTLED_DEBIT'
   | 'DEBIT_WITHOUT_COMPLETED_PAYMENT'
   | 'LEDGER_BALANCE_MISMATCH'
@@ -40,12 +49,18 @@ interface NetDebit {
   payment_id: string;
   debits: number;
   amount: string;
+  /** The accounts debited, as `user_id currency`, comma-separated when several. */
+  accounts: string;
 }
 interface Payment {
   id: string;
   status: string;
   amount: number;
+  /** The payer's account, as `user_id currency`. */
+  account: string;
 }
+
+const PAYMENT_COLUMNS = `id::text AS id, status, amount, user_id::text || ' ' || currency AS account`;
 
 const TERMINAL: ReadonlySet<string> = new Set(PAYMENT_STATUSES.filter(isTerminal));
 
@@ -68,7 +83,8 @@ const UNFINISHED_SQL = `
 
 /** A debit counts unless a compensation reverses it. */
 const NET_DEBITS_SQL = `
-  SELECT d.payment_id::text AS payment_id, count(*)::int AS debits, (-sum(d.amount))::text AS amount
+  SELECT d.payment_id::text AS payment_id, count(*)::int AS debits, (-sum(d.amount))::text AS amount,
+    string_agg(DISTINCT d.user_id::text || ' ' || d.currency, ',') AS accounts
   FROM money.ledger_entries d
   WHERE d.kind = 'DEBIT' AND d.payment_id IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM money.ledger_entries c WHERE c.reverses = d.operation_id)
@@ -103,13 +119,13 @@ export async function reconcile(
   // The gateway first: a payment completes only after its debit was made final, so a COMPLETED read
   // now has its settled debit in the money reads that follow, even while traffic runs.
   const [completed, unfinished] = await Promise.all([
-    gateway.query<Payment>(`SELECT id::text AS id, status, amount FROM gateway.payments WHERE status = 'COMPLETED'`),
+    gateway.query<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM gateway.payments WHERE status = 'COMPLETED'`),
     gateway.query<{ id: string; status: string; created_at: Date; total: number }>(UNFINISHED_SQL, [
       [...TERMINAL],
       unfinishedAfterSeconds,
     ]),
   ]);
-  const [netDebits, unsettled, mismatches, negatives, totals] = await Promise.all([
+  const [netDebits, unsettled, mismatches, negatives, totals, ledgerRules, deposits] = await Promise.all([
     money.query<NetDebit>(NET_DEBITS_SQL),
     money.query<{ payment_id: string; operation_id: string }>(UNSETTLED_DEBITS_SQL),
     money.query<{ user_id: string; currency: string; balance: string | null; ledger_sum: string }>(LEDGER_MISMATCH_SQL),
@@ -119,6 +135,8 @@ export async function reconcile(
     money.query<{ accounts: number; entries: number }>(
       `SELECT (SELECT count(*) FROM money.accounts)::int AS accounts, (SELECT count(*) FROM money.ledger_entries)::int AS entries`,
     ),
+    ledgerViolations(money),
+    depositViolations(money, gateway),
   ]);
   const debitsByPayment = new Map(netDebits.rows.map((d) => [d.payment_id, d]));
   const completedIds = new Set(completed.rows.map((p) => p.id));
@@ -137,6 +155,8 @@ export async function reconcile(
       })),
     ...mismatches.rows.map((r) => ({ kind: 'LEDGER_BALANCE_MISMATCH' as const, detail: { ...r } })),
     ...negatives.rows.map((r) => ({ kind: 'NEGATIVE_BALANCE' as const, detail: { ...r } })),
+    ...ledgerRules,
+    ...deposits,
     ...unfinished.rows.map((p) => ({
       kind: 'PAYMENT_NOT_FINISHED' as const,
       detail: { paymentId: p.id, status: p.status, createdAt: p.created_at.toISOString() },
@@ -181,13 +201,16 @@ function checkCompleted(p: Payment, debit: NetDebit | undefined): Violation[] {
       { kind: 'DEBIT_AMOUNT_MISMATCH', detail: { paymentId: p.id, paymentAmount: p.amount, debited: debit.amount } },
     ];
   }
+  // The right sum from the wrong account, or in another currency, is a payment made by someone else.
+  if (debit.accounts !== p.account)
+    return [{ kind: 'DEBIT_ACCOUNT_MISMATCH', detail: { paymentId: p.id, payer: p.account, debited: debit.accounts } }];
   return [];
 }
 
 async function paymentsByIds(gateway: Queryable, ids: string[]): Promise<Map<string, Payment>> {
   if (ids.length === 0) return new Map();
   const { rows } = await gateway.query<Payment>(
-    `SELECT id::text AS id, status, amount FROM gateway.payments WHERE id = ANY($1::uuid[])`,
+    `SELECT ${PAYMENT_COLUMNS} FROM gateway.payments WHERE id = ANY($1::uuid[])`,
     [ids],
   );
   return new Map(rows.map((p) => [p.id, p]));
