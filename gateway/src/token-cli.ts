@@ -42,7 +42,10 @@ function main(argv: string[]): string {
   const roles = parseRoles(parsed.values.role ?? []);
   const config = loadTokenConfig();
   // An operator's token is held to its own lifetime, which an hour may exceed: the default shrinks to it.
-  const longest = roles.includes('operator') ? config.JWT_OPERATOR_MAX_TTL_SECONDS : config.JWT_MAX_TTL_SECONDS;
+  const longest = Math.min(
+    config.JWT_MAX_TTL_SECONDS,
+    roles.includes('operator') ? config.JWT_OPERATOR_MAX_TTL_SECONDS : config.JWT_MAX_TTL_SECONDS,
+  );
   const ttl = parsed.values.ttl;
   const ttlSeconds = ttl === undefined ? Math.min(DEFAULT_TOKEN_TTL_SECONDS, longest) : parseTtl(ttl);
   if (ttlSeconds > config.JWT_MAX_TTL_SECONDS)

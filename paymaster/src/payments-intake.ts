@@ -11,6 +11,10 @@ import type { Logger } from '../../common/logger';
 import { SharedPromise } from '../../common/shared-promise';
 import { rejectInvalidPayment } from './invalid-payment';
 import type { PaymentConductor, Publisher } from './payment-conductor';
+import { withTimeout } from '../../common/with-timeout';
+
+/** How long a gained partition's first batch may wait for its committed offset before it is fetched again. */
+const COMMITTED_LOOKUP_TIMEOUT_MS = 5000;
 
 /** How often (in commits) every position is committed again, moved or not: see commitDone. */
 export const RECOMMIT_EVERY = 10;
@@ -111,7 +115,10 @@ export class PaymentsIntake implements Stoppable {
     const { topic, partition } = payload.batch;
     // A batch fetched before a rebalance may still arrive for a partition we just lost.
     if (topic !== this.topic || !this.owned.has(partition)) return;
-    if (this.unchecked.has(partition) && !this.stopping && !(await this.startsAtCommitted(payload))) return;
+    if (this.unchecked.has(partition) && !this.stopping && !(await this.startsAtCommitted(payload))) {
+      await payload.heartbeat();
+      return;
+    }
     for (const message of payload.batch.messages) {
       if (this.stopping || !payload.isRunning() || payload.isStale()) break;
       if (this.load() >= this.o.maxInFlight) {
@@ -144,7 +151,8 @@ export class PaymentsIntake implements Stoppable {
     const joins = this.joins;
     let committed: number;
     try {
-      committed = await this.committedOffset(partition);
+      // Inside the broker's fetch loop: every partition it leads waits for the lookup.
+      committed = await withTimeout(this.committedOffset(partition), COMMITTED_LOOKUP_TIMEOUT_MS, 'committed offset');
     } catch (e) {
       // Not taken, not resolved: kafkajs fetches the same again and it is checked then.
       this.o.logger.warn({ err: e, partition }, 'could not read the committed offset of a gained partition');

@@ -49,6 +49,9 @@ describe('npm run token', () => {
     const { stdout } = await token(['olga', '--role', 'operator'], { JWT_SECRET, JWT_OPERATOR_MAX_TTL_SECONDS: '900' });
     const claims = jwt.decode(stdout.trim()) as jwt.JwtPayload;
     expect(claims.exp! - claims.iat!).toBe(900);
+    const capped = await token(['olga', '--role', 'operator'], { JWT_SECRET, JWT_MAX_TTL_SECONDS: '1800' });
+    const cappedClaims = jwt.decode(capped.stdout.trim()) as jwt.JwtPayload;
+    expect(cappedClaims.exp! - cappedClaims.iat!).toBe(1800);
   });
 
   it('defaults to no role and one hour', async () => {

@@ -42,6 +42,7 @@ interface ClusterInternals {
  */
 function twoBrokerView(kafka: Kafka, topic: string) {
   let hold: { captured: () => void; released: Promise<void> } | undefined;
+  const releases: Array<() => void> = [];
   let failNext = false;
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')!;
   const k = kafka as unknown as Record<symbol, (o: unknown) => ClusterInternals>;
@@ -98,7 +99,12 @@ function twoBrokerView(kafka: Kafka, topic: string) {
       let captured!: () => void;
       const capturedP = new Promise<void>((r) => (captured = r));
       hold = { captured, released: new Promise<void>((r) => (release = r)) };
+      releases.push(() => release());
       return { captured: capturedP, release };
+    },
+    /** Lets every held answer go, so a failed test does not leave kafkajs waiting on one. */
+    releaseAll(): void {
+      releases.forEach((release) => release());
     },
     failNextFetchOfOthers(): void {
       failNext = true;
@@ -157,18 +163,17 @@ describe('the payments intake after a batch fetched generations ago', () => {
       consumerOf({ ...config, sessionTimeout: 300_000, heartbeatInterval: 240_000, rebalanceTimeout: 60_000 });
     const { conductor, taken } = holdingConductor();
     const options = {
-      consumers: { kafka, stallMs: 600_000, onStall: ignoreStall, logger: quietLogger() },
+      consumers: { kafka, stallMs: 600_000, commitIntervalMs: 100, onStall: ignoreStall, logger: quietLogger() },
       names,
       groupId,
       maxInFlight: 1000,
-      commitIntervalMs: 100,
       conductor,
       producer,
       publisher: { publish: () => Promise.resolve() } as unknown as Publisher,
       logger: quietLogger(),
       admin,
     };
-    const intake = new PaymentsIntake(options as IntakeOptions);
+    const intake = new PaymentsIntake(options satisfies IntakeOptions);
     const other: Consumer = createKafka({
       brokers: kafkaBrokers(),
       clientId: 'aa-other',
@@ -215,6 +220,7 @@ describe('the payments intake after a batch fetched generations ago', () => {
       const since = new Set(taken.slice(from));
       expect([...Array(10).keys()].filter((o) => !since.has(o))).toEqual([]);
     } finally {
+      view.releaseAll();
       await other.disconnect().catch(() => undefined);
       await intake.stop();
       await Promise.all([producer.disconnect(), admin.disconnect()]);
