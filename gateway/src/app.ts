@@ -2,10 +2,14 @@ import { connectDatabase, isDatabaseReachable } from '../../common/db';
 import { migrateGatewayDb } from '../db/migrate';
 import { createKafka, ensureTopics } from '../../common/kafka/client';
 import type { StallHandler } from '../../common/kafka/consumer-watchdog';
-import { consumerContext } from '../../common/kafka/group-consumer';
+import { consumerContext, type ConsumerContext } from '../../common/kafka/group-consumer';
 import { countingParked } from '../../common/kafka/dlq-counter';
 import { SEND_TIMEOUT_MS, SelfHealingProducer } from '../../common/kafka/self-healing-producer';
-import { groupName, topicNames } from '../../common/kafka/topics';
+import { groupName, topicNames, type TopicNames } from '../../common/kafka/topics';
+import type { Sender } from '../../common/kafka/self-healing-producer';
+import type { Admin } from 'kafkajs';
+import type pg from 'pg';
+import type { ReadinessCheck } from '../../common/http';
 import { startAllOrNone, stopAll, stoppable, type StopStage } from '../../common/lifecycle';
 import type { Logger } from '../../common/logger';
 import { kafkaReadiness, type RunningService } from '../../common/service';
@@ -24,7 +28,7 @@ import { startPublicHttp } from './http/public-server';
 import { awaitKafkaSide, startKafkaSide } from './kafka-side';
 import { FanOutPositions } from './fan-out-positions';
 import { GatewayMetrics } from './metrics';
-import { MoneyService } from './money-service';
+import { MoneyService, type MoneyServiceParts } from './money-service';
 import { MoneyStorageClient } from './money-storage-client';
 import { OutboxRelay } from './outbox-relay';
 import { PaymentService } from './payment-service';
@@ -84,14 +88,80 @@ export async function startGateway(
     onStage: metrics.createStage,
   });
   const gate = new CallerGate(store, new RateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  const { load, concurrency, admission } = admissionFor(config, { store, admin, names, metrics, pace });
+  const deposits = new DepositStore(database.db);
+  const services = {
+    service: new PaymentService({
+      store,
+      relay,
+      hub,
+      gate,
+      admission,
+      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+      createTimer: metrics.createPayment,
+      onStage: metrics.createStage,
+    }),
+    money: moneyServiceFor(config, { store, deposits, gate, producer, names, sendTimeoutMs, logger }),
+  };
+  const groups = consumerGroups(config, names);
+  const kafkaSide = startConsumers(
+    config,
+    {
+      ctx: consumerContext(kafka, config, logger, options.onStall),
+      admin,
+      names,
+      groups,
+      store,
+      hub,
+      deposits,
+      producer: countingParked(producer, metrics.registry),
+    },
+    logger,
+  );
+  await awaitKafkaSide(kafkaSide, config.KAFKA_START_WAIT_MS, logger);
+  metrics.watch({ store, hub, admin, groups: Object.values(groups), concurrency });
+  relay.start();
+  load.start();
+
+  // Before the public port: once /readyz answers, money-storage can reach the internal API.
+  const internal = await serveInternalApi(
+    internalRoutes(store, config.INTERNAL_SERVICE_TOKEN),
+    { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST },
+    logger,
+  );
+  const http = await startPublicHttp(config, {
+    services,
+    store,
+    admission,
+    checks: readinessChecks(admin, kafkaSide, database.pool),
+    registry: metrics.registry,
+    logger,
+  });
+
+  // No new requests, then no new messages (consumers commit what they did), then the connections.
+  const stages: StopStage[] = [
+    { http, internal },
+    { relay, load },
+    { kafkaSide },
+    { producer, admin: stoppable(() => admin.disconnect()) },
+    { database: stoppable(() => database.close()) },
+  ];
+  return { port: http.port, internalPort: internal.port, hub, store, stop: () => stopAll('gateway', stages) };
+}
+
+/** What createPayment is admitted on: the system's own measures (see admission.ts). */
+function admissionFor(
+  config: GatewayConfig,
+  p: { store: PaymentStore; admin: Admin; names: TopicNames; metrics: GatewayMetrics; pace: PipelinePace | undefined },
+) {
   const load = new LoadSignals(
     {
-      outboxBacklog: () => store.outboxBacklog(),
-      writeQueueWaitMs: () => store.writeQueueWaitMs(),
-      admin,
+      outboxBacklog: () => p.store.outboxBacklog(),
+      writeQueueWaitMs: () => p.store.writeQueueWaitMs(),
+      admin: p.admin,
       paymasterGroup: {
         groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.PAYMASTER_GROUP_ID),
-        topics: [names.payments],
+        topics: [p.names.payments],
         fromBeginning: true,
       },
     },
@@ -106,97 +176,82 @@ export async function startGateway(
     load.readings,
     admissionLimits(config),
     concurrency,
-    metrics.admissionRefused,
-    pace,
+    p.metrics.admissionRefused,
+    p.pace,
     saturation,
   );
-  const deposits = new DepositStore(database.db);
-  const services = {
-    service: new PaymentService({
-      store,
-      relay,
-      hub,
-      gate,
-      admission,
-      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-      createTimer: metrics.createPayment,
-      onStage: metrics.createStage,
-    }),
-    money: new MoneyService({
-      store,
-      deposits,
-      gate,
-      moneyStorage: new MoneyStorageClient(config.MONEY_STORAGE_URL, config.INTERNAL_SERVICE_TOKEN),
-      producer,
-      names,
-      sendTimeoutMs,
-      selfDepositMax: config.SELF_DEPOSIT_MAX,
-      selfDeposits: new RateLimiter(config.SELF_DEPOSITS_PER_MINUTE),
-      logger,
-    }),
-  };
-  const ctx = consumerContext(kafka, config, logger, options.onStall);
-  const groups = {
-    writer: {
-      groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID),
-      topics: [names.statusPayments],
-      fromBeginning: true,
-    },
-    deposits: {
-      groupId: groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'),
-      topics: [names.moneyOperationResults],
-      fromBeginning: true,
-    },
-  };
-  const fanOutPositions = new FanOutPositions(Date.now(), groups.writer.groupId);
-  const kafkaSide = startKafkaSide(async () => {
-    await admin.connect();
-    await ensureTopics(admin, config.KAFKA_TOPIC_PREFIX);
+  return { load, concurrency, admission };
+}
+
+/** The gateway's shared consumer groups, as the metrics' lag reads them too. */
+const consumerGroups = (config: GatewayConfig, names: TopicNames) => ({
+  writer: {
+    groupId: groupName(config.KAFKA_TOPIC_PREFIX, config.GATEWAY_GROUP_ID),
+    topics: [names.statusPayments],
+    fromBeginning: true,
+  },
+  deposits: {
+    groupId: groupName(config.KAFKA_TOPIC_PREFIX, 'gateway-deposit-outcomes'),
+    topics: [names.moneyOperationResults],
+    fromBeginning: true,
+  },
+});
+
+/** The status writer, the fan-out and the deposit outcomes, started together once Kafka answers (kafka-side.ts). */
+function startConsumers(
+  config: GatewayConfig,
+  p: {
+    ctx: ConsumerContext;
+    admin: Admin;
+    names: TopicNames;
+    groups: ReturnType<typeof consumerGroups>;
+    store: PaymentStore;
+    hub: StatusHub;
+    deposits: DepositStore;
+    producer: Sender;
+  },
+  logger: Logger,
+) {
+  const fanOutPositions = new FanOutPositions(Date.now(), p.groups.writer.groupId);
+  return startKafkaSide(async () => {
+    await p.admin.connect();
+    await ensureTopics(p.admin, config.KAFKA_TOPIC_PREFIX);
     return startAllOrNone({
       statusWriter: () =>
-        startStatusWriter(ctx, {
-          groupId: groups.writer.groupId,
-          names,
-          store,
-          producer: countingParked(producer, metrics.registry),
+        startStatusWriter(p.ctx, {
+          groupId: p.groups.writer.groupId,
+          names: p.names,
+          store: p.store,
+          producer: p.producer,
         }),
-      statusBroadcast: () => startStatusBroadcast(ctx, { names, hub, positions: fanOutPositions }),
-      depositOutcomes: () => startDepositOutcomes(ctx, { groupId: groups.deposits.groupId, names, deposits }),
+      statusBroadcast: () => startStatusBroadcast(p.ctx, { names: p.names, hub: p.hub, positions: fanOutPositions }),
+      depositOutcomes: () =>
+        startDepositOutcomes(p.ctx, { groupId: p.groups.deposits.groupId, names: p.names, deposits: p.deposits }),
     });
   }, logger);
-  await awaitKafkaSide(kafkaSide, config.KAFKA_START_WAIT_MS, logger);
-  metrics.watch({ store, hub, admin, groups: Object.values(groups), concurrency });
-  relay.start();
-  load.start();
+}
 
-  // Before the public port: once /readyz answers, money-storage can reach the internal API.
-  const internal = await serveInternalApi(
-    internalRoutes(store, config.INTERNAL_SERVICE_TOKEN),
-    { port: config.INTERNAL_PORT, host: config.INTERNAL_HOST },
-    logger,
-  );
-  const kafkaAnswers = kafkaReadiness(admin);
-  const checks = {
-    // Started, not only reachable: a ready gateway's consumers have joined (the fan-out among them).
-    kafka: async () => kafkaSide.isStarted() && (await kafkaAnswers()),
-    database: () => isDatabaseReachable(database.pool),
-  };
-  const http = await startPublicHttp(config, {
-    services,
-    store,
-    admission,
-    checks,
-    registry: metrics.registry,
-    logger,
+/** Money in and balances: credits over Kafka, reads from money-storage's internal API. */
+const moneyServiceFor = (
+  config: GatewayConfig,
+  p: Pick<MoneyServiceParts, 'store' | 'deposits' | 'gate' | 'producer' | 'names' | 'sendTimeoutMs' | 'logger'>,
+): MoneyService =>
+  new MoneyService({
+    ...p,
+    moneyStorage: new MoneyStorageClient(config.MONEY_STORAGE_URL, config.INTERNAL_SERVICE_TOKEN),
+    selfDepositMax: config.SELF_DEPOSIT_MAX,
+    selfDeposits: new RateLimiter(config.SELF_DEPOSITS_PER_MINUTE),
   });
 
-  // No new requests, then no new messages (consumers commit what they did), then the connections.
-  const stages: StopStage[] = [
-    { http, internal },
-    { relay, load },
-    { kafkaSide },
-    { producer, admin: stoppable(() => admin.disconnect()) },
-    { database: stoppable(() => database.close()) },
-  ];
-  return { port: http.port, internalPort: internal.port, hub, store, stop: () => stopAll('gateway', stages) };
+/** Ready once the database answers and the consumers have joined (the fan-out among them), not merely once Kafka answers. */
+function readinessChecks(
+  admin: Admin,
+  kafkaSide: { isStarted(): boolean },
+  pool: pg.Pool,
+): Record<string, ReadinessCheck> {
+  const kafkaAnswers = kafkaReadiness(admin);
+  return {
+    kafka: async () => kafkaSide.isStarted() && (await kafkaAnswers()),
+    database: () => isDatabaseReachable(pool),
+  };
 }
