@@ -18,7 +18,7 @@ export function sendJson(
 }
 
 /** Reads a body up to `limit` bytes; a larger one is refused with 413 before it is buffered. */
-export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {

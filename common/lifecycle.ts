@@ -16,7 +16,7 @@ export type StopStage = Record<string, Stoppable>;
 export const stoppable = (stop: () => Promise<void>): Stoppable => ({ stop });
 
 /** How long a service may take to stop when it has no setting of its own: inside runService's grace. */
-export const STOP_DEADLINE_MS = 25_000;
+const STOP_DEADLINE_MS = 25_000;
 
 /** The deadline passed; `pending` names the parts still stopping, as `stage.part` paths. */
 export class StopTimeoutError extends TimeoutError {

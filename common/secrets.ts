@@ -20,7 +20,7 @@ const SECRET_NAMES = Object.keys(secretsShape) as SecretName[];
 const secretsFile = z.object(secretsShape);
 export type Secrets = z.infer<typeof secretsFile>;
 
-export const DEFAULT_SECRETS_FILE = path.join(PROJECT_ROOT, '.secrets', 'local.json');
+const DEFAULT_SECRETS_FILE = path.join(PROJECT_ROOT, '.secrets', 'local.json');
 
 export const secretsFilePath = (env: NodeJS.ProcessEnv): string => env.SECRETS_FILE || DEFAULT_SECRETS_FILE;
 

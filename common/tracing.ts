@@ -82,7 +82,7 @@ export const tracerOf = (service: ServiceName): Tracer => trace.getTracer(servic
 const W3C = new W3CTraceContextPropagator();
 
 /** The trace context a W3C `traceparent` names; the root context when it is absent or malformed. */
-export function contextFromTraceparent(traceparent: string | undefined): Context {
+function contextFromTraceparent(traceparent: string | undefined): Context {
   return traceparent ? W3C.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
 }
 

@@ -45,7 +45,7 @@ function osFreePort(): Promise<number> {
 }
 
 /** Whether something already listens on `port` (on any interface). */
-export function portInUse(port: number): Promise<boolean> {
+function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -59,7 +59,7 @@ function kafkaVersion(): string {
 }
 
 /** Fetches the broker's jars once with Maven; later starts reuse `.kafka/lib-<version>`. */
-export async function ensureKafkaJars(onProgress: (line: string) => void = () => undefined): Promise<string> {
+async function ensureKafkaJars(onProgress: (line: string) => void = () => undefined): Promise<string> {
   const version = kafkaVersion();
   const libDir = path.join(ROOT, '.kafka', `lib-${version}`);
   if (fs.existsSync(libDir) && fs.readdirSync(libDir).some((f) => f.startsWith('kafka_2.13'))) return libDir;

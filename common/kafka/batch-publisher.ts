@@ -23,7 +23,7 @@ interface Pending {
 }
 
 /** Transient: the message was not refused, this process is going away; its work is redone by the next owner. */
-export class PublisherStoppedError extends TransientError {
+class PublisherStoppedError extends TransientError {
   constructor() {
     super('publisher stopped');
   }

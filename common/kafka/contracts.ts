@@ -112,7 +112,7 @@ export const moneyOperation = z.discriminatedUnion('kind', [
   credit,
   settle,
 ]);
-export const OPERATION_KINDS = ['DEBIT', 'CREDIT', 'SETTLE'] as const;
+const OPERATION_KINDS = ['DEBIT', 'CREDIT', 'SETTLE'] as const;
 
 export const OPERATION_OUTCOMES = ['APPLIED', 'REJECTED', 'FAILED'] as const;
 export const OPERATION_REASONS = [

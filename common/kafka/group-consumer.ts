@@ -9,7 +9,7 @@ import type { ResumePositions } from './resume-positions';
 import { TimeoutError, withTimeout } from '../with-timeout';
 
 /** Inside every service's stop deadline, with room for the stages after the consumers. */
-export const LEAVE_TIMEOUT_MS = 10_000;
+const LEAVE_TIMEOUT_MS = 10_000;
 
 /** How long a stop waits for the batches in hand before its last commit (a batch retrying an outage may not end). */
 const DRAIN_TIMEOUT_MS = 3000;

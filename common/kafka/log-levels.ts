@@ -24,7 +24,7 @@ const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: Br
  * What a fresh broker answers while it elects group coordinators and loads their state, and what
  * a member hears while a coordinator moves: retriable, and kafkajs retries each one itself.
  */
-export const STARTUP_ERROR_TYPES: ReadonlySet<string> = new Set([
+const STARTUP_ERROR_TYPES: ReadonlySet<string> = new Set([
   'GROUP_COORDINATOR_NOT_AVAILABLE',
   'GROUP_LOAD_IN_PROGRESS',
   'NOT_COORDINATOR_FOR_GROUP',

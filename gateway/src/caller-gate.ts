@@ -5,7 +5,7 @@ import type { RateLimiter } from './rate-limiter';
 import { ApiError } from '../../common/api-error';
 
 /** What an operation spends of the caller's per-minute budget: reads are cheap, writes are not. */
-export const OPERATION_COST = { read: 1, write: 2 } as const;
+const OPERATION_COST = { read: 1, write: 2 } as const;
 export type OperationWeight = keyof typeof OPERATION_COST;
 
 /**

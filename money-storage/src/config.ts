@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { commonShape, env, internalListenerShape, loadConfig } from '../../common/config';
 import { secretsShape, withSecrets } from '../../common/secrets';
 
-export const moneyStorageShape = {
+const moneyStorageShape = {
   ...commonShape,
   PORT: env.port(4002),
   /** The balances and ledger API the gateway reads, apart from the health port. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, commonShape, env, loadConfig } from '../../common/config';
 
-export const paymasterShape = {
+const paymasterShape = {
   ...commonShape,
   PORT: env.port(4001),
   /** Shared by every paymaster process: Kafka splits the `payments` partitions among them. */

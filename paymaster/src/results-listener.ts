@@ -37,7 +37,7 @@ const START_COMMIT_TIMEOUT_MS = 60_000;
 /** Finding where the topic ends: a topic just created may not have its leaders in place yet. */
 const ENDS_TIMEOUT_MS = 10_000;
 
-export const resultsGroupId = (group: string): string =>
+const resultsGroupId = (group: string): string =>
   `${group}-results-${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /**

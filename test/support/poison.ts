@@ -58,7 +58,7 @@ export function validMessage(topic: TopicKey): Record<string, unknown> {
 }
 
 /** The free-text or id field of each topic a producer bug or an attacker would fill with bytes. */
-export const TEXT_FIELD: Record<TopicKey, string> = {
+const TEXT_FIELD: Record<TopicKey, string> = {
   payments: 'paymentId',
   statusPayments: 'reason',
   moneyOperations: 'operationId',

@@ -10,7 +10,7 @@ const asEnum = <T extends string>(values: readonly T[]): Record<T, T> =>
 export const CurrencyEnum = asEnum(CURRENCIES);
 export const PaymentStatusEnum = asEnum(PAYMENT_STATUSES);
 registerEnumType(CurrencyEnum, { name: 'Currency', description: 'ISO 4217 code' });
-export const CreditStatusEnum = asEnum(['PENDING', ...OPERATION_OUTCOMES]);
+const CreditStatusEnum = asEnum(['PENDING', ...OPERATION_OUTCOMES]);
 registerEnumType(CreditStatusEnum, {
   name: 'CreditStatus',
   description: 'PENDING until money-storage answers: APPLIED, REJECTED or FAILED',

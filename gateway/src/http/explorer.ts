@@ -37,7 +37,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 };
 
 /** GraphiQL sets style attributes and inlines its icons as data: URIs; nothing else is needed. */
-export const EXPLORER_CSP = [
+const EXPLORER_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
