@@ -135,7 +135,37 @@ async function main(): Promise<void> {
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   fs.chmodSync(dataRoot, 0o755);
   print(`starting the system (${zeroDelay ? 'zero' : 'real 0.5-5 s'} delays)...`);
-  const system = await PaymentSystem.start({
+  const system = await startSystem(dataRoot);
+  const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 2 });
+  try {
+    const plan = await seededPlan(system, sql);
+    await warmUp(plan, Number(args.warmup), sql);
+    const seconds = Number(args['baseline-seconds']);
+    // Before the load: payments created meanwhile would still be flowing through the pipeline
+    // and share the cores with the baseline, understating the ceiling.
+    print(`plain Apollo for ${seconds} s, closed loop (the HTTP layer's ceiling on this machine)...`);
+    const baseline = await runBaseline(plan, seconds);
+    // The gateway's own ceiling: measured before the load when the load is a multiple of it.
+    const sustained = args.overload ? await closedLoop(plan, seconds, PIPELINE_WARMUP_S) : undefined;
+    if (sustained) {
+      plan.rate = 3 * sustained.achievedPerSecond;
+      // The overload starts on a quiet system, not on the measurement's payments still in flight.
+      await drain(sql);
+    }
+    const run = await measureLoad(system, plan, sql, dataRoot);
+    const reconciled = args.overload ? await reconcileClean(system) : undefined;
+    const ceilings = await measureCeilings(system, plan, seconds, sustained);
+    writeReport(buildReport({ plan, run, baseline, ceilings, sustained, reconciled }));
+  } finally {
+    await sql.end();
+    await system.stop();
+    fs.rmSync(dataRoot, { recursive: true, force: true });
+  }
+}
+
+/** The stack as `npm start` runs it, on ports of its own, users free to seed themselves. */
+async function startSystem(dataRoot: string): Promise<PaymentSystem> {
+  return PaymentSystem.start({
     dataRoot,
     kafkaBrokers: process.env.KAFKA_BROKERS,
     databaseUrl: process.env.DATABASE_URL,
@@ -153,157 +183,178 @@ async function main(): Promise<void> {
       if (/"level":"(error|fatal)"/.test(line)) print(`${name}: ${line.slice(0, 300)}`);
     },
   });
-  const sql = new pg.Pool({ connectionString: system.infra.databaseUrl, max: 2 });
-  try {
-    const policy = tokenPolicy(loadGatewayConfig(system.env));
-    const userNames = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
-    const tokens = userNames.map((name) => signToken(name, policy, { ttlSeconds: 6 * 3600 }));
-    await seed(system, tokens, sql);
+}
 
-    const plan: LoadPlan = {
-      url: system.url('gateway'),
-      tokens,
-      userNames,
-      mode: 'open',
-      rate: Number(args.rate),
-      concurrency: 0,
-      durationS: Number(args.duration),
-      subscribers: Number(args.subscribers),
-      subscriberOffset: 0,
-      request: API,
-      maxSockets: Number(args['client-sockets']),
-    };
-    await warmUp(plan, Number(args.warmup), sql);
-    const seconds = Number(args['baseline-seconds']);
-    // Before the load: payments created meanwhile would still be flowing through the pipeline
-    // and share the cores with the baseline, understating the ceiling.
-    print(`plain Apollo for ${seconds} s, closed loop (the HTTP layer's ceiling on this machine)...`);
-    const baseline = await runBaseline(plan, seconds);
-    // The gateway's own ceiling: measured before the load when the load is a multiple of it.
-    const measureMax = () => closedLoop(plan, seconds);
-    const sustained = args.overload ? await closedLoop(plan, seconds, PIPELINE_WARMUP_S) : undefined;
-    if (sustained) {
-      plan.rate = 3 * sustained.achievedPerSecond;
-      // The overload starts on a quiet system, not on the measurement's payments still in flight.
-      await drain(sql);
-    }
-    const pushGraceMs = zeroDelay ? 2000 : 12_000;
-    const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs, sql);
-    const terminalBefore = await terminalCount(sql);
-    const sampler = new ResourceSampler(() => ({
-      gateway: system.service('gateway')?.child.pid,
-      paymaster: system.service('paymaster')?.child.pid,
-      'money-storage': system.service('money-storage')?.child.pid,
-      kafka: system.infra.kafka?.node(0)?.pid,
-      postgres: postmasterPid(dataRoot),
-      load: loadPid,
-    })).start();
-    print(
-      `offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`,
-    );
-    const tracker = trackCompletions(sql);
-    const gatewayBefore = await scrapeGateway(plan.url);
-    const load = runLoad(plan, 0);
-    for (const w of watchers) w.go();
-    const requests = await load.result;
-    // From the load's end, while the watchers wait out their grace for the last pushes.
-    const draining = drain(sql);
-    const gatewayReadings = readingsBetween(gatewayBefore, await scrapeGateway(plan.url));
-    const main = mergePushes(requests, await Promise.all(watchers.map((w) => w.result)));
-    const completions = tracker.summary(plan.durationS);
-    const drainS = await draining;
-    // Sampled through the drain, so the chart shows the pipeline emptying after the load.
-    const completedPerSecond = await tracker.stop(requests.startedAtMs ?? Date.now());
-    // CPU from the start of the load until the last payment is terminal, over the payments that finished meanwhile.
-    const resources = sampler.stop();
-    const finished = (await terminalCount(sql)) - terminalBefore;
-    const systemCpuSeconds = Object.entries(resources).reduce(
-      (n, [name, u]) => n + (name === 'load' ? 0 : u.cpuSeconds),
-      0,
-    );
+/** The run's users, signed in and funded, and the load the command line asks for. */
+async function seededPlan(system: PaymentSystem, sql: pg.Pool): Promise<LoadPlan> {
+  const policy = tokenPolicy(loadGatewayConfig(system.env));
+  const userNames = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
+  const tokens = userNames.map((name) => signToken(name, policy, { ttlSeconds: 6 * 3600 }));
+  await seed(system, tokens, sql);
+  return {
+    url: system.url('gateway'),
+    tokens,
+    userNames,
+    mode: 'open',
+    rate: Number(args.rate),
+    concurrency: 0,
+    durationS: Number(args.duration),
+    subscribers: Number(args.subscribers),
+    subscriberOffset: 0,
+    request: API,
+    maxSockets: Number(args['client-sockets']),
+  };
+}
 
-    const reconciled = args.overload ? await reconcileClean(system) : undefined;
-    // The ceilings are the gateway's own capacity: measured without its slow start, which keeps a
-    // pipeline that finishes nothing (idle at first, then stopped) at its floor, as it should.
-    await system.stopService('gateway');
-    await system.startService('gateway', 0, { ADMISSION_PACE_FLOOR_PER_SECOND: '0' });
-    print(`the gateway's createPayment for ${seconds} s, closed loop...`);
-    const gatewayMax = sustained ?? (await measureMax());
-    print(`the gateway alone (paymaster and money-storage stopped) for ${seconds} s, closed loop...`);
-    await Promise.all([system.stopService('paymaster'), system.stopService('money-storage')]);
-    const gatewayAlone = await measureMax();
+/** The load with its subscribers, until the last payment is terminal, and every process's CPU meanwhile. */
+async function measureLoad(system: PaymentSystem, plan: LoadPlan, sql: pg.Pool, dataRoot: string) {
+  const pushGraceMs = zeroDelay ? 2000 : 12_000;
+  const watchers = await startWatchers(plan, Number(args['subscriber-processes']), pushGraceMs, sql);
+  const terminalBefore = await terminalCount(sql);
+  const sampler = new ResourceSampler(() => ({
+    gateway: system.service('gateway')?.child.pid,
+    paymaster: system.service('paymaster')?.child.pid,
+    'money-storage': system.service('money-storage')?.child.pid,
+    kafka: system.infra.kafka?.node(0)?.pid,
+    postgres: postmasterPid(dataRoot),
+    load: loadPid,
+  })).start();
+  print(
+    `offering ${plan.rate} createPayment/s (${API}) for ${plan.durationS} s with ${plan.subscribers} subscribers...`,
+  );
+  const tracker = trackCompletions(sql);
+  const gatewayBefore = await scrapeGateway(plan.url);
+  const load = runLoad(plan, 0);
+  for (const w of watchers) w.go();
+  const requests = await load.result;
+  // From the load's end, while the watchers wait out their grace for the last pushes.
+  const draining = drain(sql);
+  const gatewayReadings = readingsBetween(gatewayBefore, await scrapeGateway(plan.url));
+  const main = mergePushes(requests, await Promise.all(watchers.map((w) => w.result)));
+  const completions = tracker.summary(plan.durationS);
+  const drainS = await draining;
+  // Sampled through the drain, so the chart shows the pipeline emptying after the load.
+  const completedPerSecond = await tracker.stop(requests.startedAtMs ?? Date.now());
+  // CPU from the start of the load until the last payment is terminal, over the payments that finished meanwhile.
+  const resources = sampler.stop();
+  const finished = (await terminalCount(sql)) - terminalBefore;
+  const systemCpuSeconds = Object.entries(resources).reduce(
+    (n, [name, u]) => n + (name === 'load' ? 0 : u.cpuSeconds),
+    0,
+  );
+  return {
+    requests,
+    main,
+    gatewayReadings,
+    completions,
+    drainS,
+    completedPerSecond,
+    resources,
+    finished,
+    systemCpuSeconds,
+  };
+}
 
-    const report = {
-      /** CPU ms per finished payment, summed over gateway, paymaster, money-storage, Kafka and Postgres (not the load generator or the subscribers). */
-      cpuMsPerPayment: Math.round((systemCpuSeconds * 1000 * 100) / Math.max(1, finished)) / 100,
-      cpuCountedOver: { payments: finished, processes: Object.keys(resources).filter((name) => name !== 'load') },
-      at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
-      settings: {
-        users: USERS,
-        api: API,
-        rate: plan.rate,
-        durationS: plan.durationS,
-        subscribers: plan.subscribers,
-        warmupS: Number(args.warmup),
-        delays: zeroDelay ? 'zero' : '0.5-5 s',
-      },
-      createPayment: {
+/**
+ * The gateway's own capacity: measured without its slow start, which keeps a pipeline that
+ * finishes nothing (idle at first, then stopped) at its floor, as it should.
+ */
+async function measureCeilings(
+  system: PaymentSystem,
+  plan: LoadPlan,
+  seconds: number,
+  sustained: LoadResult | undefined,
+): Promise<{ gatewayMax: LoadResult; gatewayAlone: LoadResult }> {
+  await system.stopService('gateway');
+  await system.startService('gateway', 0, { ADMISSION_PACE_FLOOR_PER_SECOND: '0' });
+  print(`the gateway's createPayment for ${seconds} s, closed loop...`);
+  const gatewayMax = sustained ?? (await closedLoop(plan, seconds));
+  print(`the gateway alone (paymaster and money-storage stopped) for ${seconds} s, closed loop...`);
+  await Promise.all([system.stopService('paymaster'), system.stopService('money-storage')]);
+  return { gatewayMax, gatewayAlone: await closedLoop(plan, seconds) };
+}
+
+/** The JSON a run writes (`bench/results/<time>.json`), its figures named as issue #12 names them. */
+function buildReport(r: {
+  plan: LoadPlan;
+  run: Awaited<ReturnType<typeof measureLoad>>;
+  baseline: LoadResult;
+  ceilings: { gatewayMax: LoadResult; gatewayAlone: LoadResult };
+  sustained: LoadResult | undefined;
+  reconciled: boolean | undefined;
+}) {
+  const { plan, run, baseline, sustained } = r;
+  const { main, gatewayReadings, resources, finished, drainS } = run;
+  const { gatewayMax, gatewayAlone } = r.ceilings;
+  return {
+    /** CPU ms per finished payment, summed over gateway, paymaster, money-storage, Kafka and Postgres (not the load generator or the subscribers). */
+    cpuMsPerPayment: Math.round((run.systemCpuSeconds * 1000 * 100) / Math.max(1, finished)) / 100,
+    cpuCountedOver: { payments: finished, processes: Object.keys(resources).filter((name) => name !== 'load') },
+    at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+    settings: {
+      users: USERS,
+      api: API,
+      rate: plan.rate,
+      durationS: plan.durationS,
+      subscribers: plan.subscribers,
+      warmupS: Number(args.warmup),
+      delays: zeroDelay ? 'zero' : '0.5-5 s',
+    },
+    createPayment: {
+      offeredPerSecond: plan.rate,
+      achievedPerSecond: main.achievedPerSecond,
+      latencyMs: main.latencyMs,
+      acceptedLatencyMs: main.acceptedLatencyMs,
+      refused: main.refused,
+      /** The gateway's own count of those refusals, by the load reading that was over its limit. */
+      refusedBy: gatewayReadings?.refusedBy,
+      /** Where the accepted calls' time went inside the gateway, step by step (gateway-readings.ts). */
+      stagesMs: gatewayReadings?.stagesMs,
+      errors: main.errors,
+      answered: main.answered,
+    },
+    ...(sustained && {
+      overload: {
+        sustainedPerSecond: sustained.achievedPerSecond,
         offeredPerSecond: plan.rate,
-        achievedPerSecond: main.achievedPerSecond,
-        latencyMs: main.latencyMs,
-        acceptedLatencyMs: main.acceptedLatencyMs,
-        refused: main.refused,
-        /** The gateway's own count of those refusals, by the load reading that was over its limit. */
-        refusedBy: gatewayReadings?.refusedBy,
-        /** Where the accepted calls' time went inside the gateway, step by step (gateway-readings.ts). */
-        stagesMs: gatewayReadings?.stagesMs,
-        errors: main.errors,
-        answered: main.answered,
+        accepted: main.ok,
+        refusedResourceExhausted: main.refused,
+        failed: main.errors,
+        answerLatencyMs: main.latencyMs,
+        answeredWithinOneSecond: main.answeredWithinOneSecond,
+        everyAcceptedPaymentFinished: true, // drain() throws otherwise
+        reconcileClean: r.reconciled,
       },
-      ...(sustained && {
-        overload: {
-          sustainedPerSecond: sustained.achievedPerSecond,
-          offeredPerSecond: plan.rate,
-          accepted: main.ok,
-          refusedResourceExhausted: main.refused,
-          failed: main.errors,
-          answerLatencyMs: main.latencyMs,
-          answeredWithinOneSecond: main.answeredWithinOneSecond,
-          everyAcceptedPaymentFinished: true, // drain() throws otherwise
-          reconcileClean: reconciled,
-        },
-      }),
-      endToEnd: {
-        ...completions,
-        drainAfterLoadS: drainS,
-        /** Every acknowledged payment over the time until the last one was terminal: robust when the DB sampling lags. */
-        overallPerSecond: Math.round(main.ok / (plan.durationS + drainS)),
-      },
-      statusPush: { subscribers: main.subscribersConnected, pushes: main.pushes, latencyMs: main.pushLatencyMs },
-      resources,
-      ceiling: {
-        plainApolloPerSecond: baseline.achievedPerSecond,
-        gatewayCreatePaymentMaxPerSecond: gatewayMax.achievedPerSecond,
-        fractionOfCeiling: Math.round((gatewayMax.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
-        /** createPayment with Kafka and Postgres but no paymaster or money-storage sharing the cores. */
-        gatewayAlonePerSecond: gatewayAlone.achievedPerSecond,
-        gatewayAloneFraction: Math.round((gatewayAlone.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
-      },
-      /** Per second since the load began, until the last payment was terminal (see RunSecond in timeline.ts). */
-      timeline: runTimeline(requests.timeline ?? [], completedPerSecond, main.pushTimeline),
-    };
-    const file = path.join(PROJECT_ROOT, 'bench', 'results', `${report.at.replace(/[:.]/g, '-')}.json`);
-    const chart = file.replace(/\.json$/, '.svg');
-    fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-    fs.writeFileSync(chart, renderChart(report));
-    printReport(report);
-    print(`written to ${path.relative(PROJECT_ROOT, file)}, chart ${path.relative(PROJECT_ROOT, chart)}`);
-  } finally {
-    await sql.end();
-    await system.stop();
-    fs.rmSync(dataRoot, { recursive: true, force: true });
-  }
+    }),
+    endToEnd: {
+      ...run.completions,
+      drainAfterLoadS: drainS,
+      /** Every acknowledged payment over the time until the last one was terminal: robust when the DB sampling lags. */
+      overallPerSecond: Math.round(main.ok / (plan.durationS + drainS)),
+    },
+    statusPush: { subscribers: main.subscribersConnected, pushes: main.pushes, latencyMs: main.pushLatencyMs },
+    resources,
+    ceiling: {
+      plainApolloPerSecond: baseline.achievedPerSecond,
+      gatewayCreatePaymentMaxPerSecond: gatewayMax.achievedPerSecond,
+      fractionOfCeiling: Math.round((gatewayMax.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
+      /** createPayment with Kafka and Postgres but no paymaster or money-storage sharing the cores. */
+      gatewayAlonePerSecond: gatewayAlone.achievedPerSecond,
+      gatewayAloneFraction: Math.round((gatewayAlone.achievedPerSecond / baseline.achievedPerSecond) * 100) / 100,
+    },
+    /** Per second since the load began, until the last payment was terminal (see RunSecond in timeline.ts). */
+    timeline: runTimeline(run.requests.timeline ?? [], run.completedPerSecond, main.pushTimeline),
+  };
+}
+
+function writeReport(report: ReturnType<typeof buildReport>): void {
+  const file = path.join(PROJECT_ROOT, 'bench', 'results', `${report.at.replace(/[:.]/g, '-')}.json`);
+  const chart = file.replace(/\.json$/, '.svg');
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(chart, renderChart(report));
+  printReport(report);
+  print(`written to ${path.relative(PROJECT_ROOT, file)}, chart ${path.relative(PROJECT_ROOT, chart)}`);
 }
 
 let loadPid: number | undefined;
