@@ -255,6 +255,17 @@ describe('authentication', () => {
       expect(await countRows(t)).toEqual(before);
     },
   );
+
+  it('answers a caller without a token 401 before reading its body: a large malformed one is not parsed', async () => {
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"query": "${'x'.repeat(90_000)}`, // not JSON: read, it would be BAD_JSON (400)
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="payments"');
+    expect(await res.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+  });
 });
 
 describe('the internal API for money-storage', () => {

@@ -119,6 +119,9 @@ function publicHandler(
     if (!url) throw new ApiError('NOT_FOUND', 'no such route');
     if (explorer?.(req, res, url)) return;
     if (url.pathname === '/graphql') {
+      // Every operation needs a token: without one the answer is 401 before the body is read, so
+      // an anonymous flood of large bodies costs no parsing.
+      if (req.method === 'POST') tokens.authenticate(req.headers.authorization);
       const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;
       refuseNewPaymentEarly(req, body);
       await executeGraphQL(apollo, { req, res, search: url.search }, body, graphqlContext(req));
