@@ -106,7 +106,7 @@ describe('npm run reconcile', () => {
     // The ledger's own rules and money coming in, on a third account whose entries add up.
     const third = newUserId();
     await h.pool.query('INSERT INTO gateway.users (id, user_name) VALUES ($1, $2)', [third, `u${third}`]);
-    await h.pool.query(`INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'EUR', 20)`, [third]);
+    await h.pool.query(`INSERT INTO money.accounts (user_id, currency, balance) VALUES ($1, 'EUR', 27)`, [third]);
     const entry = (operationId: string, purpose: string, amount: number) =>
       h.pool.query(
         `INSERT INTO money.ledger_entries (operation_id, kind, purpose, user_id, currency, amount, balance_after)
@@ -118,6 +118,9 @@ describe('npm run reconcile', () => {
     await entry('deposit:other-amount', 'DEPOSIT', 6);
     await askedDeposit('deposit:other-amount', third, 60, 'EUR', 'APPLIED');
     await askedDeposit('deposit:lost', third, 70, 'EUR', 'APPLIED');
+    await entry('deposit:answered-rejected', 'DEPOSIT', 4);
+    await askedDeposit('deposit:answered-rejected', third, 4, 'EUR', 'REJECTED');
+    await entry('planted-foreign', 'PAYMENT', 3); // a credit for a payment: nothing writes that
     await h.pool.query(`UPDATE money.processed_operations SET reversed_by = 'planted' WHERE operation_id = $1`, [
       inFlight!.operationId,
     ]);
@@ -147,8 +150,10 @@ describe('npm run reconcile', () => {
       'DEBIT_WITHOUT_COMPLETED_PAYMENT',
       'DEBIT_WITHOUT_PAYMENT',
       'DEPOSIT_MISMATCH',
+      'DEPOSIT_MISMATCH',
       'DEPOSIT_NOT_CREDITED',
       'DEPOSIT_WITHOUT_REQUEST',
+      'FOREIGN_ENTRY',
       'LEDGER_BALANCE_MISMATCH',
       'NEGATIVE_BALANCE',
       'PAYMENT_NOT_FINISHED',
@@ -199,7 +204,23 @@ describe('npm run reconcile', () => {
             creditedUser: third,
             requested: '60 EUR',
             credited: '6 EUR',
+            outcome: 'APPLIED',
           },
+        },
+        {
+          kind: 'DEPOSIT_MISMATCH',
+          detail: {
+            operationId: 'deposit:answered-rejected',
+            requestedUser: third,
+            creditedUser: third,
+            requested: '4 EUR',
+            credited: '4 EUR',
+            outcome: 'REJECTED',
+          },
+        },
+        {
+          kind: 'FOREIGN_ENTRY',
+          detail: { operation_id: 'planted-foreign', kind: 'CREDIT', purpose: 'PAYMENT', amount: '3' },
         },
         {
           kind: 'DEPOSIT_NOT_CREDITED',

@@ -34,7 +34,8 @@ export async function depositViolations(money: Queryable, gateway: Queryable): P
     if (!asked.has(credit.operation_id)) violations.push({ kind: 'DEPOSIT_WITHOUT_REQUEST', detail: { ...credit } });
   for (const request of requests) {
     const credit = credits.get(request.operation_id);
-    if (credit && !sameMovement(credit, request))
+    // Credited, yet answered REJECTED or FAILED to the gateway: a stored answer never changes.
+    if (credit && (!sameMovement(credit, request) || (request.outcome !== null && request.outcome !== 'APPLIED')))
       violations.push({ kind: 'DEPOSIT_MISMATCH', detail: mismatch(request, credit) });
   }
   const missing = requests.filter((r) => r.outcome === 'APPLIED' && !credits.has(r.operation_id));
@@ -53,6 +54,7 @@ const mismatch = (request: Request, credit: Credit): Violation['detail'] => ({
   creditedUser: credit.user_id,
   requested: `${request.amount} ${request.currency}`,
   credited: `${credit.amount} ${credit.currency}`,
+  outcome: request.outcome,
 });
 
 async function creditsOf(money: Queryable, requests: Request[]): Promise<Set<string>> {

@@ -17,6 +17,13 @@ const BAD_COMPENSATIONS_SQL = `
     AND (c.reverses IS NULL OR d.id IS NULL OR d.kind <> 'DEBIT' OR c.kind <> 'CREDIT'
          OR c.amount <> -d.amount OR c.user_id <> d.user_id OR c.currency <> d.currency)`;
 
+/** Money-storage writes four kinds of entry; any other pair of kind and purpose came from elsewhere. */
+const FOREIGN_ENTRIES_SQL = `
+  SELECT operation_id, kind, purpose, amount::text AS amount
+  FROM money.ledger_entries
+  WHERE (kind, purpose) NOT IN (('DEBIT', 'PAYMENT'), ('CREDIT', 'DEPOSIT'), ('CREDIT', 'COMPENSATION'), ('CREDIT', 'OPENING'))
+     OR (kind = 'DEBIT') <> (amount < 0)`;
+
 /** A debit both made final (its payment may complete) and given back: the two exclude each other. */
 const SETTLED_AND_REVERSED_SQL = `
   SELECT operation_id, payment_id::text AS payment_id, reversed_by
@@ -24,7 +31,7 @@ const SETTLED_AND_REVERSED_SQL = `
 
 /** The ledger's own rules, which balances that add up do not show. */
 export async function ledgerViolations(money: Queryable): Promise<Violation[]> {
-  const [unpaid, compensations, both] = await Promise.all([
+  const [unpaid, compensations, both, foreign] = await Promise.all([
     money.query<{ operation_id: string; user_id: string; currency: string; amount: string }>(
       DEBITS_WITHOUT_PAYMENT_SQL,
     ),
@@ -32,10 +39,12 @@ export async function ledgerViolations(money: Queryable): Promise<Violation[]> {
       BAD_COMPENSATIONS_SQL,
     ),
     money.query<{ operation_id: string; payment_id: string | null; reversed_by: string }>(SETTLED_AND_REVERSED_SQL),
+    money.query<{ operation_id: string; kind: string; purpose: string; amount: string }>(FOREIGN_ENTRIES_SQL),
   ]);
   return [
     ...unpaid.rows.map((r) => ({ kind: 'DEBIT_WITHOUT_PAYMENT' as const, detail: { ...r } })),
     ...compensations.rows.map((r) => ({ kind: 'BAD_COMPENSATION' as const, detail: { ...r } })),
     ...both.rows.map((r) => ({ kind: 'SETTLED_DEBIT_REVERSED' as const, detail: { ...r } })),
+    ...foreign.rows.map((r) => ({ kind: 'FOREIGN_ENTRY' as const, detail: { ...r } })),
   ];
 }
