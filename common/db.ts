@@ -30,8 +30,9 @@ const PLAN_CACHE_MODE = 'force_custom_plan';
 /**
  * A transaction left idle this long is ended by the server, its row locks freed. The outbox
  * sweeper holds its claimed rows locked while it publishes them (the producer's own timeout: 10 s,
- * at most 50 s with PUBLISH_TIMEOUT_MS at its 10 s limit); a replica that froze or lost its network there would otherwise keep them locked,
- * and their payments NEW, until the server's TCP keepalive noticed, about two hours by default.
+ * at most 50 s with PUBLISH_TIMEOUT_MS at its 10 s limit); a replica that froze or lost its
+ * network there would otherwise keep them locked, and their payments NEW, until the server's TCP
+ * keepalive noticed, about two hours by default.
  */
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 

@@ -30,15 +30,15 @@ export function paymentRequestedMessage(p: PaymentFacts, createdAt: Date): Payme
 }
 
 /**
- * `seq` is the status rank, not a counter: a redelivered payment publishes the same seq for the
- * same status, so the gateway's forward-only rule drops the duplicate.
- */
-/**
  * The reason a payment ends ERROR with when no service can read its request: the paymaster's for a
  * `payments` message, the gateway's outbox relay's for an outbox row.
  */
 export const INVALID_PAYMENT_REASON = 'INVALID_PAYMENT';
 
+/**
+ * `seq` is the status rank, not a counter: a redelivered payment publishes the same seq for the
+ * same status, so the gateway's forward-only rule drops the duplicate.
+ */
 export function statusChangedMessage(
   payment: { paymentId: PaymentId; userId: UserId },
   status: PaymentStatus,

@@ -113,12 +113,11 @@ export function loadGatewayConfig(e: NodeJS.ProcessEnv = process.env) {
   // errors' internals only where someone asked for a development or test setup, never by
   // omission (a deploy that forgot NODE_ENV behaves as production).
   const production = raw.NODE_ENV === 'production';
-  const explicitlyLocal = !production;
   return {
     ...raw,
     production,
-    SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (explicitlyLocal ? 1_000_000 : 0),
+    SELF_DEPOSIT_MAX: raw.SELF_DEPOSIT_MAX ?? (production ? 0 : 1_000_000),
     EXPLORER: (raw.EXPLORER ?? (production ? 'off' : 'on')) === 'on',
-    explorerSignsIn: explicitlyLocal,
+    explorerSignsIn: !production,
   };
 }

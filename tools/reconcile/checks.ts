@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isTerminal, PAYMENT_STATUSES } from '../../common/payment-status';
+import { TERMINAL_STATUSES } from '../../common/payment-status';
 import { depositViolations } from './deposit-checks';
 import { ledgerViolations } from './ledger-checks';
 
@@ -63,7 +63,7 @@ interface Payment {
 
 const PAYMENT_COLUMNS = `id::text AS id, status, amount, user_id::text || ' ' || currency AS account`;
 
-const TERMINAL: ReadonlySet<string> = new Set(PAYMENT_STATUSES.filter(isTerminal));
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 
 /**
  * How long a payment may stay short of a terminal status before it counts as lost: a payment takes
