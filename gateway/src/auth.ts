@@ -83,16 +83,6 @@ export class TokenVerifier {
     this.key = createSecretKey(Buffer.from(policy.secret, 'utf8'));
   }
 
-  /** Whether the header carries a token `authenticate` would take. */
-  verifies(header: unknown): boolean {
-    try {
-      this.verify(header);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   authenticate(header: unknown): Caller {
     return this.verify(header).caller;
   }

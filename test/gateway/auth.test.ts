@@ -19,6 +19,16 @@ const refusal = (header: string): string => {
   throw new Error('expected the token to be refused');
 };
 
+/** Whether the verifier takes the header's token. */
+const verifies = (verifier: TokenVerifier, header: string): boolean => {
+  try {
+    verifier.verify(header);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 describe('TokenVerifier', () => {
   it('remembers no refused token: a forged one, or one with control characters, is checked and refused every time', () => {
     const signatures = jest.spyOn(jwt, 'verify');
@@ -27,9 +37,9 @@ describe('TokenVerifier', () => {
     const forged = `${valid.slice(0, -2)}${valid.endsWith('AA') ? 'BB' : 'AA'}`;
     try {
       for (const header of [forged, forged, `${valid}\u0000`, `Bearer \ud800${valid.slice(7)}`])
-        expect(fresh.verifies(header)).toBe(false);
+        expect(verifies(fresh, header)).toBe(false);
       expect(signatures).toHaveBeenCalledTimes(2); // the forged token, both times; the others fail before any HMAC
-      expect(fresh.verifies(valid)).toBe(true);
+      expect(verifies(fresh, valid)).toBe(true);
     } finally {
       jest.restoreAllMocks();
     }
@@ -41,13 +51,13 @@ describe('TokenVerifier', () => {
     const header = bearer({ exp: now() + 60 });
     try {
       expect(fresh.authenticate(header).userName).toBe('ann');
-      expect(fresh.verifies(header)).toBe(true);
+      expect(verifies(fresh, header)).toBe(true);
       expect(fresh.authenticate(header).userName).toBe('ann');
       expect(signatures).toHaveBeenCalledTimes(1);
       const later = Date.now() + 120_000;
       jest.spyOn(Date, 'now').mockReturnValue(later);
       expect(() => fresh.authenticate(header)).toThrow('token expired');
-      expect(fresh.verifies(header)).toBe(false);
+      expect(verifies(fresh, header)).toBe(false);
     } finally {
       jest.restoreAllMocks();
     }

@@ -8,7 +8,7 @@ import { composite, stoppable, type StopStage } from '../../../common/lifecycle'
 import type { Logger } from '../../../common/logger';
 import { handleMetrics } from '../../../common/metrics';
 import type { Admission } from '../admission';
-import { TokenVerifier } from '../auth';
+import { TokenVerifier, type Caller } from '../auth';
 import type { GatewayConfig } from '../config';
 import { codedGraphQLError } from '../errors';
 import { createApollo, executeGraphQL } from '../graphql/apollo';
@@ -92,9 +92,10 @@ function publicHandler(
   const explorer = explorerFor(config);
   const corsOrigins = new Set(config.CORS_ORIGINS);
   const readiness = readinessOf(deps.checks);
-  const graphqlContext = (req: http.IncomingMessage) => (): Promise<GraphQLContext> => {
+  // `caller`: already authenticated (a POST's, before its body was read); a GET's is authenticated here.
+  const graphqlContext = (req: http.IncomingMessage, caller: Caller | undefined) => (): Promise<GraphQLContext> => {
     try {
-      return Promise.resolve({ caller: tokens.authenticate(req.headers.authorization), ...deps.services });
+      return Promise.resolve({ caller: caller ?? tokens.authenticate(req.headers.authorization), ...deps.services });
     } catch (e) {
       return Promise.reject(
         codedGraphQLError(
@@ -105,11 +106,10 @@ function publicHandler(
       );
     }
   };
-  // Throws RESOURCE_EXHAUSTED (429 + Retry-After, in GraphQL's shape). A caller without a valid
-  // token is left to Apollo, which answers 401 as it would without the overload.
-  const refuseNewPaymentEarly = (req: http.IncomingMessage, body: unknown): void => {
-    if (!deps.admission.overload() || !tokens.verifies(req.headers.authorization)) return;
-    if (asksToCreatePayment(body)) deps.admission.check();
+  // Throws RESOURCE_EXHAUSTED (429 + Retry-After, in GraphQL's shape); only a signed-in caller's
+  // body is ever read, so a caller without a valid token has had its 401 already.
+  const refuseNewPaymentEarly = (body: unknown): void => {
+    if (deps.admission.overload() && asksToCreatePayment(body)) deps.admission.check();
   };
   return async (req, res) => {
     if (applyCors(req, res, corsOrigins)) return;
@@ -121,10 +121,10 @@ function publicHandler(
     if (url.pathname === '/graphql') {
       // Every operation needs a token: without one the answer is 401 before the body is read, so
       // an anonymous flood of large bodies costs no parsing.
-      if (req.method === 'POST') tokens.authenticate(req.headers.authorization);
-      const body = req.method === 'POST' ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;
-      refuseNewPaymentEarly(req, body);
-      await executeGraphQL(apollo, { req, res, search: url.search }, body, graphqlContext(req));
+      const caller = req.method === 'POST' ? tokens.authenticate(req.headers.authorization) : undefined;
+      const body = caller ? await readJson(req, config.BODY_LIMIT_BYTES) : undefined;
+      refuseNewPaymentEarly(body);
+      await executeGraphQL(apollo, { req, res, search: url.search }, body, graphqlContext(req, caller));
       return;
     }
     const outcome = await rest.dispatch(req, res, url);
